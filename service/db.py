@@ -1,0 +1,118 @@
+"""Engines, sessions, migrations, and the one write path for SQLite.
+
+SQLite gets WAL, ``synchronous=NORMAL``, a busy timeout, foreign keys and one writer at a time
+per process (``pitfalls.md``: the default busy-handler back-off gives a p99 near one second).
+PostgreSQL uses psycopg 3 with ``pool_pre_ping``. Tables come from Alembic, never ``create_all``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool, StaticPool
+from sqlmodel import Session
+
+from service.config import normalise_database_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# One writer at a time per process on SQLite; a no-op elsewhere.
+_SQLITE_WRITE_LOCK = threading.RLock()
+
+
+def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, emit BEGIN (so SAVEPOINTs and the write lock work).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+_IMMEDIATE = "policygap_begin_immediate"
+
+
+def _on_sqlite_begin(connection: Any) -> None:
+    immediate = connection.get_execution_options().get(_IMMEDIATE)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str, *, echo: bool = False, single_use: bool = False) -> Engine:
+    """An engine with the options each back end needs (``single_use``: no pool, for migrations)."""
+    url = normalise_database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        memory = parsed.database in (None, "", ":memory:")
+        if not memory and parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            poolclass=StaticPool if memory else (NullPool if single_use else None),
+        )
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    if single_use:
+        return create_engine(url, echo=echo, poolclass=NullPool)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def writing(session: Session) -> Iterator[Session]:
+    """One write transaction: commit on success, roll back on error.
+
+    On SQLite it holds the process's write lock and starts with ``BEGIN IMMEDIATE``, so reads
+    inside it see the latest data and the write cannot fail on a stale WAL snapshot. Any read
+    transaction the session had open is ended first (its pending changes committed).
+    """
+    if session.in_transaction():
+        session.commit()
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    lock = _SQLITE_WRITE_LOCK if sqlite else nullcontext()
+    with lock:
+        if sqlite:
+            session.connection(execution_options={_IMMEDIATE: True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration for ``url`` that works from any working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", normalise_database_url(url).replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def upgrade_to_head(url: str) -> None:
+    """Apply every pending migration to the database at ``url``."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def new_session(engine: Engine) -> Session:
+    """A new session on ``engine``; objects stay readable after commit."""
+    return Session(engine, expire_on_commit=False)

@@ -1,0 +1,246 @@
+"""Database tables (SQLModel). Tables come from the Alembic migrations under ``service/migrations``.
+
+Conventions: UUID primary keys; timezone-aware UTC datetimes (SQLite hands back naive values, so
+``UTCDateTime`` normalises on the way in and out); enums stored as strings; JSON columns are
+always replaced by a new dict, never changed in place (in-place changes are not tracked).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Integer, LargeBinary, MetaData, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored in UTC, read back aware on every back end."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class OrgKind(StrEnum):
+    agency = "agency"
+    regulator = "regulator"
+    board = "board"
+
+
+class BodyType(StrEnum):
+    federal = "federal"
+    provincial = "provincial"
+    municipal = "municipal"
+
+
+class Role(StrEnum):
+    officer = "officer"
+    reviewer = "reviewer"
+    board = "board"
+    admin = "admin"
+
+
+class AssessmentStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    returned = "returned"
+    accepted = "accepted"
+
+
+class SectionStatus(StrEnum):
+    not_started = "not_started"
+    in_progress = "in_progress"
+    completed = "completed"
+
+
+class Organisation(SQLModel, table=True):
+    """An agency (police service), a regulator (privacy commissioner) or an oversight board.
+
+    A regulator with no province is the federal commissioner; it oversees federal bodies. A
+    provincial regulator oversees the non-federal bodies of its province. A board oversees the
+    agency named by ``agency_id``.
+    """
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    kind: str = Field(max_length=16, index=True)
+    slug: str = Field(max_length=64, unique=True)
+    name_en: str = Field(max_length=200)
+    name_fr: str = Field(max_length=200)
+    body_type: str | None = Field(default=None, max_length=16)
+    province: str | None = Field(default=None, max_length=2)
+    agency_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id")
+    created_at: datetime = _created()
+
+    def name(self, lang: str) -> str:
+        return self.name_fr if lang == "fr" else self.name_en
+
+
+class User(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    full_name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    organisation_id: uuid.UUID | None = Field(
+        default=None, foreign_key="organisation.id", index=True
+    )
+    active: bool = True
+    language: str = Field(default="en", max_length=2)
+    created_at: datetime = _created()
+
+
+class WebSession(SQLModel, table=True):
+    """A server-side session. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "web_session"
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the cookie token
+    user_id: uuid.UUID | None = Field(
+        default=None, foreign_key="user.id", index=True, ondelete="CASCADE"
+    )
+    csrf_token: str = Field(max_length=64)
+    language: str | None = Field(default=None, max_length=2)
+    flash: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
+_assessment_version = Column("version", Integer, nullable=False)
+
+
+class Assessment(SQLModel, table=True):
+    """One agency's answers to one questionnaire version: a draft until submitted."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    questionnaire_id: str = Field(max_length=100)
+    questionnaire_version: str = Field(max_length=50)
+    program: str = Field(max_length=200)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    evidence: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    section_status: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default=AssessmentStatus.draft.value, max_length=16, index=True)
+    version: int = Field(default=1, sa_column=_assessment_version)
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+    __mapper_args__ = {"version_id_col": _assessment_version}
+
+
+class Submission(SQLModel, table=True):
+    """An immutable snapshot taken at each submit; ``sha256`` is of ``canonical`` exactly."""
+
+    __table_args__ = (UniqueConstraint("assessment_id", "number"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    assessment_id: uuid.UUID = Field(foreign_key="assessment.id", index=True)
+    number: int
+    canonical: str  # the canonical submission JSON (UTF-8 text)
+    sha256: str = Field(max_length=64, index=True)
+    result: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    as_of: date
+    submitted_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    submitted_at: datetime = _created()
+
+
+class ReviewComment(SQLModel, table=True):
+    __tablename__ = "review_comment"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    assessment_id: uuid.UUID = Field(foreign_key="assessment.id", index=True)
+    submission_id: uuid.UUID | None = Field(default=None, foreign_key="submission.id")
+    criterion_id: str | None = Field(default=None, max_length=20)
+    author_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    body: str
+    created_at: datetime = _created()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when: every save and every change of state."""
+
+    __tablename__ = "audit_event"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    actor_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    assessment_id: uuid.UUID | None = Field(default=None, foreign_key="assessment.id", index=True)
+    action: str = Field(max_length=40)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Sign-in attempts, kept in the database so every instance applies the same limit."""
+
+    __tablename__ = "login_attempt"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    ip: str = Field(default="", max_length=64)
+    success: bool = False
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class ReportCache(SQLModel, table=True):
+    """Rendered PDFs keyed by (submission hash, language, template version, review state)."""
+
+    __tablename__ = "report_cache"
+    __table_args__ = (UniqueConstraint("sha256", "language", "template_version", "review_state"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    sha256: str = Field(max_length=64)
+    language: str = Field(max_length=2)
+    template_version: str = Field(max_length=40)
+    review_state: str = Field(max_length=16)
+    pdf: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = _created()
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token; only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_token"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _created()
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

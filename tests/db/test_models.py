@@ -1,0 +1,89 @@
+"""Model behaviour that depends on the back end: versions, UTC datetimes, foreign keys, pragmas."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+
+from service import db
+from service.models import Assessment, Organisation
+
+
+def _agency(session: Session) -> Organisation:
+    org = Organisation(kind="agency", slug=f"a-{uuid.uuid4().hex[:8]}", name_en="A", name_fr="A")
+    with db.writing(session):
+        session.add(org)
+    return org
+
+
+def test_assessment_version_detects_lost_update(engine: Engine) -> None:
+    with Session(engine) as s:
+        org = _agency(s)
+        a = Assessment(
+            organisation_id=org.id, questionnaire_id="q", questionnaire_version="1", program="p"
+        )
+        with db.writing(s):
+            s.add(a)
+        assert a.version == 1
+        aid = a.id
+    with db.new_session(engine) as first, db.new_session(engine) as second:
+        one = first.get(Assessment, aid)
+        two = second.get(Assessment, aid)
+        assert one is not None
+        assert two is not None
+        with db.writing(first):
+            one.answers = {"q1": "yes"}
+        assert one.version == 2
+        with pytest.raises(StaleDataError), db.writing(second):
+            two.answers = {"q1": "no"}
+    with Session(engine) as s:
+        stored = s.get(Assessment, aid)
+        assert stored is not None
+        assert stored.answers == {"q1": "yes"}
+        assert stored.version == 2
+
+
+def test_datetimes_come_back_aware_utc(engine: Engine) -> None:
+    with Session(engine) as s:
+        org = _agency(s)
+        s.expire_all()
+        again = s.get(Organisation, org.id)
+        assert again is not None
+        assert again.created_at.tzinfo is not None
+        assert again.created_at.utcoffset() == UTC.utcoffset(datetime.now(UTC))
+
+
+def test_foreign_keys_enforced(engine: Engine) -> None:
+    with Session(engine) as s, pytest.raises(IntegrityError), db.writing(s):
+        s.add(
+            Assessment(
+                organisation_id=uuid.uuid4(),
+                questionnaire_id="q",
+                questionnaire_version="1",
+                program="p",
+            )
+        )
+
+
+def test_sqlite_file_pragmas(sqlite_url: str) -> None:
+    engine = db.make_engine(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == db.SQLITE_BUSY_TIMEOUT_MS
+    engine.dispose()
+
+
+def test_postgres_urls_are_normalised() -> None:
+    from service.config import normalise_database_url
+
+    assert normalise_database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert normalise_database_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert normalise_database_url("sqlite:///x") == "sqlite:///x"
