@@ -1,0 +1,43 @@
+# PolicyGap: the two commands that matter are `make run` and `make test`.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export PATH := $(HOME)/.local/bin:$(PATH)
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint fmt typecheck test-pg e2e migrate bench uv sync
+
+uv:
+	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet --break-system-packages uv
+
+sync: uv
+	$(UV) sync --locked
+
+run: sync
+	$(UV) run policygap demo
+	$(UV) run policygap serve --host $(HOST) --port $(PORT)
+
+test: sync
+	$(UV) run pytest
+
+lint: sync
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+fmt: sync
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+test-pg: sync
+	POLICYGAP_REQUIRE_POSTGRES=1 $(UV) run pytest -m postgres
+
+e2e: sync
+	POLICYGAP_REQUIRE_E2E=1 $(UV) run pytest -m e2e
+
+migrate: sync
+	$(UV) run policygap migrate
+
+bench: sync
+	$(UV) run python bench/engine.py

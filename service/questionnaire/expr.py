@@ -1,0 +1,389 @@
+"""The condition language of questionnaires: a tiny parser and evaluator, never `eval`.
+
+Grammar (keywords are lower case; identifiers are question or fact ids):
+
+    expr     := or
+    or       := and ("or" and)*
+    and      := unary ("and" unary)*
+    unary    := "not" unary | compare
+    compare  := operand (OP operand)?
+    OP       := "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in" | "contains"
+    operand  := NAME | STRING | NUMBER | DATE | "true" | "false" | list | call | "(" expr ")"
+    call     := ("answered" | "count" | "months_since" | "days_between") "(" NAME ("," NAME)* ")"
+    list     := "[" (literal ("," literal)*)? "]"
+
+Strings are written in double or single quotes; dates as `date("2025-07-01")`.
+A question that is hidden or unanswered reads as `null`: every comparison with it is false,
+`answered(q)` is false and `count(q)` is 0.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Union
+
+Value = Union[str, bool, int, float, date, list[str], None]
+
+FUNCTIONS = {
+    "answered": 1,
+    "count": 1,
+    "months_since": 1,
+    "days_between": 2,
+    "date": 1,
+}
+COMPARE_OPS = ("==", "!=", "<=", ">=", "<", ">", "in", "not in", "contains")
+
+
+class ExprError(ValueError):
+    """A condition that cannot be parsed; `column` is 0-based within the expression."""
+
+    def __init__(self, message: str, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+# -- syntax tree ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Literal:
+    value: Value
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    column: int
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple[Name, ...]
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # "and" | "or"
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Node
+
+
+Node = Union[Literal, Name, Call, Compare, BoolOp, Not]
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A parsed condition with the source text it came from."""
+
+    source: str
+    root: Node
+    names: frozenset[str] = field(default_factory=frozenset)
+
+    def evaluate(self, env: Mapping[str, Value], as_of: date) -> bool:
+        return truthy(_eval(self.root, env, as_of))
+
+    def __str__(self) -> str:
+        return self.source
+
+
+# -- tokenizer -----------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<string>"[^"\\]*"|'[^'\\]*')
+  | (?P<number>-?\d+(?:\.\d+)?)
+  | (?P<op>==|!=|<=|>=|<|>|\(|\)|\[|\]|,)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_.]*)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str
+    text: str
+    column: int
+
+
+def _tokenize(source: str) -> list[_Tok]:
+    tokens: list[_Tok] = []
+    pos = 0
+    while pos < len(source):
+        match = _TOKEN.match(source, pos)
+        if match is None:
+            raise ExprError(
+                f"unexpected character {source[pos]!r}; conditions use names, quoted strings, "
+                "numbers, ==, !=, <, <=, >, >=, in, not in, contains, and, or, not",
+                pos,
+            )
+        kind = match.lastgroup or ""
+        if kind != "ws":
+            tokens.append(_Tok(kind, match.group(), pos))
+        pos = match.end()
+    tokens.append(_Tok("end", "", len(source)))
+    return tokens
+
+
+# -- parser --------------------------------------------------------------------------------
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tokens = _tokenize(source)
+        self.pos = 0
+        self.names: set[str] = set()
+
+    def peek(self, offset: int = 0) -> _Tok:
+        return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
+
+    def take(self) -> _Tok:
+        tok = self.tokens[self.pos]
+        self.pos += 1
+        return tok
+
+    def expect(self, text: str) -> _Tok:
+        tok = self.peek()
+        if tok.text != text:
+            found = tok.text or "the end of the condition"
+            raise ExprError(f"expected {text!r} but found {found!r}", tok.column)
+        return self.take()
+
+    def is_word(self, word: str, offset: int = 0) -> bool:
+        tok = self.peek(offset)
+        return tok.kind == "name" and tok.text == word
+
+    def parse(self) -> Node:
+        if self.peek().kind == "end":
+            raise ExprError("the condition is empty; write one such as: body_type == \"municipal\"", 0)
+        node = self.parse_or()
+        tok = self.peek()
+        if tok.kind != "end":
+            raise ExprError(
+                f"unexpected {tok.text!r}; join conditions with 'and' or 'or'", tok.column
+            )
+        return node
+
+    def parse_or(self) -> Node:
+        items = [self.parse_and()]
+        while self.is_word("or"):
+            self.take()
+            items.append(self.parse_and())
+        return items[0] if len(items) == 1 else BoolOp("or", tuple(items))
+
+    def parse_and(self) -> Node:
+        items = [self.parse_unary()]
+        while self.is_word("and"):
+            self.take()
+            items.append(self.parse_unary())
+        return items[0] if len(items) == 1 else BoolOp("and", tuple(items))
+
+    def parse_unary(self) -> Node:
+        if self.is_word("not"):
+            self.take()
+            return Not(self.parse_unary())
+        return self.parse_compare()
+
+    def parse_compare(self) -> Node:
+        left = self.parse_operand()
+        tok = self.peek()
+        op: str | None = None
+        if tok.kind == "op" and tok.text in ("==", "!=", "<", "<=", ">", ">="):
+            op = self.take().text
+        elif self.is_word("in") or self.is_word("contains"):
+            op = self.take().text
+        elif self.is_word("not") and self.is_word("in", 1):
+            self.take()
+            self.take()
+            op = "not in"
+        if op is None:
+            return left
+        right = self.parse_operand()
+        if op in ("in", "not in") and not (isinstance(right, Literal) and isinstance(right.value, list)):
+            raise ExprError(f"'{op}' needs a list on its right, such as [\"a\", \"b\"]", tok.column)
+        return Compare(op, left, right)
+
+    def parse_operand(self) -> Node:
+        tok = self.peek()
+        if tok.kind == "string":
+            self.take()
+            return Literal(tok.text[1:-1])
+        if tok.kind == "number":
+            self.take()
+            return Literal(float(tok.text) if "." in tok.text else int(tok.text))
+        if tok.kind == "op" and tok.text == "(":
+            self.take()
+            node = self.parse_or()
+            self.expect(")")
+            return node
+        if tok.kind == "op" and tok.text == "[":
+            return self.parse_list()
+        if tok.kind == "name":
+            if tok.text in ("true", "false"):
+                self.take()
+                return Literal(tok.text == "true")
+            if tok.text in ("and", "or", "not", "in", "contains"):
+                raise ExprError(f"expected a name or a value before {tok.text!r}", tok.column)
+            if self.peek(1).text == "(" and self.peek(1).kind == "op":
+                return self.parse_call()
+            self.take()
+            self.names.add(tok.text)
+            return Name(tok.text, tok.column)
+        found = tok.text or "the end of the condition"
+        raise ExprError(f"expected a name or a value but found {found!r}", tok.column)
+
+    def parse_list(self) -> Node:
+        self.expect("[")
+        items: list[str] = []
+        while self.peek().text != "]":
+            tok = self.take()
+            if tok.kind != "string":
+                raise ExprError(
+                    f"list items must be quoted strings; found {tok.text or 'the end'!r}",
+                    tok.column,
+                )
+            items.append(tok.text[1:-1])
+            if self.peek().text == ",":
+                self.take()
+            elif self.peek().text != "]":
+                raise ExprError("separate list items with commas", self.peek().column)
+        self.take()
+        return Literal(items)
+
+    def parse_call(self) -> Node:
+        name_tok = self.take()
+        func = name_tok.text
+        if func not in FUNCTIONS:
+            known = ", ".join(sorted(FUNCTIONS))
+            raise ExprError(f"unknown function {func!r}; the functions are {known}", name_tok.column)
+        self.expect("(")
+        if func == "date":
+            tok = self.take()
+            if tok.kind != "string":
+                raise ExprError('write a date as date("2025-07-01")', tok.column)
+            try:
+                value = date.fromisoformat(tok.text[1:-1])
+            except ValueError:
+                raise ExprError(f"{tok.text} is not a date; write YYYY-MM-DD", tok.column) from None
+            self.expect(")")
+            return Literal(value)
+        args: list[Name] = []
+        while True:
+            tok = self.take()
+            if tok.kind != "name":
+                raise ExprError(f"{func}() takes question ids as arguments", tok.column)
+            self.names.add(tok.text)
+            args.append(Name(tok.text, tok.column))
+            if self.peek().text == ",":
+                self.take()
+                continue
+            break
+        self.expect(")")
+        if len(args) != FUNCTIONS[func]:
+            raise ExprError(f"{func}() takes {FUNCTIONS[func]} argument(s)", name_tok.column)
+        return Call(func, tuple(args))
+
+
+def parse(source: str) -> Expr:
+    """Parse a condition; raises ExprError with a column on bad input."""
+    if not isinstance(source, str):
+        raise ExprError("a condition must be a quoted string", 0)
+    parser = _Parser(source)
+    root = parser.parse()
+    return Expr(source=source, root=root, names=frozenset(parser.names))
+
+
+# -- evaluation ----------------------------------------------------------------------------
+
+
+def truthy(value: Value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list):
+        return bool(value)
+    return value not in (None, "", "no", 0)
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from start to end (negative when start is after end)."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if end.day < start.day:
+        months -= 1
+    return months
+
+
+def _eval(node: Node, env: Mapping[str, Value], as_of: date) -> Value:
+    if isinstance(node, Literal):
+        return node.value
+    if isinstance(node, Name):
+        return env.get(node.name)
+    if isinstance(node, Not):
+        return not truthy(_eval(node.item, env, as_of))
+    if isinstance(node, BoolOp):
+        if node.op == "and":
+            return all(truthy(_eval(item, env, as_of)) for item in node.items)
+        return any(truthy(_eval(item, env, as_of)) for item in node.items)
+    if isinstance(node, Call):
+        values = [env.get(arg.name) for arg in node.args]
+        return _call(node.func, values, as_of)
+    return _compare(node.op, _eval(node.left, env, as_of), _eval(node.right, env, as_of))
+
+
+def _call(func: str, values: list[Value], as_of: date) -> Value:
+    if func == "answered":
+        return values[0] not in (None, "", [])
+    if func == "count":
+        return len(values[0]) if isinstance(values[0], list) else 0
+    if func == "months_since":
+        return months_between(values[0], as_of) if isinstance(values[0], date) else None
+    first, second = values
+    if isinstance(first, date) and isinstance(second, date):
+        return (second - first).days
+    return None
+
+
+def _compare(op: str, left: Value, right: Value) -> bool:
+    if left is None or right is None:
+        return False
+    if op == "contains":
+        return isinstance(left, list) and right in left
+    if op in ("in", "not in"):
+        if not isinstance(right, list):
+            return False
+        if isinstance(left, list):
+            hit = any(item in right for item in left)
+        else:
+            hit = left in right
+        return hit if op == "in" else not hit
+    if op == "==":
+        return left == right
+    if op == "!=":
+        return left != right
+    try:
+        if op == "<":
+            return left < right  # type: ignore[operator]
+        if op == "<=":
+            return left <= right  # type: ignore[operator]
+        if op == ">":
+            return left > right  # type: ignore[operator]
+        return left >= right  # type: ignore[operator]
+    except TypeError:
+        return False

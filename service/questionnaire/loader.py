@@ -1,0 +1,1068 @@
+"""Load a questionnaire file: safe YAML, schema validation, and every cross-reference checked.
+
+Every problem is a `Problem` located by file, line, column and the path inside the document,
+and the loader reports all problems of a file at once. It never raises for bad input.
+
+Stages:
+1. bytes: size cap, UTF-8;
+2. YAML events (libyaml): one document, no aliases, nesting depth capped, syntax errors;
+3. YAML nodes: duplicate keys, tags, non-text keys; a (path -> line, column) index;
+4. the Pydantic models (`schema.py`): unknown fields, types, patterns, quoting of yes/no;
+5. semantic checks: ids, references, conditions, cycles, reachability; then warnings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from yaml.constructor import SafeConstructor
+from pydantic import BaseModel, ValidationError
+
+from service.questionnaire import expr
+from service.questionnaire.answers import Answers, AnswersFile
+from service.questionnaire.engine import (
+    compile_program,
+    dependency_names,
+    resolve,
+    topological_order,
+)
+from service.questionnaire.schema import (
+    CRITERION_ID,
+    SNAKE_ID,
+    Criterion,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Reference,
+)
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 40
+MAX_EVENTS = 2_000_000
+MAX_ENUMERATION = 4096
+SAFE_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:timestamp",
+}
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+PathT = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    col: int
+    path: str
+    message: str
+    level: Literal["error", "warning"] = "error"
+
+    def format(self) -> str:
+        prefix = "warning: " if self.level == "warning" else ""
+        return f"{self.file}:{self.line}:{self.col}: {self.path or '(file)'}: {prefix}{self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.col,
+            "path": self.path,
+            "level": self.level,
+            "message": self.message,
+        }
+
+
+@dataclass
+class LoadResult:
+    file: str
+    questionnaire: Questionnaire | None
+    sha256: str
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return self.questionnaire is not None and not self.errors
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class _Index:
+    """Where each value (and each mapping key) of the document starts."""
+
+    def __init__(self) -> None:
+        self.values: dict[PathT, tuple[int, int, yaml.Node]] = {}
+        self.keys: dict[PathT, tuple[int, int]] = {}
+
+    def locate(self, path: PathT, *, key: bool = False) -> tuple[int, int]:
+        if key and path in self.keys:
+            return self.keys[path]
+        probe = path
+        while probe not in self.values and probe:
+            probe = probe[:-1]
+        hit = self.values.get(probe)
+        return (hit[0], hit[1]) if hit else (1, 1)
+
+    def node(self, path: PathT) -> yaml.Node | None:
+        hit = self.values.get(path)
+        return hit[2] if hit else None
+
+
+class _Reporter:
+    def __init__(self, file: str, index: _Index) -> None:
+        self.file = file
+        self.index = index
+        self.problems: list[Problem] = []
+
+    def at(
+        self,
+        path: PathT,
+        message: str,
+        *,
+        level: Literal["error", "warning"] = "error",
+        key: bool = False,
+        column_offset: int = 0,
+    ) -> None:
+        line, col = self.index.locate(path, key=key)
+        self.problems.append(
+            Problem(self.file, line, col + column_offset, format_path(path), message, level)
+        )
+
+    def warn(self, path: PathT, message: str) -> None:
+        self.at(path, message, level="warning")
+
+
+# -- stages 1-3: bytes, events, nodes --------------------------------------------------------
+
+
+def _mark(mark: Any) -> tuple[int, int]:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _syntax_message(error: yaml.YAMLError) -> str:
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    if "'\\t'" in problem or "\\t" in problem:
+        return "a tab character: YAML indentation must use spaces, not tabs"
+    text = f"YAML syntax error: {problem}"
+    if context:
+        text += f" ({context})"
+    if "mapping values are not allowed" in problem:
+        text += "; a value containing ': ' must be quoted"
+    return text
+
+
+def _check_events(text: str, file: str) -> list[Problem]:
+    problems: list[Problem] = []
+    depth = 0
+    documents = 0
+    try:
+        for count, event in enumerate(yaml.parse(text, Loader=_Loader)):
+            if count > MAX_EVENTS:
+                line, col = _mark(event.start_mark)
+                problems.append(Problem(file, line, col, "", "the document is too large"))
+                break
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    line, col = _mark(event.start_mark)
+                    problems.append(
+                        Problem(
+                            file, line, col, "",
+                            "a questionnaire file holds one YAML document; remove the second "
+                            "'---' and put each questionnaire in its own file",
+                        )
+                    )
+                    break
+            elif isinstance(event, yaml.AliasEvent):
+                line, col = _mark(event.start_mark)
+                problems.append(
+                    Problem(
+                        file, line, col, "",
+                        f"aliases (*{event.anchor}) are not allowed; write the value out in full",
+                    )
+                )
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line, col = _mark(event.start_mark)
+                    problems.append(
+                        Problem(
+                            file, line, col, "",
+                            f"the document nests deeper than {MAX_DEPTH} levels; "
+                            "a questionnaire never needs that",
+                        )
+                    )
+                    break
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as error:
+        line, col = _mark(error.problem_mark or error.context_mark)
+        problems.append(Problem(file, line, col, "", _syntax_message(error)))
+    except yaml.YAMLError as error:
+        problems.append(Problem(file, 1, 1, "", _syntax_message(error)))
+    return problems
+
+
+_CONSTRUCTOR = SafeConstructor()
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    tag = node.tag
+    if tag == "tag:yaml.org,2002:timestamp":
+        return node.value  # dates stay as the text written
+    if tag == "tag:yaml.org,2002:str":
+        return node.value
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return _CONSTRUCTOR.construct_yaml_bool(node)
+    if tag == "tag:yaml.org,2002:int":
+        return _CONSTRUCTOR.construct_yaml_int(node)
+    if tag == "tag:yaml.org,2002:float":
+        return _CONSTRUCTOR.construct_yaml_float(node)
+    return node.value
+
+
+def _build(node: yaml.Node, path: PathT, index: _Index, problems: list[Problem], file: str) -> Any:
+    line, col = _mark(node.start_mark)
+    index.values[path] = (line, col, node)
+    if node.tag not in SAFE_TAGS:
+        problems.append(
+            Problem(
+                file, line, col, format_path(path),
+                f"YAML tags such as {node.tag.replace('tag:yaml.org,2002:', '!!')} are not "
+                "allowed; write plain values",
+            )
+        )
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*path, i), index, problems, file) for i, item in enumerate(node.value)]
+    result: dict[str, Any] = {}
+    first_seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        key_line, key_col = _mark(key_node.start_mark)
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(
+                Problem(file, key_line, key_col, format_path(path), "a key must be plain text")
+            )
+            continue
+        key = key_node.value
+        if key_node.tag == "tag:yaml.org,2002:bool" and key_node.style is None:
+            problems.append(
+                Problem(
+                    file, key_line, key_col, format_path((*path, key)),
+                    f"the key {key} is read by YAML as true/false; write it in quotes: \"{key}\":",
+                )
+            )
+        elif key_node.tag != "tag:yaml.org,2002:str":
+            problems.append(
+                Problem(
+                    file, key_line, key_col, format_path((*path, key)),
+                    f"the key {key} is not read as text; write it in quotes: \"{key}\":",
+                )
+            )
+        if key in first_seen:
+            problems.append(
+                Problem(
+                    file, key_line, key_col, format_path((*path, key)),
+                    f"duplicate key {key!r} (first at line {first_seen[key]}); "
+                    "a key can appear only once in a mapping",
+                )
+            )
+            continue
+        first_seen[key] = key_line
+        index.keys[(*path, key)] = (key_line, key_col)
+        result[key] = _build(value_node, (*path, key), index, problems, file)
+    return result
+
+
+# -- stage 4: schema validation ------------------------------------------------------------
+
+
+def _all_field_names() -> set[str]:
+    names: set[str] = set()
+    seen: set[type] = set()
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            names.add(name)
+            for arg in _iter_types(info.annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    walk(arg)
+
+    walk(Questionnaire)
+    return names
+
+
+def _iter_types(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        yield from _iter_types(arg)
+
+
+_FIELD_NAMES = _all_field_names()
+
+
+def _data_path(loc: tuple[str | int, ...], data: Any) -> PathT:
+    """Follow a Pydantic error location through the data, dropping union branch tags."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and isinstance(part, str) and part in current:
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            path.append(part)
+            current = current[part]
+    return tuple(path)
+
+
+def _type_message(error: Mapping[str, Any], node: yaml.Node | None) -> str:
+    kind = error["type"]
+    if isinstance(node, yaml.ScalarNode) and node.style is None:
+        raw = node.value
+        if node.tag == "tag:yaml.org,2002:bool" and kind in ("string_type", "enum"):
+            return f"{raw} is read by YAML as true/false; write it in quotes: \"{raw}\""
+        if node.tag in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int") and kind == "string_type":
+            return f"{raw} is read by YAML as a number; write it in quotes: \"{raw}\""
+    if kind == "string_pattern_mismatch":
+        pattern = error.get("ctx", {}).get("pattern")
+        if pattern == SNAKE_ID:
+            return (
+                "ids are snake_case: lower-case letters, digits and _, starting with a letter "
+                "(for example live_use)"
+            )
+        if pattern == CRITERION_ID:
+            return "criterion ids are three capitals, a dash and two digits (for example COL-01)"
+        return f"{error['msg'].lower()}"
+    if kind == "extra_forbidden":
+        return ""
+    if kind == "missing":
+        return ""
+    if kind in ("too_short",):
+        return "this list must not be empty"
+    return str(error["msg"])
+
+
+def _schema_problems(error: ValidationError, data: Any, report: _Reporter) -> None:
+    grouped: dict[PathT, list[Mapping[str, Any]]] = {}
+    order: list[PathT] = []
+    for err in error.errors():
+        loc = tuple(err["loc"])
+        if err["type"] == "extra_forbidden":
+            report.at(
+                loc,
+                _unknown_field_message(str(loc[-1])),
+                key=True,
+            )
+            continue
+        if err["type"] == "missing":
+            parent = _data_path(loc[:-1], data)
+            report.at(parent, f"missing field {loc[-1]!r}")
+            continue
+        path = _data_path(loc, data)
+        if path not in grouped:
+            grouped[path] = []
+            order.append(path)
+        grouped[path].append(err)
+    for path in order:
+        errs = grouped[path]
+        node = report.index.node(path)
+        branches = {p for e in errs for p in e["loc"] if isinstance(p, str)}
+        if "str" in branches and any(b.startswith("dict[") for b in branches):
+            # A LocalizedText (text, or a map of language to text) that is neither.
+            message = _type_message({"type": "string_type", "msg": ""}, node)
+            report.at(path, message or "must be text, or a map of language to text such as {en: ..., fr: ...}")
+            continue
+        seen: set[str] = set()
+        for err in errs:
+            message = _type_message(err, node)
+            if message and message not in seen:
+                seen.add(message)
+                report.at(path, message)
+
+
+def _unknown_field_message(name: str) -> str:
+    close = difflib.get_close_matches(name, sorted(_FIELD_NAMES), n=1, cutoff=0.7)
+    hint = f"; did you mean {close[0]!r}?" if close else "; see questionnaires/schema.json"
+    return f"unknown field {name!r}{hint}"
+
+
+# -- stage 5: semantic checks --------------------------------------------------------------
+
+
+def _expr_column(node: yaml.Node | None, column: int) -> int:
+    """Column offset of a position inside a condition string, for single-line scalars."""
+    if not isinstance(node, yaml.ScalarNode):
+        return 0
+    if node.style in ('"', "'"):
+        return column + 1
+    if node.style is None:
+        return column
+    return 0
+
+
+class _Checker:
+    def __init__(self, q: Questionnaire, report: _Reporter) -> None:
+        self.q = q
+        self.report = report
+        self.questions = q.question_index()
+        self.facts = {f.id: f for f in q.facts}
+        self.sources = q.source_index()
+        self.parsed: dict[str, expr.Expr] = {}
+        self.read_names: set[str] = set()
+
+    # ids and references
+
+    def check_ids(self) -> None:
+        q = self.q
+        self._unique([(("sections", i, "id"), s.id) for i, s in enumerate(q.sections)], "section id")
+        question_ids: list[tuple[PathT, str]] = []
+        for si, s in enumerate(q.sections):
+            for qi, question in enumerate(s.questions):
+                path: PathT = ("sections", si, "questions", qi)
+                question_ids.append(((*path, "id"), question.id))
+                self._unique(
+                    [((*path, "options", oi, "value"), o.value) for oi, o in enumerate(question.options)],
+                    "option value",
+                )
+                self._check_question_shape(question, path)
+                for ri, ref in enumerate(question.references):
+                    self._check_reference(ref, (*path, "references", ri))
+        self._unique(question_ids, "question id")
+        fact_ids = [(("facts", i, "id"), f.id) for i, f in enumerate(q.facts)]
+        self._unique(fact_ids, "fact id")
+        for path, fid in fact_ids:
+            if fid in self.questions:
+                self.report.at(path, f"fact id {fid!r} is also a question id; ids must differ")
+        self._unique([(("criteria", i, "id"), c.id) for i, c in enumerate(q.criteria)], "criterion id")
+        self._unique([(("sources", i, "key"), s.key) for i, s in enumerate(q.sources)], "source key")
+        self._unique(
+            [(("rating", "gates", i, "id"), g.id) for i, g in enumerate(q.rating.gates)], "gate id"
+        )
+        section_ids = {s.id for s in q.sections}
+        for ci, c in enumerate(q.criteria):
+            if c.section not in section_ids:
+                self.report.at(
+                    ("criteria", ci, "section"),
+                    f"there is no section {c.section!r}{self._suggest(c.section, section_ids)}",
+                )
+            for ri, ref in enumerate(c.references):
+                self._check_reference(ref, ("criteria", ci, "references", ri))
+        if q.inherent_risk and q.inherent_risk not in self.facts:
+            self.report.at(
+                ("inherent_risk",),
+                f"there is no fact {q.inherent_risk!r}{self._suggest(q.inherent_risk, self.facts)}",
+            )
+        if not any(b.min_score == 0 for b in q.rating.bands):
+            self.report.at(("rating", "bands"), "add a band with min_score: 0 so every score has a rating")
+        scores = [b.min_score for b in q.rating.bands]
+        if len(set(scores)) != len(scores):
+            self.report.at(("rating", "bands"), "two bands have the same min_score")
+
+    def _check_question_shape(self, question: Question, path: PathT) -> None:
+        choice = question.type in (QuestionType.single_choice, QuestionType.multiple_choice)
+        if choice and not question.options:
+            self.report.at((*path, "type"), f"a {question.type.value} question needs options")
+        if not choice and question.options:
+            self.report.at(
+                (*path, "options"),
+                f"a {question.type.value} question takes no options"
+                + ("; yes_no questions have built-in options" if question.type is QuestionType.yes_no else ""),
+            )
+        if question.type is QuestionType.multiple_choice and any(o.dont_know for o in question.options):
+            self.report.at((*path, "options"), "a multiple-choice question cannot have a dont_know option; use single_choice")
+
+    def _check_reference(self, ref: Reference, path: PathT) -> None:
+        if ref.source not in self.sources:
+            self.report.at(
+                (*path, "source"),
+                f"there is no source with key {ref.source!r}"
+                f"{self._suggest(ref.source, self.sources)}; add it under sources:",
+            )
+
+    def _unique(self, items: list[tuple[PathT, str]], what: str) -> None:
+        seen: dict[str, PathT] = {}
+        for path, value in items:
+            if value in seen:
+                line, _ = self.report.index.locate(seen[value])
+                self.report.at(path, f"duplicate {what} {value!r} (first at line {line})")
+            else:
+                seen[value] = path
+
+    @staticmethod
+    def _suggest(name: str, choices: Iterable[str]) -> str:
+        close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+        return f"; did you mean {close[0]!r}?" if close else ""
+
+    # conditions
+
+    def parse_condition(self, source: str, path: PathT, key: str) -> expr.Expr | None:
+        node = self.report.index.node(path)
+        try:
+            parsed = expr.parse(source)
+        except expr.ExprError as error:
+            self.report.at(
+                path, f"in the condition: {error.message}", column_offset=_expr_column(node, error.column)
+            )
+            return None
+        ok = self._check_names(parsed, path, node)
+        self.read_names |= parsed.names
+        if ok:
+            self.parsed[key] = parsed
+        return parsed if ok else None
+
+    def _check_names(self, parsed: expr.Expr, path: PathT, node: yaml.Node | None) -> bool:
+        ok = True
+        known = set(self.questions) | set(self.facts)
+
+        def fail(message: str, column: int) -> None:
+            nonlocal ok
+            ok = False
+            self.report.at(path, message, column_offset=_expr_column(node, column))
+
+        def walk(n: expr.Node) -> None:
+            if isinstance(n, expr.Name):
+                if n.name not in known:
+                    fail(
+                        f"unknown name {n.name!r}: not a question id or fact id"
+                        f"{self._suggest(n.name, known)}",
+                        n.column,
+                    )
+            elif isinstance(n, expr.Call):
+                for arg in n.args:
+                    if arg.name not in self.questions:
+                        fail(
+                            f"{n.func}() needs a question id; {arg.name!r} is not one"
+                            f"{self._suggest(arg.name, self.questions)}",
+                            arg.column,
+                        )
+                        continue
+                    kind = self.questions[arg.name].type
+                    if n.func == "count" and kind is not QuestionType.multiple_choice:
+                        fail(f"count() needs a multiple_choice question; {arg.name} is {kind.value}", arg.column)
+                    if n.func in ("months_since", "days_between") and kind is not QuestionType.date:
+                        fail(f"{n.func}() needs a date question; {arg.name} is {kind.value}", arg.column)
+            elif isinstance(n, expr.Not):
+                walk(n.item)
+            elif isinstance(n, expr.BoolOp):
+                for item in n.items:
+                    walk(item)
+            elif isinstance(n, expr.Compare):
+                walk(n.left)
+                walk(n.right)
+                self._check_compare(n, fail)
+
+        walk(parsed.root)
+        return ok
+
+    def _allowed_values(self, name: str) -> tuple[set[str] | None, str]:
+        """The values a name can take, when known, and what kind of name it is."""
+        if name in self.questions:
+            question = self.questions[name]
+            if question.type in (QuestionType.single_choice, QuestionType.multiple_choice, QuestionType.yes_no):
+                return question.option_values(), question.type.value
+            return None, question.type.value
+        fact = self.facts.get(name)
+        if fact is None:
+            return None, "unknown"
+        values = set(fact.values) or {r.value for r in fact.table if isinstance(r.value, str)} | (
+            {fact.default} if isinstance(fact.default, str) else set()
+        )
+        return values, "fact"
+
+    def _check_compare(self, n: expr.Compare, fail: Any) -> None:
+        if not isinstance(n.left, expr.Name):
+            return
+        name = n.left.name
+        if name not in self.questions and name not in self.facts:
+            return
+        allowed, kind = self._allowed_values(name)
+        right = n.right
+        literals: list[Any] = []
+        if isinstance(right, expr.Literal):
+            literals = right.value if isinstance(right.value, list) else [right.value]
+        if kind == "multiple_choice" and n.op in ("==", "!="):
+            fail(f"{name} is multiple choice; use 'contains' or 'in' instead of {n.op}", n.left.column)
+            return
+        if n.op == "contains" and kind != "multiple_choice":
+            fail(f"'contains' is for multiple-choice questions; {name} is {kind}", n.left.column)
+            return
+        if kind == "number":
+            if any(not isinstance(v, int | float) or isinstance(v, bool) for v in literals):
+                fail(f"{name} is a number question; compare it with a number", n.left.column)
+            return
+        if kind == "date":
+            if any(not isinstance(v, date) for v in literals) and not isinstance(right, expr.Name):
+                fail(f'{name} is a date question; compare it with date("YYYY-MM-DD") or another date', n.left.column)
+            return
+        if allowed is None:
+            return
+        for value in literals:
+            if isinstance(value, bool) and kind == "fact":
+                continue
+            if not isinstance(value, str) or value not in allowed:
+                fail(
+                    f"{value!r} is not a value of {name}; its values are: {', '.join(sorted(allowed))}",
+                    n.left.column,
+                )
+
+    def check_conditions(self) -> None:
+        q = self.q
+        for si, s in enumerate(q.sections):
+            for qi, question in enumerate(s.questions):
+                if question.visible_if:
+                    self.parse_condition(
+                        question.visible_if,
+                        ("sections", si, "questions", qi, "visible_if"),
+                        f"q:{question.id}",
+                    )
+        for fi, fact in enumerate(q.facts):
+            for ri, row in enumerate(fact.table):
+                self.parse_condition(row.when, ("facts", fi, "table", ri, "when"), f"f:{fact.id}:{ri}")
+                if fact.values and isinstance(row.value, str) and row.value not in fact.values:
+                    self.report.at(
+                        ("facts", fi, "table", ri, "value"),
+                        f"{row.value!r} is not one of the values declared for {fact.id}",
+                    )
+            if fact.values and isinstance(fact.default, str) and fact.default not in fact.values:
+                self.report.at(("facts", fi, "default"), f"{fact.default!r} is not one of the values declared for {fact.id}")
+        for ci, c in enumerate(q.criteria):
+            base: PathT = ("criteria", ci)
+            if c.applies_if:
+                self.parse_condition(c.applies_if, (*base, "applies_if"), f"c:{c.id}:applies")
+            for ei, esc in enumerate(c.escalate):
+                self.parse_condition(esc.when, (*base, "escalate", ei, "when"), f"c:{c.id}:esc:{ei}")
+            self._check_rule(c, base)
+            for ei, qid in enumerate(c.evidence_from):
+                if qid not in self.questions:
+                    self.report.at(
+                        (*base, "evidence_from", ei),
+                        f"there is no question {qid!r}{self._suggest(qid, self.questions)}",
+                    )
+        if q.advisory_if:
+            self.parse_condition(q.advisory_if, ("advisory_if",), "advisory")
+        if q.inherent_risk:
+            self.read_names.add(q.inherent_risk)
+
+    def _check_rule(self, c: Criterion, base: PathT) -> None:
+        rule = c.rule
+        path: PathT = (*base, "rule")
+        if rule.answer and rule.cases:
+            self.report.at(path, "use either answer or cases in a rule, not both")
+            return
+        if not rule.answer and not rule.cases:
+            self.report.at(path, "a rule needs answer: QUESTION_ID or a list of cases")
+            return
+        if rule.answer:
+            qid = rule.answer
+            self.read_names.add(qid)
+            question = self.questions.get(qid)
+            if question is None:
+                self.report.at(
+                    (*path, "answer"), f"there is no question {qid!r}{self._suggest(qid, self.questions)}"
+                )
+                return
+            if question.type not in (QuestionType.yes_no, QuestionType.single_choice):
+                self.report.at(
+                    (*path, "answer"),
+                    f"answer: needs a yes_no or single_choice question; {qid} is "
+                    f"{question.type.value}; use cases instead",
+                )
+                return
+            values = question.option_values()
+            for key in rule.map:
+                if key not in values:
+                    self.report.at(
+                        (*path, "map", key),
+                        f"{key!r} is not an option of {qid}; its options are: {', '.join(sorted(values))}",
+                        key=True,
+                    )
+            if question.type is QuestionType.single_choice:
+                missing = sorted(values - set(rule.map) - question.dont_know_values())
+                if missing:
+                    self.report.at(
+                        (*path, "map"),
+                        f"map gives no verdict for option(s) {', '.join(missing)} of {qid}",
+                    )
+            return
+        for i, case in enumerate(rule.cases):
+            self.parse_condition(case.when, (*path, "cases", i, "when"), f"c:{c.id}:case:{i}")
+
+    def check_cycles(self) -> bool:
+        deps = dependency_names(self.q, self.parsed)
+        preferred = [q.id for q in self.q.questions()] + [f.id for f in self.q.facts]
+        if topological_order(deps, preferred) is not None:
+            return True
+        cycle = _find_cycle(deps)
+        first = cycle[0]
+        path: PathT = ("facts",)
+        for si, s in enumerate(self.q.sections):
+            for qi, question in enumerate(s.questions):
+                if question.id == first:
+                    path = ("sections", si, "questions", qi, "visible_if")
+        for fi, fact in enumerate(self.q.facts):
+            if fact.id == first:
+                path = ("facts", fi, "table")
+        self.report.at(
+            path,
+            "visibility cycle: " + " -> ".join([*cycle, cycle[0]])
+            + "; a question can only depend on questions and facts that do not depend on it",
+        )
+        return False
+
+    def check_reachability(self) -> None:
+        """A criterion must be able to see every question its rule reads while it applies."""
+        program = compile_program(self.q)
+        deps = dependency_names(self.q, self.parsed)
+        cache: dict[tuple[str, str], bool | None] = {}
+        for ci, c in enumerate(self.q.criteria):
+            applies = program.applies_if.get(c.id)
+            for qid in program.reads[c.id]:
+                if qid not in program.visible_if:
+                    continue
+                key = (c.applies_if or "", qid)
+                if key not in cache:
+                    cache[key] = self._satisfiable(applies, qid, deps)
+                if cache[key] is False:
+                    self.report.at(
+                        ("criteria", ci, "rule"),
+                        f"the rule reads {qid}, which is never shown when {c.id} applies"
+                        + (f" ({c.applies_if})" if c.applies_if else "")
+                        + f"; change the visible_if of {qid} or the applies_if of {c.id}",
+                    )
+
+    def _satisfiable(self, applies: expr.Expr | None, qid: str, deps: Mapping[str, set[str]]) -> bool | None:
+        """Whether some answers make `applies` hold and show `qid`; None when too many to try."""
+        roots = set(deps.get(qid, set())) | (set(applies.names) if applies else set())
+        relevant: set[str] = set()
+        stack = list(roots | {qid})
+        while stack:
+            node = stack.pop()
+            if node in relevant:
+                continue
+            relevant.add(node)
+            stack.extend(deps.get(node, ()))
+        domains: list[tuple[str, list[Any]]] = []
+        size = 1
+        for node in sorted(relevant):
+            question = self.questions.get(node)
+            if question is None or node == qid:
+                continue
+            if question.type in (QuestionType.yes_no, QuestionType.single_choice):
+                values: list[Any] = [None, *sorted(question.option_values())]
+            elif question.type is QuestionType.multiple_choice and len(question.options) <= 4:
+                opts = [o.value for o in question.options]
+                values = [None] + [
+                    list(combo) for r in range(1, len(opts) + 1) for combo in itertools.combinations(opts, r)
+                ]
+            else:
+                return None
+            size *= len(values)
+            if size > MAX_ENUMERATION:
+                return None
+            domains.append((node, values))
+        names = [name for name, _ in domains]
+        as_of = date(2000, 1, 1)
+        for combo in itertools.product(*(values for _, values in domains)):
+            chosen = {n: v for n, v in zip(names, combo, strict=True) if v is not None}
+            resolved = resolve(self.q, Answers(values=chosen), as_of)
+            if qid in resolved.visible and (applies is None or applies.evaluate(resolved.env, as_of)):
+                return True
+        return False
+
+    # warnings
+
+    def check_warnings(self) -> None:
+        q = self.q
+        languages = list(q.languages)
+        for si, s in enumerate(q.sections):
+            for qi, question in enumerate(s.questions):
+                if question.id not in self.read_names and not question.context_only:
+                    self.report.warn(
+                        ("sections", si, "questions", qi, "id"),
+                        f"no criterion or fact reads question {question.id}; use it in a rule or "
+                        "mark it context_only: true",
+                    )
+        cited = {r.source for c in q.criteria for r in c.references} | {
+            r.source for question in q.questions() for r in question.references
+        }
+        for si, source in enumerate(q.sources):
+            if source.key not in cited:
+                self.report.warn(("sources", si, "key"), f"source {source.key} is never cited")
+        for ci, c in enumerate(q.criteria):
+            if c.recommendation is None:
+                self.report.warn(("criteria", ci), f"{c.id} has no recommendation for when it is not met")
+            if not c.references:
+                self.report.warn(("criteria", ci), f"{c.id} cites no source; add references:")
+        data = q.model_dump(mode="python", exclude_defaults=False)
+        for path, value in _localized_values(data, ()):
+            if isinstance(value, str):
+                if len(languages) > 1 and value.strip():
+                    self.report.warn(
+                        path,
+                        f"text in one language only; write it as {{{', '.join(f'{lang}: ...' for lang in languages)}}}",
+                    )
+                continue
+            missing = [lang for lang in languages if not str(value.get(lang, "")).strip()]
+            extra = [lang for lang in value if lang not in languages]
+            if missing:
+                self.report.warn(path, f"missing text in {', '.join(missing)}")
+            if extra:
+                self.report.warn(path, f"language {', '.join(extra)} is not in languages: {languages}")
+
+
+_LOCALIZED_FIELDS = {
+    "title", "description", "text", "hint", "guidance", "label", "requirement",
+    "recommendation", "issuer", "note", "reason", "advisory_note", "not_applicable_reason",
+}
+
+
+def _localized_values(data: Any, path: PathT) -> Iterator[tuple[PathT, Any]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in _LOCALIZED_FIELDS and isinstance(value, str | dict):
+                if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
+                    yield from _localized_values(value, (*path, key))
+                else:
+                    yield (*path, key), value
+            elif key == "values" and isinstance(value, dict):
+                for vkey, label in value.items():
+                    yield (*path, key, vkey), label
+            else:
+                yield from _localized_values(value, (*path, key))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            yield from _localized_values(item, (*path, i))
+
+
+def _find_cycle(deps: Mapping[str, set[str]]) -> list[str]:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in sorted(deps.get(node, ())):
+            if dep not in deps:
+                continue
+            if state.get(dep) == 1:
+                return stack[stack.index(dep):]
+            if state.get(dep) is None:
+                found = visit(dep)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in deps:
+        if state.get(node) is None:
+            found = visit(node)
+            if found:
+                return found
+    return []
+
+
+# -- entry points --------------------------------------------------------------------------
+
+
+@dataclass
+class Document:
+    """A YAML file read safely: its data (None on failure), where each value starts, problems."""
+
+    data: Any
+    index: _Index
+    problems: list[Problem]
+
+
+def read_yaml(raw: bytes, file: str) -> Document:
+    """Bytes to plain data, refusing what a questionnaire or answers file never needs."""
+    index = _Index()
+    if len(raw) > MAX_BYTES:
+        message = f"the file is {len(raw)} bytes; the limit is {MAX_BYTES} (2 MB)"
+        return Document(None, index, [Problem(file, 1, 1, "", message)])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        line = before.count(b"\n") + 1
+        col = error.start - (before.rfind(b"\n") + 1) + 1
+        message = f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x}); save it as UTF-8"
+        return Document(None, index, [Problem(file, line, col, "", message)])
+    text = text.removeprefix("\ufeff")
+    problems = _check_events(text, file)
+    if problems:
+        return Document(None, index, problems)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as error:  # the event pass reports these first; kept for safety
+        return Document(None, index, [Problem(file, 1, 1, "", _syntax_message(error))])
+    if node is None:
+        return Document(None, index, [Problem(file, 1, 1, "", "the file is empty")])
+    problems = []
+    data = _build(node, (), index, problems, file)
+    if not isinstance(data, dict):
+        line, col = _mark(node.start_mark)
+        kind = "a list" if isinstance(data, list) else "a single value"
+        problems.append(
+            Problem(file, line, col, "", f"the top level is {kind}; it must be a mapping of fields")
+        )
+        return Document(None, index, problems)
+    return Document(data, index, problems)
+
+
+def load_text(raw: bytes, file: str) -> LoadResult:
+    """Load a questionnaire from bytes; `file` names it in messages."""
+    result = LoadResult(file=file, questionnaire=None, sha256=hashlib.sha256(raw).hexdigest())
+    doc = read_yaml(raw, file)
+    if doc.data is None:
+        result.problems = doc.problems
+        for p in result.problems:
+            if p.message in ("the file is empty",) or p.message.startswith("the top level"):
+                result.problems = [
+                    Problem(
+                        p.file, p.line, p.col, p.path,
+                        p.message + ("; a questionnaire starts with id:, version:, title:, "
+                                     "sections: and criteria:"),
+                    )
+                ]
+        return result
+    report = _Reporter(file, doc.index)
+    report.problems.extend(doc.problems)
+    try:
+        questionnaire = Questionnaire.model_validate(doc.data)
+    except ValidationError as error:
+        _schema_problems(error, doc.data, report)
+        result.problems = report.problems
+        return result
+    checker = _Checker(questionnaire, report)
+    checker.check_ids()
+    checker.check_conditions()
+    if not report.problems and checker.check_cycles():
+        checker.check_reachability()
+    if not report.problems:
+        checker.check_warnings()
+    result.problems = sorted(report.problems, key=lambda p: (p.level != "error", p.line, p.col))
+    if not result.errors:
+        questionnaire._sha256 = result.sha256
+        questionnaire._program = compile_program(questionnaire)
+        result.questionnaire = questionnaire
+    return result
+
+
+def load_answers(raw: bytes, file: str) -> tuple[AnswersFile | None, list[Problem]]:
+    """Read an answers file (YAML or JSON) safely; problems are located like the loader's."""
+    doc = read_yaml(raw, file)
+    if doc.data is None:
+        return None, doc.problems
+    try:
+        return AnswersFile.model_validate(doc.data), doc.problems
+    except ValidationError as error:
+        report = _Reporter(file, doc.index)
+        report.problems.extend(doc.problems)
+        _schema_problems(error, doc.data, report)
+        return None, report.problems
+
+
+def locate_answer_problems(file: str, raw: bytes, messages: list[str]) -> list[Problem]:
+    """Turn `answers.q: message` strings into located problems."""
+    doc = read_yaml(raw, file)
+    out: list[Problem] = []
+    for message in messages:
+        head, _, text = message.partition(": ")
+        path: PathT = tuple(head.split(".", 1)) if "." in head else (head,)
+        line, col = doc.index.locate(path)
+        out.append(Problem(file, line, col, head, text))
+    return out
+
+
+def load_file(path: Path | str) -> LoadResult:
+    """Load and check one questionnaire file. Never raises for bad content."""
+    file = str(path)
+    try:
+        size = Path(path).stat().st_size
+        if size > MAX_BYTES:
+            return LoadResult(
+                file, None, "",
+                [Problem(file, 1, 1, "", f"the file is {size} bytes; the limit is {MAX_BYTES} (2 MB)")],
+            )
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        return LoadResult(file, None, "", [Problem(file, 1, 1, "", f"cannot read the file: {error.strerror}")])
+    try:
+        return load_text(raw, file)
+    except RecursionError:
+        return LoadResult(file, None, "", [Problem(file, 1, 1, "", "the document nests too deeply")])
+
+
+class Registry:
+    """The questionnaires loaded from a folder, by (id, version)."""
+
+    def __init__(self, results: list[LoadResult]) -> None:
+        self.results = results
+        self._by_key: dict[tuple[str, str], Questionnaire] = {}
+        for r in results:
+            if r.questionnaire is not None:
+                self._by_key[(r.questionnaire.id, r.questionnaire.version)] = r.questionnaire
+
+    def get(self, questionnaire_id: str, version: str) -> Questionnaire | None:
+        return self._by_key.get((questionnaire_id, version))
+
+    def all(self) -> list[Questionnaire]:
+        return list(self._by_key.values())
+
+    def latest(self, questionnaire_id: str) -> Questionnaire | None:
+        versions = [q for (qid, _), q in self._by_key.items() if qid == questionnaire_id]
+        if not versions:
+            return None
+        return max(versions, key=lambda q: _version_key(q.version))
+
+
+def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    parts: list[tuple[int, int | str]] = []
+    for piece in version.replace("-", ".").split("."):
+        parts.append((0, int(piece)) if piece.isdigit() else (1, piece))
+    return tuple(parts)
+
+
+def load_directory(directory: Path | str) -> Registry:
+    """Every `*.yaml` questionnaire directly in `directory` (answer files live in examples/)."""
+    paths = sorted(Path(directory).glob("*.yaml")) + sorted(Path(directory).glob("*.yml"))
+    return Registry([load_file(p) for p in paths])

@@ -1,0 +1,361 @@
+"""The questionnaire format: Pydantic models for one YAML file.
+
+Every model forbids unknown fields. Human-readable strings are `LocalizedText`: a plain string
+or a map of language code to text. Conditions are strings in the language of `expr.py`; the
+loader parses them and checks every name they use.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PrivateAttr,
+    StrictBool,
+    StrictStr,
+)
+
+SNAKE_ID = r"^[a-z][a-z0-9_]*$"
+CRITERION_ID = r"^[A-Z]{3}-\d{2}$"
+SOURCE_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+LocalizedText = Union[StrictStr, dict[StrictStr, StrictStr]]
+Condition = Annotated[
+    StrictStr,
+    Field(description='A condition, e.g. `body_type == "municipal" and live_use == "yes"`'),
+]
+
+
+def localize(value: LocalizedText | None, lang: str, fallback: str = "en") -> str:
+    """The text of `value` in `lang`, else in the fallback language, else any language."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return value.get(lang) or value.get(fallback) or next(iter(value.values()), "")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Verification(str, Enum):
+    verified = "verified"
+    secondary = "secondary"
+    unverified = "unverified"
+
+
+class Severity(str, Enum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+SEVERITY_ORDER = {Severity.critical: 0, Severity.high: 1, Severity.medium: 2, Severity.low: 3}
+DEFAULT_WEIGHTS = {Severity.critical: 8.0, Severity.high: 4.0, Severity.medium: 2.0, Severity.low: 1.0}
+
+
+class Verdict(str, Enum):
+    met = "met"
+    partial = "partial"
+    not_met = "not_met"
+    dont_know = "dont_know"
+    unanswered = "unanswered"
+    not_applicable = "not_applicable"
+
+
+class Rating(str, Enum):
+    red = "red"
+    amber = "amber"
+    green = "green"
+
+
+RATING_ORDER = {Rating.red: 0, Rating.amber: 1, Rating.green: 2}
+
+
+class QuestionType(str, Enum):
+    single_choice = "single_choice"
+    multiple_choice = "multiple_choice"
+    yes_no = "yes_no"
+    text = "text"
+    long_text = "long_text"
+    number = "number"
+    date = "date"
+
+
+CHOICE_TYPES = {QuestionType.single_choice, QuestionType.multiple_choice, QuestionType.yes_no}
+
+
+class Source(Model):
+    """A guideline document or statute that questions and criteria cite by key."""
+
+    key: Annotated[StrictStr, Field(pattern=SOURCE_KEY)]
+    title: LocalizedText
+    issuer: LocalizedText | None = None
+    date: StrictStr | None = Field(default=None, description="Publication or in-force date, free form")
+    url: StrictStr | None = None
+    verification: Verification = Verification.unverified
+    note: LocalizedText | None = None
+
+
+class Reference(Model):
+    """A citation: a source key, the section within it, and how far it has been checked."""
+
+    source: StrictStr
+    section: StrictStr | None = None
+    verification: Verification | None = Field(
+        default=None, description="Defaults to the source's own verification tag"
+    )
+    note: LocalizedText | None = Field(
+        default=None, description='A qualifier such as "via the CAI page" or what the source says'
+    )
+
+
+class Option(Model):
+    value: Annotated[StrictStr, Field(pattern=SNAKE_ID)]
+    label: LocalizedText
+    hint: LocalizedText | None = None
+    dont_know: StrictBool = Field(default=False, description="This option means 'I do not know'")
+
+
+YES_NO_OPTIONS: tuple[Option, ...] = (
+    Option(value="yes", label={"en": "Yes", "fr": "Oui"}),
+    Option(value="partly", label={"en": "Partly", "fr": "En partie"}),
+    Option(value="no", label={"en": "No", "fr": "Non"}),
+    Option(value="dont_know", label={"en": "I do not know", "fr": "Je ne sais pas"}, dont_know=True),
+)
+
+
+class Question(Model):
+    id: Annotated[StrictStr, Field(pattern=SNAKE_ID)]
+    type: QuestionType
+    text: LocalizedText
+    hint: LocalizedText | None = None
+    guidance: LocalizedText | None = Field(
+        default=None, description="What the guidance expects and what counts as evidence"
+    )
+    references: list[Reference] = Field(default_factory=list, description="The law behind it")
+    options: list[Option] = Field(default_factory=list)
+    partly: StrictBool = Field(default=True, description="yes_no only: offer 'Partly'")
+    required: StrictBool = True
+    visible_if: Condition | None = None
+    evidence: StrictBool = Field(default=True, description="Offer an evidence note")
+    context_only: StrictBool = Field(
+        default=False, description="Asked for context; no criterion or fact needs to read it"
+    )
+    min: float | None = None
+    max: float | None = None
+    max_length: Annotated[int, Field(gt=0, le=100_000)] | None = None
+
+    def choices(self) -> tuple[Option, ...]:
+        if self.type is QuestionType.yes_no:
+            if self.partly:
+                return YES_NO_OPTIONS
+            return tuple(o for o in YES_NO_OPTIONS if o.value != "partly")
+        return tuple(self.options)
+
+    def option_values(self) -> set[str]:
+        return {o.value for o in self.choices()}
+
+    def dont_know_values(self) -> set[str]:
+        return {o.value for o in self.choices() if o.dont_know}
+
+    @property
+    def text_limit(self) -> int:
+        if self.max_length is not None:
+            return self.max_length
+        return 10_000 if self.type is QuestionType.long_text else 1_000
+
+
+class Section(Model):
+    id: Annotated[StrictStr, Field(pattern=SNAKE_ID)]
+    title: LocalizedText
+    description: LocalizedText | None = None
+    questions: list[Question] = Field(min_length=1)
+
+
+FactValue = Union[StrictStr, StrictBool]
+
+
+class FactRow(Model):
+    when: Condition
+    value: FactValue
+
+
+class Fact(Model):
+    """A value derived from answers by a decision table: the first row whose `when` holds."""
+
+    id: Annotated[StrictStr, Field(pattern=SNAKE_ID)]
+    label: LocalizedText
+    description: LocalizedText | None = None
+    values: dict[StrictStr, LocalizedText] = Field(
+        default_factory=dict,
+        description="The values this fact can take, with their labels (checked in conditions)",
+    )
+    table: list[FactRow] = Field(min_length=1)
+    default: FactValue
+    show_in_report: StrictBool = True
+
+
+class Escalation(Model):
+    when: Condition
+    to: Severity
+    reason: LocalizedText | None = None
+
+
+class Case(Model):
+    when: Condition
+    verdict: Verdict
+    reason: LocalizedText | None = Field(default=None, description="Why, for not_applicable")
+
+
+class Rule(Model):
+    """How a criterion is decided.
+
+    Either `answer` (one question; yes/partly/no/don't know map to met/partial/not met/don't
+    know, or the values given in `map`), or `cases` tried in order with `otherwise` last.
+    """
+
+    answer: StrictStr | None = None
+    map: dict[StrictStr, Verdict] = Field(default_factory=dict)
+    cases: list[Case] = Field(default_factory=list)
+    otherwise: Verdict = Verdict.not_met
+
+
+class Criterion(Model):
+    id: Annotated[StrictStr, Field(pattern=CRITERION_ID)]
+    section: StrictStr
+    title: LocalizedText
+    requirement: LocalizedText
+    severity: Severity
+    escalate: list[Escalation] = Field(default_factory=list)
+    weight: PositiveFloat | None = Field(default=None, description="Defaults to the severity's weight")
+    applies_if: Condition | None = None
+    not_applicable_reason: LocalizedText | None = None
+    rule: Rule
+    evidence_required: StrictBool = False
+    evidence_from: list[StrictStr] = Field(
+        default_factory=list, description="Questions whose evidence counts; default: those read"
+    )
+    recommendation: LocalizedText | None = None
+    references: list[Reference] = Field(default_factory=list)
+
+
+class Band(Model):
+    min_score: Annotated[float, Field(ge=0, le=100)]
+    rating: Rating
+
+
+class Gate(Model):
+    """Caps the rating when a criterion of these severities has one of these verdicts."""
+
+    id: Annotated[StrictStr, Field(pattern=SNAKE_ID)]
+    label: LocalizedText
+    cap: Rating
+    severities: list[Severity] = Field(default_factory=list)
+    verdicts: list[Verdict] = Field(default_factory=list)
+    incomplete: StrictBool = Field(default=False, description="Fires when answers are incomplete")
+
+
+GAP_VERDICTS = [Verdict.not_met, Verdict.dont_know, Verdict.unanswered]
+
+
+def default_bands() -> list[Band]:
+    return [
+        Band(min_score=80, rating=Rating.green),
+        Band(min_score=50, rating=Rating.amber),
+        Band(min_score=0, rating=Rating.red),
+    ]
+
+
+def default_gates() -> list[Gate]:
+    return [
+        Gate(
+            id="critical_gap",
+            label={
+                "en": "A critical criterion is not met, unknown or unanswered",
+                "fr": "Un critère critique n'est pas respecté, est inconnu ou sans réponse",
+            },
+            cap=Rating.red,
+            severities=[Severity.critical],
+            verdicts=GAP_VERDICTS,
+        ),
+        Gate(
+            id="high_gap",
+            label={
+                "en": "A high-severity criterion is not met, unknown or unanswered",
+                "fr": "Un critère de gravité élevée n'est pas respecté, est inconnu ou sans réponse",
+            },
+            cap=Rating.amber,
+            severities=[Severity.high],
+            verdicts=GAP_VERDICTS,
+        ),
+        Gate(
+            id="incomplete",
+            label={
+                "en": "The assessment is incomplete",
+                "fr": "L'évaluation est incomplète",
+            },
+            cap=Rating.amber,
+            incomplete=True,
+        ),
+    ]
+
+
+class RatingScheme(Model):
+    bands: list[Band] = Field(default_factory=default_bands, min_length=1)
+    gates: list[Gate] = Field(default_factory=default_gates)
+
+
+class Questionnaire(Model):
+    id: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    version: StrictStr
+    title: LocalizedText
+    description: LocalizedText | None = None
+    languages: list[Literal["en", "fr"]] = Field(default_factory=lambda: ["en"], min_length=1)
+    sources: list[Source] = Field(default_factory=list)
+    sections: list[Section] = Field(min_length=1)
+    facts: list[Fact] = Field(default_factory=list)
+    criteria: list[Criterion] = Field(min_length=1)
+    rating: RatingScheme = Field(default_factory=RatingScheme)
+    advisory_if: Condition | None = Field(
+        default=None, description="When it holds, the result is advisory (body outside scope)"
+    )
+    advisory_note: LocalizedText | None = None
+    inherent_risk: StrictStr | None = Field(
+        default=None, description="The fact that holds the inherent-risk level of the deployment"
+    )
+
+    # Set by the loader: the SHA-256 of the file's bytes, and the parsed conditions.
+    _sha256: str = PrivateAttr(default="")
+    _program: object = PrivateAttr(default=None)
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256
+
+    def questions(self) -> list[Question]:
+        return [q for s in self.sections for q in s.questions]
+
+    def question_index(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions()}
+
+    def section_of(self) -> dict[str, str]:
+        return {q.id: s.id for s in self.sections for q in s.questions}
+
+    def source_index(self) -> dict[str, Source]:
+        return {s.key: s for s in self.sources}
+
+
+def json_schema() -> dict[str, object]:
+    """The JSON Schema of the questionnaire format (committed as questionnaires/schema.json)."""
+    schema = Questionnaire.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "PolicyGap questionnaire"
+    return schema

@@ -1,0 +1,336 @@
+"""Scoring: a pure function from (questionnaire, answers, as_of) to a Result with its trace.
+
+The semantics, also written down in questionnaires/README.md:
+
+- A criterion whose `applies_if` does not hold is not applicable and leaves the score.
+- Otherwise its rule decides. If a required question the rule reads is shown but unanswered,
+  the verdict is "unanswered". Else `answer` maps the one answer (yes -> met, partly ->
+  partial, no -> not met, don't know -> don't know, or the author's `map`); `cases` are tried
+  in order and the first whose condition holds gives the verdict; when none holds, the verdict
+  is "don't know" if a question read was answered "don't know", else `otherwise`.
+- "Met" on a criterion that needs evidence, with no evidence note on the questions it reads
+  (or its `evidence_from`), counts as partial.
+- Severity is escalated by the first `escalate` row whose condition holds; the weight follows
+  the (escalated) severity unless the criterion sets one: critical 8, high 4, medium 2, low 1.
+- Credit: met 1, partial 0.5, all else 0. Section and overall scores are weighted means over
+  applicable criteria, in percent, rounded to one decimal; a section with no applicable
+  criterion has no score.
+- Rating: the band of the score, then capped by every gate that fires (by default: a critical
+  criterion not met, don't know or unanswered caps at red; a high one caps at amber; an
+  incomplete assessment caps at amber).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from service.questionnaire import expr
+from service.questionnaire.answers import Answers
+from service.questionnaire.engine import Program, Resolved, program_of, resolve
+from service.questionnaire.schema import (
+    DEFAULT_WEIGHTS,
+    RATING_ORDER,
+    SEVERITY_ORDER,
+    Criterion,
+    LocalizedText,
+    Questionnaire,
+    QuestionType,
+    Rating,
+    Severity,
+    Verdict,
+)
+
+CREDIT = {Verdict.met: 1.0, Verdict.partial: 0.5}
+GAP_VERDICTS = frozenset({Verdict.partial, Verdict.not_met, Verdict.dont_know, Verdict.unanswered})
+YES_NO_MAP = {
+    "yes": Verdict.met,
+    "partly": Verdict.partial,
+    "no": Verdict.not_met,
+    "dont_know": Verdict.dont_know,
+}
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Trace(_Out):
+    """How a verdict was reached: the rule that decided it and what it read."""
+
+    rule: str
+    reads: dict[str, expr.Value]
+    facts: dict[str, str | bool]
+    escalation: str | None = None
+    evidence: str | None = None
+
+
+class CriterionResult(_Out):
+    id: str
+    section: str
+    verdict: Verdict
+    base_severity: Severity
+    severity: Severity
+    escalated: bool
+    escalation_reason: LocalizedText | None = None
+    weight: float
+    credit: float | None  # None when not applicable
+    evidence_capped: bool = False
+    documented: bool | None = None  # for met/partial criteria that need evidence
+    na_reason: LocalizedText | None = None
+    trace: Trace
+
+    @property
+    def is_gap(self) -> bool:
+        return self.verdict in GAP_VERDICTS
+
+
+class SectionScore(_Out):
+    id: str
+    score: float | None
+    weight: float
+    counts: dict[str, int]
+
+
+class GateFired(_Out):
+    id: str
+    label: LocalizedText
+    cap: Rating
+    criteria: list[str]
+
+
+class Result(_Out):
+    questionnaire_id: str
+    questionnaire_version: str
+    as_of: date
+    score: float | None
+    band_rating: Rating
+    rating: Rating
+    gates_fired: list[GateFired]
+    sections: list[SectionScore]
+    criteria: list[CriterionResult]
+    gaps: list[str]
+    facts: dict[str, str | bool]
+    advisory: bool
+    complete: bool
+    unanswered_questions: list[str]
+    inherent_risk: str | None = None
+
+    def criterion(self, criterion_id: str) -> CriterionResult:
+        for c in self.criteria:
+            if c.id == criterion_id:
+                return c
+        raise KeyError(criterion_id)
+
+
+def _verdict_of_rule(
+    criterion: Criterion, program: Program, resolved: Resolved, answers: Answers, as_of: date
+) -> tuple[Verdict, str, LocalizedText | None]:
+    """The rule's verdict, the part of the rule that decided it, and an N/A reason."""
+    rule = criterion.rule
+    reads = program.reads[criterion.id]
+    for qid in reads:
+        question = program.questions[qid]
+        if qid in resolved.visible and question.required and resolved.env.get(qid) is None:
+            return Verdict.unanswered, f"question {qid} is not answered", None
+    if rule.answer:
+        qid = rule.answer
+        if qid not in resolved.visible:
+            return (
+                Verdict.not_applicable,
+                f"answer: {qid} (not asked)",
+                {
+                    "en": f"Question {qid} does not apply to this program.",
+                    "fr": f"La question {qid} ne s'applique pas à ce programme.",
+                },
+            )
+        value = resolved.env.get(qid)
+        if value is None:
+            return Verdict.unanswered, f"question {qid} is not answered", None
+        question = program.questions[qid]
+        if isinstance(value, str) and value in question.dont_know_values():
+            return Verdict.dont_know, f"answer: {qid} = {value}", None
+        mapping = rule.map or (YES_NO_MAP if question.type is QuestionType.yes_no else {})
+        verdict = mapping.get(str(value), rule.otherwise)
+        return verdict, f"answer: {qid} = {value}", None
+    for index, (case, condition) in enumerate(
+        zip(rule.cases, program.cases[criterion.id], strict=True), start=1
+    ):
+        if condition.evaluate(resolved.env, as_of):
+            return case.verdict, f"case {index}: {case.when}", case.reason
+    for qid in reads:
+        value = resolved.env.get(qid)
+        if isinstance(value, str) and value in program.questions[qid].dont_know_values():
+            return Verdict.dont_know, f"no case held; {qid} = {value}", None
+    return rule.otherwise, "otherwise", None
+
+
+def _score_criterion(
+    criterion: Criterion, program: Program, resolved: Resolved, answers: Answers, as_of: date
+) -> CriterionResult:
+    facts = {f: resolved.facts[f] for f in program.facts_read[criterion.id]}
+    severity = criterion.severity
+    escalation: str | None = None
+    escalation_reason: LocalizedText | None = None
+    for row, condition in zip(criterion.escalate, program.escalate[criterion.id], strict=True):
+        if condition.evaluate(resolved.env, as_of):
+            severity = row.to
+            escalation = f"{criterion.severity.value} -> {row.to.value} because {row.when}"
+            escalation_reason = row.reason
+            break
+    weight = criterion.weight if criterion.weight is not None else DEFAULT_WEIGHTS[severity]
+    reads = {q: resolved.env.get(q) for q in program.trace_reads[criterion.id]}
+
+    applies = program.applies_if.get(criterion.id)
+    if applies is not None and not applies.evaluate(resolved.env, as_of):
+        reason = criterion.not_applicable_reason or {
+            "en": f"Applies only when {criterion.applies_if}.",
+            "fr": f"S'applique seulement si {criterion.applies_if}.",
+        }
+        return CriterionResult(
+            id=criterion.id,
+            section=criterion.section,
+            verdict=Verdict.not_applicable,
+            base_severity=criterion.severity,
+            severity=severity,
+            escalated=severity != criterion.severity,
+            escalation_reason=escalation_reason,
+            weight=weight,
+            credit=None,
+            na_reason=reason,
+            trace=Trace(
+                rule=f"applies_if does not hold: {criterion.applies_if}",
+                reads=reads,
+                facts=facts,
+                escalation=escalation,
+            ),
+        )
+
+    verdict, decided_by, na_reason = _verdict_of_rule(
+        criterion, program, resolved, answers, as_of
+    )
+    evidence_capped = False
+    documented: bool | None = None
+    evidence_note: str | None = None
+    if criterion.evidence_required and verdict in (Verdict.met, Verdict.partial):
+        sources = criterion.evidence_from or list(program.reads[criterion.id])
+        backed = [q for q in sources if answers.evidence.get(q, "").strip()]
+        documented = bool(backed)
+        if documented:
+            evidence_note = f"evidence noted on {', '.join(backed)}"
+        else:
+            evidence_note = f"no evidence noted on {', '.join(sources) or 'any question'}"
+            if verdict is Verdict.met:
+                verdict = Verdict.partial
+                evidence_capped = True
+                evidence_note += "; met counts as partial"
+    if verdict is Verdict.not_applicable:
+        na_reason = na_reason or criterion.not_applicable_reason
+    return CriterionResult(
+        id=criterion.id,
+        section=criterion.section,
+        verdict=verdict,
+        base_severity=criterion.severity,
+        severity=severity,
+        escalated=severity != criterion.severity,
+        escalation_reason=escalation_reason,
+        weight=weight,
+        credit=None if verdict is Verdict.not_applicable else CREDIT.get(verdict, 0.0),
+        evidence_capped=evidence_capped,
+        documented=documented,
+        na_reason=na_reason,
+        trace=Trace(
+            rule=decided_by, reads=reads, facts=facts, escalation=escalation, evidence=evidence_note
+        ),
+    )
+
+
+def _weighted_score(results: list[CriterionResult]) -> tuple[float | None, float]:
+    total = 0.0
+    earned = 0.0
+    for r in results:
+        if r.credit is None:
+            continue
+        total += r.weight
+        earned += r.weight * r.credit
+    if total == 0:
+        return None, 0.0
+    return round(100.0 * earned / total, 1), total
+
+
+def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Result:
+    """Score answers against a questionnaire's criteria. Pure: no clock, no I/O."""
+    program = program_of(questionnaire)
+    resolved = resolve(questionnaire, answers, as_of)
+    results = [
+        _score_criterion(c, program, resolved, answers, as_of) for c in questionnaire.criteria
+    ]
+
+    sections: list[SectionScore] = []
+    for section in questionnaire.sections:
+        in_section = [r for r in results if r.section == section.id]
+        if not in_section:
+            continue
+        section_score, weight = _weighted_score(in_section)
+        counts: dict[str, int] = {}
+        for r in in_section:
+            counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
+        sections.append(
+            SectionScore(id=section.id, score=section_score, weight=weight, counts=counts)
+        )
+    overall, _ = _weighted_score(results)
+
+    unanswered = [
+        q.id
+        for q in questionnaire.questions()
+        if q.required and q.id in resolved.visible and resolved.env.get(q.id) is None
+    ]
+    complete = not unanswered and all(r.verdict is not Verdict.unanswered for r in results)
+
+    bands = sorted(questionnaire.rating.bands, key=lambda b: b.min_score, reverse=True)
+    band_rating = bands[0].rating
+    if overall is not None:
+        band_rating = next((b.rating for b in bands if overall >= b.min_score), bands[-1].rating)
+
+    rating = band_rating
+    fired: list[GateFired] = []
+    for gate in questionnaire.rating.gates:
+        hits = [
+            r.id
+            for r in results
+            if r.severity in gate.severities and r.verdict in gate.verdicts
+        ]
+        if hits or (gate.incomplete and not complete):
+            fired.append(GateFired(id=gate.id, label=gate.label, cap=gate.cap, criteria=hits))
+            if RATING_ORDER[gate.cap] < RATING_ORDER[rating]:
+                rating = gate.cap
+
+    section_index = {s.id: i for i, s in enumerate(questionnaire.sections)}
+    position = {c.id: i for i, c in enumerate(questionnaire.criteria)}
+    gaps = sorted(
+        (r for r in results if r.is_gap),
+        key=lambda r: (SEVERITY_ORDER[r.severity], section_index.get(r.section, 0), position[r.id]),
+    )
+    advisory = bool(program.advisory_if and program.advisory_if.evaluate(resolved.env, as_of))
+    inherent = None
+    if questionnaire.inherent_risk:
+        value = resolved.facts.get(questionnaire.inherent_risk)
+        inherent = None if value is None else str(value)
+    return Result(
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        as_of=as_of,
+        score=overall,
+        band_rating=band_rating,
+        rating=rating,
+        gates_fired=fired,
+        sections=sections,
+        criteria=results,
+        gaps=[r.id for r in gaps],
+        facts=dict(resolved.facts),
+        advisory=advisory,
+        complete=complete,
+        unanswered_questions=unanswered,
+        inherent_risk=inherent,
+    )

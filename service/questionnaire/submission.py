@@ -1,0 +1,94 @@
+"""The canonical submission: the bytes whose SHA-256 identifies a submitted assessment.
+
+One function builds them, for the web app, the CLI and `policygap verify`: JSON with sorted
+keys, no insignificant whitespace, UTF-8 (not ASCII escapes). It holds the questionnaire id,
+version and hash, `as_of`, the agency, the program, the answers, the evidence notes, the
+submission number and the time of submission, so a report can be checked against its data
+and its score recomputed years later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.questionnaire.answers import Answers, AnswerValue
+
+FORMAT = "policygap-submission/1"
+
+
+class SubmissionRecord(BaseModel):
+    """What a submission freezes. Its canonical JSON is `canonical_json(record)`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: str = FORMAT
+    questionnaire_id: str
+    questionnaire_version: str
+    questionnaire_sha256: str
+    as_of: date
+    agency: str
+    program: str
+    number: int = Field(default=1, ge=1)
+    submitted_at: datetime | None = None
+    answers: dict[str, AnswerValue] = Field(default_factory=dict)
+    evidence: dict[str, str] = Field(default_factory=dict)
+
+    def to_answers(self) -> Answers:
+        return Answers(values=dict(self.answers), evidence=dict(self.evidence))
+
+
+def canonical_bytes(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def canonical_json(record: SubmissionRecord) -> bytes:
+    return canonical_bytes(record.model_dump(mode="json"))
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def build_submission(
+    *,
+    questionnaire_id: str,
+    questionnaire_version: str,
+    questionnaire_sha256: str,
+    as_of: date,
+    agency: str,
+    program: str,
+    answers: Answers,
+    number: int = 1,
+    submitted_at: datetime | None = None,
+) -> SubmissionRecord:
+    """A submission record with empty answers and blank evidence notes left out."""
+    values = {k: v for k, v in answers.values.items() if v not in (None, "", [])}
+    notes = {k: v for k, v in answers.evidence.items() if v.strip()}
+    return SubmissionRecord(
+        questionnaire_id=questionnaire_id,
+        questionnaire_version=questionnaire_version,
+        questionnaire_sha256=questionnaire_sha256,
+        as_of=as_of,
+        agency=agency,
+        program=program,
+        number=number,
+        submitted_at=submitted_at,
+        answers=dict(sorted(values.items())),
+        evidence=dict(sorted(notes.items())),
+    )
+
+
+def parse_submission(data: bytes) -> SubmissionRecord:
+    """Read canonical submission bytes back (raises ValueError on anything else)."""
+    try:
+        return SubmissionRecord.model_validate_json(data)
+    except Exception as error:
+        raise ValueError(f"not a PolicyGap submission: {error}") from error
