@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -29,12 +29,12 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     en = "en"
     fr = "fr"
 
@@ -74,7 +74,9 @@ def load_answers_or_exit(path: Path, questionnaire: Questionnaire) -> AnswersFil
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Questionnaire YAML files")],
-    output: Annotated[OutputFormat, typer.Option("--format", help="text or json")] = OutputFormat.text,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json")
+    ] = OutputFormat.text,
     strict: Annotated[bool, typer.Option(help="Fail on warnings too")] = False,
 ) -> None:
     """Check questionnaire files; exit 0 when all are valid, 1 otherwise."""
@@ -143,7 +145,9 @@ RATING_WORDS = {
 def score(
     questionnaire_file: Annotated[Path, typer.Argument(metavar="QUESTIONNAIRE")],
     answers_file: Annotated[Path, typer.Argument(metavar="ANSWERS")],
-    output: Annotated[OutputFormat, typer.Option("--format", help="text or json")] = OutputFormat.text,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json")
+    ] = OutputFormat.text,
     lang: Annotated[Lang, typer.Option(help="Language of the text output")] = Lang.en,
 ) -> None:
     """Score an answers file against a questionnaire and print the result."""
@@ -187,7 +191,9 @@ def render_text(
     fact_defs = {f.id: f for f in questionnaire.facts}
     for fid, value in result.facts.items():
         fact = fact_defs[fid]
-        label = localize(fact.values.get(str(value)), lang) if str(value) in fact.values else str(value)
+        label = (
+            localize(fact.values.get(str(value)), lang) if str(value) in fact.values else str(value)
+        )
         lines.append(f"  {localize(fact.label, lang)}: {label}")
     lines.append("")
     lines.append("Sections :" if fr else "Sections:")
@@ -231,3 +237,5 @@ def _register_extensions() -> None:
 
 
 _register_extensions()
+if __name__ == "__main__":
+    main()

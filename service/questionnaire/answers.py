@@ -23,7 +23,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Union
 
 from pydantic import (
     BaseModel,
@@ -36,11 +35,11 @@ from pydantic import (
     field_validator,
 )
 
-from service.questionnaire.schema import Question, QuestionType, Questionnaire
+from service.questionnaire.schema import Question, Questionnaire, QuestionType
 
-AnswerValue = Union[str, list[str], int, float]
+AnswerValue = str | list[str] | int | float
 # As written in a file: kept strict so that `yes` read by YAML as true is reported, not coerced.
-FileValue = Union[StrictBool, StrictStr, list[StrictStr], StrictInt, StrictFloat, None]
+FileValue = StrictBool | StrictStr | list[StrictStr] | StrictInt | StrictFloat | None
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,9 @@ class AnswersFile(BaseModel):
     @classmethod
     def _version_as_text(cls, value: object) -> object:
         # `version: 1.0` in YAML is a float; accept it as the text the author wrote.
-        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        return (
+            str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        )
 
     def to_answers(self) -> Answers:
         values: dict[str, AnswerValue] = {}
@@ -89,7 +90,7 @@ def validate_answer(question: Question, value: object) -> str | None:
         if isinstance(value, bool):
             return (
                 f"{str(value).lower()} was read as a true/false value; write the option in "
-                f'quotes, one of: {", ".join(sorted(allowed))}'
+                f"quotes, one of: {', '.join(sorted(allowed))}"
             )
         if not isinstance(value, str) or value not in allowed:
             return f"{value!r} is not an option; use one of: {', '.join(sorted(allowed))}"
@@ -111,7 +112,11 @@ def validate_answer(question: Question, value: object) -> str | None:
             return f"the answer is longer than {question.text_limit} characters"
         return None
     if kind is QuestionType.number:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             return "the answer must be a number"
         if question.min is not None and value < question.min:
             return f"the answer must be at least {question.min:g}"

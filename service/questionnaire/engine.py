@@ -13,7 +13,7 @@ from datetime import date
 
 from service.questionnaire import expr
 from service.questionnaire.answers import Answers, AnswerValue
-from service.questionnaire.schema import Question, QuestionType, Questionnaire
+from service.questionnaire.schema import Question, Questionnaire, QuestionType
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Union
 
-Value = Union[str, bool, int, float, date, list[str], None]
+Value = str | bool | int | float | date | list[str] | None
 
 FUNCTIONS = {
     "answered": 1,
@@ -84,7 +83,7 @@ class Not:
     item: Node
 
 
-Node = Union[Literal, Name, Call, Compare, BoolOp, Not]
+Node = Literal | Name | Call | Compare | BoolOp | Not
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,9 @@ class _Parser:
 
     def parse(self) -> Node:
         if self.peek().kind == "end":
-            raise ExprError("the condition is empty; write one such as: body_type == \"municipal\"", 0)
+            raise ExprError(
+                'the condition is empty; write one such as: body_type == "municipal"', 0
+            )
         node = self.parse_or()
         tok = self.peek()
         if tok.kind != "end":
@@ -206,9 +207,11 @@ class _Parser:
         left = self.parse_operand()
         tok = self.peek()
         op: str | None = None
-        if tok.kind == "op" and tok.text in ("==", "!=", "<", "<=", ">", ">="):
-            op = self.take().text
-        elif self.is_word("in") or self.is_word("contains"):
+        if (
+            (tok.kind == "op" and tok.text in ("==", "!=", "<", "<=", ">", ">="))
+            or self.is_word("in")
+            or self.is_word("contains")
+        ):
             op = self.take().text
         elif self.is_word("not") and self.is_word("in", 1):
             self.take()
@@ -217,8 +220,10 @@ class _Parser:
         if op is None:
             return left
         right = self.parse_operand()
-        if op in ("in", "not in") and not (isinstance(right, Literal) and isinstance(right.value, list)):
-            raise ExprError(f"'{op}' needs a list on its right, such as [\"a\", \"b\"]", tok.column)
+        if op in ("in", "not in") and not (
+            isinstance(right, Literal) and isinstance(right.value, list)
+        ):
+            raise ExprError(f'\'{op}\' needs a list on its right, such as ["a", "b"]', tok.column)
         return Compare(op, left, right)
 
     def parse_operand(self) -> Node:
@@ -273,7 +278,9 @@ class _Parser:
         func = name_tok.text
         if func not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
-            raise ExprError(f"unknown function {func!r}; the functions are {known}", name_tok.column)
+            raise ExprError(
+                f"unknown function {func!r}; the functions are {known}", name_tok.column
+            )
         self.expect("(")
         if func == "date":
             tok = self.take()
@@ -368,10 +375,7 @@ def _compare(op: str, left: Value, right: Value) -> bool:
     if op in ("in", "not in"):
         if not isinstance(right, list):
             return False
-        if isinstance(left, list):
-            hit = any(item in right for item in left)
-        else:
-            hit = left in right
+        hit = any(item in right for item in left) if isinstance(left, list) else left in right
         return hit if op == "in" else not hit
     if op == "==":
         return left == right

@@ -13,18 +13,19 @@ Stages:
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from yaml.constructor import SafeConstructor
 from pydantic import BaseModel, ValidationError
+from yaml.constructor import SafeConstructor
 
 from service.questionnaire import expr
 from service.questionnaire.answers import Answers, AnswersFile
@@ -74,7 +75,9 @@ class Problem:
 
     def format(self) -> str:
         prefix = "warning: " if self.level == "warning" else ""
-        return f"{self.file}:{self.line}:{self.col}: {self.path or '(file)'}: {prefix}{self.message}"
+        return (
+            f"{self.file}:{self.line}:{self.col}: {self.path or '(file)'}: {prefix}{self.message}"
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -169,10 +172,11 @@ def _mark(mark: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
-def _syntax_message(error: yaml.YAMLError) -> str:
+def _syntax_message(error: yaml.YAMLError, text: str = "") -> str:
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
-    if "'\\t'" in problem or "\\t" in problem:
+    mark = getattr(error, "problem_mark", None)
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
         return "a tab character: YAML indentation must use spaces, not tabs"
     text = f"YAML syntax error: {problem}"
     if context:
@@ -186,6 +190,7 @@ def _check_events(text: str, file: str) -> list[Problem]:
     problems: list[Problem] = []
     depth = 0
     documents = 0
+    aliases_seen: set[str] = set()
     try:
         for count, event in enumerate(yaml.parse(text, Loader=_Loader)):
             if count > MAX_EVENTS:
@@ -198,17 +203,26 @@ def _check_events(text: str, file: str) -> list[Problem]:
                     line, col = _mark(event.start_mark)
                     problems.append(
                         Problem(
-                            file, line, col, "",
+                            file,
+                            line,
+                            col,
+                            "",
                             "a questionnaire file holds one YAML document; remove the second "
                             "'---' and put each questionnaire in its own file",
                         )
                     )
                     break
             elif isinstance(event, yaml.AliasEvent):
+                if event.anchor in aliases_seen:
+                    continue
+                aliases_seen.add(event.anchor)
                 line, col = _mark(event.start_mark)
                 problems.append(
                     Problem(
-                        file, line, col, "",
+                        file,
+                        line,
+                        col,
+                        "",
                         f"aliases (*{event.anchor}) are not allowed; write the value out in full",
                     )
                 )
@@ -218,7 +232,10 @@ def _check_events(text: str, file: str) -> list[Problem]:
                     line, col = _mark(event.start_mark)
                     problems.append(
                         Problem(
-                            file, line, col, "",
+                            file,
+                            line,
+                            col,
+                            "",
                             f"the document nests deeper than {MAX_DEPTH} levels; "
                             "a questionnaire never needs that",
                         )
@@ -228,9 +245,9 @@ def _check_events(text: str, file: str) -> list[Problem]:
                 depth -= 1
     except yaml.MarkedYAMLError as error:
         line, col = _mark(error.problem_mark or error.context_mark)
-        problems.append(Problem(file, line, col, "", _syntax_message(error)))
+        problems.append(Problem(file, line, col, "", _syntax_message(error, text)))
     except yaml.YAMLError as error:
-        problems.append(Problem(file, 1, 1, "", _syntax_message(error)))
+        problems.append(Problem(file, 1, 1, "", _syntax_message(error, text)))
     return problems
 
 
@@ -260,7 +277,10 @@ def _build(node: yaml.Node, path: PathT, index: _Index, problems: list[Problem],
     if node.tag not in SAFE_TAGS:
         problems.append(
             Problem(
-                file, line, col, format_path(path),
+                file,
+                line,
+                col,
+                format_path(path),
                 f"YAML tags such as {node.tag.replace('tag:yaml.org,2002:', '!!')} are not "
                 "allowed; write plain values",
             )
@@ -269,7 +289,9 @@ def _build(node: yaml.Node, path: PathT, index: _Index, problems: list[Problem],
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node)
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), index, problems, file) for i, item in enumerate(node.value)]
+        return [
+            _build(item, (*path, i), index, problems, file) for i, item in enumerate(node.value)
+        ]
     result: dict[str, Any] = {}
     first_seen: dict[str, int] = {}
     for key_node, value_node in node.value:
@@ -280,24 +302,33 @@ def _build(node: yaml.Node, path: PathT, index: _Index, problems: list[Problem],
             )
             continue
         key = key_node.value
-        if key_node.tag == "tag:yaml.org,2002:bool" and key_node.style is None:
+        if key_node.tag == "tag:yaml.org,2002:bool" and not key_node.style:
             problems.append(
                 Problem(
-                    file, key_line, key_col, format_path((*path, key)),
-                    f"the key {key} is read by YAML as true/false; write it in quotes: \"{key}\":",
+                    file,
+                    key_line,
+                    key_col,
+                    format_path((*path, key)),
+                    f'the key {key} is read by YAML as true/false; write it in quotes: "{key}":',
                 )
             )
         elif key_node.tag != "tag:yaml.org,2002:str":
             problems.append(
                 Problem(
-                    file, key_line, key_col, format_path((*path, key)),
-                    f"the key {key} is not read as text; write it in quotes: \"{key}\":",
+                    file,
+                    key_line,
+                    key_col,
+                    format_path((*path, key)),
+                    f'the key {key} is not read as text; write it in quotes: "{key}":',
                 )
             )
         if key in first_seen:
             problems.append(
                 Problem(
-                    file, key_line, key_col, format_path((*path, key)),
+                    file,
+                    key_line,
+                    key_col,
+                    format_path((*path, key)),
                     f"duplicate key {key!r} (first at line {first_seen[key]}); "
                     "a key can appear only once in a mapping",
                 )
@@ -344,10 +375,9 @@ def _data_path(loc: tuple[str | int, ...], data: Any) -> PathT:
     path: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and isinstance(part, str) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if (isinstance(current, dict) and isinstance(part, str) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        ):
             path.append(part)
             current = current[part]
     return tuple(path)
@@ -355,12 +385,15 @@ def _data_path(loc: tuple[str | int, ...], data: Any) -> PathT:
 
 def _type_message(error: Mapping[str, Any], node: yaml.Node | None) -> str:
     kind = error["type"]
-    if isinstance(node, yaml.ScalarNode) and node.style is None:
+    if isinstance(node, yaml.ScalarNode) and not node.style:
         raw = node.value
         if node.tag == "tag:yaml.org,2002:bool" and kind in ("string_type", "enum"):
-            return f"{raw} is read by YAML as true/false; write it in quotes: \"{raw}\""
-        if node.tag in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int") and kind == "string_type":
-            return f"{raw} is read by YAML as a number; write it in quotes: \"{raw}\""
+            return f'{raw} is read by YAML as true/false; write it in quotes: "{raw}"'
+        if (
+            node.tag in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int")
+            and kind == "string_type"
+        ):
+            return f'{raw} is read by YAML as a number; write it in quotes: "{raw}"'
     if kind == "string_pattern_mismatch":
         pattern = error.get("ctx", {}).get("pattern")
         if pattern == SNAKE_ID:
@@ -377,6 +410,10 @@ def _type_message(error: Mapping[str, Any], node: yaml.Node | None) -> str:
         return ""
     if kind in ("too_short",):
         return "this list must not be empty"
+    if kind in ("enum", "literal_error"):
+        expected = str(error.get("ctx", {}).get("expected", "")).replace("'", "")
+        value = node.value if isinstance(node, yaml.ScalarNode) else "this value"
+        return f"{value!r} is not allowed here; write one of: {expected}"
     return str(error["msg"])
 
 
@@ -386,11 +423,7 @@ def _schema_problems(error: ValidationError, data: Any, report: _Reporter) -> No
     for err in error.errors():
         loc = tuple(err["loc"])
         if err["type"] == "extra_forbidden":
-            report.at(
-                loc,
-                _unknown_field_message(str(loc[-1])),
-                key=True,
-            )
+            report.at(loc, _unknown_field_message(loc), key=True)
             continue
         if err["type"] == "missing":
             parent = _data_path(loc[:-1], data)
@@ -408,20 +441,47 @@ def _schema_problems(error: ValidationError, data: Any, report: _Reporter) -> No
         if "str" in branches and any(b.startswith("dict[") for b in branches):
             # A LocalizedText (text, or a map of language to text) that is neither.
             message = _type_message({"type": "string_type", "msg": ""}, node)
-            report.at(path, message or "must be text, or a map of language to text such as {en: ..., fr: ...}")
+            report.at(
+                path,
+                message or "must be text, or a map of language to text such as {en: ..., fr: ...}",
+            )
             continue
         seen: set[str] = set()
-        for err in errs:
-            message = _type_message(err, node)
+        for detail in errs:
+            message = _type_message(detail, node)
             if message and message not in seen:
                 seen.add(message)
                 report.at(path, message)
 
 
-def _unknown_field_message(name: str) -> str:
-    close = difflib.get_close_matches(name, sorted(_FIELD_NAMES), n=1, cutoff=0.7)
-    hint = f"; did you mean {close[0]!r}?" if close else "; see questionnaires/schema.json"
-    return f"unknown field {name!r}{hint}"
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model whose fields are allowed at a location (list indexes are skipped)."""
+    model: type[BaseModel] = Questionnaire
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        nested = [
+            t
+            for t in _iter_types(info.annotation)
+            if isinstance(t, type) and issubclass(t, BaseModel)
+        ]
+        if not nested:
+            return None
+        model = nested[0]
+    return model
+
+
+def _unknown_field_message(loc: tuple[str | int, ...]) -> str:
+    name = str(loc[-1])
+    model = _model_at(loc[:-1])
+    allowed = sorted(model.model_fields) if model else sorted(_FIELD_NAMES)
+    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.7)
+    if close:
+        return f"unknown field {name!r}; did you mean {close[0]!r}?"
+    return f"unknown field {name!r}; the fields allowed here are: {', '.join(allowed)}"
 
 
 # -- stage 5: semantic checks --------------------------------------------------------------
@@ -433,7 +493,7 @@ def _expr_column(node: yaml.Node | None, column: int) -> int:
         return 0
     if node.style in ('"', "'"):
         return column + 1
-    if node.style is None:
+    if not node.style:
         return column
     return 0
 
@@ -452,14 +512,19 @@ class _Checker:
 
     def check_ids(self) -> None:
         q = self.q
-        self._unique([(("sections", i, "id"), s.id) for i, s in enumerate(q.sections)], "section id")
+        self._unique(
+            [(("sections", i, "id"), s.id) for i, s in enumerate(q.sections)], "section id"
+        )
         question_ids: list[tuple[PathT, str]] = []
         for si, s in enumerate(q.sections):
             for qi, question in enumerate(s.questions):
                 path: PathT = ("sections", si, "questions", qi)
                 question_ids.append(((*path, "id"), question.id))
                 self._unique(
-                    [((*path, "options", oi, "value"), o.value) for oi, o in enumerate(question.options)],
+                    [
+                        ((*path, "options", oi, "value"), o.value)
+                        for oi, o in enumerate(question.options)
+                    ],
                     "option value",
                 )
                 self._check_question_shape(question, path)
@@ -471,8 +536,12 @@ class _Checker:
         for path, fid in fact_ids:
             if fid in self.questions:
                 self.report.at(path, f"fact id {fid!r} is also a question id; ids must differ")
-        self._unique([(("criteria", i, "id"), c.id) for i, c in enumerate(q.criteria)], "criterion id")
-        self._unique([(("sources", i, "key"), s.key) for i, s in enumerate(q.sources)], "source key")
+        self._unique(
+            [(("criteria", i, "id"), c.id) for i, c in enumerate(q.criteria)], "criterion id"
+        )
+        self._unique(
+            [(("sources", i, "key"), s.key) for i, s in enumerate(q.sources)], "source key"
+        )
         self._unique(
             [(("rating", "gates", i, "id"), g.id) for i, g in enumerate(q.rating.gates)], "gate id"
         )
@@ -491,7 +560,9 @@ class _Checker:
                 f"there is no fact {q.inherent_risk!r}{self._suggest(q.inherent_risk, self.facts)}",
             )
         if not any(b.min_score == 0 for b in q.rating.bands):
-            self.report.at(("rating", "bands"), "add a band with min_score: 0 so every score has a rating")
+            self.report.at(
+                ("rating", "bands"), "add a band with min_score: 0 so every score has a rating"
+            )
         scores = [b.min_score for b in q.rating.bands]
         if len(set(scores)) != len(scores):
             self.report.at(("rating", "bands"), "two bands have the same min_score")
@@ -504,10 +575,19 @@ class _Checker:
             self.report.at(
                 (*path, "options"),
                 f"a {question.type.value} question takes no options"
-                + ("; yes_no questions have built-in options" if question.type is QuestionType.yes_no else ""),
+                + (
+                    "; yes_no questions have built-in options"
+                    if question.type is QuestionType.yes_no
+                    else ""
+                ),
             )
-        if question.type is QuestionType.multiple_choice and any(o.dont_know for o in question.options):
-            self.report.at((*path, "options"), "a multiple-choice question cannot have a dont_know option; use single_choice")
+        if question.type is QuestionType.multiple_choice and any(
+            o.dont_know for o in question.options
+        ):
+            self.report.at(
+                (*path, "options"),
+                "a multiple-choice question cannot have a dont_know option; use single_choice",
+            )
 
     def _check_reference(self, ref: Reference, path: PathT) -> None:
         if ref.source not in self.sources:
@@ -517,7 +597,7 @@ class _Checker:
                 f"{self._suggest(ref.source, self.sources)}; add it under sources:",
             )
 
-    def _unique(self, items: list[tuple[PathT, str]], what: str) -> None:
+    def _unique(self, items: Sequence[tuple[PathT, str]], what: str) -> None:
         seen: dict[str, PathT] = {}
         for path, value in items:
             if value in seen:
@@ -539,7 +619,9 @@ class _Checker:
             parsed = expr.parse(source)
         except expr.ExprError as error:
             self.report.at(
-                path, f"in the condition: {error.message}", column_offset=_expr_column(node, error.column)
+                path,
+                f"in the condition: {error.message}",
+                column_offset=_expr_column(node, error.column),
             )
             return None
         ok = self._check_names(parsed, path, node)
@@ -576,9 +658,15 @@ class _Checker:
                         continue
                     kind = self.questions[arg.name].type
                     if n.func == "count" and kind is not QuestionType.multiple_choice:
-                        fail(f"count() needs a multiple_choice question; {arg.name} is {kind.value}", arg.column)
+                        fail(
+                            f"count() needs a multiple_choice question; {arg.name} is {kind.value}",
+                            arg.column,
+                        )
                     if n.func in ("months_since", "days_between") and kind is not QuestionType.date:
-                        fail(f"{n.func}() needs a date question; {arg.name} is {kind.value}", arg.column)
+                        fail(
+                            f"{n.func}() needs a date question; {arg.name} is {kind.value}",
+                            arg.column,
+                        )
             elif isinstance(n, expr.Not):
                 walk(n.item)
             elif isinstance(n, expr.BoolOp):
@@ -596,7 +684,11 @@ class _Checker:
         """The values a name can take, when known, and what kind of name it is."""
         if name in self.questions:
             question = self.questions[name]
-            if question.type in (QuestionType.single_choice, QuestionType.multiple_choice, QuestionType.yes_no):
+            if question.type in (
+                QuestionType.single_choice,
+                QuestionType.multiple_choice,
+                QuestionType.yes_no,
+            ):
                 return question.option_values(), question.type.value
             return None, question.type.value
         fact = self.facts.get(name)
@@ -619,7 +711,10 @@ class _Checker:
         if isinstance(right, expr.Literal):
             literals = right.value if isinstance(right.value, list) else [right.value]
         if kind == "multiple_choice" and n.op in ("==", "!="):
-            fail(f"{name} is multiple choice; use 'contains' or 'in' instead of {n.op}", n.left.column)
+            fail(
+                f"{name} is multiple choice; use 'contains' or 'in' instead of {n.op}",
+                n.left.column,
+            )
             return
         if n.op == "contains" and kind != "multiple_choice":
             fail(f"'contains' is for multiple-choice questions; {name} is {kind}", n.left.column)
@@ -630,7 +725,10 @@ class _Checker:
             return
         if kind == "date":
             if any(not isinstance(v, date) for v in literals) and not isinstance(right, expr.Name):
-                fail(f'{name} is a date question; compare it with date("YYYY-MM-DD") or another date', n.left.column)
+                fail(
+                    f'{name} is a date question; compare it with date("YYYY-MM-DD") or another date',
+                    n.left.column,
+                )
             return
         if allowed is None:
             return
@@ -655,20 +753,27 @@ class _Checker:
                     )
         for fi, fact in enumerate(q.facts):
             for ri, row in enumerate(fact.table):
-                self.parse_condition(row.when, ("facts", fi, "table", ri, "when"), f"f:{fact.id}:{ri}")
+                self.parse_condition(
+                    row.when, ("facts", fi, "table", ri, "when"), f"f:{fact.id}:{ri}"
+                )
                 if fact.values and isinstance(row.value, str) and row.value not in fact.values:
                     self.report.at(
                         ("facts", fi, "table", ri, "value"),
                         f"{row.value!r} is not one of the values declared for {fact.id}",
                     )
             if fact.values and isinstance(fact.default, str) and fact.default not in fact.values:
-                self.report.at(("facts", fi, "default"), f"{fact.default!r} is not one of the values declared for {fact.id}")
+                self.report.at(
+                    ("facts", fi, "default"),
+                    f"{fact.default!r} is not one of the values declared for {fact.id}",
+                )
         for ci, c in enumerate(q.criteria):
             base: PathT = ("criteria", ci)
             if c.applies_if:
                 self.parse_condition(c.applies_if, (*base, "applies_if"), f"c:{c.id}:applies")
             for ei, esc in enumerate(c.escalate):
-                self.parse_condition(esc.when, (*base, "escalate", ei, "when"), f"c:{c.id}:esc:{ei}")
+                self.parse_condition(
+                    esc.when, (*base, "escalate", ei, "when"), f"c:{c.id}:esc:{ei}"
+                )
             self._check_rule(c, base)
             for ei, qid in enumerate(c.evidence_from):
                 if qid not in self.questions:
@@ -696,7 +801,8 @@ class _Checker:
             question = self.questions.get(qid)
             if question is None:
                 self.report.at(
-                    (*path, "answer"), f"there is no question {qid!r}{self._suggest(qid, self.questions)}"
+                    (*path, "answer"),
+                    f"there is no question {qid!r}{self._suggest(qid, self.questions)}",
                 )
                 return
             if question.type not in (QuestionType.yes_no, QuestionType.single_choice):
@@ -742,7 +848,8 @@ class _Checker:
                 path = ("facts", fi, "table")
         self.report.at(
             path,
-            "visibility cycle: " + " -> ".join([*cycle, cycle[0]])
+            "visibility cycle: "
+            + " -> ".join([*cycle, cycle[0]])
             + "; a question can only depend on questions and facts that do not depend on it",
         )
         return False
@@ -768,7 +875,9 @@ class _Checker:
                         + f"; change the visible_if of {qid} or the applies_if of {c.id}",
                     )
 
-    def _satisfiable(self, applies: expr.Expr | None, qid: str, deps: Mapping[str, set[str]]) -> bool | None:
+    def _satisfiable(
+        self, applies: expr.Expr | None, qid: str, deps: Mapping[str, set[str]]
+    ) -> bool | None:
         """Whether some answers make `applies` hold and show `qid`; None when too many to try."""
         roots = set(deps.get(qid, set())) | (set(applies.names) if applies else set())
         relevant: set[str] = set()
@@ -790,7 +899,9 @@ class _Checker:
             elif question.type is QuestionType.multiple_choice and len(question.options) <= 4:
                 opts = [o.value for o in question.options]
                 values = [None] + [
-                    list(combo) for r in range(1, len(opts) + 1) for combo in itertools.combinations(opts, r)
+                    list(combo)
+                    for r in range(1, len(opts) + 1)
+                    for combo in itertools.combinations(opts, r)
                 ]
             else:
                 return None
@@ -803,7 +914,9 @@ class _Checker:
         for combo in itertools.product(*(values for _, values in domains)):
             chosen = {n: v for n, v in zip(names, combo, strict=True) if v is not None}
             resolved = resolve(self.q, Answers(values=chosen), as_of)
-            if qid in resolved.visible and (applies is None or applies.evaluate(resolved.env, as_of)):
+            if qid in resolved.visible and (
+                applies is None or applies.evaluate(resolved.env, as_of)
+            ):
                 return True
         return False
 
@@ -828,10 +941,12 @@ class _Checker:
                 self.report.warn(("sources", si, "key"), f"source {source.key} is never cited")
         for ci, c in enumerate(q.criteria):
             if c.recommendation is None:
-                self.report.warn(("criteria", ci), f"{c.id} has no recommendation for when it is not met")
+                self.report.warn(
+                    ("criteria", ci), f"{c.id} has no recommendation for when it is not met"
+                )
             if not c.references:
                 self.report.warn(("criteria", ci), f"{c.id} cites no source; add references:")
-        data = q.model_dump(mode="python", exclude_defaults=False)
+        data = q.model_dump(mode="python", exclude_unset=True)
         for path, value in _localized_values(data, ()):
             if isinstance(value, str):
                 if len(languages) > 1 and value.strip():
@@ -845,12 +960,25 @@ class _Checker:
             if missing:
                 self.report.warn(path, f"missing text in {', '.join(missing)}")
             if extra:
-                self.report.warn(path, f"language {', '.join(extra)} is not in languages: {languages}")
+                self.report.warn(
+                    path, f"language {', '.join(extra)} is not in languages: {languages}"
+                )
 
 
 _LOCALIZED_FIELDS = {
-    "title", "description", "text", "hint", "guidance", "label", "requirement",
-    "recommendation", "issuer", "note", "reason", "advisory_note", "not_applicable_reason",
+    "title",
+    "description",
+    "text",
+    "hint",
+    "guidance",
+    "label",
+    "requirement",
+    "recommendation",
+    "issuer",
+    "note",
+    "reason",
+    "advisory_note",
+    "not_applicable_reason",
 }
 
 
@@ -883,7 +1011,7 @@ def _find_cycle(deps: Mapping[str, set[str]]) -> list[str]:
             if dep not in deps:
                 continue
             if state.get(dep) == 1:
-                return stack[stack.index(dep):]
+                return stack[stack.index(dep) :]
             if state.get(dep) is None:
                 found = visit(dep)
                 if found:
@@ -958,9 +1086,15 @@ def load_text(raw: bytes, file: str) -> LoadResult:
             if p.message in ("the file is empty",) or p.message.startswith("the top level"):
                 result.problems = [
                     Problem(
-                        p.file, p.line, p.col, p.path,
-                        p.message + ("; a questionnaire starts with id:, version:, title:, "
-                                     "sections: and criteria:"),
+                        p.file,
+                        p.line,
+                        p.col,
+                        p.path,
+                        p.message
+                        + (
+                            "; a questionnaire starts with id:, version:, title:, "
+                            "sections: and criteria:"
+                        ),
                     )
                 ]
         return result
@@ -970,8 +1104,14 @@ def load_text(raw: bytes, file: str) -> LoadResult:
         questionnaire = Questionnaire.model_validate(doc.data)
     except ValidationError as error:
         _schema_problems(error, doc.data, report)
-        result.problems = report.problems
-        return result
+        # Unknown fields change nothing else: without them the rest may still be checked.
+        extra = [tuple(e["loc"]) for e in error.errors() if e["type"] == "extra_forbidden"]
+        retry = _without(doc.data, extra) if len(extra) == error.error_count() else None
+        try:
+            questionnaire = Questionnaire.model_validate(retry)
+        except ValidationError:
+            result.problems = sorted(report.problems, key=lambda p: (p.line, p.col))
+            return result
     checker = _Checker(questionnaire, report)
     checker.check_ids()
     checker.check_conditions()
@@ -985,6 +1125,17 @@ def load_text(raw: bytes, file: str) -> LoadResult:
         questionnaire._program = compile_program(questionnaire)
         result.questionnaire = questionnaire
     return result
+
+
+def _without(data: Any, locations: list[tuple[str | int, ...]]) -> Any:
+    """A deep copy of `data` without the keys at `locations`."""
+    clean = copy.deepcopy(data)
+    for loc in locations:
+        target = clean
+        for part in loc[:-1]:
+            target = target[part]
+        target.pop(loc[-1], None)
+    return clean
 
 
 def load_answers(raw: bytes, file: str) -> tuple[AnswersFile | None, list[Problem]]:
@@ -1020,16 +1171,26 @@ def load_file(path: Path | str) -> LoadResult:
         size = Path(path).stat().st_size
         if size > MAX_BYTES:
             return LoadResult(
-                file, None, "",
-                [Problem(file, 1, 1, "", f"the file is {size} bytes; the limit is {MAX_BYTES} (2 MB)")],
+                file,
+                None,
+                "",
+                [
+                    Problem(
+                        file, 1, 1, "", f"the file is {size} bytes; the limit is {MAX_BYTES} (2 MB)"
+                    )
+                ],
             )
         raw = Path(path).read_bytes()
     except OSError as error:
-        return LoadResult(file, None, "", [Problem(file, 1, 1, "", f"cannot read the file: {error.strerror}")])
+        return LoadResult(
+            file, None, "", [Problem(file, 1, 1, "", f"cannot read the file: {error.strerror}")]
+        )
     try:
         return load_text(raw, file)
     except RecursionError:
-        return LoadResult(file, None, "", [Problem(file, 1, 1, "", "the document nests too deeply")])
+        return LoadResult(
+            file, None, "", [Problem(file, 1, 1, "", "the document nests too deeply")]
+        )
 
 
 class Registry:

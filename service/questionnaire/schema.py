@@ -7,8 +7,8 @@ loader parses them and checks every name they use.
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Annotated, Literal, Union
+from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -24,7 +24,8 @@ SNAKE_ID = r"^[a-z][a-z0-9_]*$"
 CRITERION_ID = r"^[A-Z]{3}-\d{2}$"
 SOURCE_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
-LocalizedText = Union[StrictStr, dict[StrictStr, StrictStr]]
+Language = Literal["en", "fr"]
+LocalizedText = StrictStr | dict[StrictStr, StrictStr]
 Condition = Annotated[
     StrictStr,
     Field(description='A condition, e.g. `body_type == "municipal" and live_use == "yes"`'),
@@ -44,13 +45,13 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Verification(str, Enum):
+class Verification(StrEnum):
     verified = "verified"
     secondary = "secondary"
     unverified = "unverified"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     critical = "critical"
     high = "high"
     medium = "medium"
@@ -58,10 +59,15 @@ class Severity(str, Enum):
 
 
 SEVERITY_ORDER = {Severity.critical: 0, Severity.high: 1, Severity.medium: 2, Severity.low: 3}
-DEFAULT_WEIGHTS = {Severity.critical: 8.0, Severity.high: 4.0, Severity.medium: 2.0, Severity.low: 1.0}
+DEFAULT_WEIGHTS = {
+    Severity.critical: 8.0,
+    Severity.high: 4.0,
+    Severity.medium: 2.0,
+    Severity.low: 1.0,
+}
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     met = "met"
     partial = "partial"
     not_met = "not_met"
@@ -70,7 +76,7 @@ class Verdict(str, Enum):
     not_applicable = "not_applicable"
 
 
-class Rating(str, Enum):
+class Rating(StrEnum):
     red = "red"
     amber = "amber"
     green = "green"
@@ -79,7 +85,7 @@ class Rating(str, Enum):
 RATING_ORDER = {Rating.red: 0, Rating.amber: 1, Rating.green: 2}
 
 
-class QuestionType(str, Enum):
+class QuestionType(StrEnum):
     single_choice = "single_choice"
     multiple_choice = "multiple_choice"
     yes_no = "yes_no"
@@ -98,7 +104,9 @@ class Source(Model):
     key: Annotated[StrictStr, Field(pattern=SOURCE_KEY)]
     title: LocalizedText
     issuer: LocalizedText | None = None
-    date: StrictStr | None = Field(default=None, description="Publication or in-force date, free form")
+    date: StrictStr | None = Field(
+        default=None, description="Publication or in-force date, free form"
+    )
     url: StrictStr | None = None
     verification: Verification = Verification.unverified
     note: LocalizedText | None = None
@@ -128,7 +136,9 @@ YES_NO_OPTIONS: tuple[Option, ...] = (
     Option(value="yes", label={"en": "Yes", "fr": "Oui"}),
     Option(value="partly", label={"en": "Partly", "fr": "En partie"}),
     Option(value="no", label={"en": "No", "fr": "Non"}),
-    Option(value="dont_know", label={"en": "I do not know", "fr": "Je ne sais pas"}, dont_know=True),
+    Option(
+        value="dont_know", label={"en": "I do not know", "fr": "Je ne sais pas"}, dont_know=True
+    ),
 )
 
 
@@ -180,7 +190,7 @@ class Section(Model):
     questions: list[Question] = Field(min_length=1)
 
 
-FactValue = Union[StrictStr, StrictBool]
+FactValue = StrictStr | StrictBool
 
 
 class FactRow(Model):
@@ -235,7 +245,9 @@ class Criterion(Model):
     requirement: LocalizedText
     severity: Severity
     escalate: list[Escalation] = Field(default_factory=list)
-    weight: PositiveFloat | None = Field(default=None, description="Defaults to the severity's weight")
+    weight: PositiveFloat | None = Field(
+        default=None, description="Defaults to the severity's weight"
+    )
     applies_if: Condition | None = None
     not_applicable_reason: LocalizedText | None = None
     rule: Rule
@@ -318,7 +330,7 @@ class Questionnaire(Model):
     version: StrictStr
     title: LocalizedText
     description: LocalizedText | None = None
-    languages: list[Literal["en", "fr"]] = Field(default_factory=lambda: ["en"], min_length=1)
+    languages: list[Language] = Field(default_factory=lambda: list[Language](["en"]), min_length=1)
     sources: list[Source] = Field(default_factory=list)
     sections: list[Section] = Field(min_length=1)
     facts: list[Fact] = Field(default_factory=list)

@@ -207,9 +207,7 @@ def _score_criterion(
             ),
         )
 
-    verdict, decided_by, na_reason = _verdict_of_rule(
-        criterion, program, resolved, answers, as_of
-    )
+    verdict, decided_by, na_reason = _verdict_of_rule(criterion, program, resolved, answers, as_of)
     evidence_capped = False
     documented: bool | None = None
     evidence_note: str | None = None
@@ -297,9 +295,7 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
     fired: list[GateFired] = []
     for gate in questionnaire.rating.gates:
         hits = [
-            r.id
-            for r in results
-            if r.severity in gate.severities and r.verdict in gate.verdicts
+            r.id for r in results if r.severity in gate.severities and r.verdict in gate.verdicts
         ]
         if hits or (gate.incomplete and not complete):
             fired.append(GateFired(id=gate.id, label=gate.label, cap=gate.cap, criteria=hits))
