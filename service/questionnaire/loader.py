@@ -213,9 +213,10 @@ def _check_events(text: str, file: str) -> list[Problem]:
                     )
                     break
             elif isinstance(event, yaml.AliasEvent):
-                if event.anchor in aliases_seen:
+                anchor = event.anchor or ""
+                if anchor in aliases_seen:
                     continue
-                aliases_seen.add(event.anchor)
+                aliases_seen.add(anchor)
                 line, col = _mark(event.start_mark)
                 problems.append(
                     Problem(
@@ -375,11 +376,13 @@ def _data_path(loc: tuple[str | int, ...], data: Any) -> PathT:
     path: list[str | int] = []
     current = data
     for part in loc:
-        if (isinstance(current, dict) and isinstance(part, str) and part in current) or (
-            isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
-        ):
-            path.append(part)
+        if isinstance(current, dict) and isinstance(part, str) and part in current:
             current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        else:
+            continue  # a union branch tag such as 'str' or 'dict[str,str]'
+        path.append(part)
     return tuple(path)
 
 
