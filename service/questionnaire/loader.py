@@ -376,12 +376,11 @@ def _data_path(loc: tuple[str | int, ...], data: Any) -> PathT:
     path: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and isinstance(part, str) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            current = current[part]
-        else:
+        in_dict = isinstance(current, dict) and isinstance(part, str) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if not (in_dict or in_list):
             continue  # a union branch tag such as 'str' or 'dict[str,str]'
+        current = current[part]
         path.append(part)
     return tuple(path)
 
