@@ -135,7 +135,6 @@ class WebSession(SQLModel, table=True):
     )
     csrf_token: str = Field(max_length=64)
     language: str | None = Field(default=None, max_length=2)
-    flash: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = _created()
     last_seen_at: datetime = _created()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

@@ -149,3 +149,32 @@ def pytest_configure(config: pytest.Config) -> None:
     # pytest-alembic 0.13 binds its built-in tests to tests/conftest.py and crashes under
     # pytest 9 (TestCollector has no _nodeid); tests/db/test_migrations.py does the same checks.
     config.pluginmanager.set_blocked("pytest-alembic")
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    return make_settings(sqlite_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[object]:
+    from service.main import create_app
+
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: object) -> Iterator[object]:
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:  # type: ignore[arg-type]
+        yield test_client
+
+
+@pytest.fixture
+def world(app: object) -> object:
+    from tests.builders import make_world
+
+    return make_world(app.state.engine)  # type: ignore[attr-defined]

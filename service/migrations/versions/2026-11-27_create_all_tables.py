@@ -118,7 +118,6 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Uuid(), nullable=True),
     sa.Column('csrf_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True),
-    sa.Column('flash', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),

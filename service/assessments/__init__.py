@@ -1,0 +1,1 @@
+"""Assessments: access rules, section forms and the officer's use cases."""

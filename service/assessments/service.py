@@ -1,0 +1,407 @@
+"""The officer's use cases: start, save answers, mark sections, submit, import; and reading.
+
+Every use case that changes something runs in one ``db.writing`` transaction, checks the
+version the caller saw (optimistic locking; the ORM's version column covers the race between
+the check and the commit), and writes an audit event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, func, select
+
+from service import db
+from service.assessments import access
+from service.errors import (
+    AlreadySubmitted,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    StaleVersion,
+)
+from service.models import (
+    Assessment,
+    AssessmentStatus,
+    AuditEvent,
+    Organisation,
+    SectionStatus,
+    Submission,
+    User,
+    utcnow,
+)
+from service.questionnaire import engine, scoring
+from service.questionnaire.answers import Answers, AnswerValue
+from service.questionnaire.schema import Questionnaire, QuestionType
+from service.questionnaire.submission import build_submission, canonical_json, sha256_hex
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The user asking, with their organisation (access depends on both)."""
+
+    user: User
+    organisation: Organisation | None
+
+
+def answers_of(assessment: Assessment) -> Answers:
+    return Answers(values=dict(assessment.answers), evidence=dict(assessment.evidence))
+
+
+def section_statuses(questionnaire: Questionnaire, assessment: Assessment) -> dict[str, str]:
+    stored = assessment.section_status
+    return {s.id: stored.get(s.id, SectionStatus.not_started.value) for s in questionnaire.sections}
+
+
+def unanswered_required(
+    questionnaire: Questionnaire, assessment: Assessment, section_id: str, *, as_of: date
+) -> list[str]:
+    """Required questions of a section that are shown but not answered."""
+    resolved = engine.resolve(questionnaire, answers_of(assessment), as_of)
+    section = next(s for s in questionnaire.sections if s.id == section_id)
+    return [
+        q.id
+        for q in section.questions
+        if q.required
+        and q.id in resolved.visible
+        and assessment.answers.get(q.id) in (None, "", [])
+    ]
+
+
+def preview(questionnaire: Questionnaire, assessment: Assessment, *, as_of: date) -> scoring.Result:
+    """The live result of the answers so far (never stored for a draft)."""
+    return scoring.score(questionnaire, answers_of(assessment), as_of=as_of)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def list_visible(*, session: Session, viewer: Viewer) -> list[tuple[Assessment, Organisation]]:
+    """The assessments ``viewer`` may see, newest first."""
+    query = (
+        select(Assessment, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Assessment.organisation_id))
+        .order_by(col(Assessment.updated_at).desc())
+    )
+    if viewer.user.role == "officer":
+        query = query.where(Assessment.organisation_id == viewer.user.organisation_id)
+    rows = session.exec(query).all()
+    return [
+        (a, org)
+        for a, org in rows
+        if access.can_view(
+            user=viewer.user, organisation=viewer.organisation, assessment=a, agency=org
+        )
+    ]
+
+
+def get_visible(
+    *, session: Session, viewer: Viewer, assessment_id: uuid.UUID
+) -> tuple[Assessment, Organisation]:
+    """The assessment and its agency; 404 when ``viewer`` may not know it exists."""
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None:
+        raise NotFound()
+    agency = session.get(Organisation, assessment.organisation_id)
+    if agency is None or not access.can_view(
+        user=viewer.user, organisation=viewer.organisation, assessment=assessment, agency=agency
+    ):
+        raise NotFound()
+    return assessment, agency
+
+
+def submissions(*, session: Session, assessment_id: uuid.UUID) -> list[Submission]:
+    query = (
+        select(Submission)
+        .where(Submission.assessment_id == assessment_id)
+        .order_by(col(Submission.number))
+    )
+    return list(session.exec(query))
+
+
+def get_submission(
+    *, session: Session, assessment_id: uuid.UUID, number: int | None = None
+) -> Submission | None:
+    """The submission with ``number``, or the latest one."""
+    query = select(Submission).where(Submission.assessment_id == assessment_id)
+    if number is not None:
+        query = query.where(Submission.number == number)
+    return session.exec(query.order_by(col(Submission.number).desc())).first()
+
+
+def history(*, session: Session, assessment_id: uuid.UUID) -> list[tuple[AuditEvent, User | None]]:
+    query = (
+        select(AuditEvent, User)
+        .join(User, col(User.id) == col(AuditEvent.actor_id), isouter=True)
+        .where(AuditEvent.assessment_id == assessment_id)
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    )
+    return [(event, user) for event, user in session.exec(query).all()]
+
+
+# --- changing --------------------------------------------------------------------------------
+
+
+def _audit(
+    session: Session, *, user: User | None, assessment: Assessment, action: str, **detail: object
+) -> None:
+    session.add(
+        AuditEvent(
+            actor_id=user.id if user else None,
+            assessment_id=assessment.id,
+            action=action,
+            detail=dict(detail),
+        )
+    )
+
+
+def _load_for_change(
+    *, session: Session, viewer: Viewer, assessment_id: uuid.UUID, expected_version: int | None
+) -> Assessment:
+    """The assessment, re-read inside the write transaction, checked for role, status, version."""
+    assessment, _agency = get_visible(session=session, viewer=viewer, assessment_id=assessment_id)
+    session.refresh(assessment)
+    if not access.can_edit(user=viewer.user, assessment=assessment):
+        raise Forbidden()
+    if assessment.status not in access.EDITABLE:
+        raise AlreadySubmitted()
+    if expected_version is not None and expected_version != assessment.version:
+        raise StaleVersion(current_version=assessment.version)
+    return assessment
+
+
+def start(
+    *, session: Session, viewer: Viewer, questionnaire: Questionnaire, program: str
+) -> Assessment:
+    """A new draft for the viewer's agency."""
+    if viewer.organisation is None or not access.can_start(viewer.user, viewer.organisation):
+        raise Forbidden()
+    assessment = Assessment(
+        organisation_id=viewer.organisation.id,
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        program=program,
+        created_by_id=viewer.user.id,
+    )
+    with db.writing(session):
+        session.add(assessment)
+        session.flush()
+        _audit(
+            session,
+            user=viewer.user,
+            assessment=assessment,
+            action="start",
+            questionnaire=f"{questionnaire.id} {questionnaire.version}",
+            program=program,
+        )
+    return assessment
+
+
+def _effective(
+    questionnaire: Questionnaire,
+    values: dict[str, AnswerValue],
+    evidence: dict[str, str],
+    as_of: date,
+) -> tuple[dict[str, AnswerValue], dict[str, str]]:
+    """Drop the answers of questions that are no longer shown."""
+    visible = engine.resolve(
+        questionnaire, Answers(values=values, evidence=evidence), as_of
+    ).visible
+    return (
+        {k: v for k, v in values.items() if k in visible},
+        {k: v for k, v in evidence.items() if k in visible},
+    )
+
+
+def save_answers(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    expected_version: int | None,
+    questionnaire: Questionnaire,
+    values: Mapping[str, AnswerValue | None],
+    evidence: Mapping[str, str | None],
+    as_of: date,
+    source: str = "web",
+) -> Assessment:
+    """Merge answers (None clears one) into the draft; sections touched become In progress
+    unless they were Completed and still have every required question answered."""
+    index = questionnaire.question_index()
+    unknown = [k for k in [*values, *evidence] if k not in index]
+    if unknown:
+        raise NotFound(f"There is no question {unknown[0]!r} in this questionnaire")
+    try:
+        with db.writing(session):
+            assessment = _load_for_change(
+                session=session,
+                viewer=viewer,
+                assessment_id=assessment_id,
+                expected_version=expected_version,
+            )
+            new_values = dict(assessment.answers)
+            new_notes = dict(assessment.evidence)
+            changed: list[str] = []
+            for qid, value in values.items():
+                if value in (None, "", []):
+                    if new_values.pop(qid, None) is not None:
+                        changed.append(qid)
+                elif new_values.get(qid) != value:
+                    new_values[qid] = value
+                    changed.append(qid)
+            for qid, note in evidence.items():
+                if not note:
+                    new_notes.pop(qid, None)
+                else:
+                    new_notes[qid] = note
+            new_values, new_notes = _effective(questionnaire, new_values, new_notes, as_of)
+            assessment.answers = new_values
+            assessment.evidence = new_notes
+            sections = questionnaire.section_of()
+            touched = sorted({sections[q] for q in [*values, *evidence]})
+            statuses = dict(assessment.section_status)
+            for section_id in touched:
+                if statuses.get(
+                    section_id
+                ) == SectionStatus.completed.value and not unanswered_required(
+                    questionnaire, assessment, section_id, as_of=as_of
+                ):
+                    continue
+                statuses[section_id] = SectionStatus.in_progress.value
+            assessment.section_status = statuses
+            assessment.updated_at = utcnow()
+            _audit(
+                session,
+                user=viewer.user,
+                assessment=assessment,
+                action="save",
+                sections=touched,
+                changed=sorted(changed),
+                source=source,
+            )
+    except StaleDataError as error:
+        raise StaleVersion() from error
+    return assessment
+
+
+def mark_section(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    expected_version: int | None,
+    questionnaire: Questionnaire,
+    section_id: str,
+    completed: bool,
+    as_of: date,
+) -> Assessment:
+    """Record the officer's answer to "Have you completed this section?"."""
+    try:
+        with db.writing(session):
+            assessment = _load_for_change(
+                session=session,
+                viewer=viewer,
+                assessment_id=assessment_id,
+                expected_version=expected_version,
+            )
+            if completed and unanswered_required(
+                questionnaire, assessment, section_id, as_of=as_of
+            ):
+                raise InvalidTransition(
+                    "Answer every required question before you mark this section as completed"
+                )
+            status = SectionStatus.completed if completed else SectionStatus.in_progress
+            assessment.section_status = {**assessment.section_status, section_id: status.value}
+            assessment.updated_at = utcnow()
+            _audit(
+                session,
+                user=viewer.user,
+                assessment=assessment,
+                action="section_status",
+                section=section_id,
+                status=status.value,
+            )
+    except StaleDataError as error:
+        raise StaleVersion() from error
+    return assessment
+
+
+def submit(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    expected_version: int | None,
+    questionnaire: Questionnaire,
+) -> Submission:
+    """Freeze the answers into a numbered, hashed, immutable submission."""
+    try:
+        with db.writing(session):
+            assessment = _load_for_change(
+                session=session,
+                viewer=viewer,
+                assessment_id=assessment_id,
+                expected_version=expected_version,
+            )
+            if any(
+                s != SectionStatus.completed.value
+                for s in section_statuses(questionnaire, assessment).values()
+            ):
+                raise InvalidTransition("Complete every section before you submit the assessment")
+            agency = session.get_one(Organisation, assessment.organisation_id)
+            now = utcnow()
+            as_of = now.date()
+            count = session.exec(
+                select(func.count()).where(Submission.assessment_id == assessment.id)
+            ).one()
+            record = build_submission(
+                questionnaire_id=questionnaire.id,
+                questionnaire_version=questionnaire.version,
+                questionnaire_sha256=questionnaire.sha256,
+                as_of=as_of,
+                agency=agency.name_en,
+                program=assessment.program,
+                answers=answers_of(assessment),
+                number=int(count) + 1,
+                submitted_at=now,
+            )
+            canonical = canonical_json(record)
+            result = scoring.score(questionnaire, record.to_answers(), as_of=as_of)
+            submission = Submission(
+                assessment_id=assessment.id,
+                number=record.number,
+                canonical=canonical.decode("utf-8"),
+                sha256=sha256_hex(canonical),
+                result=result.model_dump(mode="json"),
+                as_of=as_of,
+                submitted_by_id=viewer.user.id,
+                submitted_at=now,
+            )
+            session.add(submission)
+            previous = assessment.status
+            assessment.status = AssessmentStatus.submitted.value
+            assessment.updated_at = now
+            _audit(
+                session,
+                user=viewer.user,
+                assessment=assessment,
+                action="submit",
+                number=record.number,
+                sha256=submission.sha256,
+                previous_status=previous,
+            )
+    except StaleDataError as error:
+        raise StaleVersion() from error
+    return submission
+
+
+def is_blank(value: object) -> bool:
+    return value in (None, "", [])
+
+
+def date_questions(questionnaire: Questionnaire) -> set[str]:
+    return {q.id for q in questionnaire.questions() if q.type is QuestionType.date}

@@ -1,0 +1,128 @@
+"""Who is asking: the visitor from the session cookie (pages) or an API token (the JSON API)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from service import db
+from service.auth import service as auth_service
+from service.deps import SessionDep, SettingsDep
+from service.errors import Forbidden, NotSignedIn
+from service.models import Organisation, Role, User, WebSession, utcnow
+from service.security import CSRF_FIELD, check_csrf
+
+LANGUAGES = ("en", "fr")
+_TOUCH_AFTER = timedelta(minutes=5)
+
+
+@dataclass
+class Visitor:
+    """The session (if any), the signed-in user (if any), their organisation and language."""
+
+    web_session: WebSession | None
+    user: User | None
+    organisation: Organisation | None
+    lang: str
+    new_session_token: str | None = None  # set when a session was created during this request
+
+    @property
+    def role(self) -> Role | None:
+        return Role(self.user.role) if self.user else None
+
+
+def _language(
+    request: Request, user: User | None, web_session: WebSession | None, default: str
+) -> str:
+    for candidate in (
+        user.language if user else None,
+        web_session.language if web_session else None,
+    ):
+        if candidate in LANGUAGES:
+            return candidate
+    accept = request.headers.get("accept-language", "")
+    if accept.lower().startswith("fr"):
+        return "fr"
+    return default
+
+
+def get_visitor(request: Request, session: SessionDep, settings: SettingsDep) -> Visitor:
+    token = request.cookies.get(settings.session_cookie_name)
+    web_session = auth_service.find_session(session=session, token=token) if token else None
+    user: User | None = None
+    organisation: Organisation | None = None
+    if web_session is not None and web_session.user_id is not None:
+        user = session.get(User, web_session.user_id)
+        if user is None or not user.active:
+            user = None
+        elif user.organisation_id is not None:
+            organisation = session.get(Organisation, user.organisation_id)
+        now = utcnow()
+        if user is not None and now - web_session.last_seen_at > _TOUCH_AFTER:
+            with db.writing(session):
+                row = session.get(WebSession, web_session.id)
+                if row is not None:
+                    row.last_seen_at = now
+                    row.expires_at = now + timedelta(seconds=settings.session_max_age_seconds)
+    lang = _language(request, user, web_session, settings.default_language)
+    visitor = Visitor(web_session=web_session, user=user, organisation=organisation, lang=lang)
+    request.state.visitor = visitor
+    return visitor
+
+
+VisitorDep = Annotated[Visitor, Depends(get_visitor)]
+
+
+def get_user(visitor: VisitorDep) -> User:
+    if visitor.user is None:
+        raise NotSignedIn()
+    return visitor.user
+
+
+CurrentUser = Annotated[User, Depends(get_user)]
+
+
+def require_role(*roles: Role) -> Callable[[User], User]:
+    """A dependency that lets only ``roles`` through (403 otherwise)."""
+
+    def check(user: CurrentUser) -> User:
+        if Role(user.role) not in roles:
+            raise Forbidden()
+        return user
+
+    return check
+
+
+async def csrf_form(request: Request, visitor: VisitorDep) -> FormData:
+    """The posted form, after the CSRF check (403 when it fails)."""
+    form = await request.form()
+    given = form.get(CSRF_FIELD)
+    check_csrf(
+        expected=visitor.web_session.csrf_token if visitor.web_session else None,
+        given=given if isinstance(given, str) else None,
+        sec_fetch_site=request.headers.get("sec-fetch-site"),
+    )
+    return form
+
+
+CheckedForm = Annotated[FormData, Depends(csrf_form)]
+
+
+def get_api_user(request: Request, session: SessionDep) -> User:
+    """The owner of the ``Authorization: Bearer`` personal API token (401 otherwise)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise NotSignedIn("Send a personal API token: Authorization: Bearer <token>")
+    user = auth_service.user_for_api_token(session=session, secret=secret.strip())
+    if user is None:
+        raise NotSignedIn("The API token is not valid")
+    return user
+
+
+ApiUser = Annotated[User, Depends(get_api_user)]

@@ -1,0 +1,97 @@
+"""Expected errors carry their HTTP status; one handler turns them into JSON or a page.
+
+Routes raise these; nothing else decides a status code. A signed-out page request is redirected
+to the sign-in page, a signed-out API request gets 401 JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    """An expected failure with a status code, a stable code and a message (a catalogue msgid)."""
+
+    status_code = 400
+    code = "bad_request"
+    message = "The request could not be processed"
+
+    def __init__(self, message: str | None = None, **detail: Any) -> None:
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+        self.detail = detail
+
+
+class NotSignedIn(AppError):
+    status_code = 401
+    code = "not_signed_in"
+    message = "Sign in to continue"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+    message = "You cannot do this with your role"
+
+
+class CsrfRefused(Forbidden):
+    code = "csrf"
+    message = "The form was out of date or came from another site. Go back and try again"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+    message = "Page not found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+    message = "The request conflicts with the current state"
+
+
+class StaleVersion(Conflict):
+    code = "stale_version"
+    message = "Someone else saved this assessment after you opened it"
+
+
+class AlreadySubmitted(Conflict):
+    code = "already_submitted"
+    message = "This assessment has been submitted and can no longer be changed"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    message = "This assessment cannot move to that status"
+
+
+class PreconditionFailed(AppError):
+    status_code = 412
+    code = "precondition_failed"
+    message = "The If-Match version does not match the assessment's version"
+
+
+class PreconditionRequired(AppError):
+    status_code = 428
+    code = "precondition_required"
+    message = "Send the assessment's version in an If-Match header"
+
+
+class Unprocessable(AppError):
+    status_code = 422
+    code = "invalid"
+    message = "The request is not valid"
+
+
+class RateLimited(AppError):
+    status_code = 429
+    code = "rate_limited"
+    message = "Too many attempts. Wait 15 minutes, then try again"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "too_large"
+    message = "The request is too large"

@@ -1,0 +1,150 @@
+"""The application factory: ``uvicorn service.main:create_app --factory``.
+
+Start-up loads the questionnaires; it never migrates the database (``policygap serve`` and
+``policygap migrate`` do that once, before any worker starts).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service import db
+from service.config import Settings, get_settings
+from service.errors import AppError, NotSignedIn
+from service.questionnaire.loader import load_directory
+from service.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from service.web import account, health, questionnaires
+from service.web import assessments as assessment_pages
+from service.web import reports as web_reports
+from service.web.i18n import Translator
+from service.web.templating import templates
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_page(request: Request, *, status_code: int, title: str, message: str) -> Response:
+    visitor = getattr(request.state, "visitor", None)
+    lang = visitor.lang if visitor is not None else "en"
+    csrf = visitor.web_session.csrf_token if visitor and visitor.web_session else None
+    _ = Translator(lang)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "_": _,
+            "lang": lang,
+            "other_lang": "fr" if lang == "en" else "en",
+            "user": visitor.user if visitor else None,
+            "csrf_field": "csrf_token",
+            "csrf_token": csrf,
+            "has_errors": False,
+            "current_path": request.url.path,
+            "title": _(title),
+            "message": _(message),
+        },
+        status_code=status_code,
+    )
+
+
+async def handle_app_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, AppError):  # pragma: no cover - registered for AppError only
+        raise exc
+    if _is_api(request):
+        return JSONResponse(
+            {"detail": exc.message, "code": exc.code, **exc.detail},
+            status_code=exc.status_code,
+            headers={"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None,
+        )
+    if isinstance(exc, NotSignedIn):
+        target = request.url.path + (("?" + request.url.query) if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    titles = {403: "You cannot do this", 404: "Page not found", 409: "This could not be saved"}
+    return _error_page(
+        request,
+        status_code=exc.status_code,
+        title=titles.get(exc.status_code, "There is a problem"),
+        message=exc.message,
+    )
+
+
+async def handle_http_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, StarletteHTTPException):  # pragma: no cover
+        raise exc
+    if _is_api(request):
+        return JSONResponse(
+            {"detail": exc.detail, "code": "http_error"},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+    title = "Page not found" if exc.status_code == 404 else "There is a problem"
+    message = "Check the address and try again" if exc.status_code == 404 else str(exc.detail)
+    return _error_page(request, status_code=exc.status_code, title=title, message=message)
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, RequestValidationError):  # pragma: no cover
+        raise exc
+    if _is_api(request):
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors, "code": "invalid"}, status_code=422)
+    return _error_page(
+        request, status_code=400, title="There is a problem", message="The address is not valid"
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application (settings from the environment unless given)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        registry = load_directory(settings.questionnaires_dir)
+        for result in registry.results:
+            for problem in result.errors:
+                log.error("questionnaire not loaded: %s", problem.format())
+        app.state.registry = registry
+        try:
+            yield
+        finally:
+            web_reports.shutdown(app)
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="PolicyGap",
+        version="0.1.0",
+        summary="Self-assessment of police facial-recognition programs against Canadian privacy guidance",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = db.make_engine(settings.database_url)
+    app.add_exception_handler(AppError, handle_app_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(health.router)
+    app.include_router(account.router)
+    app.include_router(questionnaires.router)
+    app.include_router(assessment_pages.router)
+    return app

@@ -1,0 +1,870 @@
+"""The officer's journey: dashboard, start, task list, section pages, check answers, submit,
+confirmation, history, export and import. Read-only views for reviewers, boards and admins.
+
+Routes stay thin: they parse, call ``service.assessments.service`` and render.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from service.assessments import access, forms
+from service.assessments import service as assessment_service
+from service.assessments.service import Viewer
+from service.auth.deps import CheckedForm, CurrentUser, VisitorDep
+from service.deps import RegistryDep, SessionDep, SettingsDep
+from service.errors import AlreadySubmitted, Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.models import Assessment, Organisation, Submission
+from service.questionnaire import engine
+from service.questionnaire.answers import Answers, AnswersFile, check_answers_file
+from service.questionnaire.loader import Registry
+from service.questionnaire.schema import Questionnaire, Section, localize
+from service.web import reports as web_reports
+from service.web.i18n import Translator
+from service.web.templating import render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+MAX_IMPORT_BYTES = 500_000
+
+
+def get_viewer(user: CurrentUser, visitor: VisitorDep) -> Viewer:
+    return Viewer(user=user, organisation=visitor.organisation)
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def section_slug(section_id: str) -> str:
+    return section_id.replace("_", "-")
+
+
+def find_section(questionnaire: Questionnaire, slug: str) -> Section:
+    for section in questionnaire.sections:
+        if section_slug(section.id) == slug:
+            return section
+    raise NotFound()
+
+
+def questionnaire_of(registry: Registry, assessment: Assessment) -> Questionnaire:
+    questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
+    if questionnaire is None:
+        raise NotFound("The questionnaire version of this assessment is not loaded")
+    return questionnaire
+
+
+def parse_id(assessment_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(assessment_id)
+    except ValueError as error:
+        raise NotFound() from error
+
+
+def form_version(form: FormData) -> int | None:
+    raw = form.get("version")
+    try:
+        return int(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
+class Page:
+    """What every assessment page needs: the records, the questionnaire and a renderer."""
+
+    def __init__(
+        self,
+        request: Request,
+        session: SessionDep,
+        settings: SettingsDep,
+        registry: RegistryDep,
+        visitor: VisitorDep,
+        viewer: ViewerDep,
+    ) -> None:
+        self.request = request
+        self.session = session
+        self.settings = settings
+        self.registry = registry
+        self.visitor = visitor
+        self.viewer = viewer
+        self._ = Translator(visitor.lang)
+
+    def load(self, assessment_id: str) -> tuple[Assessment, Organisation, Questionnaire]:
+        assessment, agency = assessment_service.get_visible(
+            session=self.session, viewer=self.viewer, assessment_id=parse_id(assessment_id)
+        )
+        return assessment, agency, questionnaire_of(self.registry, assessment)
+
+    def editable(self, assessment: Assessment) -> bool:
+        return (
+            access.can_edit(user=self.viewer.user, assessment=assessment)
+            and assessment.status in access.EDITABLE
+        )
+
+    def render(
+        self, name: str, context: dict[str, Any], *, status_code: int = 200, errors: bool = False
+    ) -> HTMLResponse:
+        return render(
+            self.request,
+            name,
+            context,
+            session=self.session,
+            settings=self.settings,
+            visitor=self.visitor,
+            status_code=status_code,
+            errors=errors,
+        )
+
+    def common(
+        self, assessment: Assessment, agency: Organisation, questionnaire: Questionnaire
+    ) -> dict[str, Any]:
+        return {
+            "assessment": assessment,
+            "agency_name": agency.name(self.visitor.lang),
+            "questionnaire": questionnaire,
+            "q_title": localize(questionnaire.title, self.visitor.lang),
+            "base": f"/assessments/{assessment.id}",
+            "editable": self.editable(assessment),
+            "section_slug": section_slug,
+        }
+
+
+PageDep = Annotated[Page, Depends(Page)]
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# --- dashboard and start ---------------------------------------------------------------------
+
+
+@router.get("/", name="home")
+def home(visitor: VisitorDep) -> Response:
+    return redirect("/assessments/" if visitor.user else "/login")
+
+
+@router.get("/assessments/", name="list_assessments")
+def list_assessments(page: PageDep) -> HTMLResponse:
+    rows = assessment_service.list_visible(session=page.session, viewer=page.viewer)
+    items = [
+        {
+            "assessment": a,
+            "agency": org.name(page.visitor.lang),
+            "questionnaire": page.registry.get(a.questionnaire_id, a.questionnaire_version),
+        }
+        for a, org in rows
+    ]
+    can_start = access.can_start(page.viewer.user, page.viewer.organisation)
+    return page.render("dashboard.html", {"items": items, "can_start": can_start})
+
+
+def _start_context(
+    page: Page, *, program: str = "", chosen: str = "", errors: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    latest = sorted({q.id for q in page.registry.all()})
+    choices = [q for q in (page.registry.latest(i) for i in latest) if q is not None]
+    return {"choices": choices, "program": program, "chosen": chosen, "form_errors": errors or []}
+
+
+@router.get("/assessments/new", name="show_start")
+def show_start(page: PageDep) -> HTMLResponse:
+    if not access.can_start(page.viewer.user, page.viewer.organisation):
+        raise Forbidden()
+    return page.render("start.html", _start_context(page))
+
+
+@router.post("/assessments/", name="start_assessment")
+def start_assessment(page: PageDep, form: CheckedForm) -> Response:
+    if not access.can_start(page.viewer.user, page.viewer.organisation):
+        raise Forbidden()
+    _ = page._
+    program = str(form.get("program") or "").strip()
+    chosen = str(form.get("questionnaire") or "")
+    errors: list[tuple[str, str]] = []
+    questionnaire = page.registry.latest(chosen) if chosen else None
+    if questionnaire is None:
+        errors.append(("questionnaire", _("Select the questionnaire to answer")))
+    if not program:
+        errors.append(("program", _("Enter the name of the program you are assessing")))
+    elif len(program) > 200:
+        errors.append(("program", _("Program name must be 200 characters or fewer")))
+    if errors or questionnaire is None:
+        return page.render(
+            "start.html",
+            _start_context(page, program=program, chosen=chosen, errors=errors),
+            status_code=422,
+            errors=True,
+        )
+    assessment = assessment_service.start(
+        session=page.session, viewer=page.viewer, questionnaire=questionnaire, program=program
+    )
+    return redirect(f"/assessments/{assessment.id}/")
+
+
+# --- task list -------------------------------------------------------------------------------
+
+
+def _summary(page: Page, questionnaire: Questionnaire, assessment: Assessment) -> dict[str, Any]:
+    """The live gap summary (a preview for drafts, the stored result once submitted)."""
+    submission = None
+    if assessment.status not in access.EDITABLE:
+        submission = assessment_service.get_submission(
+            session=page.session, assessment_id=assessment.id
+        )
+    if submission is not None:
+        result = submission.result
+    else:
+        result = assessment_service.preview(questionnaire, assessment, as_of=today()).model_dump(
+            mode="json"
+        )
+    titles = {c.id: localize(c.title, page.visitor.lang) for c in questionnaire.criteria}
+    by_id = {c["id"]: c for c in result["criteria"]}
+    critical = [
+        {"id": gid, "title": titles.get(gid, gid), "verdict": by_id[gid]["verdict"]}
+        for gid in result["gaps"]
+        if gid in by_id and by_id[gid]["severity"] == "critical"
+    ]
+    return {
+        "rating": result["rating"],
+        "score": result["score"],
+        "gap_count": len(result["gaps"]),
+        "critical_gaps": critical,
+        "complete": result["complete"],
+    }
+
+
+@router.get("/assessments/{assessment_id}/", name="show_task_list")
+def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None) -> HTMLResponse:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    statuses = assessment_service.section_statuses(questionnaire, assessment)
+    editable = page.editable(assessment)
+    sections = [
+        {
+            "title": localize(s.title, page.visitor.lang),
+            "status": statuses[s.id],
+            "url": f"/assessments/{assessment.id}/{section_slug(s.id)}"
+            + ("" if editable else "/check"),
+        }
+        for s in questionnaire.sections
+    ]
+    done = sum(1 for s in statuses.values() if s == "completed")
+    context = page.common(assessment, agency, questionnaire) | {
+        "sections": sections,
+        "done": done,
+        "total": len(sections),
+        "summary": _summary(page, questionnaire, assessment),
+        "notice": page._("Your answers have been saved") if notice == "saved" else None,
+        "submissions": assessment_service.submissions(
+            session=page.session, assessment_id=assessment.id
+        ),
+    }
+    return page.render("task_list.html", context)
+
+
+# --- fixed pages before the section routes (their paths would match a section slug) ---------
+
+
+@router.get("/assessments/{assessment_id}/check-your-answers", name="show_check_answers")
+def show_check_answers(page: PageDep, assessment_id: str) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    statuses = assessment_service.section_statuses(questionnaire, assessment)
+    if not page.editable(assessment):
+        return redirect(f"/assessments/{assessment.id}/submitted")
+    if any(s != "completed" for s in statuses.values()):
+        return redirect(f"/assessments/{assessment.id}/")
+    return page.render(
+        "check_answers.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "groups": [
+                _rows(page, questionnaire, assessment, s, return_all=True)
+                for s in questionnaire.sections
+            ],
+            "form_errors": [],
+        },
+    )
+
+
+@router.post("/assessments/{assessment_id}/check-your-answers", name="submit_assessment")
+def submit_assessment(page: PageDep, assessment_id: str, form: CheckedForm) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if assessment.status not in access.EDITABLE and access.can_edit(
+        user=page.viewer.user, assessment=assessment
+    ):
+        return page.render(
+            "already_submitted.html",
+            page.common(assessment, agency, questionnaire),
+            status_code=409,
+        )
+    try:
+        submission = assessment_service.submit(
+            session=page.session,
+            viewer=page.viewer,
+            assessment_id=assessment.id,
+            expected_version=form_version(form),
+            questionnaire=questionnaire,
+        )
+    except InvalidTransition:
+        return redirect(f"/assessments/{assessment.id}/")
+    except StaleVersion:
+        return _conflict(page, assessment.id, None)
+    web_reports.prerender(page.request.app, submission_id=submission.id)
+    return redirect(f"/assessments/{assessment.id}/submitted")
+
+
+@router.get("/assessments/{assessment_id}/submitted", name="show_submitted")
+def show_submitted(page: PageDep, assessment_id: str) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    submission = assessment_service.get_submission(
+        session=page.session, assessment_id=assessment.id
+    )
+    if submission is None:
+        return redirect(f"/assessments/{assessment.id}/")
+    return page.render(
+        "submitted.html",
+        page.common(assessment, agency, questionnaire) | {"submission": submission},
+    )
+
+
+@router.get("/assessments/{assessment_id}/history", name="show_history")
+def show_history(page: PageDep, assessment_id: str) -> HTMLResponse:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    events = assessment_service.history(session=page.session, assessment_id=assessment.id)
+    return page.render(
+        "history.html", page.common(assessment, agency, questionnaire) | {"events": events}
+    )
+
+
+@router.get("/assessments/{assessment_id}/export", name="export_answers")
+def export_answers(page: PageDep, assessment_id: str) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    data = AnswersFile(
+        questionnaire=questionnaire.id,
+        version=questionnaire.version,
+        agency=agency.name_en,
+        program=assessment.program,
+        answers=dict(assessment.answers),
+        evidence=dict(assessment.evidence),
+    )
+    body = json.dumps(
+        data.model_dump(mode="json", exclude_none=True),
+        indent=2,
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    filename = f"answers-{assessment.id}.json"
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/assessments/{assessment_id}/import", name="show_import")
+def show_import(page: PageDep, assessment_id: str) -> HTMLResponse:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if not access.can_edit(user=page.viewer.user, assessment=assessment):
+        raise Forbidden()
+    if assessment.status not in access.EDITABLE:
+        raise AlreadySubmitted()
+    return page.render(
+        "import.html",
+        page.common(assessment, agency, questionnaire) | {"form_errors": [], "problems": []},
+    )
+
+
+@router.post("/assessments/{assessment_id}/import", name="import_answers")
+async def import_answers(page: PageDep, assessment_id: str, form: CheckedForm) -> Response:
+    upload = form.get("file")
+    raw = await upload.read(MAX_IMPORT_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    return await run_in_threadpool(_import_sync, page, assessment_id, form, raw)
+
+
+def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    _ = page._
+    problems: list[str] = []
+    error: str | None = None
+    data: AnswersFile | None = None
+    if not raw:
+        error = _("Select an answers file")
+    elif len(raw) > MAX_IMPORT_BYTES:
+        error = _("The file must be smaller than 500 KB")
+    else:
+        try:
+            parsed = yaml.safe_load(raw.decode("utf-8"))
+            data = AnswersFile.model_validate(parsed)
+        except (UnicodeDecodeError, yaml.YAMLError, ValidationError):
+            error = _("The file must be a PolicyGap answers file (JSON or YAML)")
+        else:
+            problems = check_answers_file(questionnaire, data)
+            if problems:
+                error = _("The answers file does not fit this questionnaire")
+    if error or data is None:
+        return page.render(
+            "import.html",
+            page.common(assessment, agency, questionnaire)
+            | {"form_errors": [("file", error or "")], "problems": problems},
+            status_code=422,
+            errors=True,
+        )
+    answers = data.to_answers()
+    index = questionnaire.question_index()
+    values = {qid: answers.values.get(qid) for qid in index}
+    evidence: dict[str, str | None] = {
+        qid: answers.evidence.get(qid) for qid in index if index[qid].evidence
+    }
+    try:
+        assessment_service.save_answers(
+            session=page.session,
+            viewer=page.viewer,
+            assessment_id=assessment.id,
+            expected_version=form_version(form),
+            questionnaire=questionnaire,
+            values=values,
+            evidence=evidence,
+            as_of=today(),
+            source="import",
+        )
+    except StaleVersion:
+        return _conflict(page, assessment.id, None)
+    return redirect(f"/assessments/{assessment.id}/?notice=saved")
+
+
+# --- result and report -----------------------------------------------------------------------
+
+
+def _submission_or_404(page: Page, assessment: Assessment, number: int | None) -> Submission:
+    submission = assessment_service.get_submission(
+        session=page.session, assessment_id=assessment.id, number=number
+    )
+    if submission is None:
+        raise NotFound()
+    return submission
+
+
+@router.get("/assessments/{assessment_id}/result", name="show_result")
+def show_result(page: PageDep, assessment_id: str, number: int | None = None) -> HTMLResponse:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    submission = _submission_or_404(page, assessment, number)
+    lang = page.visitor.lang
+    titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
+    sections = {s.id: localize(s.title, lang) for s in questionnaire.sections}
+    result = submission.result
+    return page.render(
+        "result.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "submission": submission,
+            "result": result,
+            "section_titles": sections,
+            "gaps": [
+                {
+                    "id": c["id"],
+                    "title": titles.get(c["id"], c["id"]),
+                    "severity": c["severity"],
+                    "verdict": c["verdict"],
+                }
+                for c in result["criteria"]
+                if c["id"] in result["gaps"]
+            ],
+            "submissions": assessment_service.submissions(
+                session=page.session, assessment_id=assessment.id
+            ),
+        },
+    )
+
+
+REPORT_CSP = (
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
+)
+
+
+@router.get("/assessments/{assessment_id}/report.html", name="show_report_html")
+def show_report_html(
+    page: PageDep, assessment_id: str, lang: str | None = None, number: int | None = None
+) -> HTMLResponse:
+    """The gap report as a document of its own (its styles are inline, so it has its own CSP)."""
+    assessment, agency, questionnaire = page.load(assessment_id)
+    submission = _submission_or_404(page, assessment, number)
+    report_lang = lang if lang in ("en", "fr") else page.visitor.lang
+    body = web_reports.report_html(
+        registry=page.registry,
+        questionnaire=questionnaire,
+        assessment=assessment,
+        agency=agency,
+        submission=submission,
+        lang=report_lang,
+    )
+    return HTMLResponse(body, headers={"Content-Security-Policy": REPORT_CSP})
+
+
+@router.get("/assessments/{assessment_id}/report.pdf", name="download_report")
+def download_report(
+    page: PageDep, assessment_id: str, lang: str | None = None, number: int | None = None
+) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    submission = _submission_or_404(page, assessment, number)
+    report_lang = lang if lang in ("en", "fr") else page.visitor.lang
+    pdf = web_reports.report_pdf(
+        page.request.app,
+        session=page.session,
+        questionnaire=questionnaire,
+        assessment=assessment,
+        agency=agency,
+        submission=submission,
+        lang=report_lang,
+    )
+    filename = f"policygap-{assessment.id}-{submission.number}-{report_lang}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+# --- sections --------------------------------------------------------------------------------
+
+
+def _rows(
+    page: Page,
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    section: Section,
+    *,
+    return_all: bool,
+) -> dict[str, Any]:
+    lang = page.visitor.lang
+    visible = engine.resolve(
+        questionnaire, assessment_service.answers_of(assessment), today()
+    ).visible
+    base = f"/assessments/{assessment.id}/{section_slug(section.id)}"
+    rows = []
+    for q in section.questions:
+        if q.id not in visible:
+            continue
+        rows.append(
+            {
+                "id": q.id,
+                "question": localize(q.text, lang),
+                "answer": forms.display_value(q, assessment.answers.get(q.id), lang),
+                "evidence": assessment.evidence.get(q.id, ""),
+                "required": q.required,
+                "change_url": base + ("?return=all" if return_all else "") + f"#{q.id}",
+            }
+        )
+    return {
+        "id": section.id,
+        "title": localize(section.title, lang),
+        "rows": rows,
+        "check_url": base + "/check",
+    }
+
+
+def _section_context(
+    page: Page,
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    section: Section,
+    *,
+    raw: dict[str, Any] | None,
+    errors: dict[str, str],
+    return_all: bool,
+) -> dict[str, Any]:
+    lang = page.visitor.lang
+    if raw is None:
+        raw = {}
+        for q in section.questions:
+            value = assessment.answers.get(q.id)
+            if isinstance(value, list):
+                raw[q.id] = value
+            elif value is None:
+                raw[q.id] = ""
+            else:
+                raw[q.id] = (
+                    forms.display_value(q, value, "en")
+                    if isinstance(value, float | int)
+                    else str(value)
+                )
+            raw[forms.evidence_field(q.id)] = assessment.evidence.get(q.id, "")
+        answers = assessment_service.answers_of(assessment)
+    else:
+        merged = dict(assessment.answers)
+        for q in section.questions:
+            value = raw.get(q.id)
+            if value not in (None, "", []):
+                merged[q.id] = value
+        answers = Answers(values=merged, evidence={})
+    visible = engine.resolve(questionnaire, answers, today()).visible
+    sources = questionnaire.source_index()
+    questions = []
+    for q in section.questions:
+        refs = []
+        for ref in q.references:
+            source = sources.get(ref.source)
+            refs.append(
+                {
+                    "title": localize(source.title, lang) if source else ref.source,
+                    "section": ref.section or "",
+                    "url": source.url
+                    if source and source.url and source.url.startswith(("https://", "http://"))
+                    else None,
+                    "note": localize(ref.note, lang) if ref.note else "",
+                }
+            )
+        questions.append(
+            {
+                "q": q,
+                "text": localize(q.text, lang),
+                "hint": localize(q.hint, lang) if q.hint else "",
+                "guidance": localize(q.guidance, lang) if q.guidance else "",
+                "references": refs,
+                "options": [
+                    {
+                        "value": o.value,
+                        "label": localize(o.label, lang),
+                        "hint": localize(o.hint, lang) if o.hint else "",
+                    }
+                    for o in q.choices()
+                ],
+                "type": q.type.value,
+                "visible": q.id in visible,
+                "value": raw.get(q.id, ""),
+                "evidence_name": forms.evidence_field(q.id),
+                "evidence_value": raw.get(forms.evidence_field(q.id), ""),
+                "error": errors.get(q.id),
+                "evidence_error": errors.get(forms.evidence_field(q.id)),
+            }
+        )
+    error_list = []
+    for item in questions:
+        q = item["q"]
+        if item["error"]:
+            error_list.append((q.id, item["error"]))
+        if item["evidence_error"]:
+            error_list.append((item["evidence_name"], item["evidence_error"]))
+    return {
+        "section": section,
+        "section_title": localize(section.title, lang),
+        "section_description": localize(section.description, lang) if section.description else "",
+        "questions": questions,
+        "form_errors": error_list,
+        "return_all": return_all,
+        "action": f"/assessments/{assessment.id}/{section_slug(section.id)}"
+        + ("?return=all" if return_all else ""),
+    }
+
+
+def _conflict(
+    page: Page,
+    assessment_id: uuid.UUID,
+    section: Section | None,
+    mine: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """409: someone saved first. Show the newer answers; keep what the user typed visible."""
+    assessment, agency, questionnaire = page.load(str(assessment_id))
+    sections = [section] if section else questionnaire.sections
+    groups = [_rows(page, questionnaire, assessment, s, return_all=False) for s in sections]
+    yours = []
+    if section is not None and mine:
+        for q in section.questions:
+            typed = mine.get(q.id)
+            if typed not in (None, "", []):
+                yours.append(
+                    {
+                        "question": localize(q.text, page.visitor.lang),
+                        "answer": ", ".join(typed) if isinstance(typed, list) else str(typed),
+                    }
+                )
+    return page.render(
+        "conflict.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "groups": groups,
+            "yours": yours,
+            "reload_url": f"/assessments/{assessment.id}/{section_slug(section.id)}"
+            if section
+            else f"/assessments/{assessment.id}/",
+        },
+        status_code=409,
+    )
+
+
+@router.get("/assessments/{assessment_id}/{slug}", name="show_section")
+def show_section(page: PageDep, assessment_id: str, slug: str) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    section = find_section(questionnaire, slug)
+    if not page.editable(assessment):
+        return redirect(f"/assessments/{assessment.id}/{slug}/check")
+    context = _section_context(
+        page,
+        questionnaire,
+        assessment,
+        section,
+        raw=None,
+        errors={},
+        return_all=page.request.query_params.get("return") == "all",
+    )
+    return page.render("section.html", page.common(assessment, agency, questionnaire) | context)
+
+
+@router.post("/assessments/{assessment_id}/{slug}", name="save_section")
+def save_section(page: PageDep, assessment_id: str, slug: str, form: CheckedForm) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    section = find_section(questionnaire, slug)
+    return_all = page.request.query_params.get("return") == "all"
+    if not page.editable(assessment):
+        if access.can_edit(user=page.viewer.user, assessment=assessment):
+            return page.render(
+                "already_submitted.html",
+                page.common(assessment, agency, questionnaire),
+                status_code=409,
+            )
+        raise Forbidden()
+    lists = {key: form.getlist(key) for key in form}
+    parsed = forms.parse_section(
+        section, {k: [v for v in vals if isinstance(v, str)] for k, vals in lists.items()}, page._
+    )
+    if parsed.errors:
+        context = _section_context(
+            page,
+            questionnaire,
+            assessment,
+            section,
+            raw=parsed.raw,
+            errors=parsed.errors,
+            return_all=return_all,
+        )
+        return page.render(
+            "section.html",
+            page.common(assessment, agency, questionnaire) | context,
+            status_code=422,
+            errors=True,
+        )
+    before = engine.resolve(
+        questionnaire, assessment_service.answers_of(assessment), today()
+    ).visible
+    try:
+        saved = assessment_service.save_answers(
+            session=page.session,
+            viewer=page.viewer,
+            assessment_id=assessment.id,
+            expected_version=form_version(form),
+            questionnaire=questionnaire,
+            values=parsed.values,
+            evidence=parsed.evidence,
+            as_of=today(),
+        )
+    except StaleVersion:
+        return _conflict(page, assessment.id, section, parsed.raw)
+    base = f"/assessments/{saved.id}"
+    if form.get("action") == "later":
+        return redirect(f"{base}/?notice=saved")
+    after = engine.resolve(questionnaire, assessment_service.answers_of(saved), today()).visible
+    newly = [
+        q.id
+        for q in section.questions
+        if q.id in after and q.id not in before and q.id not in saved.answers
+    ]
+    if newly:
+        return redirect(f"{base}/{slug}" + ("?return=all" if return_all else "") + f"#{newly[0]}")
+    return redirect(f"{base}/check-your-answers" if return_all else f"{base}/{slug}/check")
+
+
+@router.post("/assessments/{assessment_id}/{slug}/visibility", name="section_visibility")
+def section_visibility(
+    page: PageDep, assessment_id: str, slug: str, form: CheckedForm
+) -> JSONResponse:
+    """Which questions of the section are shown for the answers on the page (for app.js)."""
+    assessment, _agency, questionnaire = page.load(assessment_id)
+    section = find_section(questionnaire, slug)
+    lists = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
+    parsed = forms.parse_section(section, lists, page._)
+    merged = dict(assessment.answers)
+    for qid, value in parsed.values.items():
+        if value is None:
+            merged.pop(qid, None)
+        else:
+            merged[qid] = value
+    answers = Answers(values=merged, evidence={})
+    visible = engine.resolve(questionnaire, answers, today()).visible
+    return JSONResponse({"visible": sorted(q.id for q in section.questions if q.id in visible)})
+
+
+@router.get("/assessments/{assessment_id}/{slug}/check", name="show_section_check")
+def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResponse:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    section = find_section(questionnaire, slug)
+    return page.render(
+        "check_section.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "group": _rows(page, questionnaire, assessment, section, return_all=False),
+            "form_errors": [],
+            "completed": assessment.section_status.get(section.id) == "completed",
+            "slug": slug,
+        },
+    )
+
+
+@router.post("/assessments/{assessment_id}/{slug}/check", name="mark_section")
+def mark_section(page: PageDep, assessment_id: str, slug: str, form: CheckedForm) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    section = find_section(questionnaire, slug)
+    if not page.editable(assessment):
+        if access.can_edit(user=page.viewer.user, assessment=assessment):
+            return page.render(
+                "already_submitted.html",
+                page.common(assessment, agency, questionnaire),
+                status_code=409,
+            )
+        raise Forbidden()
+    _ = page._
+    choice = form.get("completed")
+    error: str | None = None
+    if choice not in ("yes", "no"):
+        error = _("Select whether you have completed this section")
+    else:
+        try:
+            assessment_service.mark_section(
+                session=page.session,
+                viewer=page.viewer,
+                assessment_id=assessment.id,
+                expected_version=form_version(form),
+                questionnaire=questionnaire,
+                section_id=section.id,
+                completed=choice == "yes",
+                as_of=today(),
+            )
+        except InvalidTransition:
+            error = _("Answer every required question before you mark this section as completed")
+        except StaleVersion:
+            return _conflict(page, assessment.id, section)
+    if error:
+        return page.render(
+            "check_section.html",
+            page.common(assessment, agency, questionnaire)
+            | {
+                "group": _rows(page, questionnaire, assessment, section, return_all=False),
+                "form_errors": [("completed", error)],
+                "completed": False,
+                "slug": slug,
+            },
+            status_code=422,
+            errors=True,
+        )
+    return redirect(f"/assessments/{assessment.id}/")

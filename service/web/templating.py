@@ -1,0 +1,86 @@
+"""The Jinja environment for pages (autoescape on, undefined variables fail) and ``render``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from service.auth import service as auth_service
+from service.auth.deps import Visitor
+from service.config import Settings
+from service.questionnaire.schema import localize
+from service.security import CSRF_FIELD
+from service.web.i18n import Translator
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates = Jinja2Templates(env=_env)
+
+
+def set_session_cookie(response: Any, *, settings: Settings, token: str, max_age: int) -> None:
+    response.set_cookie(
+        settings.session_cookie_name,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    session: Session,
+    settings: Settings,
+    visitor: Visitor,
+    status_code: int = 200,
+    errors: bool = False,
+) -> HTMLResponse:
+    """Render a page; makes sure the visitor has a session (and so a CSRF token) first."""
+    web_session = visitor.web_session
+    if web_session is None:
+        created = auth_service.start_session(
+            session=session, settings=settings, user=None, language=visitor.lang
+        )
+        web_session = visitor.web_session = created.row
+        visitor.new_session_token = created.token
+    translate = Translator(visitor.lang)
+    values: dict[str, Any] = {
+        "_": translate,
+        "lang": visitor.lang,
+        "other_lang": "fr" if visitor.lang == "en" else "en",
+        "visitor": visitor,
+        "user": visitor.user,
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": web_session.csrf_token,
+        "localize": lambda value: localize(value, visitor.lang),
+        "has_errors": errors,
+        "current_path": request.url.path + (("?" + request.url.query) if request.url.query else ""),
+    }
+    values.update(context or {})
+    response = templates.TemplateResponse(request, name, values, status_code=status_code)
+    if visitor.new_session_token:
+        set_session_cookie(
+            response,
+            settings=settings,
+            token=visitor.new_session_token,
+            max_age=settings.anonymous_session_max_age_seconds,
+        )
+    return response

@@ -1,0 +1,203 @@
+"""Small builders for the web, API and database tests."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from html.parser import HTMLParser
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from service import db
+from service.auth import service as auth_service
+from service.models import Organisation, Role, User
+
+PASSWORD = "correct horse battery staple"
+QUESTIONNAIRE = "web-mini"
+
+
+@lru_cache
+def password_hash() -> str:
+    return auth_service.hash_password(PASSWORD)
+
+
+def make_org(
+    session: Session,
+    *,
+    slug: str,
+    kind: str = "agency",
+    body_type: str | None = "municipal",
+    province: str | None = "ON",
+    agency_id: uuid.UUID | None = None,
+) -> Organisation:
+    return auth_service.get_or_create_organisation(
+        session=session,
+        slug=slug,
+        kind=kind,
+        name_en=slug.replace("-", " ").title(),
+        name_fr=slug.replace("-", " ").title() + " (fr)",
+        body_type=body_type,
+        province=province,
+        agency_id=agency_id,
+    )
+
+
+def make_user(
+    session: Session, *, role: Role, org: Organisation | None, email: str | None = None
+) -> User:
+    return auth_service.create_user(
+        session=session,
+        email=email or f"{role.value}-{uuid.uuid4().hex[:6]}@example.test",
+        password=PASSWORD,
+        full_name=f"Test {role.value}",
+        role=role,
+        organisation_id=org.id if org else None,
+        password_hash=password_hash(),
+    )
+
+
+@dataclass
+class World:
+    """Two agencies in Ontario, their regulator, the federal regulator, a board, one user per role."""
+
+    agency_a: Organisation
+    agency_b: Organisation
+    officer_a: User
+    officer_b: User
+    reviewer_on: User
+    reviewer_fed: User
+    board_a: User
+    admin: User
+
+
+def make_world(engine: Engine) -> World:
+    with db.new_session(engine) as s:
+        a = make_org(s, slug="agency-a")
+        b = make_org(s, slug="agency-b")
+        on = make_org(s, slug="ipc-on", kind="regulator", body_type=None, province="ON")
+        fed = make_org(s, slug="opc", kind="regulator", body_type=None, province=None)
+        board = make_org(
+            s, slug="board-a", kind="board", body_type=None, province="ON", agency_id=a.id
+        )
+        return World(
+            agency_a=a,
+            agency_b=b,
+            officer_a=make_user(s, role=Role.officer, org=a, email="officer-a@example.test"),
+            officer_b=make_user(s, role=Role.officer, org=b, email="officer-b@example.test"),
+            reviewer_on=make_user(s, role=Role.reviewer, org=on, email="reviewer-on@example.test"),
+            reviewer_fed=make_user(
+                s, role=Role.reviewer, org=fed, email="reviewer-fed@example.test"
+            ),
+            board_a=make_user(s, role=Role.board, org=board, email="board-a@example.test"),
+            admin=make_user(s, role=Role.admin, org=None, email="admin@example.test"),
+        )
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_VERSION = re.compile(r'name="version" value="(\d+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def version_from(html: str) -> str:
+    match = _VERSION.search(html)
+    assert match, "no version field on the page"
+    return match.group(1)
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_from(page.text),
+            "next": "/assessments/",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+def post_form(client: TestClient, page_url: str, url: str, data: dict[str, object]) -> object:
+    """GET ``page_url`` for its CSRF token (and version), then POST ``data`` to ``url``."""
+    page = client.get(page_url)
+    payload: dict[str, object] = {"csrf_token": csrf_from(page.text)}
+    version = _VERSION.search(page.text)
+    if version:
+        payload["version"] = version.group(1)
+    payload.update(data)
+    return client.post(url, data=payload, follow_redirects=False)  # type: ignore[arg-type]
+
+
+def start_assessment(client: TestClient, program: str = "Mugshot search") -> str:
+    """Start an assessment of the test questionnaire; returns its base URL."""
+    response = post_form(
+        client,
+        "/assessments/new",
+        "/assessments/",
+        {"questionnaire": QUESTIONNAIRE, "program": program},
+    )
+    assert response.status_code == 303, response.text  # type: ignore[attr-defined]
+    location: str = response.headers["location"]  # type: ignore[attr-defined]
+    return location.rstrip("/")
+
+
+class PageParser(HTMLParser):
+    """Collects ids, the title, error-summary links and field values of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.title = ""
+        self._in_title = False
+        self.summary_links: list[str] = []
+        self._in_summary = False
+        self.inputs: dict[str, list[dict[str, str | None]]] = {}
+        self.textareas: dict[str, str] = {}
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(str(a["id"]))
+        if tag == "title":
+            self._in_title = True
+        if "error-summary" in (a.get("class") or "").split():
+            self._in_summary = True
+        if tag == "a" and self._in_summary and a.get("href", "").startswith("#"):  # type: ignore[union-attr]
+            self.summary_links.append(str(a["href"])[1:])
+        if tag == "input" and a.get("name"):
+            self.inputs.setdefault(str(a["name"]), []).append(a)
+        if tag == "textarea" and a.get("name"):
+            self._textarea = str(a["name"])
+            self.textareas[self._textarea] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        if tag == "ul":
+            self._in_summary = False
+        if tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        if self._textarea:
+            self.textareas[self._textarea] += data
+
+
+def parse(html: str) -> PageParser:
+    parser = PageParser()
+    parser.feed(html)
+    return parser
