@@ -1,0 +1,1 @@
+"""The gap report: HTML and tagged PDF from a scored submission (see reports/ for templates)."""
