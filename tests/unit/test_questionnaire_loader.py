@@ -226,3 +226,16 @@ def test_cli_validate_prints_located_errors_and_no_traceback() -> None:
     assert "Traceback" not in proc.stderr
     for name, expected in CASES:
         assert f"{BROKEN / name}:{expected}" in proc.stderr
+
+
+def test_authoring_guide_example_is_valid_and_matches_the_test_file(tmp_path: Path) -> None:
+    guide = (DATA.parent.parent / "questionnaires" / "README.md").read_text(encoding="utf-8")
+    example = (
+        guide.split("## A small complete example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    )
+    assert example == (DATA / "mini.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "example.yaml"
+    path.write_text(example, encoding="utf-8")
+    result = loader.load_file(path)
+    assert result.ok
+    assert result.warnings == []

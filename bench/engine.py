@@ -1,0 +1,86 @@
+"""Engine benchmark: load-and-validate time of the shipped questionnaire, and scoring time.
+
+Prints medians, and ratios against baselines measured in the same run:
+- loading against a bare libyaml parse of the same file (the floor any loader pays);
+- scoring against resolving visibility and facts alone.
+Targets on a 2-core machine: load under 200 ms; scoring under 1 ms.
+
+    uv run python bench/engine.py [QUESTIONNAIRE] [ANSWERS]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from service.questionnaire import engine, loader, scoring
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> int:
+    path = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else ROOT / "questionnaires" / "frt-police-canada.yaml"
+    )
+    examples = sorted(
+        (ROOT / "questionnaires" / "examples").glob("*.yaml"), key=lambda p: p.stat().st_size
+    )
+    answers_path = Path(sys.argv[2]) if len(sys.argv) > 2 else (examples[-1] if examples else None)
+    raw = path.read_bytes()
+
+    result = loader.load_file(path)
+    if result.questionnaire is None:
+        for problem in result.problems:
+            print(problem.format())
+        return 1
+    q = result.questionnaire
+
+    parse_ms = median_ms(lambda: yaml.load(raw, Loader=yaml.CSafeLoader), 15)  # noqa: S506 - C *safe* loader
+    load_ms = median_ms(lambda: loader.load_file(path), 15)
+    print(
+        f"questionnaire: {path.name} ({len(raw) / 1024:.0f} KB, {len(q.questions())} questions, {len(q.criteria)} criteria)"
+    )
+    print(f"libyaml parse only (baseline): {parse_ms:8.2f} ms")
+    print(
+        f"load and validate:             {load_ms:8.2f} ms   ratio {load_ms / parse_ms:.1f}x   target < 200 ms"
+    )
+
+    if answers_path is None:
+        print("no answers file: scoring skipped")
+        return 0
+    data, problems = loader.load_answers(answers_path.read_bytes(), str(answers_path))
+    if data is None:
+        for problem in problems:
+            print(problem.format())
+        return 1
+    answers = data.to_answers()
+    as_of = data.as_of or date(2026, 11, 1)
+    resolve_ms = median_ms(lambda: engine.resolve(q, answers, as_of), 501)
+    score_ms = median_ms(lambda: scoring.score(q, answers, as_of=as_of), 501)
+    print(f"answers: {answers_path.name} ({len(answers.values)} answers)")
+    print(f"resolve visibility and facts (baseline): {resolve_ms:8.3f} ms")
+    print(
+        f"score one full set of answers:           {score_ms:8.3f} ms   ratio {score_ms / resolve_ms:.1f}x   target < 1 ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
