@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import db
+from service.api import routes as api_routes
 from service.config import Settings, get_settings
 from service.errors import AppError, NotSignedIn
 from service.questionnaire.loader import load_directory
@@ -146,5 +147,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(account.router)
     app.include_router(questionnaires.router)
+    app.include_router(api_routes.router)
     app.include_router(assessment_pages.router)
     return app

@@ -72,6 +72,23 @@ def unanswered_required(
     ]
 
 
+def visible_with(
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    values: Mapping[str, AnswerValue | None],
+    *,
+    as_of: date,
+) -> frozenset[str]:
+    """The questions shown if ``values`` (None clears one) were merged into the saved answers."""
+    merged = dict(assessment.answers)
+    for qid, value in values.items():
+        if value in (None, "", []):
+            merged.pop(qid, None)
+        else:
+            merged[qid] = value
+    return engine.resolve(questionnaire, Answers(values=merged, evidence={}), as_of).visible
+
+
 def preview(questionnaire: Questionnaire, assessment: Assessment, *, as_of: date) -> scoring.Result:
     """The live result of the answers so far (never stored for a draft)."""
     return scoring.score(questionnaire, answers_of(assessment), as_of=as_of)

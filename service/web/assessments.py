@@ -26,7 +26,7 @@ from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.errors import AlreadySubmitted, Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import Assessment, Organisation, Submission
 from service.questionnaire import engine
-from service.questionnaire.answers import Answers, AnswersFile, check_answers_file
+from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, Section, localize
 from service.web import reports as web_reports
@@ -601,15 +601,12 @@ def _section_context(
                     else str(value)
                 )
             raw[forms.evidence_field(q.id)] = assessment.evidence.get(q.id, "")
-        answers = assessment_service.answers_of(assessment)
+        visible = engine.resolve(
+            questionnaire, assessment_service.answers_of(assessment), today()
+        ).visible
     else:
-        merged = dict(assessment.answers)
-        for q in section.questions:
-            value = raw.get(q.id)
-            if value not in (None, "", []):
-                merged[q.id] = value
-        answers = Answers(values=merged, evidence={})
-    visible = engine.resolve(questionnaire, answers, today()).visible
+        typed = {q.id: raw.get(q.id) for q in section.questions}
+        visible = assessment_service.visible_with(questionnaire, assessment, typed, as_of=today())
     sources = questionnaire.source_index()
     questions = []
     for q in section.questions:
@@ -739,6 +736,11 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: CheckedForm
     parsed = forms.parse_section(
         section, {k: [v for v in vals if isinstance(v, str)] for k, vals in lists.items()}, page._
     )
+    # A hidden question is not asked, so what its (hidden) field holds is not an error.
+    shown = assessment_service.visible_with(questionnaire, assessment, parsed.values, as_of=today())
+    parsed.errors = {
+        k: v for k, v in parsed.errors.items() if k.removeprefix(forms.EVIDENCE_PREFIX) in shown
+    }
     if parsed.errors:
         context = _section_context(
             page,
@@ -794,14 +796,9 @@ def section_visibility(
     section = find_section(questionnaire, slug)
     lists = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
     parsed = forms.parse_section(section, lists, page._)
-    merged = dict(assessment.answers)
-    for qid, value in parsed.values.items():
-        if value is None:
-            merged.pop(qid, None)
-        else:
-            merged[qid] = value
-    answers = Answers(values=merged, evidence={})
-    visible = engine.resolve(questionnaire, answers, today()).visible
+    visible = assessment_service.visible_with(
+        questionnaire, assessment, parsed.values, as_of=today()
+    )
     return JSONResponse({"visible": sorted(q.id for q in section.questions if q.id in visible)})
 
 

@@ -67,27 +67,32 @@ def report_inputs(
 
 
 def _render(registry: Registry, inputs: dict[str, Any], kind: str) -> bytes:
-    from service.report import render as report_render  # the report package (another module)
+    """Render one document with the report package: "pdf", or "html" (a whole page)."""
+    from service.questionnaire.submission import parse_submission
+    from service.report import render as report_render
 
     questionnaire = registry.get(inputs["questionnaire_id"], inputs["questionnaire_version"])
     if questionnaire is None:
         raise LookupError("questionnaire not loaded")
-    return report_render.render_submission(  # type: ignore[attr-defined,no-any-return]
-        questionnaire=questionnaire,
-        canonical=inputs["canonical"].encode("utf-8"),
-        status=inputs["status"],
-        lang=inputs["lang"],
-        kind=kind,
+    canonical = inputs["canonical"].encode("utf-8")
+    if kind == "pdf":
+        return report_render.render_submission(
+            questionnaire=questionnaire,
+            canonical=canonical,
+            status=inputs["status"],
+            lang=inputs["lang"],
+            kind="pdf",
+        )
+    report = report_render.build_report_input(
+        questionnaire, parse_submission(canonical), status=inputs["status"]
     )
+    return report_render.render_html(report, lang=inputs["lang"]).encode("utf-8")
 
 
 def template_version() -> str:
-    try:
-        from service.report import render as report_render
+    from service.report import render as report_render
 
-        return str(getattr(report_render, "TEMPLATE_VERSION", "1"))
-    except ImportError:
-        return "1"
+    return report_render.TEMPLATE_VERSION
 
 
 # --- the render process ----------------------------------------------------------------------

@@ -1,0 +1,84 @@
+"""Request and response models of the JSON API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+AnswerIn = StrictStr | list[StrictStr] | int | float | None
+
+
+class ErrorOut(BaseModel):
+    detail: Any = Field(description="What is wrong (a message, or a list of field errors)")
+    code: str = Field(description="A stable code such as not_found, stale_version, invalid")
+
+
+class QuestionnaireSummary(BaseModel):
+    id: str
+    version: str
+    title: str
+    languages: list[str]
+    sha256: str
+    sections: list[str]
+
+
+class AssessmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    questionnaire: StrictStr = Field(min_length=1, max_length=100)
+    version: StrictStr | None = Field(
+        default=None, max_length=50, description="Default: the latest"
+    )
+    program: StrictStr = Field(min_length=1, max_length=200)
+
+
+class AssessmentPublic(BaseModel):
+    id: uuid.UUID
+    agency: str
+    questionnaire_id: str
+    questionnaire_version: str
+    program: str
+    status: str
+    version: int
+    answers: dict[str, Any]
+    evidence: dict[str, str]
+    section_status: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class AnswersPatch(BaseModel):
+    """Answers to set (null clears one) and evidence notes (null or "" clears one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[StrictStr, AnswerIn] = Field(default_factory=dict)
+    evidence: dict[StrictStr, StrictStr | None] = Field(default_factory=dict)
+
+
+class SectionStatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["completed", "in_progress"]
+
+
+class SubmissionPublic(BaseModel):
+    id: uuid.UUID
+    assessment_id: uuid.UUID
+    number: int
+    sha256: str
+    as_of: date
+    submitted_at: datetime
+    rating: str
+    score: float | None
+
+
+class ResultPublic(BaseModel):
+    assessment_id: uuid.UUID
+    preview: bool = Field(description="True for a draft: computed now, not stored")
+    submission_number: int | None
+    sha256: str | None
+    result: dict[str, Any]
