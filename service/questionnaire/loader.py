@@ -28,11 +28,11 @@ from pydantic import BaseModel, ValidationError
 from yaml.constructor import SafeConstructor
 
 from service.questionnaire import expr
-from service.questionnaire.answers import Answers, AnswersFile
+from service.questionnaire.answers import AnswersFile
 from service.questionnaire.engine import (
+    Program,
     compile_program,
     dependency_names,
-    resolve,
     topological_order,
 )
 from service.questionnaire.schema import (
@@ -47,7 +47,6 @@ from service.questionnaire.schema import (
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
-MAX_EVENTS = 2_000_000
 MAX_ENUMERATION = 4096
 SAFE_TAGS = {
     "tag:yaml.org,2002:str",
@@ -124,7 +123,7 @@ class _Index:
     """Where each value (and each mapping key) of the document starts."""
 
     def __init__(self) -> None:
-        self.values: dict[PathT, tuple[int, int, yaml.Node]] = {}
+        self.values: dict[PathT, tuple[int, int, yaml.Node | None]] = {}
         self.keys: dict[PathT, tuple[int, int]] = {}
 
     def locate(self, path: PathT, *, key: bool = False) -> tuple[int, int]:
@@ -186,81 +185,14 @@ def _syntax_message(error: yaml.YAMLError, text: str = "") -> str:
     return text
 
 
-def _check_events(text: str, file: str) -> list[Problem]:
-    problems: list[Problem] = []
-    depth = 0
-    documents = 0
-    aliases_seen: set[str] = set()
-    try:
-        for count, event in enumerate(yaml.parse(text, Loader=_Loader)):
-            if count > MAX_EVENTS:
-                line, col = _mark(event.start_mark)
-                problems.append(Problem(file, line, col, "", "the document is too large"))
-                break
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    line, col = _mark(event.start_mark)
-                    problems.append(
-                        Problem(
-                            file,
-                            line,
-                            col,
-                            "",
-                            "a questionnaire file holds one YAML document; remove the second "
-                            "'---' and put each questionnaire in its own file",
-                        )
-                    )
-                    break
-            elif isinstance(event, yaml.AliasEvent):
-                anchor = event.anchor or ""
-                if anchor in aliases_seen:
-                    continue
-                aliases_seen.add(anchor)
-                line, col = _mark(event.start_mark)
-                problems.append(
-                    Problem(
-                        file,
-                        line,
-                        col,
-                        "",
-                        f"aliases (*{event.anchor}) are not allowed; write the value out in full",
-                    )
-                )
-            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    line, col = _mark(event.start_mark)
-                    problems.append(
-                        Problem(
-                            file,
-                            line,
-                            col,
-                            "",
-                            f"the document nests deeper than {MAX_DEPTH} levels; "
-                            "a questionnaire never needs that",
-                        )
-                    )
-                    break
-            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                depth -= 1
-    except yaml.MarkedYAMLError as error:
-        line, col = _mark(error.problem_mark or error.context_mark)
-        problems.append(Problem(file, line, col, "", _syntax_message(error, text)))
-    except yaml.YAMLError as error:
-        problems.append(Problem(file, 1, 1, "", _syntax_message(error, text)))
-    return problems
-
-
 _CONSTRUCTOR = SafeConstructor()
+_RESOLVER = yaml.resolver.Resolver()
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     tag = node.tag
-    if tag == "tag:yaml.org,2002:timestamp":
+    if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
         return node.value  # dates stay as the text written
-    if tag == "tag:yaml.org,2002:str":
-        return node.value
     if tag == "tag:yaml.org,2002:null":
         return None
     if tag == "tag:yaml.org,2002:bool":
@@ -272,73 +204,184 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return node.value
 
 
-def _build(node: yaml.Node, path: PathT, index: _Index, problems: list[Problem], file: str) -> Any:
-    line, col = _mark(node.start_mark)
-    index.values[path] = (line, col, node)
-    if node.tag not in SAFE_TAGS:
-        problems.append(
-            Problem(
-                file,
-                line,
-                col,
-                format_path(path),
-                f"YAML tags such as {node.tag.replace('tag:yaml.org,2002:', '!!')} are not "
-                "allowed; write plain values",
+class _Frame:
+    """A mapping or sequence being built from parser events."""
+
+    __slots__ = ("container", "first_seen", "key", "path")
+
+    def __init__(self, container: dict[str, Any] | list[Any], path: PathT) -> None:
+        self.container = container
+        self.path = path
+        self.key: str | None = None  # a mapping's key waiting for its value
+        self.first_seen: dict[str, int] = {}
+
+
+class _Builder:
+    """Plain data from libyaml events in one pass, refusing what a questionnaire never needs.
+
+    One document; no aliases; no tags beyond the standard scalar ones; nesting depth capped;
+    duplicate keys and keys that YAML reads as true/false reported; where each value starts
+    recorded in the index.
+    """
+
+    def __init__(self, file: str, index: _Index) -> None:
+        self.file = file
+        self.index = index
+        self.problems: list[Problem] = []
+        self.stack: list[_Frame] = []
+        self.root: Any = None
+        self.aliases: set[str] = set()
+
+    def problem(self, mark: Any, path: PathT, message: str) -> None:
+        line, col = _mark(mark)
+        self.problems.append(Problem(self.file, line, col, format_path(path), message))
+
+    def next_path(self) -> PathT | None:
+        """The path of the next value, or None when the next scalar is a mapping key."""
+        if not self.stack:
+            return ()
+        frame = self.stack[-1]
+        if isinstance(frame.container, list):
+            return (*frame.path, len(frame.container))
+        return None if frame.key is None else (*frame.path, frame.key)
+
+    def attach(self, value: Any) -> None:
+        if not self.stack:
+            self.root = value
+            return
+        frame = self.stack[-1]
+        if isinstance(frame.container, list):
+            frame.container.append(value)
+        elif frame.key is not None:
+            if frame.key not in frame.container:
+                frame.container[frame.key] = value
+            frame.key = None
+
+    def key(self, event: yaml.ScalarEvent, node: yaml.ScalarNode) -> None:
+        frame = self.stack[-1]
+        key = event.value
+        path = (*frame.path, key)
+        line, col = _mark(event.start_mark)
+        if node.tag == "tag:yaml.org,2002:bool" and not event.style:
+            self.problem(
+                event.start_mark,
+                path,
+                f'the key {key} is read by YAML as true/false; write it in quotes: "{key}":',
             )
+        elif node.tag != "tag:yaml.org,2002:str":
+            self.problem(
+                event.start_mark,
+                path,
+                f'the key {key} is not read as text; write it in quotes: "{key}":',
+            )
+        if key in frame.first_seen:
+            self.problem(
+                event.start_mark,
+                path,
+                f"duplicate key {key!r} (first at line {frame.first_seen[key]}); "
+                "a key can appear only once in a mapping",
+            )
+        else:
+            frame.first_seen[key] = line
+            self.index.keys[path] = (line, col)
+        frame.key = key
+
+    def feed(self, event: yaml.Event) -> bool:
+        """Take one event; False to stop reading."""
+        if isinstance(event, yaml.ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+            # Marks are not needed on the node: the index keeps line and column.
+            node = yaml.ScalarNode(tag, event.value, None, None, event.style)
+            path = self.next_path()
+            if path is None:
+                self.key(event, node)
+                return True
+            line, col = _mark(event.start_mark)
+            self.index.values[path] = (line, col, node)
+            if tag not in SAFE_TAGS:
+                self.problem(event.start_mark, path, _tag_message(tag))
+                self.attach(None)
+            else:
+                self.attach(_scalar(node))
+            return True
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            path = self.next_path()
+            if path is None:
+                self.problem(event.start_mark, self.stack[-1].path, "a key must be plain text")
+                return False
+            if len(self.stack) >= MAX_DEPTH:
+                self.problem(
+                    event.start_mark,
+                    (),
+                    f"the document nests deeper than {MAX_DEPTH} levels; a questionnaire never needs that",
+                )
+                return False
+            line, col = _mark(event.start_mark)
+            self.index.values[path] = (line, col, None)
+            if event.tag is not None and event.tag != "!" and event.tag not in SAFE_TAGS:
+                self.problem(event.start_mark, path, _tag_message(event.tag))
+            container: dict[str, Any] | list[Any] = (
+                {} if isinstance(event, yaml.MappingStartEvent) else []
+            )
+            self.stack.append(_Frame(container, path))
+            return True
+        if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            frame = self.stack.pop()
+            self.attach(frame.container)
+            return True
+        if isinstance(event, yaml.AliasEvent):
+            anchor = event.anchor or ""
+            if anchor not in self.aliases:
+                self.aliases.add(anchor)
+                self.problem(
+                    event.start_mark,
+                    (),
+                    f"aliases (*{anchor}) are not allowed; write the value out in full",
+                )
+            path = self.next_path()
+            if path is None:
+                self.stack[-1].key = f"*{anchor}"
+            else:
+                self.attach(None)
+            return True
+        if isinstance(event, yaml.DocumentStartEvent) and self.root is not None:
+            self.problem(
+                event.start_mark,
+                (),
+                "a questionnaire file holds one YAML document; remove the second '---' and put "
+                "each questionnaire in its own file",
+            )
+            return False
+        return True
+
+
+def _tag_message(tag: str) -> str:
+    shown = tag.replace("tag:yaml.org,2002:", "!!")
+    return f"YAML tags such as {shown} are not allowed; write plain values"
+
+
+def _read_events(text: str, file: str, index: _Index) -> tuple[Any, list[Problem]]:
+    builder = _Builder(file, index)
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if not builder.feed(event):
+                break
+    except yaml.MarkedYAMLError as error:
+        line, col = _mark(error.problem_mark or error.context_mark)
+        builder.problems.append(Problem(file, line, col, "", _syntax_message(error, text)))
+        return None, builder.problems
+    except yaml.YAMLError as error:
+        builder.problems.append(Problem(file, 1, 1, "", _syntax_message(error, text)))
+        return None, builder.problems
+    fatal = any(
+        p.message.startswith(
+            ("aliases", "a questionnaire file holds", "the document nests", "a key must")
         )
-        return None
-    if isinstance(node, yaml.ScalarNode):
-        return _scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _build(item, (*path, i), index, problems, file) for i, item in enumerate(node.value)
-        ]
-    result: dict[str, Any] = {}
-    first_seen: dict[str, int] = {}
-    for key_node, value_node in node.value:
-        key_line, key_col = _mark(key_node.start_mark)
-        if not isinstance(key_node, yaml.ScalarNode):
-            problems.append(
-                Problem(file, key_line, key_col, format_path(path), "a key must be plain text")
-            )
-            continue
-        key = key_node.value
-        if key_node.tag == "tag:yaml.org,2002:bool" and not key_node.style:
-            problems.append(
-                Problem(
-                    file,
-                    key_line,
-                    key_col,
-                    format_path((*path, key)),
-                    f'the key {key} is read by YAML as true/false; write it in quotes: "{key}":',
-                )
-            )
-        elif key_node.tag != "tag:yaml.org,2002:str":
-            problems.append(
-                Problem(
-                    file,
-                    key_line,
-                    key_col,
-                    format_path((*path, key)),
-                    f'the key {key} is not read as text; write it in quotes: "{key}":',
-                )
-            )
-        if key in first_seen:
-            problems.append(
-                Problem(
-                    file,
-                    key_line,
-                    key_col,
-                    format_path((*path, key)),
-                    f"duplicate key {key!r} (first at line {first_seen[key]}); "
-                    "a key can appear only once in a mapping",
-                )
-            )
-            continue
-        first_seen[key] = key_line
-        index.keys[(*path, key)] = (key_line, key_col)
-        result[key] = _build(value_node, (*path, key), index, problems, file)
-    return result
+        for p in builder.problems
+    )
+    return (None if fatal else builder.root), builder.problems
 
 
 # -- stage 4: schema validation ------------------------------------------------------------
@@ -509,6 +552,7 @@ class _Checker:
         self.sources = q.source_index()
         self.parsed: dict[str, expr.Expr] = {}
         self.read_names: set[str] = set()
+        self.program: Program
 
     # ids and references
 
@@ -858,7 +902,7 @@ class _Checker:
 
     def check_reachability(self) -> None:
         """A criterion must be able to see every question its rule reads while it applies."""
-        program = compile_program(self.q)
+        program = self.program = compile_program(self.q)
         deps = dependency_names(self.q, self.parsed)
         cache: dict[tuple[str, str], bool | None] = {}
         for ci, c in enumerate(self.q.criteria):
@@ -913,12 +957,29 @@ class _Checker:
             domains.append((node, values))
         names = [name for name, _ in domains]
         as_of = date(2000, 1, 1)
+        program = self.program
+        order = [n for n in program.order if n in relevant]
+        facts = {f.id: f for f in self.q.facts}
         for combo in itertools.product(*(values for _, values in domains)):
-            chosen = {n: v for n, v in zip(names, combo, strict=True) if v is not None}
-            resolved = resolve(self.q, Answers(values=chosen), as_of)
-            if qid in resolved.visible and (
-                applies is None or applies.evaluate(resolved.env, as_of)
-            ):
+            chosen = dict(zip(names, combo, strict=True))
+            env: dict[str, expr.Value] = {}
+            shown = False
+            for node in order:
+                fact = facts.get(node)
+                if fact is None:
+                    condition = program.visible_if.get(node)
+                    visible = condition is None or condition.evaluate(env, as_of)
+                    env[node] = chosen.get(node) if visible else None
+                    if node == qid:
+                        shown = visible
+                    continue
+                value: str | bool = fact.default
+                for row, when in zip(fact.table, program.fact_rows[node], strict=True):
+                    if when.evaluate(env, as_of):
+                        value = row.value
+                        break
+                env[node] = value
+            if shown and (applies is None or applies.evaluate(env, as_of)):
                 return True
         return False
 
@@ -1057,19 +1118,13 @@ def read_yaml(raw: bytes, file: str) -> Document:
         message = f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x}); save it as UTF-8"
         return Document(None, index, [Problem(file, line, col, "", message)])
     text = text.removeprefix("\ufeff")
-    problems = _check_events(text, file)
-    if problems:
+    data, problems = _read_events(text, file, index)
+    if data is None:
+        if not problems:
+            problems = [Problem(file, 1, 1, "", "the file is empty")]
         return Document(None, index, problems)
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as error:  # the event pass reports these first; kept for safety
-        return Document(None, index, [Problem(file, 1, 1, "", _syntax_message(error))])
-    if node is None:
-        return Document(None, index, [Problem(file, 1, 1, "", "the file is empty")])
-    problems = []
-    data = _build(node, (), index, problems, file)
     if not isinstance(data, dict):
-        line, col = _mark(node.start_mark)
+        line, col = index.locate(())
         kind = "a list" if isinstance(data, list) else "a single value"
         problems.append(
             Problem(file, line, col, "", f"the top level is {kind}; it must be a mapping of fields")
@@ -1124,7 +1179,7 @@ def load_text(raw: bytes, file: str) -> LoadResult:
     result.problems = sorted(report.problems, key=lambda p: (p.level != "error", p.line, p.col))
     if not result.errors:
         questionnaire._sha256 = result.sha256
-        questionnaire._program = compile_program(questionnaire)
+        questionnaire._program = getattr(checker, "program", None) or compile_program(questionnaire)
         result.questionnaire = questionnaire
     return result
 
