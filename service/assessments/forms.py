@@ -50,6 +50,12 @@ def _number(text: str) -> int | float | None:
     )
 
 
+def _plain(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
 def parse_answer(
     question: Question, given: Sequence[str], _: Translate
 ) -> tuple[AnswerValue | None, str | None]:
@@ -81,12 +87,12 @@ def parse_answer(
             if question.min is not None and question.max is not None:
                 return None, _(
                     "Enter a number between {low} and {high}",
-                    low=f"{question.min:g}",
-                    high=f"{question.max:g}",
+                    low=_plain(question.min),
+                    high=_plain(question.max),
                 )
             if question.min is not None:
-                return None, _("Enter a number of at least {low}", low=f"{question.min:g}")
-            return None, _("Enter a number of at most {high}", high=f"{question.max:g}")
+                return None, _("Enter a number of at least {low}", low=_plain(question.min))
+            return None, _("Enter a number of at most {high}", high=_plain(question.max))
         return number, None
     # date
     if not _DATE.match(text):
@@ -134,4 +140,4 @@ def display_value(question: Question, value: AnswerValue | None, lang: str) -> s
         return ", ".join(labels.get(v, v) for v in value)
     if isinstance(value, str):
         return labels.get(value, value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return _plain(value) if isinstance(value, float) else str(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -98,16 +98,19 @@ def require_role(*roles: Role) -> Callable[[User], User]:
     return check
 
 
-async def csrf_form(request: Request, visitor: VisitorDep) -> FormData:
-    """The posted form, after the CSRF check (403 when it fails)."""
+async def csrf_form(request: Request, visitor: VisitorDep) -> AsyncIterator[FormData]:
+    """The posted form, after the CSRF check (403 when it fails); uploads closed afterwards."""
     form = await request.form()
-    given = form.get(CSRF_FIELD)
-    check_csrf(
-        expected=visitor.web_session.csrf_token if visitor.web_session else None,
-        given=given if isinstance(given, str) else None,
-        sec_fetch_site=request.headers.get("sec-fetch-site"),
-    )
-    return form
+    try:
+        given = form.get(CSRF_FIELD)
+        check_csrf(
+            expected=visitor.web_session.csrf_token if visitor.web_session else None,
+            given=given if isinstance(given, str) else None,
+            sec_fetch_site=request.headers.get("sec-fetch-site"),
+        )
+        yield form
+    finally:
+        await form.close()
 
 
 CheckedForm = Annotated[FormData, Depends(csrf_form)]

@@ -23,7 +23,7 @@ from service.assessments import service as assessment_service
 from service.assessments.service import Viewer
 from service.auth.deps import CheckedForm, CurrentUser, VisitorDep
 from service.deps import RegistryDep, SessionDep, SettingsDep
-from service.errors import AlreadySubmitted, Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import Assessment, Organisation, Submission
 from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
@@ -125,6 +125,21 @@ class Page:
             visitor=self.visitor,
             status_code=status_code,
             errors=errors,
+        )
+
+    def refuse_change(
+        self, assessment: Assessment, agency: Organisation, questionnaire: Questionnaire
+    ) -> HTMLResponse | None:
+        """None when the viewer may change the assessment now; else the page saying why not
+        (409 "already submitted" for its officers, 403 for every other role)."""
+        if self.editable(assessment):
+            return None
+        if not access.can_edit(user=self.viewer.user, assessment=assessment):
+            raise Forbidden()
+        return self.render(
+            "already_submitted.html",
+            self.common(assessment, agency, questionnaire),
+            status_code=409,
         )
 
     def common(
@@ -301,14 +316,8 @@ def show_check_answers(page: PageDep, assessment_id: str) -> Response:
 @router.post("/assessments/{assessment_id}/check-your-answers", name="submit_assessment")
 def submit_assessment(page: PageDep, assessment_id: str, form: CheckedForm) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
-    if assessment.status not in access.EDITABLE and access.can_edit(
-        user=page.viewer.user, assessment=assessment
-    ):
-        return page.render(
-            "already_submitted.html",
-            page.common(assessment, agency, questionnaire),
-            status_code=409,
-        )
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
     try:
         submission = assessment_service.submit(
             session=page.session,
@@ -376,10 +385,8 @@ def export_answers(page: PageDep, assessment_id: str) -> Response:
 @router.get("/assessments/{assessment_id}/import", name="show_import")
 def show_import(page: PageDep, assessment_id: str) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
-    if not access.can_edit(user=page.viewer.user, assessment=assessment):
-        raise Forbidden()
-    if assessment.status not in access.EDITABLE:
-        raise AlreadySubmitted()
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
     return page.render(
         "import.html",
         page.common(assessment, agency, questionnaire) | {"form_errors": [], "problems": []},
@@ -395,6 +402,8 @@ async def import_answers(page: PageDep, assessment_id: str, form: CheckedForm) -
 
 def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
     _ = page._
     problems: list[str] = []
     error: str | None = None
@@ -724,14 +733,8 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: CheckedForm
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
     return_all = page.request.query_params.get("return") == "all"
-    if not page.editable(assessment):
-        if access.can_edit(user=page.viewer.user, assessment=assessment):
-            return page.render(
-                "already_submitted.html",
-                page.common(assessment, agency, questionnaire),
-                status_code=409,
-            )
-        raise Forbidden()
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
     lists = {key: form.getlist(key) for key in form}
     parsed = forms.parse_section(
         section, {k: [v for v in vals if isinstance(v, str)] for k, vals in lists.items()}, page._
@@ -822,14 +825,8 @@ def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResp
 def mark_section(page: PageDep, assessment_id: str, slug: str, form: CheckedForm) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
-    if not page.editable(assessment):
-        if access.can_edit(user=page.viewer.user, assessment=assessment):
-            return page.render(
-                "already_submitted.html",
-                page.common(assessment, agency, questionnaire),
-                status_code=409,
-            )
-        raise Forbidden()
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
     _ = page._
     choice = form.get("completed")
     error: str | None = None

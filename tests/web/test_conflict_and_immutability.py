@@ -1,0 +1,162 @@
+"""Lost updates are refused with a conflict page; a submission cannot be changed by any route."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from service import db
+from service.models import Assessment, AuditEvent
+from tests.builders import World, csrf_from, login, post_form, start_assessment, version_from
+
+
+def test_stale_save_gets_conflict_page_with_newer_answers(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    stale_page = client.get(base + "/scope")  # first officer opens the page (version 1)
+    with TestClient(app) as colleague:
+        login(colleague, world.officer_a.email)
+        r = post_form(
+            colleague,
+            base + "/scope",
+            base + "/scope",
+            {"body_type": "federal", "searches": "77", "action": "later"},
+        )
+        assert r.status_code == 303
+    r = client.post(
+        base + "/scope",
+        data={
+            "csrf_token": csrf_from(stale_page.text),
+            "version": version_from(stale_page.text),
+            "body_type": "municipal",
+            "searches": "12",
+            "action": "continue",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 409
+    assert "Your changes were not saved" in r.text
+    assert "Federal police" in r.text  # the newer, saved answer
+    assert "12" in r.text  # what this officer typed is shown, not lost from view
+    with db.new_session(app.state.engine) as s:
+        stored = s.exec(select(Assessment)).one()
+        assert stored.answers["body_type"] == "federal"
+        assert stored.answers["searches"] == 77
+
+
+def _submit(client: TestClient, base: str) -> None:
+    post_form(
+        client,
+        base + "/scope",
+        base + "/scope",
+        {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
+    )
+    post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
+    post_form(
+        client, base + "/governance", base + "/governance", {"pia_done": "no", "action": "continue"}
+    )
+    post_form(client, base + "/governance/check", base + "/governance/check", {"completed": "yes"})
+    r = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
+    assert r.status_code == 303
+
+
+def test_submitted_assessment_is_read_only_everywhere(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    section_page = client.get(base + "/scope")
+    check_page = client.get(base + "/")
+    _submit(client, base)
+    with db.new_session(app.state.engine) as s:
+        before = s.exec(select(Assessment)).one()
+        answers, version = dict(before.answers), before.version
+    token = csrf_from(check_page.text)
+    for url, data in (
+        (base + "/scope", {"body_type": "municipal", "version": version_from(section_page.text)}),
+        (base + "/scope", {"body_type": "municipal", "version": str(version)}),
+        (base + "/scope/check", {"completed": "no", "version": str(version)}),
+        (base + "/check-your-answers", {"version": str(version)}),
+    ):
+        r = client.post(url, data={"csrf_token": token, **data}, follow_redirects=False)
+        assert r.status_code == 409, url
+        assert "already been submitted" in r.text
+    r = client.post(
+        base + "/import",
+        data={"csrf_token": token, "version": str(version)},
+        files={"file": ("a.json", b"{}")},
+    )
+    assert r.status_code == 409
+    assert (
+        client.get(base + "/scope", follow_redirects=False).headers["location"]
+        == base + "/scope/check"
+    )
+    with db.new_session(app.state.engine) as s:
+        after = s.exec(select(Assessment)).one()
+        assert after.answers == answers
+        assert after.version == version
+        assert after.status == "submitted"
+        actions = [e.action for e in s.exec(select(AuditEvent).order_by(AuditEvent.at)).all()]
+    assert actions[0] == "start"
+    assert actions[-1] == "submit"
+    assert actions.count("save") == 2
+
+
+def test_submission_is_hashed_and_history_shows_every_change(
+    client: TestClient, world: World
+) -> None:
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    _submit(client, base)
+    done = client.get(base + "/submitted").text
+    import re
+
+    assert re.search(r"\b[0-9a-f]{64}\b", done)
+    history = client.get(base + "/history").text
+    for words in ("Assessment started", "Answers saved", "Section status changed", "Submitted"):
+        assert words in history
+    result = client.get(base + "/result")
+    assert result.status_code == 200
+    assert "Score by section" in result.text
+
+
+def test_export_then_import_round_trip(app: FastAPI, client: TestClient, world: World) -> None:
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    post_form(
+        client,
+        base + "/governance",
+        base + "/governance",
+        {
+            "pia_done": "yes",
+            "pia_date": "2022-01-31",
+            "evidence-pia_done": "PIA binder",
+            "action": "later",
+        },
+    )
+    exported = client.get(base + "/export")
+    assert exported.headers["content-type"].startswith("application/json")
+    data = exported.json()
+    assert data["answers"] == {"pia_done": "yes", "pia_date": "2022-01-31"}
+    target = start_assessment(client, program="Second program")
+    page = client.get(target + "/import")
+    r = client.post(
+        target + "/import",
+        data={"csrf_token": csrf_from(page.text), "version": version_from(page.text)},
+        files={"file": ("answers.json", exported.content, "application/json")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    again = client.get(target + "/export").json()
+    assert again["answers"] == data["answers"]
+    assert again["evidence"] == {"pia_done": "PIA binder"}
+    bad = client.post(
+        target + "/import",
+        data={"csrf_token": csrf_from(page.text), "version": "2"},
+        files={"file": ("answers.json", b'{"questionnaire": "other", "version": "9"}')},
+    )
+    assert bad.status_code == 422
+    assert "does not fit this questionnaire" in bad.text
