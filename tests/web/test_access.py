@@ -132,10 +132,7 @@ def test_access_matrix_pages(
         base = "/assessments/" + getattr(scenario, target)
         for route in READ_ROUTES:
             r = client.get(base + route, follow_redirects=False)
-            if role == "anonymous":
-                expected = 303
-            else:
-                expected = 200 if visible(role, target) else 404
+            expected = 303 if role == "anonymous" else (200 if visible(role, target) else 404)
             assert r.status_code == expected, (role, target, route)
         r = client.get(base + "/result", follow_redirects=False)
         has_result = target != "a_draft" and target != "b_draft"
