@@ -1,0 +1,263 @@
+"""Real server processes: two instances on one PostgreSQL; a SIGKILL in the middle of saves."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service import db
+from service.auth import service as auth_service
+from tests.builders import make_world
+from tests.conftest import create_pg_database, drop_pg_database
+
+ROOT = Path(__file__).resolve().parents[2]
+QUESTIONNAIRES = ROOT / "tests" / "data_web" / "questionnaires"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(database_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "POLICYGAP_DATABASE_URL": database_url,
+        "POLICYGAP_ENV": "test",
+        "POLICYGAP_SECRET_KEY": "test-secret",
+        "POLICYGAP_QUESTIONNAIRES_DIR": str(QUESTIONNAIRES),
+        "POLICYGAP_REPORT_PRERENDER": "false",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            proc.kill()
+            raise RuntimeError(f"server did not start: {err}")
+        time.sleep(0.1)
+    try:
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_VERSION = re.compile(r'name="version" value="(\d+)"')
+
+
+def _post(
+    client: httpx.Client, base: str, page: str, url: str, data: dict[str, object]
+) -> httpx.Response:
+    html = client.get(base + page).text
+    payload: dict[str, object] = {"csrf_token": _CSRF.search(html).group(1)}  # type: ignore[union-attr]
+    version = _VERSION.search(html)
+    if version:
+        payload["version"] = version.group(1)
+    return client.post(base + url, data={**payload, **data})  # type: ignore[arg-type]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_servers_share_sessions_and_data_on_postgres(pg_server_url: str) -> None:
+    url = create_pg_database(pg_server_url, prefix="policygap_two")
+    try:
+        db.upgrade_to_head(url)
+        engine = db.make_engine(url)
+        world = make_world(engine)
+        engine.dispose()
+        with server(url) as (one, _p1), server(url) as (two, _p2), httpx.Client() as browser:
+            # Sign in on one; the session is seen by two.
+            r = _post(
+                browser,
+                one,
+                "/login",
+                "/login",
+                {"email": world.officer_a.email, "password": "correct horse battery staple"},
+            )
+            assert r.status_code == 303
+            assert browser.get(two + "/assessments/").status_code == 200
+            r = _post(
+                browser,
+                two,
+                "/assessments/new",
+                "/assessments/",
+                {"questionnaire": "web-mini", "program": "Two servers"},
+            )
+            assert r.status_code == 303
+            path = r.headers["location"].rstrip("/")
+            # Save on one, read on two.
+            assert (
+                _post(
+                    browser,
+                    one,
+                    path + "/scope",
+                    path + "/scope",
+                    {
+                        "body_type": "federal",
+                        "uses": "live",
+                        "searches": "42",
+                        "action": "continue",
+                    },
+                ).status_code
+                == 303
+            )
+            assert "42" in browser.get(two + path + "/scope/check").text
+            assert (
+                _post(
+                    browser, two, path + "/scope/check", path + "/scope/check", {"completed": "yes"}
+                ).status_code
+                == 303
+            )
+            assert (
+                _post(
+                    browser,
+                    one,
+                    path + "/governance",
+                    path + "/governance",
+                    {"pia_done": "no", "action": "continue"},
+                ).status_code
+                == 303
+            )
+            assert (
+                _post(
+                    browser,
+                    two,
+                    path + "/governance/check",
+                    path + "/governance/check",
+                    {"completed": "yes"},
+                ).status_code
+                == 303
+            )
+            # Submit on two, seen as submitted on one; a stale save on one is refused.
+            stale = browser.get(one + path + "/scope").text
+            assert (
+                _post(
+                    browser, two, path + "/check-your-answers", path + "/check-your-answers", {}
+                ).status_code
+                == 303
+            )
+            assert "Assessment submitted" in browser.get(one + path + "/submitted").text
+            r = browser.post(
+                one + path + "/scope",
+                data={
+                    "csrf_token": _CSRF.search(stale).group(1),
+                    "version": _VERSION.search(stale).group(1),
+                    "searches": "1",
+                },
+            )  # type: ignore[union-attr]
+            assert r.status_code == 409
+            # Sign out on two ends the session on one.
+            token = _CSRF.search(browser.get(two + "/assessments/").text).group(1)  # type: ignore[union-attr]
+            browser.post(two + "/logout", data={"csrf_token": token})
+            assert browser.get(one + "/assessments/").status_code == 303
+    finally:
+        drop_pg_database(pg_server_url, url)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_saves_keeps_database_consistent(sqlite_url: str, tmp_path: Path) -> None:
+    engine = db.make_engine(sqlite_url)
+    world = make_world(engine)
+    with db.new_session(engine) as s:
+        token = auth_service.create_api_token(session=s, user=world.officer_a, name="crash")
+    engine.dispose()
+    auth = {"Authorization": f"Bearer {token}"}
+    acknowledged: list[int] = []
+    with server(sqlite_url) as (base, proc):
+        created = httpx.post(
+            base + "/api/v1/assessments",
+            json={"questionnaire": "web-mini", "program": "Crash"},
+            headers=auth,
+        )
+        assert created.status_code == 201
+        url = base + created.headers["location"]
+        etag = created.headers["etag"]
+        stop = threading.Event()
+
+        def saves() -> None:
+            nonlocal etag
+            with httpx.Client(timeout=5) as client:
+                for n in range(1, 100_000):
+                    if stop.is_set():
+                        return
+                    try:
+                        r = client.patch(
+                            url + "/answers",
+                            json={"answers": {"searches": n}},
+                            headers={**auth, "If-Match": etag},
+                        )
+                    except httpx.HTTPError:
+                        return
+                    if r.status_code != 200:
+                        return
+                    etag = r.headers["etag"]
+                    acknowledged.append(n)
+
+        worker = threading.Thread(target=saves)
+        worker.start()
+        while len(acknowledged) < 40 and worker.is_alive():
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        stop.set()
+        worker.join(10)
+    assert len(acknowledged) >= 40
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with server(sqlite_url) as (base, _proc):
+        stored = httpx.get(url.replace(url.split("/api/")[0], base), headers=auth).json()
+    last = acknowledged[-1]
+    assert stored["answers"]["searches"] in (
+        last,
+        last + 1,
+    )  # the last acknowledged save, or one in flight
