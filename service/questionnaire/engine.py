@@ -31,6 +31,7 @@ class Program:
     trace_reads: Mapping[str, tuple[str, ...]]  # criterion id -> every question id it reads
     advisory_if: expr.Expr | None
     questions: Mapping[str, Question]
+    dont_know: Mapping[str, frozenset[str]]  # question id -> its "I do not know" values
 
 
 def dependency_names(
@@ -133,6 +134,7 @@ def compile_program(questionnaire: Questionnaire) -> Program:
         trace_reads=trace_reads,
         advisory_if=advisory,
         questions=questions,
+        dont_know={qid: frozenset(q.dont_know_values()) for qid, q in questions.items()},
     )
 
 

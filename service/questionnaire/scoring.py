@@ -22,6 +22,7 @@ The semantics, also written down in questionnaires/README.md:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
@@ -56,30 +57,37 @@ class _Out(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class Trace(_Out):
+# Trace and CriterionResult are plain dataclasses: scoring builds one of each per criterion on
+# every save, and a Pydantic model costs several microseconds to build. The Result around them
+# is a Pydantic model, so it validates from JSON and dumps to JSON as usual.
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
     """How a verdict was reached: the rule that decided it and what it read."""
 
     rule: str
-    reads: dict[str, expr.Value]
+    reads: dict[str, expr.Value]  # dates as YYYY-MM-DD text
     facts: dict[str, str | bool]
     escalation: str | None = None
     evidence: str | None = None
 
 
-class CriterionResult(_Out):
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
     id: str
     section: str
     verdict: Verdict
     base_severity: Severity
     severity: Severity
     escalated: bool
-    escalation_reason: LocalizedText | None = None
     weight: float
     credit: float | None  # None when not applicable
+    trace: Trace
+    escalation_reason: LocalizedText | None = None
     evidence_capped: bool = False
     documented: bool | None = None  # for met/partial criteria that need evidence
     na_reason: LocalizedText | None = None
-    trace: Trace
 
     @property
     def is_gap(self) -> bool:
@@ -124,6 +132,11 @@ class Result(_Out):
         raise KeyError(criterion_id)
 
 
+def _plain(value: expr.Value) -> expr.Value:
+    """A value as JSON keeps it, so a Result read back from JSON equals the one scored."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def _verdict_of_rule(
     criterion: Criterion, program: Program, resolved: Resolved, answers: Answers, as_of: date
 ) -> tuple[Verdict, str, LocalizedText | None]:
@@ -149,7 +162,7 @@ def _verdict_of_rule(
         if value is None:
             return Verdict.unanswered, f"question {qid} is not answered", None
         question = program.questions[qid]
-        if isinstance(value, str) and value in question.dont_know_values():
+        if isinstance(value, str) and value in program.dont_know[qid]:
             return Verdict.dont_know, f"answer: {qid} = {value}", None
         mapping = rule.map or (YES_NO_MAP if question.type is QuestionType.yes_no else {})
         verdict = mapping.get(str(value), rule.otherwise)
@@ -161,7 +174,7 @@ def _verdict_of_rule(
             return case.verdict, f"case {index}: {case.when}", case.reason
     for qid in reads:
         value = resolved.env.get(qid)
-        if isinstance(value, str) and value in program.questions[qid].dont_know_values():
+        if isinstance(value, str) and value in program.dont_know[qid]:
             return Verdict.dont_know, f"no case held; {qid} = {value}", None
     return rule.otherwise, "otherwise", None
 
@@ -180,7 +193,7 @@ def _score_criterion(
             escalation_reason = row.reason
             break
     weight = criterion.weight if criterion.weight is not None else DEFAULT_WEIGHTS[severity]
-    reads = {q: resolved.env.get(q) for q in program.trace_reads[criterion.id]}
+    reads = {q: _plain(resolved.env.get(q)) for q in program.trace_reads[criterion.id]}
 
     applies = program.applies_if.get(criterion.id)
     if applies is not None and not applies.evaluate(resolved.env, as_of):
@@ -265,9 +278,12 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
         _score_criterion(c, program, resolved, answers, as_of) for c in questionnaire.criteria
     ]
 
+    by_section: dict[str, list[CriterionResult]] = {}
+    for r in results:
+        by_section.setdefault(r.section, []).append(r)
     sections: list[SectionScore] = []
     for section in questionnaire.sections:
-        in_section = [r for r in results if r.section == section.id]
+        in_section = by_section.get(section.id)
         if not in_section:
             continue
         section_score, weight = _weighted_score(in_section)
@@ -313,7 +329,8 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
     if questionnaire.inherent_risk:
         value = resolved.facts.get(questionnaire.inherent_risk)
         inherent = None if value is None else str(value)
-    return Result(
+    # Every field is built typed above: no need to validate it again.
+    return Result.model_construct(
         questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version,
         as_of=as_of,

@@ -406,3 +406,8 @@ def test_not_applicable_criteria_do_not_move_scores(
     b = scoring.score(questionnaire, Answers(values=changed, evidence=sample.evidence), as_of=AS_OF)
     assert a.score == b.score
     assert [s.score for s in a.sections] == [s.score for s in b.sections]
+
+
+def test_result_survives_a_json_round_trip(questionnaire: Questionnaire) -> None:
+    result = scoring.score(questionnaire, answers(), as_of=AS_OF)
+    assert scoring.Result.model_validate_json(result.model_dump_json()) == result
