@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
+from pathlib import Path
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -16,6 +25,8 @@ from service import db
 from service.auth import service as auth_service
 from service.models import Organisation, Role, User
 
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONNAIRES = ROOT / "tests" / "data_web" / "questionnaires"
 PASSWORD = "correct horse battery staple"
 QUESTIONNAIRE = "web-mini"
 
@@ -201,3 +212,69 @@ def parse(html: str) -> PageParser:
     parser = PageParser()
     parser.feed(html)
     return parser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(
+    database_url: str, **env_overrides: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "POLICYGAP_DATABASE_URL": database_url,
+        "POLICYGAP_ENV": "test",
+        "POLICYGAP_SECRET_KEY": "test-secret",
+        "POLICYGAP_QUESTIONNAIRES_DIR": str(QUESTIONNAIRES),
+        "POLICYGAP_REPORT_PRERENDER": "false",
+        **env_overrides,
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            proc.kill()
+            raise RuntimeError(f"server did not start: {err}")
+        time.sleep(0.1)
+    try:
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stderr:
+            proc.stderr.close()

@@ -5,14 +5,9 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,75 +15,8 @@ import pytest
 
 from service import db
 from service.auth import service as auth_service
-from tests.builders import make_world
+from tests.builders import make_world, server
 from tests.conftest import create_pg_database, drop_pg_database
-
-ROOT = Path(__file__).resolve().parents[2]
-QUESTIONNAIRES = ROOT / "tests" / "data_web" / "questionnaires"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def server(database_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "POLICYGAP_DATABASE_URL": database_url,
-        "POLICYGAP_ENV": "test",
-        "POLICYGAP_SECRET_KEY": "test-secret",
-        "POLICYGAP_QUESTIONNAIRES_DIR": str(QUESTIONNAIRES),
-        "POLICYGAP_REPORT_PRERENDER": "false",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            proc.kill()
-            raise RuntimeError(f"server did not start: {err}")
-        time.sleep(0.1)
-    try:
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
-
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="(\d+)"')

@@ -1,0 +1,172 @@
+"""The officer's journey in a real browser, keyboard only; axe on every page and state."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.builders import PASSWORD, World
+from tests.e2e.conftest import SCREENSHOTS
+
+pytestmark = pytest.mark.e2e
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+_axe = Axe()
+checked: list[str] = []
+
+
+def audit(page: Page, name: str) -> None:
+    """Save a screenshot and fail on any axe violation."""
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    results = _axe.run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, f"{name}: {results.generate_report()}"
+    checked.append(name)
+
+
+def tab_to(page: Page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the element matching ``selector`` has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(
+            "(s) => document.activeElement && document.activeElement.matches(s)", selector
+        ):
+            return
+    raise AssertionError(f"could not reach {selector} with the keyboard")
+
+
+def press(page: Page, selector: str, key: str = "Enter") -> None:
+    tab_to(page, selector)
+    page.keyboard.press(key)
+
+
+def type_into(page: Page, selector: str, text: str) -> None:
+    tab_to(page, selector)
+    page.keyboard.type(text)
+
+
+def sign_in(page: Page, base: str, email: str) -> None:
+    page.goto(base + "/login")
+    type_into(page, "#email", email)
+    type_into(page, "#password", PASSWORD)
+    press(page, "button.button")
+    page.wait_for_url(re.compile(r".*/assessments/$"))
+
+
+def test_keyboard_journey_with_axe_on_every_page(page: Page, live: tuple[str, World]) -> None:
+    base, world = live
+    page.goto(base + "/login")
+    audit(page, "01-login")
+    press(page, "button.button")  # empty form: errors
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    audit(page, "02-login-errors")
+    type_into(page, "#email", world.officer_a.email)
+    type_into(page, "#password", PASSWORD)
+    press(page, "button.button")
+    page.wait_for_url(re.compile(r".*/assessments/$"))
+    audit(page, "03-dashboard")
+
+    press(page, "a[href='/assessments/new']")
+    page.wait_for_url(re.compile(r".*/assessments/new$"))
+    audit(page, "04-start")
+    press(page, "button.button")
+    audit(page, "05-start-errors")
+    type_into(page, "#program", "Retrospective search <trial>")
+    press(page, "button.button")
+    page.wait_for_url(re.compile(r".*/assessments/[0-9a-f-]{36}/$"))
+    base_url = page.url.rstrip("/")
+    audit(page, "06-task-list-new")
+
+    press(page, "a[href$='/scope']")
+    page.wait_for_url(re.compile(r".*/scope$"))
+    audit(page, "07-section-blank")
+    tab_to(page, "#body_type")
+    page.keyboard.press("ArrowDown")  # second option: municipal police
+    tab_to(page, "#uses")
+    page.keyboard.press("Space")
+    type_into(page, "#searches", "many")
+    press(page, "button[value='continue']")
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    audit(page, "08-section-errors")
+    tab_to(page, "#searches")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("150")
+    press(page, "button[value='continue']")
+    page.wait_for_url(re.compile(r".*/scope/check$"))
+    audit(page, "09-section-check")
+    press(page, "button.button")  # no choice: error
+    audit(page, "10-section-check-errors")
+    tab_to(page, "#completed")
+    page.keyboard.press("Space")
+    press(page, "button.button")
+    page.wait_for_url(re.compile(r".*/[0-9a-f-]{36}/$"))
+    audit(page, "11-task-list-part-done")
+
+    press(page, "a[href$='/governance']")
+    page.wait_for_url(re.compile(r".*/governance$"))
+    expect(page.locator("[data-question-id='pia_date']")).to_be_hidden()
+    tab_to(page, "#pia_done")
+    page.keyboard.press("Space")  # "Yes": the script shows the date question at once
+    expect(page.locator("[data-question-id='pia_date']")).to_be_visible()
+    press(page, "summary")  # guidance and law
+    audit(page, "12-section-conditional-open")
+    type_into(page, "#pia_date", "2021-03-01")
+    type_into(page, "#evidence-pia_done", "PIA v2 signed 2021-03-01, records office")
+    press(page, "button[value='continue']")
+    page.wait_for_url(re.compile(r".*/governance/check$"))
+    tab_to(page, "#completed")
+    page.keyboard.press("Space")
+    press(page, "button.button")
+    page.wait_for_url(re.compile(r".*/[0-9a-f-]{36}/$"))
+
+    press(page, "a[href$='/check-your-answers']")
+    page.wait_for_url(re.compile(r".*/check-your-answers$"))
+    audit(page, "13-check-answers")
+    press(page, "a[href*='/scope?return=all#searches']")  # Change link goes back to check answers
+    page.wait_for_url(re.compile(r".*/scope\?return=all#searches$"))
+    press(page, "button[value='continue']")
+    page.wait_for_url(re.compile(r".*/check-your-answers$"))
+    press(page, "form[action$='/check-your-answers'] button")
+    page.wait_for_url(re.compile(r".*/submitted$"))
+    audit(page, "14-submitted")
+    press(page, "a[href$='/result']")
+    page.wait_for_url(re.compile(r".*/result$"))
+    audit(page, "15-result")
+    page.goto(base_url + "/history")
+    audit(page, "16-history")
+    page.goto(base_url + "/")
+    audit(page, "17-task-list-submitted")
+
+
+def test_other_pages_and_french(page: Page, live: tuple[str, World]) -> None:
+    base, world = live
+    sign_in(page, base, world.officer_b.email)
+    page.goto(base + "/assessments/new")
+    type_into(page, "#program", "Programme B")
+    press(page, "button.button")
+    page.wait_for_url(re.compile(r".*/[0-9a-f-]{36}/$"))
+    assessment = page.url.rstrip("/")
+    page.goto(assessment + "/import")
+    audit(page, "20-import")
+    page.goto(base + "/account/tokens")
+    audit(page, "21-tokens")
+    page.goto(base + "/questionnaires")
+    audit(page, "22-questionnaires")
+    page.goto(base + "/assessments/00000000-0000-0000-0000-000000000000/")
+    audit(page, "23-not-found")
+    page.goto(assessment + "/governance")
+    press(page, "button[lang='fr']")  # the language switch, remembered for the user
+    page.wait_for_url(re.compile(r".*/governance$"))
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator("h1")).to_have_text("Vérifier la gouvernance")
+    audit(page, "24-section-fr")
+    press(page, "button[value='continue']")
+    page.wait_for_url(re.compile(r".*/governance/check$"))
+    press(page, "button.button")
+    expect(page).to_have_title(re.compile(r"^Erreur : "))
+    audit(page, "25-section-check-errors-fr")
+    page.goto(base + "/assessments/")
+    audit(page, "26-dashboard-fr")
