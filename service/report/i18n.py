@@ -182,6 +182,7 @@ TEXT: dict[str, dict[str, str]] = {
         "secondary_mark": "secondary",
         "na_count": "{count} criteria not applicable",
         "keywords": "privacy, facial recognition, gap report",
+        "and_more": "and {count} more",
     },
     "fr": {
         "doc_title": "Rapport d'écarts en matière de vie privée",
@@ -287,5 +288,6 @@ TEXT: dict[str, dict[str, str]] = {
         "secondary_mark": "secondaire",
         "na_count": "{count} critères sans objet",
         "keywords": "vie privée, reconnaissance faciale, rapport d'écarts",
+        "and_more": "et {count} autres",
     },
 }

@@ -39,6 +39,7 @@ from service.questionnaire.submission import (
     SubmissionRecord,
     build_submission,
     canonical_json,
+    parse_submission,
     sha256_hex,
 )
 from service.report import i18n
@@ -213,6 +214,15 @@ def _ref_view(ref: Reference, questionnaire: Questionnaire, lang: str) -> dict[s
     }
 
 
+def _short_list(ids: list[str], lang: str, limit: int = 6) -> str:
+    if not ids:
+        return "-"
+    if len(ids) <= limit:
+        return ", ".join(ids)
+    more = i18n.TEXT[lang]["and_more"].format(count=len(ids) - limit)
+    return ", ".join(ids[:limit]) + " " + more
+
+
 def _fact_value(questionnaire: Questionnaire, fact_id: str, value: object, lang: str) -> str:
     for fact in questionnaire.facts:
         if fact.id == fact_id and str(value) in fact.values:
@@ -224,34 +234,36 @@ BAND_FILL = {"red": "#b3261e", "amber": "#c77700", "green": "#2e7d32"}
 
 
 def _chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Geometry of the horizontal bar chart (inline SVG), one bar per section."""
-    row_h = 32
-    label_h = 12
-    bar_h = 13
-    width = 300
-    bar_x = 0
-    bar_w = 250
+    """Geometry of the horizontal bar chart (inline SVG): one numbered bar per section.
+
+    The numbers match the table beside the chart, which holds the section names."""
+    row_h = 16
+    bar_h = 11
+    num_w = 16
+    width = 190
+    bar_w = 130
     bars = []
     for index, row in enumerate(rows):
-        y = index * row_h
+        y = index * row_h + 2
         value = row["value"]
         length = 0.0 if value is None else max(0.0, min(100.0, value)) * bar_w / 100.0
         bars.append(
             {
-                "label": row["title"],
-                "label_y": y + label_h - 2,
-                "bar_y": y + label_h + 1,
+                "number": index + 1,
+                "num_x": num_w - 4,
+                "label_y": y + bar_h - 2,
+                "bar_y": y,
                 "bar_h": bar_h,
-                "x": bar_x,
+                "x": num_w,
                 "w": round(length, 1),
                 "track_w": bar_w,
-                "text_x": round(bar_x + length + 4, 1),
-                "text_y": y + label_h + bar_h - 2,
+                "text_x": round(num_w + length + 4, 1),
+                "text_y": y + bar_h - 2,
                 "text": row["score"],
                 "fill": BAND_FILL.get(row["band"], "#555555"),
             }
         )
-    return {"width": width, "height": max(row_h * len(rows), row_h), "bars": bars}
+    return {"width": width, "height": max(row_h * len(rows) + 4, row_h), "bars": bars}
 
 
 def _band_of(score_value: float | None, questionnaire: Questionnaire) -> str:
@@ -312,7 +324,7 @@ def build_view(report: ReportInput, lang: str, *, marking: str | None = None) ->
         why.append(
             t["gate_capped"].format(
                 label=localize(gate.label, lang),
-                ids=", ".join(gate.criteria) or "-",
+                ids=_short_list(gate.criteria, lang),
                 cap=rating_words[gate.cap.value],
             )
         )
@@ -724,3 +736,30 @@ def assets_present() -> bool:
     """True when the templates, styles and fonts the report needs are on disk."""
     needed = [TEMPLATES_DIR / "report.html", CSS_DIR / "report.css", CSS_DIR / "print.css"]
     return all(Path(p).is_file() for p in needed)
+
+
+def render_submission(
+    *,
+    questionnaire: Questionnaire,
+    canonical: bytes,
+    status: str = "submitted",
+    lang: str = "en",
+    kind: str = "pdf",
+    review: ReviewInfo | None = None,
+    previous: Result | None = None,
+    paper: str = "letter",
+    marking: str | None = None,
+) -> bytes:
+    """For the web app's render process: canonical submission bytes in, PDF or HTML out.
+
+    `kind` is "pdf" (the tagged PDF) or "html" (the report body for embedding, UTF-8).
+    """
+    record = parse_submission(canonical)
+    report = build_report_input(
+        questionnaire, record, status=status, review=review, previous=previous
+    )
+    if kind == "pdf":
+        return render_pdf_cached(report, lang=lang, paper=paper, marking=marking)
+    if kind == "html":
+        return render_html(report, lang=lang, fragment=True).encode("utf-8")
+    raise ValueError(f"unknown kind {kind!r}; use pdf or html")
