@@ -405,3 +405,16 @@ def test_ta8_is_flagged_out_of_scope_and_names_the_privacy_act() -> None:
     assert result.advisory
     assert result.facts["statutes"] == "federal_non_police"
     assert q.advisory_note is not None
+
+
+@pytest.mark.parametrize("agency", sorted(FILES))
+def test_example_file_answers_only_shown_questions_and_notes_only_where_offered(
+    agency: str,
+) -> None:
+    _, data = scored(FILES[agency])
+    q = questionnaire()
+    answers = data.to_answers()
+    shown = resolve(q, answers, data.as_of).visible
+    index = q.question_index()
+    assert set(answers.values) <= shown
+    assert {k for k in answers.evidence if not (k in shown and index[k].evidence)} == set()
