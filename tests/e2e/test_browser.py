@@ -19,6 +19,7 @@ checked: list[str] = []
 
 def audit(page: Page, name: str) -> None:
     """Save a screenshot and fail on any axe violation."""
+    page.wait_for_load_state("load")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     results = _axe.run(page, options=AXE_OPTIONS)
     assert results.violations_count == 0, f"{name}: {results.generate_report()}"
@@ -72,6 +73,7 @@ def test_keyboard_journey_with_axe_on_every_page(page: Page, live: tuple[str, Wo
     page.wait_for_url(re.compile(r".*/assessments/new$"))
     audit(page, "04-start")
     press(page, "button.button")
+    expect(page).to_have_title(re.compile(r"^Error: "))
     audit(page, "05-start-errors")
     type_into(page, "#program", "Retrospective search <trial>")
     press(page, "button.button")
@@ -98,6 +100,7 @@ def test_keyboard_journey_with_axe_on_every_page(page: Page, live: tuple[str, Wo
     page.wait_for_url(re.compile(r".*/scope/check$"))
     audit(page, "09-section-check")
     press(page, "button.button")  # no choice: error
+    expect(page).to_have_title(re.compile(r"^Error: "))
     audit(page, "10-section-check-errors")
     tab_to(page, "#completed")
     page.keyboard.press("Space")
