@@ -153,6 +153,8 @@ def check_answers(questionnaire: Questionnaire, answers: Answers) -> list[str]:
         question = index.get(qid)
         if question is None:
             problems.append(f"evidence.{qid}: there is no question {qid!r} in {questionnaire.id}")
+        elif not question.evidence:
+            problems.append(f"evidence.{qid}: question {qid} takes no evidence note")
         elif len(note) > 10_000:
             problems.append(f"evidence.{qid}: the note is longer than 10000 characters")
     return problems

@@ -13,6 +13,8 @@ Grammar (keywords are lower case; identifiers are question or fact ids):
     list     := "[" (literal ("," literal)*)? "]"
 
 Strings are written in double or single quotes; dates as `date("2025-07-01")`.
+The name `as_of` is the date the answers speak for (the submission date, or today for a draft),
+so `as_of >= date("2025-07-01")` says "in force at the time of the assessment".
 A question that is hidden or unanswered reads as `null`: every comparison with it is false,
 `answered(q)` is false and `count(q)` is 0.
 """
@@ -33,6 +35,7 @@ FUNCTIONS = {
     "days_between": 2,
     "date": 1,
 }
+AS_OF = "as_of"  # the assessment's date: a name every condition can read
 COMPARE_OPS = ("==", "!=", "<=", ">=", "<", ">", "in", "not in", "contains")
 
 
@@ -93,6 +96,7 @@ class Expr:
     source: str
     root: Node
     names: frozenset[str] = field(default_factory=frozenset)
+    uses_as_of: bool = False
 
     def evaluate(self, env: Mapping[str, Value], as_of: date) -> bool:
         return truthy(_eval(self.root, env, as_of))
@@ -150,6 +154,7 @@ class _Parser:
         self.tokens = _tokenize(source)
         self.pos = 0
         self.names: set[str] = set()
+        self.uses_as_of = False
 
     def peek(self, offset: int = 0) -> _Tok:
         return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
@@ -250,7 +255,10 @@ class _Parser:
             if self.peek(1).text == "(" and self.peek(1).kind == "op":
                 return self.parse_call()
             self.take()
-            self.names.add(tok.text)
+            if tok.text == AS_OF:
+                self.uses_as_of = True
+            else:
+                self.names.add(tok.text)
             return Name(tok.text, tok.column)
         found = tok.text or "the end of the condition"
         raise ExprError(f"expected a name or a value but found {found!r}", tok.column)
@@ -315,7 +323,9 @@ def parse(source: str) -> Expr:
         raise ExprError("a condition must be a quoted string", 0)
     parser = _Parser(source)
     root = parser.parse()
-    return Expr(source=source, root=root, names=frozenset(parser.names))
+    return Expr(
+        source=source, root=root, names=frozenset(parser.names), uses_as_of=parser.uses_as_of
+    )
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -341,7 +351,7 @@ def _eval(node: Node, env: Mapping[str, Value], as_of: date) -> Value:
     if isinstance(node, Literal):
         return node.value
     if isinstance(node, Name):
-        return env.get(node.name)
+        return as_of if node.name == AS_OF else env.get(node.name)
     if isinstance(node, Not):
         return not truthy(_eval(node.item, env, as_of))
     if isinstance(node, BoolOp):

@@ -577,9 +577,18 @@ class _Checker:
                 for ri, ref in enumerate(question.references):
                     self._check_reference(ref, (*path, "references", ri))
         self._unique(question_ids, "question id")
+        for path, qid in question_ids:
+            if qid == expr.AS_OF:
+                self.report.at(
+                    path, f"{expr.AS_OF} is reserved for the assessment date; choose another id"
+                )
         fact_ids = [(("facts", i, "id"), f.id) for i, f in enumerate(q.facts)]
         self._unique(fact_ids, "fact id")
         for path, fid in fact_ids:
+            if fid == expr.AS_OF:
+                self.report.at(
+                    path, f"{expr.AS_OF} is reserved for the assessment date; choose another id"
+                )
             if fid in self.questions:
                 self.report.at(path, f"fact id {fid!r} is also a question id; ids must differ")
         self._unique(
@@ -678,7 +687,7 @@ class _Checker:
 
     def _check_names(self, parsed: expr.Expr, path: PathT, node: yaml.Node | None) -> bool:
         ok = True
-        known = set(self.questions) | set(self.facts)
+        known = set(self.questions) | set(self.facts) | {expr.AS_OF}
 
         def fail(message: str, column: int) -> None:
             nonlocal ok
@@ -749,6 +758,13 @@ class _Checker:
         if not isinstance(n.left, expr.Name):
             return
         name = n.left.name
+        if name == expr.AS_OF:
+            if isinstance(n.right, expr.Literal) and not isinstance(n.right.value, date):
+                fail(
+                    'as_of is a date; compare it with date("YYYY-MM-DD") or a date question',
+                    n.left.column,
+                )
+            return
         if name not in self.questions and name not in self.facts:
             return
         allowed, kind = self._allowed_values(name)
@@ -934,6 +950,11 @@ class _Checker:
                 continue
             relevant.add(node)
             stack.extend(deps.get(node, ()))
+        conditions = [self.parsed[k] for k in self._condition_keys(relevant)]
+        if applies is not None:
+            conditions.append(applies)
+        if any(c.uses_as_of for c in conditions):
+            return None  # depends on the assessment date: not decided by answers alone
         domains: list[tuple[str, list[Any]]] = []
         size = 1
         for node in sorted(relevant):
@@ -942,13 +963,11 @@ class _Checker:
                 continue
             if question.type in (QuestionType.yes_no, QuestionType.single_choice):
                 values: list[Any] = [None, *sorted(question.option_values())]
-            elif question.type is QuestionType.multiple_choice and len(question.options) <= 4:
-                opts = [o.value for o in question.options]
-                values = [None] + [
-                    list(combo)
-                    for r in range(1, len(opts) + 1)
-                    for combo in itertools.combinations(opts, r)
-                ]
+            elif question.type is QuestionType.multiple_choice:
+                subsets = _choice_subsets(question, node, conditions)
+                if subsets is None:
+                    return None
+                values = [None, *subsets]
             else:
                 return None
             size *= len(values)
@@ -982,6 +1001,13 @@ class _Checker:
             if shown and (applies is None or applies.evaluate(env, as_of)):
                 return True
         return False
+
+    def _condition_keys(self, nodes: set[str]) -> list[str]:
+        keys = [f"q:{n}" for n in nodes if f"q:{n}" in self.parsed]
+        for fact in self.q.facts:
+            if fact.id in nodes:
+                keys.extend(f"f:{fact.id}:{i}" for i in range(len(fact.table)))
+        return [k for k in keys if k in self.parsed]
 
     # warnings
 
@@ -1061,6 +1087,57 @@ def _localized_values(data: Any, path: PathT) -> Iterator[tuple[PathT, Any]]:
     elif isinstance(data, list):
         for i, item in enumerate(data):
             yield from _localized_values(item, (*path, i))
+
+
+def _choice_subsets(
+    question: Question, name: str, conditions: list[expr.Expr]
+) -> list[list[str]] | None:
+    """The answers to a multiple-choice question that the conditions can tell apart.
+
+    Conditions distinguish options only by naming them (`contains "x"`, `in [...]`) or by
+    counting them. Without count(), every subset of the named options, with or without one
+    option they do not name, covers every case; with count(), all subsets are needed.
+    """
+    options = [o.value for o in question.options]
+    counted = any(_counts(c.root, name) for c in conditions)
+    if counted:
+        pool = options
+    else:
+        named = {v for c in conditions for v in _literals(c.root)} & set(options)
+        others = [o for o in options if o not in named]
+        pool = sorted(named) + others[:1]
+    if len(pool) > 6:
+        return None
+    return [
+        list(combo) for r in range(1, len(pool) + 1) for combo in itertools.combinations(pool, r)
+    ]
+
+
+def _counts(node: expr.Node, name: str) -> bool:
+    if isinstance(node, expr.Call):
+        return node.func == "count" and any(a.name == name for a in node.args)
+    if isinstance(node, expr.Not):
+        return _counts(node.item, name)
+    if isinstance(node, expr.BoolOp):
+        return any(_counts(i, name) for i in node.items)
+    if isinstance(node, expr.Compare):
+        return _counts(node.left, name) or _counts(node.right, name)
+    return False
+
+
+def _literals(node: expr.Node) -> set[str]:
+    if isinstance(node, expr.Literal):
+        value = node.value
+        if isinstance(value, list):
+            return set(value)
+        return {value} if isinstance(value, str) else set()
+    if isinstance(node, expr.Not):
+        return _literals(node.item)
+    if isinstance(node, expr.BoolOp):
+        return set().union(*(_literals(i) for i in node.items))
+    if isinstance(node, expr.Compare):
+        return _literals(node.left) | _literals(node.right)
+    return set()
 
 
 def _find_cycle(deps: Mapping[str, set[str]]) -> list[str]:

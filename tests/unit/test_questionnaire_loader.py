@@ -239,3 +239,58 @@ def test_authoring_guide_example_is_valid_and_matches_the_test_file(tmp_path: Pa
     result = loader.load_file(path)
     assert result.ok
     assert result.warnings == []
+
+
+def _mini_with(tmp_path: Path, old: str, new: str) -> loader.LoadResult:
+    text = (DATA / "mini.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "variant.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return loader.load_file(path)
+
+
+def test_as_of_is_readable_in_conditions_and_checked_as_a_date(tmp_path: Path) -> None:
+    ok = _mini_with(
+        tmp_path,
+        "      - when: 'body_type == \"police\"'\n        to: critical",
+        '      - when: \'body_type == "police" and as_of >= date("2025-07-01")\'\n        to: critical',
+    )
+    assert ok.ok, [p.format() for p in ok.problems]
+    bad = _mini_with(
+        tmp_path, "applies_if: 'live_use == \"yes\"'", "applies_if: 'as_of == \"soon\"'"
+    )
+    assert [p.message for p in bad.errors] == [
+        'as_of is a date; compare it with date("YYYY-MM-DD") or a date question'
+    ]
+
+
+def test_as_of_is_a_reserved_id(tmp_path: Path) -> None:
+    result = _mini_with(tmp_path, "      - id: live_use\n", "      - id: as_of\n")
+    assert any(
+        p.message == "as_of is reserved for the assessment date; choose another id"
+        for p in result.errors
+    ), [p.format() for p in result.problems]
+
+
+def test_never_shown_check_covers_large_multiple_choice(tmp_path: Path) -> None:
+    options = "".join(f"          - {{value: use_{i}, label: Use {i}}}\n" for i in range(8))
+    question = (
+        "      - id: uses\n        type: multiple_choice\n        text: Uses?\n        evidence: false\n"
+        "        options:\n" + options
+    )
+    result = _mini_with(
+        tmp_path,
+        "      - id: live_use\n",
+        question + "      - id: live_use\n        visible_if: 'uses contains \"use_7\"'\n",
+    )
+    # COL-07 applies when live_use is yes; live_use shows for use_7: reachable.
+    assert result.ok, [p.format() for p in result.problems]
+    result = _mini_with(
+        tmp_path,
+        "      - id: live_authorised\n        type: yes_no\n        visible_if: 'live_use == \"yes\"'",
+        "      - id: live_authorised\n        type: yes_no\n        visible_if: 'live_use == \"no\"'",
+    )
+    assert any(
+        "the rule reads live_authorised, which is never shown when COL-07 applies" in p.message
+        for p in result.errors
+    )

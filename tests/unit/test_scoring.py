@@ -411,3 +411,27 @@ def test_not_applicable_criteria_do_not_move_scores(
 def test_result_survives_a_json_round_trip(questionnaire: Questionnaire) -> None:
     result = scoring.score(questionnaire, answers(), as_of=AS_OF)
     assert scoring.Result.model_validate_json(result.model_dump_json()) == result
+
+
+def test_evidence_note_on_a_question_without_one_is_refused(questionnaire: Questionnaire) -> None:
+    from service.questionnaire.answers import check_answers
+
+    problems = check_answers(
+        questionnaire, Answers(values={"body_type": "police"}, evidence={"body_type": "x"})
+    )
+    assert problems == ["evidence.body_type: question body_type takes no evidence note"]
+
+
+def test_as_of_in_a_condition_reads_the_assessment_date(tmp_path: Path) -> None:
+    text = (DATA / "scoring.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "escalate: [{when: 'province == \"qc\"', to: critical}]",
+        "escalate: [{when: 'as_of >= date(\"2025-07-01\")', to: critical}]",
+    )
+    path = tmp_path / "dated.yaml"
+    path.write_text(text, encoding="utf-8")
+    q = loader.load_file(path).questionnaire
+    assert q is not None
+    before = scoring.score(q, answers(), as_of=date(2025, 6, 30)).criterion("HIG-01")
+    after = scoring.score(q, answers(), as_of=date(2025, 7, 1)).criterion("HIG-01")
+    assert (before.severity.value, after.severity.value) == ("high", "critical")
