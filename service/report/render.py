@@ -380,8 +380,17 @@ def build_view(report: ReportInput, lang: str, *, marking: str | None = None) ->
         }
 
     # --- action plan
-    def refs_of(cid: str) -> list[dict[str, str]]:
-        return [_ref_view(r, q, lang) for r in criteria[cid].references]
+    def refs_of(cid: str) -> str:
+        """The references as one line of text (fewer inline boxes: cheaper to lay out)."""
+        parts = []
+        for ref in (_ref_view(r, q, lang) for r in criteria[cid].references):
+            text = ref["text"]
+            if ref["mark"]:
+                text += f" [{ref['mark']}]"
+            if ref["note"]:
+                text += f" ({ref['note']})"
+            parts.append(text)
+        return "; ".join(parts)
 
     gaps = []
     for cid in res.gaps:
