@@ -625,6 +625,11 @@ def _render(
     return template.render(css=style, fragment=fragment, pdf=pdf, **view)
 
 
+def screen_css() -> str:
+    """The report's screen style sheet, for a web page that embeds `render_html(fragment=True)`."""
+    return _css("report.css")
+
+
 def render_html(report: ReportInput, *, lang: str = "en", fragment: bool = False) -> str:
     """The report as an HTML page, or (fragment=True) its body for embedding in a page."""
     return _render(report, lang, fragment=fragment, pdf=False)
