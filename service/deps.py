@@ -13,18 +13,21 @@ from service.config import Settings
 from service.questionnaire.loader import Registry
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_registry(request: Request) -> Registry:
+async def get_registry(request: Request) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One database session per request; use cases commit through ``db.writing``."""
+    """One database session per request; use cases commit through ``db.writing``.
+
+    Trivial dependencies are ``async def`` so they do not each take a trip to the thread pool;
+    those that touch the database stay ``def``."""
     with db.new_session(request.app.state.engine) as session:
         yield session
 

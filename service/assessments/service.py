@@ -120,11 +120,15 @@ def get_visible(
     *, session: Session, viewer: Viewer, assessment_id: uuid.UUID
 ) -> tuple[Assessment, Organisation]:
     """The assessment and its agency; 404 when ``viewer`` may not know it exists."""
-    assessment = session.get(Assessment, assessment_id)
-    if assessment is None:
+    found = session.exec(
+        select(Assessment, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Assessment.organisation_id))
+        .where(Assessment.id == assessment_id)
+    ).first()
+    if found is None:
         raise NotFound()
-    agency = session.get(Organisation, assessment.organisation_id)
-    if agency is None or not access.can_view(
+    assessment, agency = found
+    if not access.can_view(
         user=viewer.user, organisation=viewer.organisation, assessment=assessment, agency=agency
     ):
         raise NotFound()

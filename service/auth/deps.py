@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
@@ -53,22 +53,19 @@ def _language(
 
 def get_visitor(request: Request, session: SessionDep, settings: SettingsDep) -> Visitor:
     token = request.cookies.get(settings.session_cookie_name)
-    web_session = auth_service.find_session(session=session, token=token) if token else None
-    user: User | None = None
-    organisation: Organisation | None = None
-    if web_session is not None and web_session.user_id is not None:
-        user = session.get(User, web_session.user_id)
-        if user is None or not user.active:
-            user = None
-        elif user.organisation_id is not None:
-            organisation = session.get(Organisation, user.organisation_id)
-        now = utcnow()
-        if user is not None and now - web_session.last_seen_at > _TOUCH_AFTER:
-            with db.writing(session):
-                row = session.get(WebSession, web_session.id)
-                if row is not None:
-                    row.last_seen_at = now
-                    row.expires_at = now + timedelta(seconds=settings.session_max_age_seconds)
+    found = auth_service.find_session(session=session, token=token) if token else None
+    web_session, user, organisation = found if found else (None, None, None)
+    now = utcnow()
+    if (
+        web_session is not None
+        and user is not None
+        and now - web_session.last_seen_at > _TOUCH_AFTER
+    ):
+        with db.writing(session):
+            row = session.get(WebSession, web_session.id)
+            if row is not None:
+                row.last_seen_at = now
+                row.expires_at = now + timedelta(seconds=settings.session_max_age_seconds)
     lang = _language(request, user, web_session, settings.default_language)
     visitor = Visitor(web_session=web_session, user=user, organisation=organisation, lang=lang)
     request.state.visitor = visitor
@@ -78,7 +75,7 @@ def get_visitor(request: Request, session: SessionDep, settings: SettingsDep) ->
 VisitorDep = Annotated[Visitor, Depends(get_visitor)]
 
 
-def get_user(visitor: VisitorDep) -> User:
+async def get_user(visitor: VisitorDep) -> User:
     if visitor.user is None:
         raise NotSignedIn()
     return visitor.user
@@ -87,10 +84,10 @@ def get_user(visitor: VisitorDep) -> User:
 CurrentUser = Annotated[User, Depends(get_user)]
 
 
-def require_role(*roles: Role) -> Callable[[User], User]:
+def require_role(*roles: Role) -> Callable[[User], Coroutine[Any, Any, User]]:
     """A dependency that lets only ``roles`` through (403 otherwise)."""
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if Role(user.role) not in roles:
             raise Forbidden()
         return user

@@ -127,11 +127,26 @@ def start_session(
     return NewSession(token=token, row=row)
 
 
-def find_session(*, session: Session, token: str) -> WebSession | None:
-    row = session.get(WebSession, token_hash(token))
-    if row is None or row.expires_at <= utcnow():
+def find_session(
+    *, session: Session, token: str
+) -> tuple[WebSession, User | None, Organisation | None] | None:
+    """The live session for a cookie token, with its active user and their organisation
+    (one query: this runs on every request)."""
+    query = (
+        select(WebSession, User, Organisation)
+        .join(User, col(User.id) == col(WebSession.user_id), isouter=True)
+        .join(Organisation, col(Organisation.id) == col(User.organisation_id), isouter=True)
+        .where(WebSession.id == token_hash(token))
+    )
+    found = session.exec(query).first()
+    if found is None:
         return None
-    return row
+    row, user, organisation = found
+    if row.expires_at <= utcnow():
+        return None
+    if user is None or not user.active:
+        return row, None, None
+    return row, user, organisation
 
 
 def end_session(*, session: Session, session_id: str) -> None:

@@ -15,13 +15,15 @@ import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from service.assessments import access, forms
 from service.assessments import service as assessment_service
 from service.assessments.service import Viewer
-from service.auth.deps import CheckedForm, CurrentUser, VisitorDep
+from service.auth.deps import CheckedForm, CurrentUser, Visitor, VisitorDep
+from service.config import Settings
 from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import Assessment, Organisation, Submission
@@ -37,7 +39,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 MAX_IMPORT_BYTES = 500_000
 
 
-def get_viewer(user: CurrentUser, visitor: VisitorDep) -> Viewer:
+async def get_viewer(user: CurrentUser, visitor: VisitorDep) -> Viewer:
     return Viewer(user=user, organisation=visitor.organisation)
 
 
@@ -87,11 +89,11 @@ class Page:
     def __init__(
         self,
         request: Request,
-        session: SessionDep,
-        settings: SettingsDep,
-        registry: RegistryDep,
-        visitor: VisitorDep,
-        viewer: ViewerDep,
+        session: Session,
+        settings: Settings,
+        registry: Registry,
+        visitor: Visitor,
+        viewer: Viewer,
     ) -> None:
         self.request = request
         self.session = session
@@ -156,7 +158,18 @@ class Page:
         }
 
 
-PageDep = Annotated[Page, Depends(Page)]
+async def get_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    visitor: VisitorDep,
+    viewer: ViewerDep,
+) -> Page:
+    return Page(request, session, settings, registry, visitor, viewer)
+
+
+PageDep = Annotated[Page, Depends(get_page)]
 
 
 def redirect(url: str) -> RedirectResponse:
