@@ -72,10 +72,6 @@ def make_engine(url: str, *, echo: bool = False, single_use: bool = False) -> En
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 @contextmanager
 def writing(session: Session) -> Iterator[Session]:
     """One write transaction: commit on success, roll back on error.

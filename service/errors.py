@@ -89,9 +89,3 @@ class RateLimited(AppError):
     status_code = 429
     code = "rate_limited"
     message = "Too many attempts. Wait 15 minutes, then try again"
-
-
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "too_large"
-    message = "The request is too large"

@@ -29,6 +29,7 @@ from service.models import (
     AssessmentStatus,
     AuditEvent,
     Organisation,
+    OrgKind,
     SectionStatus,
     Submission,
     User,
@@ -36,7 +37,7 @@ from service.models import (
 )
 from service.questionnaire import engine, scoring
 from service.questionnaire.answers import Answers, AnswerValue
-from service.questionnaire.schema import Questionnaire, QuestionType
+from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import build_submission, canonical_json, sha256_hex
 
 
@@ -133,6 +134,12 @@ def get_visible(
     ):
         raise NotFound()
     return assessment, agency
+
+
+def regulators_for(*, session: Session, agency: Organisation) -> list[Organisation]:
+    """The regulators that receive this agency's submissions."""
+    query = select(Organisation).where(Organisation.kind == OrgKind.regulator.value)
+    return [r for r in session.exec(query) if access.oversees(r, agency)]
 
 
 def submissions(*, session: Session, assessment_id: uuid.UUID) -> list[Submission]:
@@ -418,11 +425,3 @@ def submit(
     except StaleDataError as error:
         raise StaleVersion() from error
     return submission
-
-
-def is_blank(value: object) -> bool:
-    return value in (None, "", [])
-
-
-def date_questions(questionnaire: Questionnaire) -> set[str]:
-    return {q.id for q in questionnaire.questions() if q.type is QuestionType.date}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from service import db
 from service.auth import service as auth_service
 from service.deps import SessionDep, SettingsDep
-from service.errors import Forbidden, NotSignedIn
+from service.errors import NotSignedIn
 from service.models import Organisation, Role, User, WebSession, utcnow
 from service.security import CSRF_FIELD, check_csrf
 
@@ -82,17 +82,6 @@ async def get_user(visitor: VisitorDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_user)]
-
-
-def require_role(*roles: Role) -> Callable[[User], Coroutine[Any, Any, User]]:
-    """A dependency that lets only ``roles`` through (403 otherwise)."""
-
-    async def check(user: CurrentUser) -> User:
-        if Role(user.role) not in roles:
-            raise Forbidden()
-        return user
-
-    return check
 
 
 async def csrf_form(request: Request, visitor: VisitorDep) -> AsyncIterator[FormData]:

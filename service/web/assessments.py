@@ -298,6 +298,10 @@ def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None)
         "submissions": assessment_service.submissions(
             session=page.session, assessment_id=assessment.id
         ),
+        "regulators": [
+            r.name(page.visitor.lang)
+            for r in assessment_service.regulators_for(session=page.session, agency=agency)
+        ],
     }
     return page.render("task_list.html", context)
 

@@ -13,6 +13,7 @@ def test_journey_start_to_submit(client: TestClient, world: World) -> None:
     page = client.get(base + "/")
     assert page.status_code == 200
     assert "Not started" in page.text
+    assert "Submissions go to: Ipc On" in page.text  # the Ontario regulator, not the federal one
 
     r = post_form(
         client,
