@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.builders import PASSWORD, World
+from service import db
+from service.questionnaire.loader import load_directory
+from tests.builders import PASSWORD, ROOT, World, make_world, server
 from tests.e2e.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.e2e
@@ -173,3 +176,27 @@ def test_other_pages_and_french(page: Page, live: tuple[str, World]) -> None:
     audit(page, "25-section-check-errors-fr")
     page.goto(base + "/assessments/")
     audit(page, "26-dashboard-fr")
+
+
+SHIPPED = ROOT / "questionnaires"
+
+
+@pytest.mark.skipif(not list(SHIPPED.glob("*.yaml")), reason="no shipped questionnaire yet")
+def test_shipped_questionnaire_pages_pass_axe(page: Page, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shipped.sqlite3'}"
+    db.upgrade_to_head(url)
+    engine = db.make_engine(url)
+    world = make_world(engine)
+    engine.dispose()
+    questionnaire = load_directory(SHIPPED).all()[0]
+    with server(url, POLICYGAP_QUESTIONNAIRES_DIR=str(SHIPPED)) as (base, _proc):
+        sign_in(page, base, world.officer_a.email)
+        page.goto(base + "/assessments/new")
+        page.fill("#program", "Shipped questionnaire")
+        page.click("button.button")
+        page.wait_for_url(re.compile(r".*/[0-9a-f-]{36}/$"))
+        assessment = page.url.rstrip("/")
+        audit(page, "30-shipped-task-list")
+        for section in questionnaire.sections:
+            page.goto(f"{assessment}/{section.id.replace('_', '-')}")
+            audit(page, f"31-shipped-{section.id}")
