@@ -117,6 +117,13 @@ def list_visible(*, session: Session, viewer: Viewer) -> list[tuple[Assessment, 
     ]
 
 
+def _check_visible(viewer: Viewer, assessment: Assessment, agency: Organisation) -> None:
+    if not access.can_view(
+        user=viewer.user, organisation=viewer.organisation, assessment=assessment, agency=agency
+    ):
+        raise NotFound()
+
+
 def get_visible(
     *, session: Session, viewer: Viewer, assessment_id: uuid.UUID
 ) -> tuple[Assessment, Organisation]:
@@ -129,10 +136,7 @@ def get_visible(
     if found is None:
         raise NotFound()
     assessment, agency = found
-    if not access.can_view(
-        user=viewer.user, organisation=viewer.organisation, assessment=assessment, agency=agency
-    ):
-        raise NotFound()
+    _check_visible(viewer, assessment, agency)
     return assessment, agency
 
 
@@ -191,8 +195,10 @@ def _load_for_change(
     *, session: Session, viewer: Viewer, assessment_id: uuid.UUID, expected_version: int | None
 ) -> Assessment:
     """The assessment, re-read inside the write transaction, checked for role, status, version."""
-    assessment, _agency = get_visible(session=session, viewer=viewer, assessment_id=assessment_id)
-    session.refresh(assessment)
+    assessment = session.get(Assessment, assessment_id, populate_existing=True)
+    if assessment is None:
+        raise NotFound()
+    _check_visible(viewer, assessment, session.get_one(Organisation, assessment.organisation_id))
     if not access.can_edit(user=viewer.user, assessment=assessment):
         raise Forbidden()
     if assessment.status not in access.EDITABLE:
