@@ -10,13 +10,17 @@ followed. A missing asset of our own is fatal, so a broken report fails loudly.
 from __future__ import annotations
 
 import mimetypes
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
+# The templates, styles and fonts: `reports/` beside `service/`, or where POLICYGAP_REPORTS_DIR says.
+REPORTS_DIR = Path(
+    os.environ.get("POLICYGAP_REPORTS_DIR") or Path(__file__).resolve().parents[2] / "reports"
+).resolve()
 ASSET_HOST = "policygap-report.invalid"
 BASE_URL = f"https://{ASSET_HOST}/"
 

@@ -10,14 +10,14 @@ RATING = {
 }
 RATING_MEANING = {
     "en": {
-        "red": "serious gaps: action needed before further use",
-        "amber": "gaps to close: action needed within the year",
-        "green": "controls in place: keep them under review",
+        "red": "Serious gaps: action needed before further use",
+        "amber": "Gaps to close: action needed within the year",
+        "green": "Controls in place: keep them under review",
     },
     "fr": {
-        "red": "lacunes graves : mesures requises avant toute autre utilisation",
-        "amber": "lacunes à combler : mesures requises dans l'année",
-        "green": "mesures en place : les maintenir sous examen",
+        "red": "Lacunes graves : mesures requises avant toute autre utilisation",
+        "amber": "Lacunes à combler : mesures requises dans l'année",
+        "green": "Mesures en place : les maintenir sous examen",
     },
 }
 VERDICT = {
