@@ -447,12 +447,7 @@ def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> 
             status_code=422,
             errors=True,
         )
-    answers = data.to_answers()
-    index = questionnaire.question_index()
-    values = {qid: answers.values.get(qid) for qid in index}
-    evidence: dict[str, str | None] = {
-        qid: answers.evidence.get(qid) for qid in index if index[qid].evidence
-    }
+    answers = data.to_answers()  # the file replaces the answers and notes it holds, no others
     try:
         assessment_service.save_answers(
             session=page.session,
@@ -460,8 +455,8 @@ def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> 
             assessment_id=assessment.id,
             expected_version=form_version(form),
             questionnaire=questionnaire,
-            values=values,
-            evidence=evidence,
+            values=dict(answers.values),
+            evidence=dict(answers.evidence),
             as_of=today(),
             source="import",
         )
