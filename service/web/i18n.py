@@ -1,7 +1,8 @@
 """Interface strings in English and French.
 
-The English text is the message id; ``locale/fr/LC_MESSAGES/messages.po`` holds the French. The
-catalogue is read with Babel once per process. Questionnaire text comes from the YAML instead.
+The English text is the message id; the ``*.po`` files in ``locale/fr/LC_MESSAGES/`` hold the
+French (``messages.po`` for the officer's journey, one file per other area, merged in name order).
+The catalogue is read with Babel once per process. Questionnaire text comes from the YAML instead.
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ LANGUAGES = ("en", "fr")
 @lru_cache
 def catalogue(lang: str) -> dict[str, str]:
     """msgid -> translation for ``lang`` (empty for English)."""
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    if lang == "en" or not path.exists():
+    if lang == "en":
         return {}
-    with path.open("rb") as handle:
-        parsed = read_po(handle, locale=lang)
-    return {
-        str(m.id): str(m.string)
-        for m in parsed
-        if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string
-    }
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            parsed = read_po(handle, locale=lang)
+        merged.update(
+            (str(m.id), str(m.string))
+            for m in parsed
+            if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string
+        )
+    return merged
 
 
 def gettext(lang: str, message: str, **values: object) -> str:
