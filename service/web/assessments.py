@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -479,33 +480,41 @@ def _submission_or_404(page: Page, assessment: Assessment, number: int | None) -
 
 @router.get("/assessments/{assessment_id}/result", name="show_result")
 def show_result(page: PageDep, assessment_id: str, number: int | None = None) -> HTMLResponse:
+    """The result: the headline, the links to the documents, and the report itself."""
     assessment, agency, questionnaire = page.load(assessment_id)
     submission = _submission_or_404(page, assessment, number)
-    lang = page.visitor.lang
-    titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
-    sections = {s.id: localize(s.title, lang) for s in questionnaire.sections}
-    result = submission.result
+    report = web_reports.report_html(
+        registry=page.registry,
+        questionnaire=questionnaire,
+        assessment=assessment,
+        agency=agency,
+        submission=submission,
+        lang=page.visitor.lang,
+        fragment=True,
+    )
     return page.render(
         "result.html",
         page.common(assessment, agency, questionnaire)
         | {
             "submission": submission,
-            "result": result,
-            "section_titles": sections,
-            "gaps": [
-                {
-                    "id": c["id"],
-                    "title": titles.get(c["id"], c["id"]),
-                    "severity": c["severity"],
-                    "verdict": c["verdict"],
-                }
-                for c in result["criteria"]
-                if c["id"] in result["gaps"]
-            ],
+            "result": submission.result,
+            # Review point: the one Markup of the pages. The report package renders it with
+            # autoescape on and StrictUndefined, from our own templates under reports/.
+            "report": Markup(report),  # noqa: S704
             "submissions": assessment_service.submissions(
                 session=page.session, assessment_id=assessment.id
             ),
         },
+    )
+
+
+@router.get("/report.css", name="report_css", include_in_schema=False)
+def report_css() -> Response:
+    """The report's screen styles, for the result page that embeds the report."""
+    return Response(
+        web_reports.screen_css(),
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600"},
     )
 
 

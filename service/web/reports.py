@@ -67,7 +67,8 @@ def report_inputs(
 
 
 def _render(registry: Registry, inputs: dict[str, Any], kind: str) -> bytes:
-    """Render one document with the report package: "pdf", or "html" (a whole page)."""
+    """Render with the report package: "pdf", "html" (a whole page) or "fragment" (its body,
+    for a page of ours that links ``screen_css``)."""
     from service.questionnaire.submission import parse_submission
     from service.report import render as report_render
 
@@ -86,7 +87,8 @@ def _render(registry: Registry, inputs: dict[str, Any], kind: str) -> bytes:
     report = report_render.build_report_input(
         questionnaire, parse_submission(canonical), status=inputs["status"]
     )
-    return report_render.render_html(report, lang=inputs["lang"]).encode("utf-8")
+    html = report_render.render_html(report, lang=inputs["lang"], fragment=kind == "fragment")
+    return html.encode("utf-8")
 
 
 def template_version() -> str:
@@ -271,8 +273,15 @@ def report_pdf(
     return pdf
 
 
+def screen_css() -> str:
+    from service.report import render as report_render
+
+    return report_render.screen_css()
+
+
 def report_html(
     *,
+    fragment: bool = False,
     registry: Registry,
     questionnaire: Questionnaire,
     assessment: Assessment,
@@ -289,7 +298,7 @@ def report_html(
         lang=lang,
     )
     try:
-        return _render(registry, inputs, "html").decode("utf-8")
+        return _render(registry, inputs, "fragment" if fragment else "html").decode("utf-8")
     except Exception as error:
         log.exception("report HTML failed")
         raise ReportUnavailable() from error
