@@ -243,3 +243,7 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = _created()
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# Tables of other areas, imported here so the metadata (and so Alembic) sees them.
+from service.review import models as _review_models  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""Regulator review and oversight: workflow, inbox, review decisions, diffs, portfolio, board."""
