@@ -22,6 +22,20 @@ from service.questionnaire.answers import Answers, AnswerValue
 FORMAT = "policygap-submission/1"
 
 
+class DocumentRef(BaseModel):
+    """A document frozen with a submission: its display name, size, SHA-256 and media type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    size: int = Field(ge=1)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    media_type: str
+
+    def label(self) -> str:
+        return f"document: {self.name} ({self.sha256[:12]})"
+
+
 class SubmissionRecord(BaseModel):
     """What a submission freezes. Its canonical JSON is `canonical_json(record)`."""
 
@@ -38,9 +52,16 @@ class SubmissionRecord(BaseModel):
     submitted_at: datetime | None = None
     answers: dict[str, AnswerValue] = Field(default_factory=dict)
     evidence: dict[str, str] = Field(default_factory=dict)
+    # question id -> documents; left out of the canonical JSON when empty (stable old hashes)
+    documents: dict[str, list[DocumentRef]] = Field(default_factory=dict)
 
     def to_answers(self) -> Answers:
-        return Answers(values=dict(self.answers), evidence=dict(self.evidence))
+        """The answers to score: a question backed by documents counts as having evidence."""
+        evidence = dict(self.evidence)
+        for qid, refs in self.documents.items():
+            if refs and not evidence.get(qid, "").strip():
+                evidence[qid] = "; ".join(ref.label() for ref in refs)
+        return Answers(values=dict(self.answers), evidence=evidence)
 
 
 def canonical_bytes(data: Mapping[str, Any]) -> bytes:
@@ -50,7 +71,10 @@ def canonical_bytes(data: Mapping[str, Any]) -> bytes:
 
 
 def canonical_json(record: SubmissionRecord) -> bytes:
-    return canonical_bytes(record.model_dump(mode="json"))
+    data = record.model_dump(mode="json")
+    if not data.get("documents"):
+        data.pop("documents", None)
+    return canonical_bytes(data)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -68,6 +92,7 @@ def build_submission(
     answers: Answers,
     number: int = 1,
     submitted_at: datetime | None = None,
+    documents: Mapping[str, list[DocumentRef]] | None = None,
 ) -> SubmissionRecord:
     """A submission record with empty answers and blank evidence notes left out."""
     values = {k: v for k, v in answers.values.items() if v not in (None, "", [])}
@@ -83,6 +108,11 @@ def build_submission(
         submitted_at=submitted_at,
         answers=dict(sorted(values.items())),
         evidence=dict(sorted(notes.items())),
+        documents={
+            qid: sorted(refs, key=lambda r: (r.name, r.sha256))
+            for qid, refs in sorted((documents or {}).items())
+            if refs
+        },
     )
 
 
