@@ -42,11 +42,34 @@ data, _ = loader.load_answers(Path(sys.argv[3]).read_bytes(), sys.argv[3])
 report = render.build_report_input(q, data)
 import weasyprint  # imported before timing, as in a long-lived render process
 start = time.perf_counter()
+cpu = time.process_time()
 pdf = render.render_pdf(report, lang=sys.argv[4])
 elapsed = time.perf_counter() - start
+cpu = time.process_time() - cpu
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 Path(sys.argv[5]).write_bytes(pdf)
-print(json.dumps({"seconds": elapsed, "peak_mb": peak_kb / 1024, "bytes": len(pdf)}))
+print(json.dumps({"seconds": elapsed, "cpu": cpu, "peak_mb": peak_kb / 1024, "bytes": len(pdf)}))
+"""
+
+
+PLAIN = r"""
+import io, sys, time
+from weasyprint import HTML
+rows = "".join(
+    f"<tr><td>{i}</td><td>Criterion {i}: a requirement written in one plain sentence</td>"
+    f"<td>Not met</td><td>A recommendation long enough to wrap onto a second line of the cell.</td></tr>"
+    for i in range(560)
+)
+html = (
+    "<html lang=en><head><title>plain</title><style>@page { size: letter; margin: 20mm }"
+    " body { font-family: sans-serif; font-size: 10pt } td, th { border-bottom: 1px solid #999 }"
+    "</style></head><body><h1>Plain report</h1><table><thead><tr><th>#</th><th>Criterion</th>"
+    f"<th>Verdict</th><th>Recommendation</th></tr></thead><tbody>{rows}</tbody></table></body></html>"
+)
+start = time.perf_counter()
+document = HTML(string=html).render()
+document.write_pdf()
+print(time.perf_counter() - start, len(document.pages))
 """
 
 
@@ -139,12 +162,32 @@ def main() -> None:
         pdf = (work / "weasy.pdf").read_bytes()
         pages = pages_of(pdf)
         median = statistics.median(r["seconds"] for r in runs)
+        cpu = statistics.median(r["cpu"] for r in runs)
         peak = max(r["peak_mb"] for r in runs)
         print(
             f"weasyprint: median {median:.3f} s of {args.runs} cold runs "
             f"(min {min(r['seconds'] for r in runs):.3f}, max {max(r['seconds'] for r in runs):.3f}); "
             f"{pages} pages; {1000 * median / pages:.1f} ms/page; {len(pdf) / 1024:.0f} KiB; "
             f"peak RSS {peak:.0f} MB"
+        )
+        print(
+            f"weasyprint CPU time: median {cpu:.3f} s; {1000 * cpu / pages:.1f} ms/page "
+            "(less sensitive to other load on the machine than the wall time)"
+        )
+
+        plain = []
+        plain_pages = "0"
+        for _ in range(3):
+            proc = subprocess.run(
+                [sys.executable, "-c", PLAIN], check=True, capture_output=True, text=True
+            )
+            seconds_text, plain_pages = proc.stdout.split()
+            plain.append(float(seconds_text))
+        plain_median = statistics.median(plain)
+        print(
+            f"reference on this machine: a plain {plain_pages}-page table report (untagged) "
+            f"takes {plain_median:.3f} s, {1000 * plain_median / int(plain_pages):.1f} ms/page "
+            "(about 1.4 s for 20 pages on the 2-core machine of pitfalls.md)"
         )
 
         report = load(agency)

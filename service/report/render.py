@@ -504,7 +504,8 @@ def build_view(report: ReportInput, lang: str, *, marking: str | None = None) ->
             "verdict": verdict_words[c.verdict.value],
             "rule": c.trace.rule,
             "escalation": c.trace.escalation or "",
-            "evidence": c.trace.evidence or "",
+            # the evidence rule is shown where it counted: no evidence noted
+            "evidence": (c.trace.evidence or "") if c.documented is False else "",
             "weight": f"{c.weight:g}",
             "credit": "-" if c.credit is None else f"{c.credit:g}",
         }
