@@ -1,0 +1,682 @@
+"""The reviewer's and the board's use cases: inbox, decisions, diffs, portfolio, reassessment.
+
+Every change runs in one ``db.writing`` transaction, checks the workflow table
+(``service.review.workflow``) and writes an audit event. Reading never re-scores: the inbox and
+the portfolio read ``SubmissionDigest`` rows written at submit time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, func, select
+
+from service import db
+from service.assessments import access
+from service.assessments import service as assessment_service
+from service.assessments.service import Viewer
+from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.models import (
+    Assessment,
+    AssessmentStatus,
+    AuditEvent,
+    Organisation,
+    OrgKind,
+    ReviewComment,
+    Role,
+    SectionStatus,
+    Submission,
+    User,
+    utcnow,
+)
+from service.questionnaire import scoring
+from service.questionnaire.schema import Questionnaire
+from service.questionnaire.submission import SubmissionRecord, parse_submission
+from service.review import workflow
+from service.review.digest import parse_verdicts
+from service.review.models import Reassessment, SubmissionDigest
+from service.review.workflow import Action
+
+STATUSES = (
+    AssessmentStatus.submitted.value,
+    AssessmentStatus.returned.value,
+    AssessmentStatus.accepted.value,
+)
+RATINGS = ("red", "amber", "green")
+SORTS = {
+    "submitted": col(SubmissionDigest.submitted_at),
+    "agency": col(Organisation.name_en),
+    "rating": col(SubmissionDigest.rating),
+    "score": col(SubmissionDigest.score),
+    "status": col(Assessment.status),
+}
+MAX_COMMENT = 5000
+
+
+# --- scope -----------------------------------------------------------------------------------
+
+
+def visible_agency_ids(session: Session, user: User) -> list[uuid.UUID] | None:
+    """The agencies whose submissions ``user`` may see; None means every agency (admin).
+
+    Same meaning as ``service.auth.scope.visible_agency_ids`` (issue 7); switch when it lands."""
+    role = Role(user.role)
+    if role is Role.admin:
+        return None
+    organisation = session.get(Organisation, user.organisation_id) if user.organisation_id else None
+    if role is Role.officer:
+        return [user.organisation_id] if user.organisation_id else []
+    if role is Role.board:
+        agency = access.board_agency_id(organisation)
+        return [agency] if agency else []
+    agencies = session.exec(
+        select(Organisation).where(Organisation.kind == OrgKind.agency.value)
+    ).all()
+    return [a.id for a in agencies if access.oversees(organisation, a)]
+
+
+def _require_reviewer(viewer: Viewer) -> None:
+    if Role(viewer.user.role) not in (Role.reviewer, Role.admin):
+        raise Forbidden()
+
+
+# --- inbox -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    agency: uuid.UUID | None = None
+    status: str | None = None
+    rating: str | None = None
+    questionnaire: str | None = None  # "id" or "id@version"
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    sort: str = "submitted"
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    assessment_id: uuid.UUID
+    program: str
+    agency_id: uuid.UUID
+    agency_en: str
+    agency_fr: str
+    status: str
+    questionnaire_id: str
+    questionnaire_version: str
+    number: int
+    rating: str
+    score: float | None
+    submitted_at: datetime
+
+    def agency(self, lang: str) -> str:
+        return self.agency_fr if lang == "fr" else self.agency_en
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    total: int
+    page: int
+    per_page: int
+    counts: dict[str, int]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _inbox_query(session: Session, viewer: Viewer, filters: InboxFilters) -> Any:
+    agencies = visible_agency_ids(session, viewer.user)
+    query = (
+        select(SubmissionDigest, Assessment, Organisation)
+        .join(Assessment, col(Assessment.id) == col(SubmissionDigest.assessment_id))
+        .join(Organisation, col(Organisation.id) == col(SubmissionDigest.organisation_id))
+        .where(col(SubmissionDigest.latest))
+    )
+    if agencies is not None:
+        query = query.where(col(SubmissionDigest.organisation_id).in_(agencies))
+    if filters.agency is not None:
+        query = query.where(SubmissionDigest.organisation_id == filters.agency)
+    if filters.rating:
+        query = query.where(SubmissionDigest.rating == filters.rating)
+    if filters.questionnaire:
+        qid, _, qver = filters.questionnaire.partition("@")
+        query = query.where(SubmissionDigest.questionnaire_id == qid)
+        if qver:
+            query = query.where(SubmissionDigest.questionnaire_version == qver)
+    if filters.submitted_from:
+        start = datetime.combine(filters.submitted_from, time.min).astimezone()
+        query = query.where(col(SubmissionDigest.submitted_at) >= start)
+    if filters.submitted_to:
+        end = datetime.combine(filters.submitted_to, time.max).astimezone()
+        query = query.where(col(SubmissionDigest.submitted_at) <= end)
+    return query
+
+
+def _row(digest: SubmissionDigest, assessment: Assessment, agency: Organisation) -> InboxRow:
+    return InboxRow(
+        assessment_id=assessment.id,
+        program=assessment.program,
+        agency_id=agency.id,
+        agency_en=agency.name_en,
+        agency_fr=agency.name_fr,
+        status=assessment.status,
+        questionnaire_id=digest.questionnaire_id,
+        questionnaire_version=digest.questionnaire_version,
+        number=digest.number,
+        rating=digest.rating,
+        score=digest.score,
+        submitted_at=digest.submitted_at,
+    )
+
+
+def inbox(
+    *,
+    session: Session,
+    viewer: Viewer,
+    filters: InboxFilters,
+    page: int = 1,
+    per_page: int = 25,
+) -> InboxPage:
+    """One page of the latest submission of each assessment the viewer may review."""
+    _require_reviewer(viewer)
+    base = _inbox_query(session, viewer, filters)
+    counts_query = base.with_only_columns(col(Assessment.status), func.count()).group_by(
+        col(Assessment.status)
+    )
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, number in session.exec(counts_query).all():
+        counts[str(status)] = int(number)
+    filtered = base
+    if filters.status:
+        filtered = filtered.where(Assessment.status == filters.status)
+        total = counts.get(filters.status, 0)
+    else:
+        total = sum(counts.values())
+    key = SORTS.get(filters.sort, SORTS["submitted"])
+    ordered = filtered.order_by(
+        key.desc() if filters.descending else key.asc(),
+        col(SubmissionDigest.submission_id),
+    )
+    page = max(1, page)
+    rows = session.exec(ordered.offset((page - 1) * per_page).limit(per_page)).all()
+    return InboxPage(
+        rows=[_row(d, a, o) for d, a, o in rows],
+        total=total,
+        page=page,
+        per_page=per_page,
+        counts=counts,
+    )
+
+
+def inbox_all(*, session: Session, viewer: Viewer, filters: InboxFilters) -> list[InboxRow]:
+    """Every row matching the filters (for CSV export)."""
+    _require_reviewer(viewer)
+    query = _inbox_query(session, viewer, filters)
+    if filters.status:
+        query = query.where(Assessment.status == filters.status)
+    key = SORTS.get(filters.sort, SORTS["submitted"])
+    query = query.order_by(key.desc() if filters.descending else key.asc())
+    return [_row(d, a, o) for d, a, o in session.exec(query).all()]
+
+
+def agencies_for_filter(session: Session, viewer: Viewer) -> list[Organisation]:
+    ids = visible_agency_ids(session, viewer.user)
+    query = select(Organisation).where(Organisation.kind == OrgKind.agency.value)
+    if ids is not None:
+        query = query.where(col(Organisation.id).in_(ids))
+    return list(session.exec(query.order_by(col(Organisation.name_en))))
+
+
+# --- comments and decisions ------------------------------------------------------------------
+
+
+def comments(
+    *, session: Session, assessment_id: uuid.UUID
+) -> list[tuple[ReviewComment, Submission | None, User | None]]:
+    query = (
+        select(ReviewComment, Submission, User)
+        .join(Submission, col(Submission.id) == col(ReviewComment.submission_id), isouter=True)
+        .join(User, col(User.id) == col(ReviewComment.author_id), isouter=True)
+        .where(ReviewComment.assessment_id == assessment_id)
+        .order_by(col(ReviewComment.created_at), col(ReviewComment.id))
+    )
+    return [(c, s, u) for c, s, u in session.exec(query).all()]
+
+
+def latest_comments(*, session: Session, assessment_id: uuid.UUID) -> dict[str | None, list[str]]:
+    """The comments made on the latest reviewed submission: criterion id (None: general) ->
+    texts. What the officer sees after a return, and what an accepted report carries."""
+    rows = comments(session=session, assessment_id=assessment_id)
+    if not rows:
+        return {}
+    last = max((s.number for _, s, _ in rows if s is not None), default=0)
+    out: dict[str | None, list[str]] = {}
+    for comment, submission, _ in rows:
+        if submission is None or submission.number == last:
+            out.setdefault(comment.criterion_id, []).append(comment.body)
+    return out
+
+
+def sections_to_reopen(
+    questionnaire: Questionnaire, result: scoring.Result, criterion_ids: set[str]
+) -> list[str]:
+    """The sections holding a question read by one of the commented criteria (and the
+    criteria's own sections)."""
+    section_of = questionnaire.section_of()
+    sections: set[str] = set()
+    for criterion in result.criteria:
+        if criterion.id not in criterion_ids:
+            continue
+        sections.add(criterion.section)
+        sections.update(section_of[q] for q in criterion.trace.reads if q in section_of)
+    order = [s.id for s in questionnaire.sections]
+    return [s for s in order if s in sections]
+
+
+def decide(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    action: str,
+    expected_version: int | None,
+    questionnaire: Questionnaire,
+    criterion_comments: Mapping[str, str],
+    general_comment: str,
+) -> Assessment:
+    """Return for changes (needs a comment) or accept the latest submission."""
+    criterion_ids = {c.id for c in questionnaire.criteria}
+    texts = {k: v.strip() for k, v in criterion_comments.items() if v and v.strip()}
+    general = general_comment.strip()
+    unknown = [k for k in texts if k not in criterion_ids]
+    if unknown:
+        raise NotFound(f"There is no criterion {unknown[0]!r} in this questionnaire")
+    if any(len(t) > MAX_COMMENT for t in [*texts.values(), general]):
+        raise InvalidTransition(f"Comments must be {MAX_COMMENT} characters or fewer")
+    try:
+        with db.writing(session):
+            assessment = session.get(Assessment, assessment_id, populate_existing=True)
+            if assessment is None:
+                raise NotFound()
+            agency = session.get_one(Organisation, assessment.organisation_id)
+            if not access.can_view(
+                user=viewer.user,
+                organisation=viewer.organisation,
+                assessment=assessment,
+                agency=agency,
+            ):
+                raise NotFound()
+            target = workflow.next_state(assessment.status, action, viewer.user.role)
+            if target is None:
+                if not workflow.allowed_actions(AssessmentStatus.submitted, viewer.user.role):
+                    raise Forbidden()
+                raise InvalidTransition("This assessment is not waiting for review")
+            if expected_version is not None and expected_version != assessment.version:
+                raise StaleVersion(current_version=assessment.version)
+            if action == Action.return_.value and not texts and not general:
+                raise InvalidTransition(
+                    "Enter at least one comment before you return the assessment"
+                )
+            submission = assessment_service.get_submission(
+                session=session, assessment_id=assessment.id
+            )
+            if submission is None:  # pragma: no cover - a submitted assessment has one
+                raise InvalidTransition("This assessment has no submission")
+            now = utcnow()
+            for cid, text in [*texts.items(), *([(None, general)] if general else [])]:
+                session.add(
+                    ReviewComment(
+                        assessment_id=assessment.id,
+                        submission_id=submission.id,
+                        criterion_id=cid,
+                        author_id=viewer.user.id,
+                        body=text,
+                        created_at=now,
+                    )
+                )
+            reopened: list[str] = []
+            if target is AssessmentStatus.returned:
+                result = scoring.Result.model_validate(submission.result)
+                reopened = sections_to_reopen(questionnaire, result, set(texts))
+                statuses = dict(assessment.section_status)
+                for section_id in reopened:
+                    statuses[section_id] = SectionStatus.in_progress.value
+                assessment.section_status = statuses
+            previous = assessment.status
+            assessment.status = target.value
+            assessment.updated_at = now
+            session.add(
+                AuditEvent(
+                    actor_id=viewer.user.id,
+                    assessment_id=assessment.id,
+                    action=action,
+                    at=now,
+                    detail={
+                        "previous_status": previous,
+                        "status": target.value,
+                        "submission": submission.number,
+                        "comments": sorted(texts),
+                        "general_comment": bool(general),
+                        "reopened": reopened,
+                    },
+                )
+            )
+    except StaleDataError as error:
+        raise StaleVersion() from error
+    return assessment
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    by: str
+    at: datetime
+
+
+def acceptance(*, session: Session, assessment_id: uuid.UUID) -> Acceptance | None:
+    """Who accepted the assessment and when (from the audit log)."""
+    found = session.exec(
+        select(AuditEvent, User)
+        .join(User, col(User.id) == col(AuditEvent.actor_id), isouter=True)
+        .where(AuditEvent.assessment_id == assessment_id, AuditEvent.action == "accept")
+        .order_by(col(AuditEvent.at).desc())
+    ).first()
+    if found is None:
+        return None
+    event, user = found
+    return Acceptance(by=user.full_name if user else "", at=event.at)
+
+
+def review_info(*, session: Session, assessment: Assessment) -> dict[str, Any] | None:
+    """Plain (picklable) review data for the report of an accepted assessment."""
+    if assessment.status != AssessmentStatus.accepted.value:
+        return None
+    accepted = acceptance(session=session, assessment_id=assessment.id)
+    latest = latest_comments(session=session, assessment_id=assessment.id)
+    general = latest.pop(None, [])
+    return {
+        "accepted_by": accepted.by if accepted else None,
+        "accepted_at": accepted.at if accepted else None,
+        "general_comment": "\n\n".join(general) or None,
+        "comments": {k: v for k, v in latest.items() if k is not None},
+    }
+
+
+# --- what changed between submissions --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    question_id: str
+    section_id: str
+    before: Any
+    after: Any
+    note_before: str | None
+    note_after: str | None
+
+
+@dataclass(frozen=True)
+class VerdictChange:
+    criterion_id: str
+    before: str | None
+    after: str
+
+
+@dataclass(frozen=True)
+class Diff:
+    previous_number: int
+    answers: list[AnswerChange]
+    verdicts: list[VerdictChange]
+    score_before: float | None
+    score_after: float | None
+    rating_before: str
+    rating_after: str
+
+    @property
+    def score_change(self) -> float | None:
+        if self.score_before is None or self.score_after is None:
+            return None
+        return round(self.score_after - self.score_before, 1)
+
+
+def diff(questionnaire: Questionnaire, before: Submission, after: Submission) -> Diff:
+    """Answer by answer (in questionnaire order), verdict by verdict, score and rating."""
+    old = parse_submission(before.canonical.encode("utf-8"))
+    new = parse_submission(after.canonical.encode("utf-8"))
+    changes: list[AnswerChange] = []
+    for section in questionnaire.sections:
+        for question in section.questions:
+            qid = question.id
+            a, b = old.answers.get(qid), new.answers.get(qid)
+            na, nb = old.evidence.get(qid), new.evidence.get(qid)
+            if a != b or na != nb:
+                changes.append(AnswerChange(qid, section.id, a, b, na, nb))
+    r_old = scoring.Result.model_validate(before.result)
+    r_new = scoring.Result.model_validate(after.result)
+    old_verdicts = {c.id: c.verdict.value for c in r_old.criteria}
+    verdicts = [
+        VerdictChange(c.id, old_verdicts.get(c.id), c.verdict.value)
+        for c in r_new.criteria
+        if old_verdicts.get(c.id) != c.verdict.value
+    ]
+    return Diff(
+        previous_number=before.number,
+        answers=changes,
+        verdicts=verdicts,
+        score_before=r_old.score,
+        score_after=r_new.score,
+        rating_before=r_old.rating.value,
+        rating_after=r_new.rating.value,
+    )
+
+
+# --- portfolio -------------------------------------------------------------------------------
+
+
+@dataclass
+class Portfolio:
+    questionnaire_id: str
+    questionnaire_version: str
+    criteria: list[str]
+    agencies: list[tuple[Organisation, SubmissionDigest]]
+    cells: dict[uuid.UUID, dict[str, str]]
+    ratings: dict[str, int] = field(default_factory=dict)
+    critical_gaps: list[tuple[str, int]] = field(default_factory=list)
+    met_share: dict[str, float | None] = field(default_factory=dict)
+
+
+def portfolio(
+    *, session: Session, viewer: Viewer, questionnaire: Questionnaire, top: int = 10
+) -> Portfolio:
+    """Criteria x agencies for the latest submission of each agency on one questionnaire
+    version (read from the digests: no re-scoring)."""
+    _require_reviewer(viewer)
+    agencies = visible_agency_ids(session, viewer.user)
+    query = (
+        select(SubmissionDigest, Organisation)
+        .join(Organisation, col(Organisation.id) == col(SubmissionDigest.organisation_id))
+        .where(
+            col(SubmissionDigest.latest),
+            SubmissionDigest.questionnaire_id == questionnaire.id,
+            SubmissionDigest.questionnaire_version == questionnaire.version,
+        )
+        .order_by(col(Organisation.name_en), col(SubmissionDigest.submitted_at).desc())
+    )
+    if agencies is not None:
+        query = query.where(col(SubmissionDigest.organisation_id).in_(agencies))
+    latest: dict[uuid.UUID, tuple[Organisation, SubmissionDigest]] = {}
+    for digest, org in session.exec(query).all():
+        if org.id not in latest:
+            latest[org.id] = (org, digest)
+    criteria = [c.id for c in questionnaire.criteria]
+    cells = {oid: parse_verdicts(d.verdicts) for oid, (_, d) in latest.items()}
+    ratings = Counter(d.rating for _, d in latest.values())
+    gaps = Counter(g for _, d in latest.values() for g in d.critical_gaps)
+    met_share: dict[str, float | None] = {}
+    for cid in criteria:
+        applicable = [
+            v[cid] for v in cells.values() if v.get(cid, "not_applicable") != "not_applicable"
+        ]
+        met_share[cid] = (
+            round(100 * sum(v == "met" for v in applicable) / len(applicable), 1)
+            if applicable
+            else None
+        )
+    return Portfolio(
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        criteria=criteria,
+        agencies=list(latest.values()),
+        cells=cells,
+        ratings={r: ratings.get(r, 0) for r in RATINGS},
+        critical_gaps=gaps.most_common(top),
+        met_share=met_share,
+    )
+
+
+# --- board -----------------------------------------------------------------------------------
+
+
+def board_list(*, session: Session, viewer: Viewer) -> list[tuple[Assessment, SubmissionDigest]]:
+    """The accepted assessments of the board's agency, newest first."""
+    if Role(viewer.user.role) is not Role.board:
+        raise Forbidden()
+    agency = access.board_agency_id(viewer.organisation)
+    if agency is None:
+        return []
+    query = (
+        select(Assessment, SubmissionDigest)
+        .join(SubmissionDigest, col(SubmissionDigest.assessment_id) == col(Assessment.id))
+        .where(
+            Assessment.organisation_id == agency,
+            Assessment.status == AssessmentStatus.accepted.value,
+            col(SubmissionDigest.latest),
+        )
+        .order_by(col(SubmissionDigest.submitted_at).desc())
+    )
+    return [(a, d) for a, d in session.exec(query).all()]
+
+
+# --- reassessment ----------------------------------------------------------------------------
+
+
+def last_accepted(
+    *, session: Session, organisation_id: uuid.UUID, questionnaire_id: str
+) -> tuple[Assessment, Submission] | None:
+    query = (
+        select(Assessment, Submission)
+        .join(SubmissionDigest, col(SubmissionDigest.assessment_id) == col(Assessment.id))
+        .join(Submission, col(Submission.id) == col(SubmissionDigest.submission_id))
+        .where(
+            Assessment.organisation_id == organisation_id,
+            Assessment.questionnaire_id == questionnaire_id,
+            Assessment.status == AssessmentStatus.accepted.value,
+            col(SubmissionDigest.latest),
+        )
+        .order_by(col(SubmissionDigest.submitted_at).desc())
+    )
+    found = session.exec(query).first()
+    return (found[0], found[1]) if found else None
+
+
+def _version_key(version: str) -> tuple[int | str, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in version.split("."))
+
+
+def reassess(
+    *,
+    session: Session,
+    viewer: Viewer,
+    previous_id: uuid.UUID,
+    questionnaire: Questionnaire,
+    previous_questionnaire: Questionnaire | None,
+    program: str | None = None,
+) -> tuple[Assessment, Reassessment]:
+    """A new draft pre-filled from an accepted assessment of the viewer's agency."""
+    previous, agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=previous_id
+    )
+    if not access.can_start(viewer.user, viewer.organisation):
+        raise Forbidden()
+    if previous.status != AssessmentStatus.accepted.value:
+        raise InvalidTransition("Only an accepted assessment can be reassessed")
+    if questionnaire.id != previous.questionnaire_id or _version_key(
+        questionnaire.version
+    ) < _version_key(previous.questionnaire_version):
+        raise InvalidTransition("Choose the same questionnaire, in the same or a newer version")
+    submission = assessment_service.get_submission(session=session, assessment_id=previous.id)
+    if submission is None:  # pragma: no cover
+        raise InvalidTransition("This assessment has no submission")
+    record: SubmissionRecord = parse_submission(submission.canonical.encode("utf-8"))
+    index = questionnaire.question_index()
+    answers = {k: v for k, v in record.answers.items() if k in index}
+    notes = {k: v for k, v in record.evidence.items() if k in index}
+    old_version_ids = set(record.answers) | set(record.evidence)
+    new_questions: list[str] = []
+    if questionnaire.version != previous.questionnaire_version:
+        old = (
+            set(previous_questionnaire.question_index())
+            if previous_questionnaire is not None
+            else old_version_ids
+        )
+        new_questions = [q for q in index if q not in old]
+    draft = Assessment(
+        organisation_id=agency.id,
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        program=program or previous.program,
+        answers=answers,
+        evidence=notes,
+        section_status={},
+        created_by_id=viewer.user.id,
+    )
+    link = Reassessment(
+        assessment_id=draft.id,
+        previous_assessment_id=previous.id,
+        previous_submission_id=submission.id,
+        new_questions=new_questions,
+        detail={
+            "dropped": sorted(k for k in old_version_ids if k not in index),
+            "from_version": previous.questionnaire_version,
+        },
+    )
+    with db.writing(session):
+        session.add(draft)
+        session.flush()
+        session.add(link)
+        session.add(
+            AuditEvent(
+                actor_id=viewer.user.id,
+                assessment_id=draft.id,
+                action="reassess",
+                detail={
+                    "previous": str(previous.id),
+                    "previous_submission": submission.number,
+                    "questionnaire": f"{questionnaire.id} {questionnaire.version}",
+                    "carried": len(answers),
+                    "new_questions": new_questions,
+                },
+            )
+        )
+    return draft, link
+
+
+def reassessment_of(*, session: Session, assessment_id: uuid.UUID) -> Reassessment | None:
+    return session.get(Reassessment, assessment_id)
+
+
+def previous_result(*, session: Session, assessment_id: uuid.UUID) -> dict[str, Any] | None:
+    """The result JSON of the accepted submission a reassessment started from."""
+    link = reassessment_of(session=session, assessment_id=assessment_id)
+    if link is None:
+        return None
+    submission = session.get(Submission, link.previous_submission_id)
+    return dict(submission.result) if submission else None
