@@ -39,6 +39,8 @@ from service.questionnaire import engine, scoring
 from service.questionnaire.answers import Answers, AnswerValue
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import build_submission, canonical_json, sha256_hex
+from service.review import digest as review_digest
+from service.review import workflow
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,8 @@ def submit(
                 assessment_id=assessment_id,
                 expected_version=expected_version,
             )
+            if workflow.next_state(assessment.status, "submit", viewer.user.role) is None:
+                raise AlreadySubmitted()
             if any(
                 s != SectionStatus.completed.value
                 for s in section_statuses(questionnaire, assessment).values()
@@ -416,6 +420,9 @@ def submit(
                 submitted_at=now,
             )
             session.add(submission)
+            review_digest.record_submission(
+                session, assessment=assessment, submission=submission, result=result
+            )
             previous = assessment.status
             assessment.status = AssessmentStatus.submitted.value
             assessment.updated_at = now
