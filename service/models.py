@@ -104,6 +104,10 @@ class Organisation(SQLModel, table=True):
     body_type: str | None = Field(default=None, max_length=16)
     province: str | None = Field(default=None, max_length=2)
     agency_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id")
+    # Agencies: the regulator named explicitly (else the jurisdiction rule of service.auth.scope).
+    regulator_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id")
+    # Regulators: the jurisdictions overseen ("federal", "ON"...); empty: from ``province``.
+    jurisdictions: list[str] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = _created()
 
     def name(self, lang: str) -> str:
@@ -121,6 +125,7 @@ class User(SQLModel, table=True):
     )
     active: bool = True
     language: str = Field(default="en", max_length=2)
+    totp_secret: str | None = Field(default=None, max_length=64)  # set once enrolment is confirmed
     created_at: datetime = _created()
 
 
@@ -135,6 +140,10 @@ class WebSession(SQLModel, table=True):
     )
     csrf_token: str = Field(max_length=64)
     language: str | None = Field(default=None, max_length=2)
+    # Password accepted, second factor still to give (the session is not signed in yet).
+    pending_user_id: uuid.UUID | None = Field(
+        default=None, foreign_key="user.id", ondelete="CASCADE"
+    )
     created_at: datetime = _created()
     last_seen_at: datetime = _created()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
@@ -246,4 +255,5 @@ class ApiToken(SQLModel, table=True):
 
 
 # Tables of other areas, imported here so the metadata (and so Alembic) sees them.
+from service.admin import models as _admin_models  # noqa: E402, F401
 from service.review import models as _review_models  # noqa: E402, F401

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import uuid
 
+from service.auth import scope
 from service.models import (
     Assessment,
     AssessmentStatus,
-    BodyType,
     Organisation,
     OrgKind,
     Role,
@@ -25,11 +25,8 @@ EDITABLE = frozenset({AssessmentStatus.draft.value, AssessmentStatus.returned.va
 
 
 def oversees(regulator: Organisation | None, agency: Organisation) -> bool:
-    if regulator is None or regulator.kind != OrgKind.regulator.value:
-        return False
-    if regulator.province is None:
-        return agency.body_type == BodyType.federal.value
-    return agency.body_type != BodyType.federal.value and agency.province == regulator.province
+    """The jurisdiction rule lives in ``service.auth.scope`` (one place for every area)."""
+    return scope.regulator_oversees(regulator, agency)
 
 
 def board_agency_id(organisation: Organisation | None) -> uuid.UUID | None:
