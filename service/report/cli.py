@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -11,7 +12,8 @@ import typer
 
 from service.report.i18n import RATING
 
-DEFAULT_QUESTIONNAIRES = Path("questionnaires")
+# As the web app finds them (POLICYGAP_QUESTIONNAIRES_DIR), else ./questionnaires.
+DEFAULT_QUESTIONNAIRES = Path(os.environ.get("POLICYGAP_QUESTIONNAIRES_DIR") or "questionnaires")
 
 
 class Paper(StrEnum):
