@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     anonymous_session_max_age_seconds: int = 3600
     questionnaires_dir: Path = Path("questionnaires")
     max_body_bytes: int = 1_000_000
+    # Evidence documents: the largest file accepted, and where blobs go (None: the database).
+    max_upload_bytes: int = 20 * 1024 * 1024
+    documents_dir: Path | None = None
     login_max_failures: int = 5
     login_window_seconds: int = 900
     default_language: Literal["en", "fr"] = "en"

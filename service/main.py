@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service import db
 from service.api import routes as api_routes
 from service.config import Settings, get_settings
+from service.documents import routes as document_routes
 from service.errors import AppError, NotSignedIn
 from service.questionnaire.loader import load_directory
 from service.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
@@ -141,12 +142,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        routes=document_routes.upload_limits(settings),
+    )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(account.router)
     app.include_router(questionnaires.router)
+    app.include_router(document_routes.api_router)
     app.include_router(api_routes.router)
+    app.include_router(document_routes.router)
     app.include_router(assessment_pages.router)
     return app

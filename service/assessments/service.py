@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from service import db
 from service.assessments import access
+from service.documents import store as document_store
 from service.errors import (
     AlreadySubmitted,
     Forbidden,
@@ -406,6 +407,7 @@ def submit(
                 answers=answers_of(assessment),
                 number=int(count) + 1,
                 submitted_at=now,
+                documents=document_store.refs_of(session, assessment.id),
             )
             canonical = canonical_json(record)
             result = scoring.score(questionnaire, record.to_answers(), as_of=as_of)

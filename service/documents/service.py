@@ -1,0 +1,192 @@
+"""Use cases: attach a document to a question, remove it, download it (audited)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+
+from service import db
+from service.assessments import access
+from service.assessments import service as assessment_service
+from service.assessments.service import Viewer
+from service.documents import store
+from service.documents.models import Document
+from service.documents.sniff import Refused, clean_name, sniff
+from service.errors import AppError, NotFound, StaleVersion
+from service.models import Assessment, AuditEvent, Role, Submission, utcnow
+from service.questionnaire.schema import Questionnaire
+from service.questionnaire.submission import DocumentRef
+
+
+class TooLarge(AppError):
+    status_code = 413
+    code = "too_large"
+    message = "The file is too large"
+
+
+class UnsupportedType(AppError):
+    status_code = 415
+    code = "unsupported_type"
+    message = "The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file"
+
+
+class EmptyFile(AppError):
+    status_code = 422
+    code = "empty_file"
+    message = "The selected file is empty"
+
+
+@dataclass(frozen=True)
+class Download:
+    data: bytes
+    name: str
+    media_type: str
+    sha256: str
+
+
+def check_file(data: bytes, *, max_bytes: int) -> str:
+    """The media type of an upload by content; raises the refusal otherwise."""
+    if not data:
+        raise EmptyFile()
+    if len(data) > max_bytes:
+        raise TooLarge()
+    try:
+        return sniff(data).media_type
+    except Refused as error:
+        raise UnsupportedType(str(error)) from error
+
+
+def attach(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    questionnaire: Questionnaire,
+    question_id: str,
+    filename: str | None,
+    data: bytes,
+    max_bytes: int,
+    directory: Path | None,
+) -> Document:
+    """Attach ``data`` to a question of a draft (the blob is stored once per SHA-256)."""
+    if question_id not in questionnaire.question_index():
+        raise NotFound(f"There is no question {question_id!r} in this questionnaire")
+    try:
+        with db.writing(session):
+            assessment = assessment_service._load_for_change(
+                session=session, viewer=viewer, assessment_id=assessment_id, expected_version=None
+            )
+            media_type = check_file(data, max_bytes=max_bytes)
+            blob = store.put_blob(session, data=data, media_type=media_type, directory=directory)
+            doc = Document(
+                assessment_id=assessment.id,
+                question_id=question_id,
+                sha256=blob.sha256,
+                name=clean_name(filename, media_type),
+                size=len(data),
+                media_type=media_type,
+                uploaded_by_id=viewer.user.id,
+            )
+            session.add(doc)
+            assessment.updated_at = utcnow()  # a new version: a concurrent submit sees it
+            _audit(session, viewer, assessment, "document_attach", doc)
+    except StaleDataError as error:
+        raise StaleVersion() from error
+    return doc
+
+
+def remove(
+    *, session: Session, viewer: Viewer, assessment_id: uuid.UUID, document_id: uuid.UUID
+) -> None:
+    """Detach a document from a draft (the blob stays: submissions may name it)."""
+    try:
+        with db.writing(session):
+            assessment = assessment_service._load_for_change(
+                session=session, viewer=viewer, assessment_id=assessment_id, expected_version=None
+            )
+            doc = session.get(Document, document_id)
+            if doc is None or doc.assessment_id != assessment.id:
+                raise NotFound()
+            session.delete(doc)
+            assessment.updated_at = utcnow()
+            _audit(session, viewer, assessment, "document_remove", doc)
+    except StaleDataError as error:
+        raise StaleVersion() from error
+
+
+def _audit(
+    session: Session, viewer: Viewer, assessment: Assessment, action: str, doc: Document
+) -> None:
+    session.add(
+        AuditEvent(
+            actor_id=viewer.user.id,
+            assessment_id=assessment.id,
+            action=action,
+            detail={
+                "question": doc.question_id,
+                "name": doc.name,
+                "sha256": doc.sha256,
+                "size": doc.size,
+            },
+        )
+    )
+
+
+def visible_refs(
+    *, session: Session, viewer: Viewer, assessment: Assessment
+) -> dict[str, list[DocumentRef]]:
+    """The documents ``viewer`` may open, by question: the agency's officers (and admins) the
+    draft's and every submission's; a reviewer every submission's; the board the latest."""
+    out: dict[str, list[DocumentRef]] = {}
+
+    def add(refs: dict[str, list[DocumentRef]]) -> None:
+        for qid, items in refs.items():
+            known = out.setdefault(qid, [])
+            known.extend(r for r in items if r not in known)
+
+    role = Role(viewer.user.role)
+    own_agency = role is Role.officer and access.can_edit(user=viewer.user, assessment=assessment)
+    if own_agency or role is Role.admin:
+        add(store.refs_of(session, assessment.id))
+    query = select(Submission).where(Submission.assessment_id == assessment.id)
+    subs = list(session.exec(query.order_by(col(Submission.number).desc())))
+    if role is Role.board:
+        subs = subs[:1]
+    for sub in subs:
+        add(store.submission_refs(sub))
+    return out
+
+
+def download(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    sha256: str,
+    directory: Path | None,
+) -> Download:
+    """A document's bytes for ``viewer`` (404 unless they may see it), audited."""
+    assessment, _agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=assessment_id
+    )
+    refs = visible_refs(session=session, viewer=viewer, assessment=assessment)
+    found = next((r for items in refs.values() for r in items if r.sha256 == sha256), None)
+    if found is None:
+        raise NotFound()
+    data = store.read_blob(session, sha256=sha256, directory=directory)
+    if data is None:
+        raise NotFound("The document is missing from the store or no longer matches its hash")
+    with db.writing(session):
+        session.add(
+            AuditEvent(
+                actor_id=viewer.user.id,
+                assessment_id=assessment.id,
+                action="document_download",
+                detail={"name": found.name, "sha256": sha256, "size": found.size},
+            )
+        )
+    return Download(data=data, name=found.name, media_type=found.media_type, sha256=sha256)

@@ -1,0 +1,127 @@
+"""Decide a document's type from its bytes, never from its name or declared type.
+
+Accepted: PDF, DOCX, XLSX, ODT (ZIP containers, checked by their members), PNG, JPEG and plain
+UTF-8 text. A file that is two things at once (a ZIP with a PDF header, an image with a ZIP
+appended, text holding markup a browser would run) is refused.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODT = "application/vnd.oasis.opendocument.text"
+PNG = "image/png"
+JPEG = "image/jpeg"
+TEXT = "text/plain"
+
+EXTENSIONS = {
+    PDF: "pdf",
+    DOCX: "docx",
+    XLSX: "xlsx",
+    ODT: "odt",
+    PNG: "png",
+    JPEG: "jpg",
+    TEXT: "txt",
+}
+KINDS = {PDF: "PDF", DOCX: "DOCX", XLSX: "XLSX", ODT: "ODT", PNG: "PNG", JPEG: "JPEG", TEXT: "Text"}
+
+_ZIP = b"PK\x03\x04"
+_PNG = b"\x89PNG\r\n\x1a\n"
+_JPEG = b"\xff\xd8\xff"
+_MAX_ZIP_MEMBERS = 10_000
+_MARKUP = (b"<html", b"<script", b"<!doctype", b"<svg", b"<?xml", b"<body", b"<iframe")
+_OTHER_MAGIC = (_ZIP, b"%PDF-", _PNG, _JPEG, b"GIF8", b"\x7fELF", b"MZ", b"\xd0\xcf\x11\xe0")
+
+
+class Refused(Exception):
+    """Not a type we accept; the message says why (a catalogue msgid)."""
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    media_type: str
+
+
+def _zip_type(data: bytes) -> str:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise Refused("The file is a damaged ZIP container") from error
+    if len(infos) > _MAX_ZIP_MEMBERS:
+        raise Refused("The file has too many parts")
+    names = {info.filename for info in infos}
+    if "mimetype" in names:
+        try:
+            declared = archive.read("mimetype").strip()
+        except (zipfile.BadZipFile, ValueError, OSError, RuntimeError) as error:
+            raise Refused("The file is a damaged ZIP container") from error
+        if declared == ODT.encode() and "content.xml" in names:
+            return ODT
+        raise Refused("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
+    if "[Content_Types].xml" in names:
+        if any(n.startswith("word/") for n in names) and "word/document.xml" in names:
+            return DOCX
+        if any(n.startswith("xl/") for n in names) and "xl/workbook.xml" in names:
+            return XLSX
+    raise Refused("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
+
+
+def _has_zip_tail(data: bytes) -> bool:
+    """A ZIP end-of-central-directory record: the file is also readable as an archive."""
+    return b"PK\x05\x06" in data[-66_000:]
+
+
+def sniff(data: bytes) -> Sniffed:
+    """The media type of ``data`` by content, or ``Refused``."""
+    if not data:
+        raise Refused("The selected file is empty")
+    head = data[:8]
+    if data.startswith(b"%PDF-"):
+        if _has_zip_tail(data):
+            raise Refused("The file is both a PDF and a ZIP archive")
+        return Sniffed(PDF)
+    if data.startswith(_ZIP):
+        if b"%PDF-" in data[:1024]:
+            raise Refused("The file is both a PDF and a ZIP archive")
+        return Sniffed(_zip_type(data))
+    if head.startswith(_PNG):
+        if _has_zip_tail(data) or b"%PDF-" in data[:1024]:
+            raise Refused("The image also holds another kind of file")
+        return Sniffed(PNG)
+    if head.startswith(_JPEG):
+        if _has_zip_tail(data) or b"%PDF-" in data[:1024]:
+            raise Refused("The image also holds another kind of file")
+        return Sniffed(JPEG)
+    return Sniffed(_text(data))
+
+
+def _text(data: bytes) -> str:
+    if any(data.startswith(m) for m in _OTHER_MAGIC) or b"\x00" in data:
+        raise Refused("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise Refused("A text file must be UTF-8 encoded") from error
+    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text):
+        raise Refused("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
+    lowered = data[:4096].lower()
+    if any(marker in lowered for marker in _MARKUP) or b"%pdf-" in lowered:
+        raise Refused("A text file must not hold web page markup or another file")
+    return TEXT
+
+
+def clean_name(name: str | None, media_type: str) -> str:
+    """A display name: the last path component, control and separator characters removed,
+    at most 150 characters, never empty. Never used to build a path."""
+    raw = (name or "").replace("\\", "/").split("/")[-1]
+    kept = "".join(c for c in raw if c.isprintable() and c not in '<>:"|?*').strip(" .")
+    if len(kept) > 150:
+        stem, dot, ext = kept.rpartition(".")
+        kept = (stem[: 150 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 8 else kept[:150]
+    return kept or f"document.{EXTENSIONS[media_type]}"

@@ -1,0 +1,103 @@
+"""Blob storage (database or ``POLICYGAP_DOCUMENTS_DIR``) and the document queries other
+modules need (the submit use case freezes ``refs_of``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from service.documents.models import Document, DocumentBlob
+from service.models import Submission
+from service.questionnaire.submission import DocumentRef
+
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def blob_path(directory: Path, sha256: str) -> Path:
+    """Where a blob lives in a documents directory: built from the hash only, never a name."""
+    if not HEX64.fullmatch(sha256):
+        raise ValueError("not a SHA-256")
+    return directory / sha256[:2] / sha256
+
+
+def put_blob(
+    session: Session, *, data: bytes, media_type: str, directory: Path | None
+) -> DocumentBlob:
+    """Store ``data`` once per SHA-256 (the caller commits)."""
+    sha = hashlib.sha256(data).hexdigest()
+    blob = session.get(DocumentBlob, sha)
+    if directory is not None:
+        path = blob_path(directory, sha)
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+    if blob is None:
+        blob = DocumentBlob(
+            sha256=sha,
+            size=len(data),
+            media_type=media_type,
+            content=None if directory is not None else data,
+        )
+        session.add(blob)
+        session.flush()  # before the document that refers to it
+    elif directory is None and blob.content is None:
+        blob.content = data
+    return blob
+
+
+def read_blob(session: Session, *, sha256: str, directory: Path | None) -> bytes | None:
+    """The blob's bytes, checked against its hash (None when missing or altered)."""
+    blob = session.get(DocumentBlob, sha256)
+    if blob is None:
+        return None
+    data = blob.content
+    if data is None and directory is not None:
+        path = blob_path(directory, sha256)
+        data = path.read_bytes() if path.is_file() else None
+    if data is None or hashlib.sha256(data).hexdigest() != sha256:
+        return None
+    return data
+
+
+def attached(session: Session, assessment_id: uuid.UUID) -> dict[str, list[Document]]:
+    """The documents attached to a draft now, by question id."""
+    query = (
+        select(Document)
+        .where(Document.assessment_id == assessment_id)
+        .order_by(col(Document.created_at), col(Document.id))
+    )
+    out: dict[str, list[Document]] = defaultdict(list)
+    for doc in session.exec(query):
+        out[doc.question_id].append(doc)
+    return dict(out)
+
+
+def ref_of(doc: Document) -> DocumentRef:
+    return DocumentRef(name=doc.name, size=doc.size, sha256=doc.sha256, media_type=doc.media_type)
+
+
+def refs_of(session: Session, assessment_id: uuid.UUID) -> dict[str, list[DocumentRef]]:
+    """What a submission freezes: the attached documents' names, sizes, hashes and types."""
+    return {
+        qid: [ref_of(d) for d in docs] for qid, docs in attached(session, assessment_id).items()
+    }
+
+
+def submission_refs(submission: Submission) -> dict[str, list[DocumentRef]]:
+    """The documents a submission froze (none for submissions made before documents)."""
+    data = json.loads(submission.canonical)
+    raw = data.get("documents") or {}
+    return {qid: [DocumentRef.model_validate(r) for r in refs] for qid, refs in raw.items()}

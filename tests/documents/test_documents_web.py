@@ -1,0 +1,272 @@
+"""Uploading, refusing, downloading and freezing evidence documents through the pages and API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import httpx2
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import col, select
+
+from service import db
+from service.documents.models import Document, DocumentBlob
+from service.main import create_app
+from service.models import Assessment, AssessmentStatus, AuditEvent, Submission
+from tests.builders import World, csrf_from, login, post_form, start_assessment
+from tests.conftest import make_settings
+from tests.documents import files
+
+SECTION = "/governance/documents"
+
+
+def upload(
+    client: TestClient,
+    base: str,
+    data: bytes,
+    *,
+    name: str = "pia.pdf",
+    question: str = "pia_done",
+    declared: str = "application/pdf",
+) -> httpx2.Response:
+    page = client.get(base + SECTION)
+    assert page.status_code == 200, page.text
+    return client.post(
+        base + SECTION,
+        data={"csrf_token": csrf_from(page.text), "question": question},
+        files={"file": (name, data, declared)},
+        follow_redirects=False,
+    )
+
+
+def _submit(client: TestClient, base: str) -> None:
+    post_form(
+        client,
+        base + "/scope",
+        base + "/scope",
+        {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
+    )
+    post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
+    post_form(
+        client,
+        base + "/governance",
+        base + "/governance",
+        {"pia_done": "yes", "pia_date": "2025-01-31", "action": "continue"},
+    )
+    post_form(client, base + "/governance/check", base + "/governance/check", {"completed": "yes"})
+    r = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
+    assert r.status_code == 303, r.text  # type: ignore[attr-defined]
+
+
+def _docs(app: FastAPI) -> list[Document]:
+    with db.new_session(app.state.engine) as s:
+        return list(s.exec(select(Document).order_by(col(Document.created_at))))
+
+
+def test_upload_download_and_dedupe(app: FastAPI, client: TestClient, world: World) -> None:
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    r = upload(client, base, files.PDF, name="../../etc/PIA 2025.pdf", declared="text/html")
+    assert r.status_code == 303, r.text
+    r = upload(client, base, files.PDF, name="copy.pdf", question="pia_date")
+    assert r.status_code == 303
+    docs = _docs(app)
+    assert [d.name for d in docs] == ["PIA 2025.pdf", "copy.pdf"]
+    assert {d.media_type for d in docs} == {"application/pdf"}
+    sha = hashlib.sha256(files.PDF).hexdigest()
+    with db.new_session(app.state.engine) as s:
+        blobs = list(s.exec(select(DocumentBlob)))
+    assert [b.sha256 for b in blobs] == [sha]  # the same file twice is stored once
+    page = client.get(base + SECTION).text
+    assert "PIA 2025.pdf" in page
+    assert sha[:12] in page
+    got = client.get(f"{base}/documents/{sha}")
+    assert got.status_code == 200
+    assert got.content == files.PDF
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    disposition = got.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''" in disposition
+    with db.new_session(app.state.engine) as s:
+        actions = [e.action for e in s.exec(select(AuditEvent).order_by(col(AuditEvent.at)))]
+    assert actions.count("document_attach") == 2
+    assert actions[-1] == "document_download"
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "message"),
+    [
+        (files.HTML, 415, "must not hold web page markup"),
+        (files.EXE, 415, "must be a PDF"),
+        (files.POLYGLOT, 415, "both a PDF and a ZIP"),
+        (files.PLAIN_ZIP, 415, "must be a PDF"),
+        (b"", 422, "empty"),
+    ],
+    ids=["html-named-pdf", "exe", "polyglot", "zip", "empty"],
+)
+def test_refusals_keep_nothing(
+    app: FastAPI, client: TestClient, world: World, data: bytes, status: int, message: str
+) -> None:
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    r = upload(client, base, data, name="policy.pdf")
+    assert r.status_code == status
+    assert message in r.text
+    assert 'href="#file-pia_done"' in r.text
+    assert _docs(app) == []
+
+
+def test_too_large_is_refused_before_reading(sqlite_url: str) -> None:
+    settings = make_settings(sqlite_url, max_upload_bytes=1000)
+    app = create_app(settings)
+    from tests.builders import make_world
+
+    w = make_world(app.state.engine)
+    with TestClient(app) as client:
+        login(client, w.officer_a.email)
+        base = start_assessment(client)
+        # over the limit by the file itself (under the framing allowance): 413 from the route
+        r = upload(client, base, b"a" * 1001, name="big.txt")
+        assert r.status_code == 413
+        assert "smaller than" in r.text
+        # far over: the middleware answers from the Content-Length, before the body is read
+        page = client.get(base + SECTION)
+        r2 = client.post(
+            base + SECTION,
+            data={"csrf_token": csrf_from(page.text), "question": "pia_done"},
+            files={"file": ("big.txt", b"a" * 200_000, "text/plain")},
+        )
+        assert r2.status_code == 413
+        assert r2.json()["code"] == "too_large"
+    app.state.engine.dispose()
+
+
+def test_access_by_role_and_agency(app: FastAPI, world: World) -> None:
+    with TestClient(app) as officer:
+        login(officer, world.officer_a.email)
+        base = start_assessment(officer)
+        assert upload(officer, base, files.TEXT, name="note.txt").status_code == 303
+        sha = hashlib.sha256(files.TEXT).hexdigest()
+        url = f"{base}/documents/{sha}"
+        assert officer.get(url).status_code == 200
+
+        def status(email: str) -> int:
+            with TestClient(app) as other:
+                login(other, email)
+                return other.get(url).status_code
+
+        # a draft: only the agency's officers (and admins, read-only)
+        assert status(world.officer_b.email) == 404
+        assert status(world.reviewer_on.email) == 404
+        assert status(world.board_a.email) == 404
+        assert status(world.admin.email) == 200
+        _submit(officer, base)
+        assert status(world.reviewer_on.email) == 200  # overseeing regulator, once submitted
+        assert status(world.reviewer_fed.email) == 404  # not the overseeing regulator
+        assert status(world.board_a.email) == 404  # not accepted yet
+        assert status(world.officer_b.email) == 404
+        with db.new_session(app.state.engine) as s:
+            a = s.exec(select(Assessment)).one()
+            a.status = AssessmentStatus.accepted.value
+            s.add(a)
+            s.commit()
+        assert status(world.board_a.email) == 200
+        # a hash the assessment never held is 404 even to its officers
+        assert officer.get(f"{base}/documents/{'0' * 64}").status_code == 404
+        # uploads are refused to every role but the agency's officers, and after submit
+        with TestClient(app) as reviewer:
+            login(reviewer, world.reviewer_on.email)
+            page = officer.get(base + SECTION)
+            r = reviewer.post(
+                base + SECTION,
+                data={"csrf_token": csrf_from(page.text), "question": "pia_done"},
+                files={"file": ("x.txt", files.TEXT, "text/plain")},
+            )
+            assert r.status_code == 403
+        page = officer.get(base + SECTION)
+        assert 'type="file"' not in page.text  # read-only once submitted
+        r = officer.post(
+            base + SECTION,
+            data={"csrf_token": csrf_from(page.text), "question": "pia_done"},
+            files={"file": ("x.txt", files.TEXT, "text/plain")},
+        )
+        assert r.status_code == 409
+
+
+def test_submit_freezes_documents(app: FastAPI, client: TestClient, world: World) -> None:
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    assert upload(client, base, files.DOCX, name="Policy.docx").status_code == 303
+    _submit(client, base)
+    with db.new_session(app.state.engine) as s:
+        sub = s.exec(select(Submission)).one()
+        canonical = json.loads(sub.canonical)
+        assert hashlib.sha256(sub.canonical.encode()).hexdigest() == sub.sha256
+    sha = hashlib.sha256(files.DOCX).hexdigest()
+    assert canonical["documents"] == {
+        "pia_done": [
+            {
+                "name": "Policy.docx",
+                "size": len(files.DOCX),
+                "sha256": sha,
+                "media_type": (
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                ),
+            }
+        ]
+    }
+    # the draft loses the attachment later (as after a return): the submission keeps it
+    with db.new_session(app.state.engine) as s:
+        for doc in s.exec(select(Document)):
+            s.delete(doc)
+        s.commit()
+        sub2 = s.exec(select(Submission)).one()
+        assert json.loads(sub2.canonical)["documents"]["pia_done"][0]["sha256"] == sha
+    assert client.get(f"{base}/documents/{sha}").status_code == 200  # still downloadable
+
+
+def test_remove_from_draft(app: FastAPI, client: TestClient, world: World) -> None:
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    upload(client, base, files.PNG, name="scan.png")
+    (doc,) = _docs(app)
+    page = client.get(base + SECTION)
+    r = client.post(
+        f"{base}/documents/{doc.id}/remove",
+        data={"csrf_token": csrf_from(page.text), "slug": "governance"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert _docs(app) == []
+    with TestClient(app) as other:
+        login(other, world.officer_b.email)
+        r = other.post(
+            f"{base}/documents/{doc.id}/remove",
+            data={"csrf_token": csrf_from(other.get("/assessments/").text), "slug": "governance"},
+        )
+        assert r.status_code == 404
+
+
+def test_documents_directory(sqlite_url: str, tmp_path: Path) -> None:
+    settings = make_settings(sqlite_url, documents_dir=tmp_path / "docs")
+    app = create_app(settings)
+    from tests.builders import make_world
+
+    w = make_world(app.state.engine)
+    with TestClient(app) as client:
+        login(client, w.officer_a.email)
+        base = start_assessment(client)
+        assert upload(client, base, files.JPEG, name="photo.jpg").status_code == 303
+        sha = hashlib.sha256(files.JPEG).hexdigest()
+        stored = tmp_path / "docs" / sha[:2] / sha
+        assert stored.read_bytes() == files.JPEG
+        with db.new_session(app.state.engine) as s:
+            assert s.get_one(DocumentBlob, sha).content is None
+        assert client.get(f"{base}/documents/{sha}").content == files.JPEG
+        stored.write_bytes(b"tampered")
+        assert client.get(f"{base}/documents/{sha}").status_code == 404
+    app.state.engine.dispose()
