@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from service.questionnaire.schema import Severity, localize
 from service.questionnaire.submission import canonical_json
 from service.report import i18n, render
-from tests.report.conftest import DATA, GOLDEN, Rendered, report_input
+from tests.report.conftest import FIXTURE_CASES, GOLDEN, RenderCache, Rendered
 
 HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 
@@ -159,14 +159,15 @@ def test_summary_fits_one_page(rendered: Rendered) -> None:
     assert pages[start + 1].startswith(t["action_plan"])
 
 
-def test_letter_by_default_a4_on_request() -> None:
-    report = report_input(DATA / "medium.yaml", DATA / "lakeshore.yaml")
-    letter = PdfReader(io.BytesIO(render.render_pdf(report))).pages[0].mediabox
-    assert (round(float(letter.width)), round(float(letter.height))) == (612, 792)
-    a4 = PdfReader(io.BytesIO(render.render_pdf(report, paper="a4"))).pages[0].mediabox
+def test_letter_by_default_a4_on_request(rendered_cache: RenderCache) -> None:
+    letter_case = next(c for c in FIXTURE_CASES if c.name == "fixture-border-en")
+    letter = rendered_cache.get(letter_case)
+    box = letter.reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+    a4 = PdfReader(io.BytesIO(render.render_pdf(letter.report, paper="a4"))).pages[0].mediabox
     assert (round(float(a4.width)), round(float(a4.height))) == (595, 842)
     with pytest.raises(ValueError, match="paper"):
-        render.render_pdf(report, paper="legal")
+        render.render_pdf(letter.report, paper="legal")
 
 
 def _normalise(rendered: Rendered) -> str:

@@ -15,16 +15,25 @@ from service.cli import app
 from service.questionnaire.submission import canonical_json
 from service.report import render
 from service.report.render import ReportInput
-from tests.report.conftest import DATA, QUESTIONNAIRES, RenderCache, report_input, sample_cases
+from tests.report.conftest import (
+    DATA,
+    FIXTURE_CASES,
+    QUESTIONNAIRES,
+    RenderCache,
+    report_input,
+    sample_cases,
+)
 
 MEDIUM = DATA / "medium.yaml"
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def lakeshore() -> tuple[ReportInput, bytes]:
-    report = report_input(MEDIUM, DATA / "lakeshore.yaml")
-    return report, render.render_pdf(report)
+@pytest.fixture
+def lakeshore(rendered_cache: RenderCache) -> tuple[ReportInput, bytes]:
+    """The fixture agency's English report, rendered once per session."""
+    case = next(c for c in FIXTURE_CASES if c.name == "fixture-lakeshore-en")
+    done = rendered_cache.get(case)
+    return done.report, done.pdf
 
 
 def with_attachment(pdf: bytes, data: bytes) -> bytes:
