@@ -28,6 +28,7 @@ from service.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from service.web import account, health, questionnaires
 from service.web import assessments as assessment_pages
 from service.web import reports as web_reports
+from service.web import review as review_pages
 from service.web.i18n import Translator
 from service.web.templating import templates
 
@@ -155,5 +156,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(document_routes.api_router)
     app.include_router(api_routes.router)
     app.include_router(document_routes.router)
+    app.include_router(review_pages.router)
     app.include_router(assessment_pages.router)
     return app
