@@ -89,6 +89,14 @@ def verify(
     questionnaires_dir: Annotated[
         Path, typer.Option("--questionnaires-dir", help="Where to look for questionnaires")
     ] = DEFAULT_QUESTIONNAIRES,
+    documents: Annotated[
+        Path | None,
+        typer.Option(
+            "--documents",
+            help="A folder (files named by SHA-256 or by name) or an exported assessment "
+            "archive holding the documents the submission froze; each must match its hash",
+        ),
+    ] = None,
 ) -> None:
     """Check a report against its attached submission; exit 0 if all matches, 1 otherwise."""
     from service.cli import fail, load_questionnaire_or_exit
@@ -103,6 +111,19 @@ def verify(
         outcome = verify_pdf(data, questionnaire_finder(questionnaires_dir, override))
     except NotAReport as error:
         fail(f"{report_file}: {error}")
+    if outcome.record is not None and outcome.record.documents:
+        from service.documents.verify import check_documents, count
+
+        if documents is not None:
+            found = check_documents(outcome.record, documents)
+            outcome.checks.extend(found.checks)
+            outcome.differences.extend(found.differences)
+        else:
+            typer.echo(
+                f"note: the submission froze {count(outcome.record)} document(s); "
+                "give --documents to check them",
+                err=True,
+            )
     for check in outcome.checks:
         typer.echo(f"ok: {check}")
     if outcome.ok:

@@ -136,6 +136,7 @@ TEXT: dict[str, dict[str, str]] = {
         "not_applicable_section": "not applicable",
         "answers_read": "Answers read",
         "evidence_note": "Evidence",
+        "evidence_documents": "Documents",
         "no_evidence": "no evidence noted",
         "not_asked": "not asked",
         "not_answered": "not answered",
@@ -183,6 +184,7 @@ TEXT: dict[str, dict[str, str]] = {
         "na_count": "{count} criteria not applicable",
         "keywords": "privacy, facial recognition, gap report",
         "and_more": "and {count} more",
+        "colon": ":",
     },
     "fr": {
         "doc_title": "Rapport d'écarts en matière de vie privée",
@@ -242,6 +244,7 @@ TEXT: dict[str, dict[str, str]] = {
         "not_applicable_section": "sans objet",
         "answers_read": "Réponses lues",
         "evidence_note": "Preuve",
+        "evidence_documents": "Documents",
         "no_evidence": "aucune preuve notée",
         "not_asked": "question non posée",
         "not_answered": "sans réponse",
@@ -289,5 +292,6 @@ TEXT: dict[str, dict[str, str]] = {
         "na_count": "{count} critères sans objet",
         "keywords": "vie privée, reconnaissance faciale, rapport d'écarts",
         "and_more": "et {count} autres",
+        "colon": "\u00a0:",
     },
 }

@@ -436,6 +436,7 @@ def build_view(report: ReportInput, lang: str, *, marking: str | None = None) ->
                         "text": localize(question.text, lang),
                         "answer": answer_of(qid),
                         "evidence": rec.evidence.get(qid, ""),
+                        "documents": rec.documents.get(qid, []),
                         "asks_evidence": question.evidence,
                     }
                 )
@@ -524,6 +525,7 @@ def build_view(report: ReportInput, lang: str, *, marking: str | None = None) ->
                         "text": localize(qq.text, lang),
                         "answer": answer_of(qq.id),
                         "evidence": rec.evidence.get(qq.id, ""),
+                        "documents": rec.documents.get(qq.id, []),
                     }
                     for qq in section.questions
                 ],

@@ -74,6 +74,7 @@ def read_pdf(data: bytes) -> PdfContent:
 
 def _free_text(record: SubmissionRecord) -> str:
     parts = [record.agency, record.program, *record.evidence.values()]
+    parts.extend(f"{d.name} {d.sha256}" for refs in record.documents.values() for d in refs)
     for value in record.answers.values():
         parts.extend(value if isinstance(value, list) else [str(value)])
     return "\n".join(parts)

@@ -153,7 +153,7 @@ def test_sigkill_mid_saves_keeps_database_consistent(sqlite_url: str, tmp_path: 
 
         def saves() -> None:
             nonlocal etag
-            with httpx.Client(timeout=5) as client:
+            with httpx.Client(timeout=30) as client:
                 for n in range(1, 100_000):
                     if stop.is_set():
                         return
@@ -172,7 +172,8 @@ def test_sigkill_mid_saves_keeps_database_consistent(sqlite_url: str, tmp_path: 
 
         worker = threading.Thread(target=saves)
         worker.start()
-        while len(acknowledged) < 40 and worker.is_alive():
+        deadline = time.monotonic() + 120
+        while len(acknowledged) < 40 and worker.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
