@@ -21,6 +21,7 @@ from service import db
 from service.assessments import access
 from service.assessments import service as assessment_service
 from service.assessments.service import Viewer
+from service.auth import scope
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import (
     Assessment,
@@ -62,23 +63,9 @@ MAX_COMMENT = 5000
 # --- scope -----------------------------------------------------------------------------------
 
 
-def visible_agency_ids(session: Session, user: User) -> list[uuid.UUID] | None:
-    """The agencies whose submissions ``user`` may see; None means every agency (admin).
-
-    Same meaning as ``service.auth.scope.visible_agency_ids`` (issue 7); switch when it lands."""
-    role = Role(user.role)
-    if role is Role.admin:
-        return None
-    organisation = session.get(Organisation, user.organisation_id) if user.organisation_id else None
-    if role is Role.officer:
-        return [user.organisation_id] if user.organisation_id else []
-    if role is Role.board:
-        agency = access.board_agency_id(organisation)
-        return [agency] if agency else []
-    agencies = session.exec(
-        select(Organisation).where(Organisation.kind == OrgKind.agency.value)
-    ).all()
-    return [a.id for a in agencies if access.oversees(organisation, a)]
+def visible_agency_ids(session: Session, user: User) -> set[uuid.UUID] | None:
+    """The agencies whose submissions ``user`` may see (None: every agency)."""
+    return scope.visible_agency_ids(session, user)
 
 
 def _require_reviewer(viewer: Viewer) -> None:
@@ -680,3 +667,47 @@ def previous_result(*, session: Session, assessment_id: uuid.UUID) -> dict[str, 
         return None
     submission = session.get(Submission, link.previous_submission_id)
     return dict(submission.result) if submission else None
+
+
+# --- what the officer sees after a return ----------------------------------------------------
+
+
+def officer_comments(
+    *,
+    session: Session,
+    assessment: Assessment,
+    questionnaire: Questionnaire,
+    lang: str,
+    section_id: str | None = None,
+) -> list[dict[str, str]]:
+    """The reviewer's comments on the latest reviewed submission, while the assessment is
+    back with the officer: every comment on the task list (``section_id`` None), else those of
+    criteria in the section or reading its questions. General comments come first."""
+    if assessment.status != AssessmentStatus.returned.value:
+        return []
+    latest = latest_comments(session=session, assessment_id=assessment.id)
+    if not latest:
+        return []
+    from service.questionnaire.schema import localize
+
+    titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
+    keep: set[str] | None = None
+    if section_id is not None:
+        submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+        keep = set()
+        if submission is not None:
+            section_of = questionnaire.section_of()
+            for c in scoring.Result.model_validate(submission.result).criteria:
+                if c.section == section_id or any(
+                    section_of.get(q) == section_id for q in c.trace.reads
+                ):
+                    keep.add(c.id)
+    out: list[dict[str, str]] = []
+    for text in latest.get(None, []):
+        if section_id is None:
+            out.append({"criterion": "", "title": "", "body": text})
+    for cid, texts in latest.items():
+        if cid is None or (keep is not None and cid not in keep):
+            continue
+        out.extend({"criterion": cid, "title": titles.get(cid, ""), "body": t} for t in texts)
+    return out

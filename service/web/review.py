@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service.assessments import forms
 from service.assessments import service as assessment_service
 from service.auth.deps import CheckedForm
-from service.errors import Forbidden, InvalidTransition, NotFound
+from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import Assessment, Organisation, Role
 from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire, localize
@@ -376,7 +376,8 @@ def show_review(page: PageDep, assessment_id: str) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
     context = _review_context(page, assessment, agency, questionnaire)
     return page.render(
-        "review/review.html", context | {"form_errors": [], "values": {}, "general": ""}
+        "review/review.html",
+        context | {"form_errors": [], "problem": "", "values": {}, "general": ""},
     )
 
 
@@ -406,22 +407,23 @@ def decide_review(page: PageDep, assessment_id: str, form: CheckedForm) -> Respo
             criterion_comments=values,
             general_comment=general,
         )
-    except InvalidTransition as error:
-        if assessment.status != "submitted":
-            raise
-        page.session.expire_all()
+    except (InvalidTransition, StaleVersion) as error:
+        # the use case rolled back; render here, while the session is open (422 for a missing
+        # comment, 409 when the assessment is no longer waiting for review or changed meanwhile)
         assessment, agency, questionnaire = page.load(assessment_id)
+        missing_comment = assessment.status == "submitted" and not isinstance(error, StaleVersion)
         context = _review_context(page, assessment, agency, questionnaire)
         return page.render(
             "review/review.html",
             context
             | {
-                "form_errors": [("general", page._(error.message))],
+                "form_errors": [("general", page._(error.message))] if missing_comment else [],
+                "problem": "" if missing_comment else page._(error.message),
                 "values": values,
                 "general": general,
             },
-            status_code=422,
-            errors=True,
+            status_code=422 if missing_comment else 409,
+            errors=missing_comment,
         )
     return RedirectResponse(f"/review/{assessment.id}?done={action}", status_code=303)
 
