@@ -32,6 +32,7 @@ from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, Section, localize
+from service.review import service as review_service
 from service.web import reports as web_reports
 from service.web.i18n import Translator
 from service.web.templating import render
@@ -156,6 +157,13 @@ class Page:
             "base": f"/assessments/{assessment.id}",
             "editable": self.editable(assessment),
             "section_slug": section_slug,
+            "review_comments_for": lambda section_id=None: review_service.officer_comments(
+                session=self.session,
+                assessment=assessment,
+                questionnaire=questionnaire,
+                lang=self.visitor.lang,
+                section_id=section_id,
+            ),
         }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from service import db
@@ -54,7 +55,15 @@ def report_inputs(
     submission: Submission,
     lang: str,
 ) -> dict[str, Any]:
-    """Plain, picklable inputs for the report renderer."""
+    """Plain, picklable inputs for the report renderer (with the review of an accepted
+    assessment and the result a reassessment started from, read through the record's session)."""
+    from service.review import service as review_service
+
+    session = object_session(assessment)
+    review = previous = None
+    if isinstance(session, Session):
+        review = review_service.review_info(session=session, assessment=assessment)
+        previous = review_service.previous_result(session=session, assessment_id=assessment.id)
     return {
         "questionnaire_id": questionnaire.id,
         "questionnaire_version": questionnaire.version,
@@ -63,12 +72,15 @@ def report_inputs(
         "status": review_state(assessment),
         "agency": agency.name(lang),
         "lang": lang,
+        "review": review,
+        "previous": previous,
     }
 
 
 def _render(registry: Registry, inputs: dict[str, Any], kind: str) -> bytes:
     """Render with the report package: "pdf", "html" (a whole page) or "fragment" (its body,
     for a page of ours that links ``screen_css``)."""
+    from service.questionnaire.scoring import Result
     from service.questionnaire.submission import parse_submission
     from service.report import render as report_render
 
@@ -76,6 +88,8 @@ def _render(registry: Registry, inputs: dict[str, Any], kind: str) -> bytes:
     if questionnaire is None:
         raise LookupError("questionnaire not loaded")
     canonical = inputs["canonical"].encode("utf-8")
+    review = report_render.ReviewInfo(**inputs["review"]) if inputs.get("review") else None
+    previous = Result.model_validate(inputs["previous"]) if inputs.get("previous") else None
     if kind == "pdf":
         return report_render.render_submission(
             questionnaire=questionnaire,
@@ -83,9 +97,15 @@ def _render(registry: Registry, inputs: dict[str, Any], kind: str) -> bytes:
             status=inputs["status"],
             lang=inputs["lang"],
             kind="pdf",
+            review=review,
+            previous=previous,
         )
     report = report_render.build_report_input(
-        questionnaire, parse_submission(canonical), status=inputs["status"]
+        questionnaire,
+        parse_submission(canonical),
+        status=inputs["status"],
+        review=review,
+        previous=previous,
     )
     html = report_render.render_html(report, lang=inputs["lang"], fragment=kind == "fragment")
     return html.encode("utf-8")
