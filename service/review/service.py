@@ -711,3 +711,43 @@ def officer_comments(
             continue
         out.extend({"criterion": cid, "title": titles.get(cid, ""), "body": t} for t in texts)
     return out
+
+
+def new_questions_in(
+    *,
+    session: Session,
+    assessment: Assessment,
+    questionnaire: Questionnaire,
+    lang: str,
+    section_id: str,
+) -> list[dict[str, str]]:
+    """Questions of a section that are new in this version since the accepted assessment a
+    reassessment started from (shown while it is being edited)."""
+    if assessment.status not in access.EDITABLE:
+        return []
+    link = session.get(Reassessment, assessment.id)
+    if link is None or not link.new_questions:
+        return []
+    from service.questionnaire.schema import localize
+
+    section = next((s for s in questionnaire.sections if s.id == section_id), None)
+    if section is None:
+        return []
+    new = set(link.new_questions)
+    return [{"id": q.id, "text": localize(q.text, lang)} for q in section.questions if q.id in new]
+
+
+def reassessment_versions(
+    registry_versions: list[Questionnaire], previous: Assessment
+) -> list[Questionnaire]:
+    """The questionnaire versions a reassessment of ``previous`` may use (same id, same or newer)."""
+    floor = _version_key(previous.questionnaire_version)
+    return sorted(
+        (
+            q
+            for q in registry_versions
+            if q.id == previous.questionnaire_id and _version_key(q.version) >= floor
+        ),
+        key=lambda q: _version_key(q.version),
+        reverse=True,
+    )

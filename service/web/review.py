@@ -501,3 +501,76 @@ def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
 
 
 __all__ = ["questionnaire_of", "router", "section_slug"]
+
+
+# --- reassessment ----------------------------------------------------------------------------
+
+
+def _reassess_page(
+    page: Page,
+    assessment: Assessment,
+    agency: Organisation,
+    questionnaire: Questionnaire,
+    *,
+    errors: list[tuple[str, str]],
+    program: str,
+    status_code: int = 200,
+) -> HTMLResponse:
+    lang = page.visitor.lang
+    versions = review_service.reassessment_versions(page.registry.all(), assessment)
+    return page.render(
+        "review/reassess.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "versions": [(q.version, localize(q.title, lang)) for q in versions],
+            "program": program,
+            "form_errors": errors,
+        },
+        status_code=status_code,
+        errors=bool(errors),
+    )
+
+
+@router.get("/assessments/{assessment_id}/reassess", name="show_reassess")
+def show_reassess(page: PageDep, assessment_id: str) -> HTMLResponse:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if page.viewer.user.role != Role.officer.value:
+        raise Forbidden()
+    return _reassess_page(
+        page, assessment, agency, questionnaire, errors=[], program=assessment.program
+    )
+
+
+@router.post("/assessments/{assessment_id}/reassess", name="reassess")
+def reassess(page: PageDep, assessment_id: str, form: CheckedForm) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if page.viewer.user.role != Role.officer.value:
+        raise Forbidden()
+    version = form.get("version_choice")
+    program_raw = form.get("program")
+    program = program_raw.strip() if isinstance(program_raw, str) else ""
+    errors: list[tuple[str, str]] = []
+    target = (
+        page.registry.get(assessment.questionnaire_id, version)
+        if isinstance(version, str)
+        else None
+    )
+    if target is None:
+        errors.append(("version_choice", page._("Select the questionnaire version")))
+    if not program:
+        errors.append(("program", page._("Enter the name of the program")))
+    elif len(program) > 200:
+        errors.append(("program", page._("The program name must be 200 characters or fewer")))
+    if errors or target is None:
+        return _reassess_page(
+            page, assessment, agency, questionnaire, errors=errors, program=program, status_code=422
+        )
+    draft, _link = review_service.reassess(
+        session=page.session,
+        viewer=page.viewer,
+        previous_id=assessment.id,
+        questionnaire=target,
+        previous_questionnaire=questionnaire,
+        program=program,
+    )
+    return RedirectResponse(f"/assessments/{draft.id}/", status_code=303)
