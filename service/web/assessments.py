@@ -164,6 +164,13 @@ class Page:
                 lang=self.visitor.lang,
                 section_id=section_id,
             ),
+            "new_questions_for": lambda section_id: review_service.new_questions_in(
+                session=self.session,
+                assessment=assessment,
+                questionnaire=questionnaire,
+                lang=self.visitor.lang,
+                section_id=section_id,
+            ),
         }
 
 
