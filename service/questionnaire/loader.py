@@ -428,17 +428,38 @@ def _data_path(loc: tuple[str | int, ...], data: Any) -> PathT:
     return tuple(path)
 
 
+_PLAIN_MESSAGES = {
+    "too_short": "this list must not be empty",
+    "list_type": "must be a list: one item per line starting with '- ', or [a, b]",
+    "dict_type": "must be a mapping of fields, such as key: value",
+    "model_type": "must be a mapping of fields, such as key: value",
+    "model_attributes_type": "must be a mapping of fields, such as key: value",
+    "string_type": "must be text",
+    "bool_type": "must be true or false",
+    "int_type": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "greater_than": "must be greater than zero",
+}
+
+
+def _quoting_message(kind: str, node: yaml.Node | None) -> str | None:
+    """For text written without quotes that YAML read as true/false or as a number."""
+    if not isinstance(node, yaml.ScalarNode) or node.style:
+        return None
+    raw = node.value
+    if node.tag == "tag:yaml.org,2002:bool" and kind in ("string_type", "enum"):
+        return f'{raw} is read by YAML as true/false; write it in quotes: "{raw}"'
+    if node.tag in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int") and kind == "string_type":
+        return f'{raw} is read by YAML as a number; write it in quotes: "{raw}"'
+    return None
+
+
 def _type_message(error: Mapping[str, Any], node: yaml.Node | None) -> str:
     kind = error["type"]
-    if isinstance(node, yaml.ScalarNode) and not node.style:
-        raw = node.value
-        if node.tag == "tag:yaml.org,2002:bool" and kind in ("string_type", "enum"):
-            return f'{raw} is read by YAML as true/false; write it in quotes: "{raw}"'
-        if (
-            node.tag in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int")
-            and kind == "string_type"
-        ):
-            return f'{raw} is read by YAML as a number; write it in quotes: "{raw}"'
+    quoting = _quoting_message(kind, node)
+    if quoting:
+        return quoting
     if kind == "string_pattern_mismatch":
         pattern = error.get("ctx", {}).get("pattern")
         if pattern == SNAKE_ID:
@@ -449,12 +470,8 @@ def _type_message(error: Mapping[str, Any], node: yaml.Node | None) -> str:
         if pattern == CRITERION_ID:
             return "criterion ids are three capitals, a dash and two digits (for example COL-01)"
         return f"{error['msg'].lower()}"
-    if kind == "extra_forbidden":
-        return ""
-    if kind == "missing":
-        return ""
-    if kind in ("too_short",):
-        return "this list must not be empty"
+    if kind in _PLAIN_MESSAGES:
+        return _PLAIN_MESSAGES[kind]
     if kind in ("enum", "literal_error"):
         expected = str(error.get("ctx", {}).get("expected", "")).replace("'", "")
         value = node.value if isinstance(node, yaml.ScalarNode) else "this value"
@@ -485,7 +502,7 @@ def _schema_problems(error: ValidationError, data: Any, report: _Reporter) -> No
         branches = {p for e in errs for p in e["loc"] if isinstance(p, str)}
         if "str" in branches and any(b.startswith("dict[") for b in branches):
             # A LocalizedText (text, or a map of language to text) that is neither.
-            message = _type_message({"type": "string_type", "msg": ""}, node)
+            message = _quoting_message("string_type", node)
             report.at(
                 path,
                 message or "must be text, or a map of language to text such as {en: ..., fr: ...}",

@@ -294,3 +294,25 @@ def test_never_shown_check_covers_large_multiple_choice(tmp_path: Path) -> None:
         "the rule reads live_authorised, which is never shown when COL-07 applies" in p.message
         for p in result.errors
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'id: x\nversion: "1"\ntitle: t\nsections: 5\ncriteria: []\n',
+            "4:11: sections: must be a list: one item per line starting with '- ', or [a, b]",
+        ),
+        (
+            'id: x\nversion: "1"\ntitle: t\nsections: [5]\ncriteria: []\n',
+            "4:12: sections[0]: must be a mapping of fields, such as key: value",
+        ),
+        (
+            'id: x\nversion: "1"\ntitle: t\nlanguages: [de]\nsections: []\ncriteria: []\n',
+            "4:13: languages[0]: 'de' is not allowed here; write one of: en or fr",
+        ),
+    ],
+)
+def test_type_errors_are_in_plain_words(text: str, expected: str) -> None:
+    result = loader.load_text(text.encode(), "t.yaml")
+    assert f"t.yaml:{expected}" in [p.format() for p in result.errors]
