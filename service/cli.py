@@ -226,7 +226,7 @@ def _register_extensions() -> None:
     """Commands of the other parts: the report (`report`, `verify`) and the web app."""
     import importlib
 
-    for module_name in ("service.report.cli", "service.admin_cli"):
+    for module_name in ("service.report.cli", "service.admin_cli", "service.ops_cli"):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:

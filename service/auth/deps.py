@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 
 from service import db
 from service.auth import service as auth_service
+from service.auth import totp
 from service.deps import SessionDep, SettingsDep
 from service.errors import NotSignedIn
 from service.models import Organisation, Role, User, WebSession, utcnow
@@ -53,13 +54,18 @@ def _language(
 
 def get_visitor(request: Request, session: SessionDep, settings: SettingsDep) -> Visitor:
     token = request.cookies.get(settings.session_cookie_name)
-    found = auth_service.find_session(session=session, token=token) if token else None
+    found = (
+        auth_service.find_session(session=session, token=token, settings=settings)
+        if token
+        else None
+    )
     web_session, user, organisation = found if found else (None, None, None)
     now = utcnow()
+    touch_after = min(_TOUCH_AFTER, timedelta(seconds=settings.session_idle_seconds / 4))
     if (
         web_session is not None
         and user is not None
-        and now - web_session.last_seen_at > _TOUCH_AFTER
+        and now - web_session.last_seen_at > touch_after
     ):
         with db.writing(session):
             row = session.get(WebSession, web_session.id)
@@ -75,10 +81,21 @@ def get_visitor(request: Request, session: SessionDep, settings: SettingsDep) ->
 VisitorDep = Annotated[Visitor, Depends(get_visitor)]
 
 
-async def get_user(visitor: VisitorDep) -> User:
+# Pages a user who must still set up a second factor may reach.
+_ENROLMENT_PATHS = frozenset({"/account/totp", "/logout", "/language"})
+
+
+def get_user(request: Request, visitor: VisitorDep, session: SessionDep) -> User:
     if visitor.user is None:
         raise NotSignedIn()
-    return visitor.user
+    user = visitor.user
+    if (
+        user.totp_secret is None
+        and request.url.path not in _ENROLMENT_PATHS
+        and totp.required_for(session, user.role)
+    ):
+        raise totp.SecondFactorRequired()
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_user)]

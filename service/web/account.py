@@ -12,8 +12,9 @@ from service.auth import service as auth_service
 from service.auth.deps import CheckedForm, CurrentUser, VisitorDep
 from service.deps import SessionDep, SettingsDep
 from service.errors import RateLimited
+from service.web import account_security
 from service.web.i18n import LANGUAGES, Translator
-from service.web.templating import render, set_session_cookie
+from service.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -72,28 +73,34 @@ def login(
             user = auth_service.authenticate(
                 session=session, settings=settings, email=email, password=password, ip=ip
             )
-        except RateLimited:
+        except RateLimited as refused:
             user = None
             status = 429
-            errors.append(("email", _("Too many attempts. Wait 15 minutes, then try again")))
+            minutes = refused.detail.get("minutes", 15)
+            if refused.detail.get("limit") == "address":
+                message = _(
+                    "Too many failed sign-ins from your network address. "
+                    "Wait {minutes} minutes, then try again",
+                    minutes=minutes,
+                )
+            else:
+                message = _(
+                    "Too many failed sign-ins for this account. "
+                    "Wait {minutes} minutes, then try again",
+                    minutes=minutes,
+                )
+            errors.append(("email", message))
         else:
             if user is None:
                 errors.append(("email", _("Enter a correct email address and password")))
         if user is not None:
-            old = visitor.web_session
-            created = auth_service.start_session(
-                session=session, settings=settings, user=user, language=visitor.lang
+            if user.totp_secret is not None:
+                return account_security.ask_second_factor(
+                    session=session, settings=settings, visitor=visitor, user=user, target=target
+                )
+            return account_security.signed_in(
+                session=session, settings=settings, visitor=visitor, user=user, target=target
             )
-            if old is not None:
-                auth_service.end_session(session=session, session_id=old.id)
-            response = RedirectResponse(target, status_code=303)
-            set_session_cookie(
-                response,
-                settings=settings,
-                token=created.token,
-                max_age=settings.session_max_age_seconds,
-            )
-            return response
     return render(
         request,
         "login.html",

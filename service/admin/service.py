@@ -1,0 +1,533 @@
+"""Administration use cases: organisations, accounts, one-time links, questionnaire versions,
+the audit log. Use cases that change something commit (``db.writing``) and are audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, delete, or_, select
+
+from service import db
+from service.admin.models import AccountToken, QuestionnaireState, SiteSetting
+from service.auth import scope, totp
+from service.auth import service as auth_service
+from service.models import (
+    Assessment,
+    AuditEvent,
+    BodyType,
+    Organisation,
+    OrgKind,
+    Role,
+    User,
+    WebSession,
+    utcnow,
+)
+from service.questionnaire.loader import Registry, _version_key
+from service.questionnaire.schema import Questionnaire
+from service.security import new_token, token_hash
+
+LINK_LIFETIME = timedelta(days=7)
+PUBLISHED = "published"
+RETIRED = "retired"
+# Not an Argon2 hash: matches no password until a one-time link sets one.
+NO_PASSWORD = "!"  # noqa: S105
+
+
+class AdminError(ValueError):
+    """A refused change; the message is an English msgid."""
+
+
+# Organisations -----------------------------------------------------------------------------
+
+
+def list_organisations(session: Session) -> list[Organisation]:
+    query = select(Organisation).order_by(col(Organisation.kind), col(Organisation.name_en))
+    return list(session.exec(query))
+
+
+@dataclass
+class OrganisationInput:
+    kind: str
+    slug: str
+    name_en: str
+    name_fr: str
+    body_type: str | None = None
+    province: str | None = None
+    regulator_id: uuid.UUID | None = None
+    agency_id: uuid.UUID | None = None
+    jurisdictions: list[str] | None = None
+
+    def problems(self, session: Session, current: uuid.UUID | None = None) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        if self.kind not in {k.value for k in OrgKind}:
+            out.append(("kind", "Choose the kind of organisation"))
+        slug = self.slug.strip()
+        if not slug or len(slug) > 64 or not all(c.isalnum() or c == "-" for c in slug):
+            out.append(("slug", "Enter a short name of letters, digits and hyphens"))
+        else:
+            other = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
+            if other is not None and other.id != current:
+                out.append(("slug", "Another organisation has this short name"))
+        if not self.name_en.strip():
+            out.append(("name_en", "Enter the name in English"))
+        if not self.name_fr.strip():
+            out.append(("name_fr", "Enter the name in French"))
+        if self.province and self.province not in scope.PROVINCES:
+            out.append(("province", "Choose a province or territory"))
+        if self.kind == OrgKind.agency.value:
+            if self.body_type not in {b.value for b in BodyType}:
+                out.append(("body_type", "Choose the type of body"))
+            if self.body_type != BodyType.federal.value and not self.province:
+                out.append(("province", "Choose a province or territory"))
+            if self.regulator_id is not None:
+                reg = session.get(Organisation, self.regulator_id)
+                if reg is None or reg.kind != OrgKind.regulator.value:
+                    out.append(("regulator_id", "Choose a regulator"))
+        if self.kind == OrgKind.board.value:
+            agency = session.get(Organisation, self.agency_id) if self.agency_id else None
+            if agency is None or agency.kind != OrgKind.agency.value:
+                out.append(("agency_id", "Choose the agency the board oversees"))
+        if self.kind == OrgKind.regulator.value:
+            bad = [j for j in self.jurisdictions or [] if j not in scope.JURISDICTIONS]
+            if bad:
+                out.append(("jurisdictions", "Choose the jurisdictions from the list"))
+        return out
+
+
+def save_organisation(
+    session: Session, actor: User, data: OrganisationInput, org_id: uuid.UUID | None = None
+) -> Organisation:
+    problems = data.problems(session, org_id)
+    if problems:
+        raise AdminError(problems[0][1])
+    with db.writing(session):
+        org = session.get(Organisation, org_id) if org_id else None
+        if org_id is not None and org is None:
+            raise AdminError("No such organisation")
+        if org is None:
+            org = Organisation(kind=data.kind, slug="", name_en="", name_fr="")
+            session.add(org)
+        elif org.kind != data.kind:
+            raise AdminError("The kind of an organisation cannot change")
+        org.slug = data.slug.strip()
+        org.name_en = data.name_en.strip()
+        org.name_fr = data.name_fr.strip()
+        is_agency = data.kind == OrgKind.agency.value
+        org.body_type = data.body_type if is_agency else None
+        org.province = data.province or None
+        org.regulator_id = data.regulator_id if is_agency else None
+        org.agency_id = data.agency_id if data.kind == OrgKind.board.value else None
+        org.jurisdictions = (
+            sorted(set(data.jurisdictions or [])) or None
+            if data.kind == OrgKind.regulator.value
+            else None
+        )
+        session.flush()
+        auth_service.audit(
+            session,
+            action="organisation_saved",
+            actor_id=actor.id,
+            organisation_id=str(org.id),
+            slug=org.slug,
+            created=org_id is None,
+        )
+    return org
+
+
+def boards_of(session: Session, agency_id: uuid.UUID) -> list[Organisation]:
+    query = select(Organisation).where(
+        Organisation.kind == OrgKind.board.value, Organisation.agency_id == agency_id
+    )
+    return list(session.exec(query))
+
+
+# Accounts ----------------------------------------------------------------------------------
+
+
+def list_users(session: Session) -> list[tuple[User, Organisation | None]]:
+    query = (
+        select(User, Organisation)
+        .join(Organisation, col(Organisation.id) == col(User.organisation_id), isouter=True)
+        .order_by(col(User.email))
+    )
+    return [(u, o) for u, o in session.exec(query)]
+
+
+def role_fits(role: str, org: Organisation | None) -> bool:
+    """Officers belong to an agency, reviewers to a regulator, board members to a board."""
+    needed = {"officer": "agency", "reviewer": "regulator", "board": "board"}.get(role)
+    if role == Role.admin.value:
+        return True
+    return org is not None and org.kind == needed
+
+
+def _check_role(session: Session, role: str, organisation_id: uuid.UUID | None) -> None:
+    if role not in {r.value for r in Role}:
+        raise AdminError("Choose a role")
+    org = session.get(Organisation, organisation_id) if organisation_id else None
+    if not role_fits(role, org):
+        raise AdminError("Choose an organisation of the kind this role needs")
+
+
+def new_account_link(
+    session: Session, *, user_id: uuid.UUID, purpose: str, actor: User | None
+) -> str:
+    """A one-time link token to set a password (earlier unused links of the user stop working).
+    Only its hash is stored; the caller shows ``/account/set-password/<token>`` once."""
+    token = new_token()
+    now = utcnow()
+    with db.writing(session):
+        session.exec(
+            delete(AccountToken).where(
+                col(AccountToken.user_id) == user_id, col(AccountToken.used_at).is_(None)
+            )
+        )
+        session.add(
+            AccountToken(
+                user_id=user_id,
+                token_hash=token_hash(token),
+                purpose=purpose,
+                created_by_id=actor.id if actor else None,
+                created_at=now,
+                expires_at=now + LINK_LIFETIME,
+            )
+        )
+    return token
+
+
+def find_account_token(*, session: Session, token: str) -> tuple[AccountToken, User] | None:
+    row = session.exec(
+        select(AccountToken).where(AccountToken.token_hash == token_hash(token))
+    ).first()
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return row, user
+
+
+def use_account_token(*, session: Session, token: str, password: str) -> User:
+    found = find_account_token(session=session, token=token)
+    if found is None:
+        raise AdminError("This link is not valid any more. Ask your administrator for a new one")
+    row, user = found
+    auth_service.set_password(session=session, user_id=user.id, password=password)
+    with db.writing(session):
+        fresh = session.get(AccountToken, row.id)
+        if fresh is not None:
+            fresh.used_at = utcnow()
+        auth_service.audit(session, action="password_set", actor_id=user.id, purpose=row.purpose)
+    return user
+
+
+def invite_user(
+    session: Session,
+    actor: User,
+    *,
+    email: str,
+    full_name: str,
+    role: str,
+    organisation_id: uuid.UUID | None,
+    language: str = "en",
+) -> tuple[User, str]:
+    """Create an account without a usable password and return it with its invitation token."""
+    email = auth_service.normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise AdminError("Enter an email address like name@example.ca")
+    if not full_name.strip():
+        raise AdminError("Enter the person's name")
+    _check_role(session, role, organisation_id)
+    if auth_service.get_user_by_email(session=session, email=email) is not None:
+        raise AdminError("An account with this email address exists already")
+    user = auth_service.create_user(
+        session=session,
+        email=email,
+        password="",
+        full_name=full_name.strip(),
+        role=Role(role),
+        organisation_id=organisation_id,
+        language=language if language in ("en", "fr") else "en",
+        password_hash=NO_PASSWORD,
+    )
+    auth_service.record(
+        session, action="user_invited", actor_id=actor.id, user_id=str(user.id), email=email
+    )
+    token = new_account_link(session, user_id=user.id, purpose="invite", actor=actor)
+    return user, token
+
+
+def update_user(
+    session: Session,
+    actor: User,
+    user_id: uuid.UUID,
+    *,
+    role: str | None = None,
+    organisation_id: uuid.UUID | None = None,
+    active: bool | None = None,
+    full_name: str | None = None,
+) -> User:
+    """Change role, organisation, name or active state. Deactivation (and any change of role or
+    organisation) ends the user's sessions at once."""
+    with db.writing(session):
+        user = session.get(User, user_id)
+        if user is None:
+            raise AdminError("No such user")
+        new_role = role if role is not None else user.role
+        new_org = organisation_id if role is not None else user.organisation_id
+        if role is not None:
+            _check_role(session, new_role, new_org)
+        if user.id == actor.id and (active is False or new_role != user.role):
+            raise AdminError("You cannot deactivate your own account or change your own role")
+        changes: dict[str, Any] = {}
+        if new_role != user.role or new_org != user.organisation_id:
+            changes.update(role=new_role, organisation_id=str(new_org) if new_org else None)
+            user.role, user.organisation_id = new_role, new_org
+        if active is not None and active != user.active:
+            changes["active"] = active
+            user.active = active
+        if full_name is not None and full_name.strip() and full_name.strip() != user.full_name:
+            changes["full_name"] = full_name.strip()
+            user.full_name = full_name.strip()
+        if changes:
+            if "active" in changes or "role" in changes:
+                session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))
+            auth_service.audit(
+                session, action="user_changed", actor_id=actor.id, user_id=str(user.id), **changes
+            )
+    return user
+
+
+def reset_user(session: Session, actor: User, user_id: uuid.UUID) -> str:
+    """Reset: the password stops working, sessions end, the second factor is removed; returns
+    the one-time link token to set a new password."""
+    with db.writing(session):
+        user = session.get(User, user_id)
+        if user is None:
+            raise AdminError("No such user")
+        user.password_hash = NO_PASSWORD
+        user.totp_secret = None
+        session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))
+        auth_service.audit(session, action="user_reset", actor_id=actor.id, user_id=str(user.id))
+    return new_account_link(session, user_id=user_id, purpose="reset", actor=actor)
+
+
+def set_required_totp_roles(session: Session, actor: User, roles: Iterable[str]) -> None:
+    chosen = sorted({r for r in roles if r in totp.ENROLABLE_ROLES})
+    with db.writing(session):
+        row = session.get(SiteSetting, totp.REQUIRE_SETTING)
+        if row is None:
+            row = SiteSetting(key=totp.REQUIRE_SETTING)
+            session.add(row)
+        row.value = ",".join(chosen)
+        row.changed_at = utcnow()
+        auth_service.audit(session, action="totp_requirement", actor_id=actor.id, roles=chosen)
+
+
+# Questionnaire versions --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    file: str
+    questionnaire_id: str | None
+    version: str | None
+    sha256: str
+    errors: list[str]
+    warnings: list[str]
+    state: str  # published | retired | invalid
+    explicit: bool  # an admin chose the state
+    assessments: int
+
+
+def _states(session: Session) -> dict[tuple[str, str], str]:
+    return {
+        (r.questionnaire_id, r.version): r.state for r in session.exec(select(QuestionnaireState))
+    }
+
+
+def version_state(states: dict[tuple[str, str], str], registry: Registry, q: Questionnaire) -> str:
+    """``published`` or ``retired``: an admin's choice, else the latest version of an id is
+    published and earlier ones are retired."""
+    chosen = states.get((q.id, q.version))
+    if chosen is not None:
+        return chosen
+    latest = registry.latest(q.id)
+    return PUBLISHED if latest is not None and latest.version == q.version else RETIRED
+
+
+def offered_for_new(session: Session, registry: Registry) -> list[Questionnaire]:
+    """The questionnaire versions new assessments may start with (newest first per id)."""
+    states = _states(session)
+    out = [q for q in registry.all() if version_state(states, registry, q) == PUBLISHED]
+    return sorted(out, key=lambda q: (q.id, _version_key(q.version)), reverse=True)
+
+
+def version_for_new(
+    session: Session, registry: Registry, questionnaire_id: str
+) -> Questionnaire | None:
+    """The version a new assessment of ``questionnaire_id`` starts with (None: not offered)."""
+    for q in offered_for_new(session, registry):
+        if q.id == questionnaire_id:
+            return q
+    return None
+
+
+def questionnaire_versions(session: Session, registry: Registry) -> list[VersionRow]:
+    states = _states(session)
+    counts: dict[tuple[str, str], int] = {}
+    for qid, version in session.exec(
+        select(Assessment.questionnaire_id, Assessment.questionnaire_version)
+    ):
+        counts[(qid, version)] = counts.get((qid, version), 0) + 1
+    rows = []
+    for result in registry.results:
+        q = result.questionnaire
+        rows.append(
+            VersionRow(
+                file=result.file,
+                questionnaire_id=q.id if q else None,
+                version=q.version if q else None,
+                sha256=result.sha256,
+                errors=[p.format() for p in result.errors],
+                warnings=[p.format() for p in result.warnings],
+                state=version_state(states, registry, q) if q else "invalid",
+                explicit=bool(q and (q.id, q.version) in states),
+                assessments=counts.get((q.id, q.version), 0) if q else 0,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.questionnaire_id or "~", r.version or "", r.file))
+
+
+def set_version_state(
+    session: Session,
+    actor: User,
+    registry: Registry,
+    questionnaire_id: str,
+    version: str,
+    state: str,
+) -> None:
+    if state not in (PUBLISHED, RETIRED):
+        raise AdminError("Choose publish or retire")
+    if registry.get(questionnaire_id, version) is None:
+        raise AdminError("No such questionnaire version")
+    with db.writing(session):
+        row = session.get(QuestionnaireState, (questionnaire_id, version))
+        if row is None:
+            row = QuestionnaireState(
+                questionnaire_id=questionnaire_id, version=version, state=state
+            )
+            session.add(row)
+        row.state = state
+        row.changed_by_id = actor.id
+        row.changed_at = utcnow()
+        auth_service.audit(
+            session,
+            action=f"questionnaire_{'published' if state == PUBLISHED else 'retired'}",
+            actor_id=actor.id,
+            questionnaire_id=questionnaire_id,
+            version=version,
+        )
+
+
+# Audit log ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    who: str = ""  # part of the actor's email or name
+    what: str = ""  # the action, exactly
+    since: datetime | None = None
+    until: datetime | None = None
+    organisation_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    event: AuditEvent
+    actor: User | None
+    organisation: Organisation | None  # the assessment's agency, else the actor's organisation
+
+
+def audit_actions(session: Session) -> list[str]:
+    return sorted(set(session.exec(select(AuditEvent.action).distinct())))
+
+
+def audit_log(session: Session, filters: AuditFilter, *, limit: int | None = 200) -> list[AuditRow]:
+    actor_org = aliased(Organisation)
+    agency = aliased(Organisation)
+    query = (
+        select(AuditEvent, User, actor_org, agency)
+        .join(User, col(User.id) == col(AuditEvent.actor_id), isouter=True)
+        .join(actor_org, col(actor_org.id) == col(User.organisation_id), isouter=True)
+        .join(Assessment, col(Assessment.id) == col(AuditEvent.assessment_id), isouter=True)
+        .join(agency, col(agency.id) == col(Assessment.organisation_id), isouter=True)
+    )
+    if filters.who:
+        like = f"%{filters.who.strip().lower()}%"
+        query = query.where(or_(col(User.email).ilike(like), col(User.full_name).ilike(like)))
+    if filters.what:
+        query = query.where(AuditEvent.action == filters.what)
+    if filters.since is not None:
+        query = query.where(AuditEvent.at >= filters.since)
+    if filters.until is not None:
+        query = query.where(AuditEvent.at < filters.until)
+    if filters.organisation_id is not None:
+        query = query.where(
+            or_(
+                col(agency.id) == filters.organisation_id,
+                col(actor_org.id) == filters.organisation_id,
+            )
+        )
+    query = query.order_by(col(AuditEvent.at).desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return [AuditRow(e, u, ag or ao) for e, u, ao, ag in session.exec(query)]
+
+
+CSV_COLUMNS: Sequence[str] = (
+    "at",
+    "action",
+    "actor_email",
+    "actor_name",
+    "organisation",
+    "assessment_id",
+    "detail",
+)
+
+
+def _csv_safe(value: str) -> str:
+    """Keep spreadsheet programs from running a cell as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def audit_csv(rows: Iterable[AuditRow]) -> str:
+    import json
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        e = row.event
+        writer.writerow(
+            [
+                _csv_safe(v)
+                for v in (
+                    e.at.isoformat(),
+                    e.action,
+                    row.actor.email if row.actor else "",
+                    row.actor.full_name if row.actor else "",
+                    row.organisation.slug if row.organisation else "",
+                    str(e.assessment_id or ""),
+                    json.dumps(e.detail, sort_keys=True, ensure_ascii=False),
+                )
+            ]
+        )
+    return out.getvalue()
