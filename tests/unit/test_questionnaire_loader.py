@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.questionnaire import loader
 
@@ -316,3 +318,30 @@ def test_never_shown_check_covers_large_multiple_choice(tmp_path: Path) -> None:
 def test_type_errors_are_in_plain_words(text: str, expected: str) -> None:
     result = loader.load_text(text.encode(), "t.yaml")
     assert f"t.yaml:{expected}" in [p.format() for p in result.errors]
+
+
+MINI_LINES = (DATA / "mini.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, len(MINI_LINES) - 1), max_size=6),
+    st.text(alphabet=" -:[]{}'\"!&*#|>\t\nabcyesno0123.", max_size=40),
+)
+def test_mutated_files_never_raise(dropped: list[int], noise: str) -> None:
+    lines = [line for i, line in enumerate(MINI_LINES) if i not in set(dropped)]
+    if dropped:
+        lines.insert(dropped[0] % (len(lines) + 1), noise)
+    result = loader.load_text("".join(lines).encode(), "m.yaml")
+    for problem in result.problems:
+        assert problem.format().startswith("m.yaml:")
+    assert result.questionnaire is None or not result.errors
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_bytes_never_raise(raw: bytes) -> None:
+    result = loader.load_text(raw, "b.yaml")
+    assert result.questionnaire is None
+    data, problems = loader.load_answers(raw, "b.yaml")
+    assert data is None or not [p for p in problems if p.level == "error"]
