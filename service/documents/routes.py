@@ -204,8 +204,10 @@ def _upload_sync(
         )
     except (document_service.TooLarge, document_service.UnsupportedType) as error:
         message = (
-            _("The file must be smaller than %(size)s")
-            % {"size": human_size(page.settings.max_upload_bytes)}
+            _(
+                "The file must be smaller than {size}",
+                size=human_size(page.settings.max_upload_bytes),
+            )
             if isinstance(error, document_service.TooLarge)
             else _(error.message)
         )
