@@ -164,3 +164,29 @@ def test_render_submission_for_the_web_app() -> None:
         render.render_submission(
             questionnaire=report.questionnaire, canonical=report.canonical, kind="docx"
         )
+
+
+def test_small_incomplete_assessment_renders() -> None:
+    """A questionnaire without inherent risk, with unanswered questions: still a full report."""
+    from datetime import date
+
+    from service.questionnaire.answers import AnswersFile
+    from tests.report.conftest import ROOT, load_questionnaire
+
+    q = load_questionnaire(ROOT / "tests" / "data" / "mini.yaml")
+    data = AnswersFile(
+        questionnaire=q.id,
+        version=q.version,
+        agency="Tiny PD",
+        program="",
+        answers={"body_type": "police"},
+    )
+    report = render.build_report_input(q, data, as_of=date(2026, 11, 26), status="draft")
+    assert not report.result.complete
+    html = render.render_html(report, lang="fr")
+    assert i18n.TEXT["fr"]["incomplete"].replace("'", "&#39;") in html
+    assert "Ébauche" in html
+    pdf = render.render_pdf(report, lang="fr")
+    assert pdf.startswith(b"%PDF-")
+    with pytest.raises(ValueError, match="as_of"):
+        render.build_report_input(q, data)
