@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import db
+from service.admin import routes as admin_routes
 from service.api import review as api_review
 from service.api import routes as api_routes
 from service.config import Settings, get_settings
@@ -160,4 +161,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(document_routes.router)
     app.include_router(review_pages.router)
     app.include_router(assessment_pages.router)
+    admin_routes.install(app)
     return app
