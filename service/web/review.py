@@ -19,7 +19,7 @@ from service.assessments import forms
 from service.assessments import service as assessment_service
 from service.auth.deps import CheckedForm
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
-from service.models import Assessment, Organisation, Role
+from service.models import Assessment, AssessmentStatus, Organisation, Role
 from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire, localize
 from service.questionnaire.submission import parse_submission
@@ -394,6 +394,8 @@ def decide_review(page: PageDep, assessment_id: str, form: CheckedForm) -> Respo
             values[c.id] = raw
     general_raw = form.get("general")
     general = general_raw if isinstance(general_raw, str) else ""
+    if not workflow.allowed_actions(AssessmentStatus.submitted, page.viewer.user.role):
+        raise Forbidden()  # an admin reads reviews but does not decide them
     if action not in (workflow.Action.return_.value, workflow.Action.accept.value):
         raise InvalidTransition("Choose to return the assessment or to accept it")
     try:
