@@ -31,9 +31,11 @@ from service.config import Settings
 from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.documents import service as document_service
 from service.documents import store
+from service.documents.archive import BadArchive
+from service.documents.archive import read as read_archive
 from service.documents.models import Document
 from service.documents.sniff import KINDS
-from service.errors import NotFound
+from service.errors import NotFound, Unprocessable
 from service.models import Organisation
 from service.questionnaire import engine
 from service.questionnaire.schema import localize
@@ -51,13 +53,21 @@ router = APIRouter(tags=["documents"])
 api_router = APIRouter(prefix="/api/v1", tags=["documents"])
 
 MULTIPART_ROOM = 64 * 1024  # framing, the CSRF token and the question id around the file
+ARCHIVE_FACTOR = 4  # an archive may be this many times the largest document (compressed)
+UNPACKED_FACTOR = 8  # and this many times once unpacked
+
+
+def archive_limit(settings: Settings) -> int:
+    return ARCHIVE_FACTOR * settings.max_upload_bytes
 
 
 def upload_limits(settings: Settings) -> list[tuple[str, int]]:
     """Body limits for the upload routes (for ``BodySizeLimitMiddleware``)."""
     return [
         (r"/assessments/[^/]+/[^/]+/documents", settings.max_upload_bytes + MULTIPART_ROOM),
+        (r"/assessments/[^/]+/import-archive", archive_limit(settings) + MULTIPART_ROOM),
         (r"/api/v1/assessments/[^/]+/documents", settings.max_upload_bytes),
+        (r"/api/v1/assessments/[^/]+/archive", archive_limit(settings)),
     ]
 
 
@@ -258,6 +268,101 @@ def download_document(page: PageDep, assessment_id: str, sha256: str) -> Respons
     return attachment_response(found)
 
 
+# --- archives --------------------------------------------------------------------------------
+
+
+def _zip_response(assessment_id: uuid.UUID, body: bytes) -> Response:
+    return Response(
+        body,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="assessment-{assessment_id}.zip"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get("/assessments/{assessment_id}/archive.zip", name="export_archive")
+def export_archive_page(page: PageDep, assessment_id: str) -> Response:
+    assessment, _agency, questionnaire = page.load(assessment_id)
+    _assessment, body = document_service.export_archive(
+        session=page.session,
+        viewer=page.viewer,
+        assessment_id=assessment.id,
+        questionnaire=questionnaire,
+        directory=page.settings.documents_dir,
+    )
+    return _zip_response(assessment.id, body)
+
+
+def _archive_page(page: Page, assessment_id: str, error: str | None, status: int) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
+    context = page.common(assessment, agency, questionnaire) | {
+        "form_errors": [("file", error)] if error else [],
+        "max_size": human_size(archive_limit(page.settings)),
+    }
+    return page.render(
+        "documents/import_archive.html", context, status_code=status, errors=bool(error)
+    )
+
+
+@router.get("/assessments/{assessment_id}/import-archive", name="show_import_archive")
+def show_import_archive(page: PageDep, assessment_id: str) -> Response:
+    return _archive_page(page, assessment_id, None, 200)
+
+
+@router.post("/assessments/{assessment_id}/import-archive", name="import_archive")
+async def import_archive_page(page: PageDep, assessment_id: str, form: CheckedForm) -> Response:
+    upload = form.get("file")
+    limit = archive_limit(page.settings)
+    raw = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
+    return await run_in_threadpool(_import_archive_sync, page, assessment_id, form, raw)
+
+
+def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
+    _ = page._
+    if not raw:
+        return _archive_page(page, assessment_id, _("Select an assessment archive"), 422)
+    if len(raw) > archive_limit(page.settings):
+        return _archive_page(
+            page,
+            assessment_id,
+            _(
+                "The file must be smaller than {size}",
+                size=human_size(archive_limit(page.settings)),
+            ),
+            413,
+        )
+    try:
+        checked = read_archive(
+            raw,
+            questionnaire,
+            max_document_bytes=page.settings.max_upload_bytes,
+            max_total_bytes=UNPACKED_FACTOR * page.settings.max_upload_bytes,
+        )
+    except BadArchive as error:
+        message = _("The archive was not imported: {reason}", reason=str(error))
+        return _archive_page(page, assessment_id, message, 422)
+    document_service.import_archive(
+        session=page.session,
+        viewer=page.viewer,
+        assessment_id=assessment.id,
+        expected_version=None,
+        questionnaire=questionnaire,
+        checked=checked,
+        max_bytes=page.settings.max_upload_bytes,
+        directory=page.settings.documents_dir,
+        as_of=today(),
+    )
+    return redirect(f"/assessments/{assessment.id}/?notice=saved")
+
+
 # --- API -------------------------------------------------------------------------------------
 
 
@@ -344,3 +449,73 @@ def api_download_document(
         directory=settings.documents_dir,
     )
     return attachment_response(found)
+
+
+@api_router.get("/assessments/{assessment_id}/archive", name="api_export_archive")
+def api_export_archive(
+    assessment_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    user: ApiUser,
+) -> Response:
+    """The assessment as one ZIP archive (answers, documents, manifest with hashes)."""
+    viewer = _api_viewer(session, user)
+    assessment, _agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
+    )
+    _assessment, body = document_service.export_archive(
+        session=session,
+        viewer=viewer,
+        assessment_id=assessment.id,
+        questionnaire=questionnaire_of(registry, assessment),
+        directory=settings.documents_dir,
+    )
+    return _zip_response(assessment.id, body)
+
+
+@api_router.post("/assessments/{assessment_id}/archive", name="api_import_archive")
+async def api_import_archive(
+    request: Request,
+    assessment_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    user: ApiUser,
+) -> JSONResponse:
+    """Import an archive into a draft (the whole archive is checked before anything changes)."""
+    raw = await request.body()
+
+    def apply() -> JSONResponse:
+        viewer = _api_viewer(session, user)
+        assessment, _agency = assessment_service.get_visible(
+            session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
+        )
+        questionnaire = questionnaire_of(registry, assessment)
+        try:
+            checked = read_archive(
+                raw,
+                questionnaire,
+                max_document_bytes=settings.max_upload_bytes,
+                max_total_bytes=UNPACKED_FACTOR * settings.max_upload_bytes,
+            )
+        except BadArchive as error:
+            raise ArchiveRefused(str(error)) from error
+        added = document_service.import_archive(
+            session=session,
+            viewer=viewer,
+            assessment_id=assessment.id,
+            expected_version=None,
+            questionnaire=questionnaire,
+            checked=checked,
+            max_bytes=settings.max_upload_bytes,
+            directory=settings.documents_dir,
+            as_of=today(),
+        )
+        return JSONResponse({"documents_attached": added})
+
+    return await run_in_threadpool(apply)
+
+
+class ArchiveRefused(Unprocessable):
+    code = "bad_archive"

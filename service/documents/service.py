@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm.exc import StaleDataError
@@ -14,6 +16,7 @@ from service.assessments import access
 from service.assessments import service as assessment_service
 from service.assessments.service import Viewer
 from service.documents import store
+from service.documents.archive import Archive
 from service.documents.models import Document
 from service.documents.sniff import Refused, clean_name, sniff
 from service.errors import AppError, NotFound, StaleVersion
@@ -190,3 +193,113 @@ def download(
             )
         )
     return Download(data=data, name=found.name, media_type=found.media_type, sha256=sha256)
+
+
+# --- archives --------------------------------------------------------------------------------
+
+
+def export_archive(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    questionnaire: Questionnaire,
+    directory: Path | None,
+) -> tuple[Assessment, bytes]:
+    """The assessment as one archive: a draft's current answers and documents for its
+    officers; otherwise the latest submission's documents (what the viewer may open)."""
+    from service.documents import archive
+    from service.questionnaire.answers import AnswersFile
+
+    assessment, agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=assessment_id
+    )
+    editing = access.can_edit(user=viewer.user, assessment=assessment) and (
+        assessment.status in access.EDITABLE
+    )
+    if editing:
+        refs = store.refs_of(session, assessment.id)
+    else:
+        latest = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+        refs = store.submission_refs(latest) if latest is not None else {}
+    documents: list[tuple[str, str, str, bytes]] = []
+    for qid, items in sorted(refs.items()):
+        for ref in items:
+            data = store.read_blob(session, sha256=ref.sha256, directory=directory)
+            if data is None:
+                raise NotFound(
+                    "The document is missing from the store or no longer matches its hash"
+                )
+            documents.append((qid, ref.name, ref.media_type, data))
+    answers = AnswersFile(
+        questionnaire=questionnaire.id,
+        version=questionnaire.version,
+        agency=agency.name_en,
+        program=assessment.program,
+        answers=dict(assessment.answers),
+        evidence=dict(assessment.evidence),
+    )
+    body = archive.build(answers, documents)
+    with db.writing(session):
+        session.add(
+            AuditEvent(
+                actor_id=viewer.user.id,
+                assessment_id=assessment.id,
+                action="export_archive",
+                detail={"documents": len(documents), "sha256": hashlib.sha256(body).hexdigest()},
+            )
+        )
+    return assessment, body
+
+
+def import_archive(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    expected_version: int | None,
+    questionnaire: Questionnaire,
+    checked: Archive,
+    max_bytes: int,
+    directory: Path | None,
+    as_of: date,
+) -> int:
+    """Apply a checked archive to a draft: its answers and notes replace those it holds, its
+    documents are attached (a document already on that question is not attached twice).
+    Returns the number of documents attached."""
+    answers = checked.answers.to_answers()
+    assessment_service.save_answers(
+        session=session,
+        viewer=viewer,
+        assessment_id=assessment_id,
+        expected_version=expected_version,
+        questionnaire=questionnaire,
+        values=dict(answers.values),
+        evidence=dict(answers.evidence),
+        as_of=as_of,
+        source="archive",
+    )
+    present = {
+        (qid, d.sha256)
+        for qid, docs in store.attached(session, assessment_id).items()
+        for d in docs
+    }
+    added = 0
+    for doc in checked.documents:
+        digest = hashlib.sha256(doc.data).hexdigest()
+        if (doc.question, digest) in present:
+            continue
+        attach(
+            session=session,
+            viewer=viewer,
+            assessment_id=assessment_id,
+            questionnaire=questionnaire,
+            question_id=doc.question,
+            filename=doc.name,
+            data=doc.data,
+            max_bytes=max_bytes,
+            directory=directory,
+        )
+        present.add((doc.question, digest))
+        added += 1
+    return added

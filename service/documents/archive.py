@@ -1,0 +1,212 @@
+"""An assessment as one ZIP archive: ``answers.json`` (the answers-file format),
+``documents/<sha256>`` (each document's bytes) and ``manifest.json`` (which document backs which
+question, with names, sizes, types and hashes, and the SHA-256 of ``answers.json``).
+
+Import trusts nothing in the archive: only those member names are accepted (so no path can
+escape), member count, sizes and compression ratio are capped before anything is inflated, every
+document must hash to its name and sniff to its declared type, and the answers must fit the
+questionnaire. Nothing is changed unless the whole archive passes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from service.documents.sniff import Refused, clean_name, sniff
+from service.questionnaire.answers import AnswersFile, check_answers_file
+from service.questionnaire.schema import Questionnaire
+
+FORMAT = "policygap-archive/1"
+ANSWERS = "answers.json"
+MANIFEST = "manifest.json"
+_DOCUMENT = re.compile(r"^documents/([0-9a-f]{64})$")
+MAX_MEMBERS = 500
+MAX_RATIO = 200  # uncompressed / compressed, for members over 1 MB
+MAX_JSON_BYTES = 2 * 1024 * 1024
+
+
+class ManifestDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(max_length=100)
+    name: str = Field(max_length=500)
+    size: int = Field(ge=1)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    media_type: str = Field(max_length=100)
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: str
+    answers_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    documents: list[ManifestDocument] = Field(default_factory=list, max_length=MAX_MEMBERS)
+
+
+class BadArchive(Exception):
+    """The archive is refused; the message says why (plain English, shown to the user)."""
+
+
+@dataclass(frozen=True)
+class ArchiveDocument:
+    question: str
+    name: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Archive:
+    answers: AnswersFile
+    documents: list[ArchiveDocument]
+
+
+def build(answers: AnswersFile, documents: list[tuple[str, str, str, bytes]]) -> bytes:
+    """The archive bytes; ``documents`` are (question, name, media type, data)."""
+    answers_bytes = json.dumps(
+        answers.model_dump(mode="json", exclude_none=True),
+        indent=2,
+        ensure_ascii=False,
+        sort_keys=True,
+    ).encode("utf-8")
+    entries = []
+    blobs: dict[str, bytes] = {}
+    for question, name, media_type, data in documents:
+        sha = hashlib.sha256(data).hexdigest()
+        blobs[sha] = data
+        entries.append(
+            {
+                "question": question,
+                "name": name,
+                "size": len(data),
+                "sha256": sha,
+                "media_type": media_type,
+            }
+        )
+    manifest = {
+        "format": FORMAT,
+        "answers_sha256": hashlib.sha256(answers_bytes).hexdigest(),
+        "documents": entries,
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+        archive.writestr(ANSWERS, answers_bytes)
+        for sha, data in sorted(blobs.items()):
+            archive.writestr(f"documents/{sha}", data)
+    return out.getvalue()
+
+
+def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """A member's bytes, never more than ``limit`` whatever its header claims."""
+    with archive.open(info) as member:
+        data = member.read(limit + 1)
+    if len(data) > limit:
+        raise BadArchive(f"{info.filename} is larger than allowed")
+    return data
+
+
+def read(
+    raw: bytes, questionnaire: Questionnaire, *, max_document_bytes: int, max_total_bytes: int
+) -> Archive:
+    """Check an uploaded archive completely; ``BadArchive`` on the first problem."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise BadArchive("The file is not a ZIP archive") from error
+    with archive:
+        if len(infos) > MAX_MEMBERS:
+            raise BadArchive("The archive has too many files")
+        names = [i.filename for i in infos]
+        if len(set(names)) != len(names):
+            raise BadArchive("The archive holds the same file name twice")
+        by_name: dict[str, zipfile.ZipInfo] = {}
+        total = 0
+        for info in infos:
+            name = info.filename
+            if name not in (ANSWERS, MANIFEST) and not _DOCUMENT.fullmatch(name):
+                raise BadArchive(f"Unexpected file in the archive: {name[:100]!r}")
+            if info.flag_bits & 0x1:
+                raise BadArchive("Encrypted archives are not accepted")
+            limit = MAX_JSON_BYTES if name in (ANSWERS, MANIFEST) else max_document_bytes
+            if info.file_size > limit:
+                raise BadArchive(f"{name} is larger than allowed")
+            if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(
+                info.compress_size, 1
+            ):
+                raise BadArchive(f"{name} is compressed suspiciously well (a ZIP bomb?)")
+            total += info.file_size
+            by_name[name] = info
+        if total > max_total_bytes:
+            raise BadArchive("The archive is larger than allowed once unpacked")
+        if ANSWERS not in by_name or MANIFEST not in by_name:
+            raise BadArchive("The archive must hold answers.json and manifest.json")
+        try:
+            manifest = Manifest.model_validate_json(
+                _read(archive, by_name[MANIFEST], MAX_JSON_BYTES)
+            )
+            answers_raw = _read(archive, by_name[ANSWERS], MAX_JSON_BYTES)
+            if manifest.format != FORMAT:
+                raise BadArchive(f"The archive format must be {FORMAT}")
+            if hashlib.sha256(answers_raw).hexdigest() != manifest.answers_sha256:
+                raise BadArchive("answers.json does not match the hash in the manifest")
+            parsed: Any = json.loads(answers_raw.decode("utf-8"))
+            answers = AnswersFile.model_validate(parsed)
+        except (ValidationError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise BadArchive("The manifest or the answers file is not valid") from error
+        except zipfile.BadZipFile as error:
+            raise BadArchive("The archive is damaged") from error
+        problems = check_answers_file(questionnaire, answers)
+        if problems:
+            raise BadArchive(
+                "The answers do not fit this questionnaire: " + "; ".join(problems[:3])
+            )
+        questions = questionnaire.question_index()
+        blobs: dict[str, bytes] = {}
+        documents: list[ArchiveDocument] = []
+        for entry in manifest.documents:
+            if entry.question not in questions:
+                raise BadArchive(f"There is no question {entry.question!r} in this questionnaire")
+            member = f"documents/{entry.sha256}"
+            if member not in by_name:
+                raise BadArchive(f"The document {entry.name!r} is missing from the archive")
+            if entry.sha256 not in blobs:
+                try:
+                    data = _read(archive, by_name[member], max_document_bytes)
+                except zipfile.BadZipFile as error:
+                    raise BadArchive("The archive is damaged") from error
+                if hashlib.sha256(data).hexdigest() != entry.sha256:
+                    raise BadArchive(f"The document {entry.name!r} does not match its hash")
+                blobs[entry.sha256] = data
+            data = blobs[entry.sha256]
+            if len(data) != entry.size:
+                raise BadArchive(f"The document {entry.name!r} does not have its stated size")
+            try:
+                media_type = sniff(data).media_type
+            except Refused as error:
+                raise BadArchive(f"The document {entry.name!r}: {error}") from error
+            if media_type != entry.media_type:
+                raise BadArchive(f"The document {entry.name!r} is not the type it claims")
+            documents.append(
+                ArchiveDocument(
+                    question=entry.question,
+                    name=clean_name(entry.name, media_type),
+                    media_type=media_type,
+                    data=data,
+                )
+            )
+        unused = {n for n in by_name if _DOCUMENT.fullmatch(n)} - {
+            f"documents/{d.sha256}" for d in manifest.documents
+        }
+        if unused:
+            raise BadArchive("The archive holds documents the manifest does not list")
+        return Archive(answers=answers, documents=documents)
