@@ -70,7 +70,7 @@ def bare_app() -> object:
         "_": Translator("en"),
         "lang": "en",
         "other_lang": "fr",
-        "user": SimpleNamespace(full_name="Bench"),
+        "user": SimpleNamespace(full_name="Bench", role="officer"),
         "csrf_field": "csrf_token",
         "csrf_token": "x" * 43,
         "localize": lambda v: localize(v, "en"),
