@@ -83,6 +83,7 @@ def bare_app() -> object:
         "base": "/assessments/x",
         "editable": True,
         "section_slug": pages.section_slug,
+        "review_comments_for": lambda section_id=None: [],
         **pages._section_context(
             stub, questionnaire, assessment, section, raw=None, errors={}, return_all=False
         ),  # type: ignore[arg-type]
