@@ -219,7 +219,7 @@ def test_portfolio_page_and_csv(client: TestClient, world: World, app: object) -
     login(client, world.reviewer_on.email)
     page = client.get("/review/portfolio")
     assert page.status_code == 200
-    assert "2 agencies" in page.text
+    assert "Agencies shown: 2" in page.text
     assert "Most common critical gaps" in page.text
     assert "GOV-01" in page.text
     rows = list(csv.reader(io.StringIO(client.get("/review/portfolio.csv").text)))
