@@ -24,6 +24,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from service.api.routes import ERRORS
+from service.api.schemas import ErrorOut
 from service.assessments import service as assessment_service
 from service.assessments.service import Viewer
 from service.auth.deps import ApiUser, CheckedForm
@@ -49,8 +51,21 @@ from service.web.assessments import (
     today,
 )
 
-router = APIRouter(tags=["documents"])
-api_router = APIRouter(prefix="/api/v1", tags=["documents"])
+router = APIRouter(tags=["pages"], include_in_schema=False)
+api_router = APIRouter(
+    prefix="/api/v1",
+    tags=["documents"],
+    responses={
+        **ERRORS,
+        415: {"model": ErrorOut, "description": "Not an accepted type (decided by content)"},
+    },
+)
+BINARY_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 MULTIPART_ROOM = 64 * 1024  # framing, the CSRF token and the question id around the file
 ARCHIVE_FACTOR = 4  # an archive may be this many times the largest document (compressed)
@@ -392,7 +407,10 @@ def api_list_documents(assessment_id: str, session: SessionDep, user: ApiUser) -
 
 
 @api_router.post(
-    "/assessments/{assessment_id}/documents", name="api_upload_document", status_code=201
+    "/assessments/{assessment_id}/documents",
+    name="api_upload_document",
+    status_code=201,
+    openapi_extra=BINARY_BODY,
 )
 async def api_upload_document(
     request: Request,
@@ -474,7 +492,9 @@ def api_export_archive(
     return _zip_response(assessment.id, body)
 
 
-@api_router.post("/assessments/{assessment_id}/archive", name="api_import_archive")
+@api_router.post(
+    "/assessments/{assessment_id}/archive", name="api_import_archive", openapi_extra=BINARY_BODY
+)
 async def api_import_archive(
     request: Request,
     assessment_id: str,
