@@ -35,7 +35,9 @@ from service import db  # noqa: E402
 from service.auth import service as auth_service  # noqa: E402
 from service.models import Role  # noqa: E402
 from service.questionnaire.loader import load_directory  # noqa: E402
+from service.questionnaire.schema import Questionnaire, Section  # noqa: E402
 
+EMAIL = "bench@example.test"
 PASSWORD = "bench password 1234"  # noqa: S105 - a throwaway benchmark account
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -43,59 +45,70 @@ _VERSION = re.compile(r'name="version" value="(\d+)"')
 
 def bare_app() -> object:
     """The same section page template, rendered from a constant context by a bare FastAPI app:
-    no database, no session, no dependencies. What the real page adds is the measured cost."""
-    import uuid
-    from types import SimpleNamespace
+    no database, no session, no dependencies. What the real page adds is the measured cost.
 
+    The context is captured from one real request (so it never drifts from the real page)."""
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
+    from fastapi.testclient import TestClient
 
-    from service.models import Assessment
-    from service.questionnaire.schema import localize
-    from service.web import assessments as pages
-    from service.web.i18n import Translator
-    from service.web.templating import templates
+    from service.config import Settings
+    from service.main import create_app
+    from service.web import templating
 
-    questionnaire = load_directory(os.environ["POLICYGAP_QUESTIONNAIRES_DIR"]).all()[0]
-    section = max(questionnaire.sections, key=lambda s: len(s.questions))
-    stub = SimpleNamespace(visitor=SimpleNamespace(lang="en"))
-    assessment = Assessment(
-        id=uuid.uuid4(),
-        organisation_id=uuid.uuid4(),
-        questionnaire_id=questionnaire.id,
-        questionnaire_version=questionnaire.version,
-        program="Bench",
-    )
-    context = {
-        "_": Translator("en"),
-        "lang": "en",
-        "other_lang": "fr",
-        "user": SimpleNamespace(full_name="Bench", role="officer"),
-        "csrf_field": "csrf_token",
-        "csrf_token": "x" * 43,
-        "localize": lambda v: localize(v, "en"),
-        "has_errors": False,
-        "current_path": "/page",
-        "assessment": assessment,
-        "agency_name": "Bench",
-        "questionnaire": questionnaire,
-        "q_title": "Bench",
-        "base": "/assessments/x",
-        "editable": True,
-        "section_slug": pages.section_slug,
-        "review_comments_for": lambda section_id=None: [],
-        **pages._section_context(
-            stub, questionnaire, assessment, section, raw=None, errors={}, return_all=False
-        ),  # type: ignore[arg-type]
-    }
-    template = templates.env.get_template("section.html")
+    captured: dict[str, object] = {}
+    original = templating.templates.TemplateResponse
+
+    def capture(request: object, name: str, context: dict[str, object], **kwargs: object) -> object:
+        if name == "section.html":
+            captured.update(context)
+        return original(request, name, context, **kwargs)  # type: ignore[arg-type]
+
+    templating.templates.TemplateResponse = capture  # type: ignore[method-assign]
+    try:
+        real = create_app(Settings())
+        with TestClient(real) as client:
+            client_base, slug = sign_in_and_start(client, "Bare page")
+            assert client.get(f"{client_base}/{slug}").status_code == 200
+    finally:
+        templating.templates.TemplateResponse = original  # type: ignore[method-assign]
+    template = templating.templates.env.get_template("section.html")
     app = FastAPI()
 
     @app.get("/page", response_class=HTMLResponse)
     def page() -> str:
-        return template.render(context)
+        return template.render(captured)
 
     return app
+
+
+def sign_in_and_start(client: httpx.Client, program: str) -> tuple[str, str]:
+    """Sign the bench user in on ``client``, start an assessment; its path and the section slug."""
+    questionnaire, section = bench_section()
+    page = client.get("/login").text
+    client.post(
+        "/login",
+        data={"email": EMAIL, "password": PASSWORD, "csrf_token": _CSRF.search(page).group(1)},
+    )  # type: ignore[union-attr]
+    page = client.get("/assessments/new").text
+    r = client.post(
+        "/assessments/",
+        data={
+            "csrf_token": _CSRF.search(page).group(1),
+            "questionnaire": questionnaire.id,
+            "program": program,
+        },  # type: ignore[union-attr]
+        follow_redirects=False,
+    )
+    return r.headers["location"].rstrip("/"), section.id.replace("_", "-")
+
+
+def bench_section() -> tuple[Questionnaire, Section]:
+    """The shipped questionnaire and its section with the most questions."""
+    questionnaire = load_directory(
+        os.environ.get("POLICYGAP_QUESTIONNAIRES_DIR", ROOT / "questionnaires")
+    ).all()[0]
+    return questionnaire, max(questionnaire.sections, key=lambda s: len(s.questions))
 
 
 def free_port() -> int:
@@ -178,10 +191,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for both apps")
     args = parser.parse_args()
 
-    registry = load_directory(ROOT / "questionnaires")
-    questionnaire = registry.all()[0]
-    section = max(questionnaire.sections, key=lambda s: len(s.questions))
-    slug = section.id.replace("_", "-")
+    questionnaire, section = bench_section()
     workdir = Path(tempfile.mkdtemp(prefix="policygap-bench-"))
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     db.upgrade_to_head(url)
@@ -198,7 +208,7 @@ def main() -> int:
         )
         auth_service.create_user(
             session=session,
-            email="bench@example.test",
+            email=EMAIL,
             password=PASSWORD,
             full_name="Bench",
             role=Role.officer,
@@ -211,7 +221,6 @@ def main() -> int:
         "POLICYGAP_SECRET_KEY": "bench",
         "POLICYGAP_QUESTIONNAIRES_DIR": str(ROOT / "questionnaires"),
         "POLICYGAP_REPORT_PRERENDER": "false",
-        "BENCH_QUESTIONS": str(len(section.questions)),
     }
     results: dict[str, dict[str, float]] = {}
     with serve("bench.web:bare_app", env, args.workers) as bare:
@@ -230,34 +239,16 @@ def main() -> int:
         results["bare page GET, 1 client"] = run(1, args.requests, make_bare)
 
     with serve("service.main:create_app", env, args.workers) as app:
-        sessions: list[tuple[httpx.Client, str]] = []
+        sessions: list[tuple[httpx.Client, str, str]] = []
 
-        def signed_in(i: int) -> tuple[httpx.Client, str]:
+        def signed_in(i: int) -> tuple[httpx.Client, str, str]:
             while len(sessions) <= i:
                 client = httpx.Client(base_url=app)
-                page = client.get("/login").text
-                client.post(
-                    "/login",
-                    data={
-                        "email": "bench@example.test",
-                        "password": PASSWORD,
-                        "csrf_token": _CSRF.search(page).group(1),
-                    },
-                )  # type: ignore[union-attr]
-                page = client.get("/assessments/new").text
-                r = client.post(
-                    "/assessments/",
-                    data={
-                        "csrf_token": _CSRF.search(page).group(1),  # type: ignore[union-attr]
-                        "questionnaire": questionnaire.id,
-                        "program": f"Bench {i}",
-                    },
-                )
-                sessions.append((client, r.headers["location"].rstrip("/")))
+                sessions.append((client, *sign_in_and_start(client, f"Bench {i}")))
             return sessions[i]
 
         def make_get(i: int) -> Callable[[], float]:
-            client, base = signed_in(i)
+            client, base, slug = signed_in(i)
 
             def one() -> float:
                 t = time.perf_counter()
@@ -267,7 +258,7 @@ def main() -> int:
             return one
 
         def make_save(i: int) -> Callable[[], float]:
-            client, base = signed_in(i)
+            client, base, slug = signed_in(i)
             page = client.get(f"{base}/{slug}").text
             token = _CSRF.search(page).group(1)  # type: ignore[union-attr]
             state = {"version": int(_VERSION.search(page).group(1)), "n": 0}  # type: ignore[union-attr]
