@@ -79,14 +79,12 @@ def login(
             minutes = refused.detail.get("minutes", 15)
             if refused.detail.get("limit") == "address":
                 message = _(
-                    "Too many failed sign-ins from your network address. "
-                    "Wait {minutes} minutes, then try again",
+                    "Too many attempts from your address. Wait {minutes} minutes, then try again",
                     minutes=minutes,
                 )
             else:
                 message = _(
-                    "Too many failed sign-ins for this account. "
-                    "Wait {minutes} minutes, then try again",
+                    "Too many attempts for this account. Wait {minutes} minutes, then try again",
                     minutes=minutes,
                 )
             errors.append(("email", message))

@@ -325,14 +325,14 @@ def test_sign_in_throttled_per_account_and_address(client: TestClient, world: Wo
         assert attempt(world.officer_a.email).status_code == 422
     locked = attempt(world.officer_a.email, PASSWORD)
     assert locked.status_code == 429
-    assert "Too many failed sign-ins for this account" in locked.text
+    assert "Too many attempts for this account" in locked.text
     assert "Wait 15 minutes" in locked.text
     # Other accounts from the same address until the address limit (20) is reached.
     for i in range(15):
         assert attempt(f"nobody{i}@example.test").status_code == 422
     blocked = attempt(world.officer_b.email, PASSWORD)
     assert blocked.status_code == 429
-    assert "from your network address" in blocked.text
+    assert "Too many attempts from your address" in blocked.text
     assert "sign_in_throttled" in _actions(client)
 
 
