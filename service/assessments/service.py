@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.orm import object_session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
 
@@ -94,8 +95,14 @@ def visible_with(
 
 
 def preview(questionnaire: Questionnaire, assessment: Assessment, *, as_of: date) -> scoring.Result:
-    """The live result of the answers so far (never stored for a draft)."""
-    return scoring.score(questionnaire, answers_of(assessment), as_of=as_of)
+    """The live result of the answers so far (never stored for a draft); documents attached
+    to a question count as its evidence, as they will at submit."""
+    answers = answers_of(assessment)
+    session = object_session(assessment)
+    if session is not None:
+        refs = document_store.refs_of(session, assessment.id)  # type: ignore[arg-type]
+        answers = document_store.answers_with_documents(answers, refs)
+    return scoring.score(questionnaire, answers, as_of=as_of)
 
 
 # --- reading ---------------------------------------------------------------------------------

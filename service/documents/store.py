@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from service.documents.models import Document, DocumentBlob
 from service.models import Submission
+from service.questionnaire.answers import Answers
 from service.questionnaire.submission import DocumentRef
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -94,6 +95,16 @@ def refs_of(session: Session, assessment_id: uuid.UUID) -> dict[str, list[Docume
     return {
         qid: [ref_of(d) for d in docs] for qid, docs in attached(session, assessment_id).items()
     }
+
+
+def answers_with_documents(answers: Answers, refs: dict[str, list[DocumentRef]]) -> Answers:
+    """``answers`` where a question backed only by documents has an evidence entry naming
+    them: the same rule as ``SubmissionRecord.to_answers`` (so a draft previews as it scores)."""
+    evidence = dict(answers.evidence)
+    for qid, items in refs.items():
+        if items and not evidence.get(qid, "").strip():
+            evidence[qid] = "; ".join(ref.label() for ref in items)
+    return Answers(values=answers.values, evidence=evidence)
 
 
 def submission_refs(submission: Submission) -> dict[str, list[DocumentRef]]:

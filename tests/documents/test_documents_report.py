@@ -103,3 +103,15 @@ def test_verify_checks_frozen_documents(pdf: bytes, tmp_path: Path) -> None:
         z.writestr(f"documents/{PIA_SHA}", PIA)
     code, out = _verify(report, "--documents", str(archive))
     assert code == 0, out
+
+
+def test_draft_preview_counts_documents_as_submit_does(with_document: render.ReportInput) -> None:
+    from service.documents.store import answers_with_documents
+    from service.questionnaire.answers import Answers
+
+    rec = with_document.record
+    draft = answers_with_documents(
+        Answers(values=dict(rec.answers), evidence=dict(rec.evidence)), dict(rec.documents)
+    )
+    assert dict(draft.evidence) == dict(rec.to_answers().evidence)
+    assert draft.evidence["pia_done"] == f"document: PIA <2025>.pdf ({PIA_SHA[:12]})"
