@@ -27,6 +27,7 @@ from service.api.schemas import (
 from service.assessments import access
 from service.assessments import service as assessment_service
 from service.assessments.service import Viewer
+from service.auth import service as auth_service
 from service.auth.deps import ApiUser
 from service.deps import RegistryDep, SessionDep
 from service.errors import (
@@ -412,6 +413,15 @@ def get_report_pdf(
     )
     if submission is None:
         raise NotFound()
+    auth_service.record(
+        session,
+        action="report_downloaded",
+        actor_id=viewer.user.id,
+        assessment_id=assessment.id,
+        submission=submission.number,
+        language=lang if lang in ("en", "fr") else "en",
+        via="api",
+    )
     pdf = web_reports.report_pdf(
         request.app,
         session=session,

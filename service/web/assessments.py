@@ -23,6 +23,7 @@ from starlette.datastructures import FormData, UploadFile
 from service.assessments import access, forms
 from service.assessments import service as assessment_service
 from service.assessments.service import Viewer
+from service.auth import service as auth_service
 from service.auth.deps import CheckedForm, CurrentUser, Visitor, VisitorDep
 from service.config import Settings
 from service.deps import RegistryDep, SessionDep, SettingsDep
@@ -493,11 +494,26 @@ def _submission_or_404(page: Page, assessment: Assessment, number: int | None) -
     return submission
 
 
+def _audit_read(
+    page: Page, action: str, assessment: Assessment, submission: Submission, lang: str
+) -> None:
+    """Who read which report (issue 7: reads are audited, not only changes)."""
+    auth_service.record(
+        page.session,
+        action=action,
+        actor_id=page.visitor.user.id if page.visitor.user else None,
+        assessment_id=assessment.id,
+        submission=submission.number,
+        language=lang,
+    )
+
+
 @router.get("/assessments/{assessment_id}/result", name="show_result")
 def show_result(page: PageDep, assessment_id: str, number: int | None = None) -> HTMLResponse:
     """The result: the headline, the links to the documents, and the report itself."""
     assessment, agency, questionnaire = page.load(assessment_id)
     submission = _submission_or_404(page, assessment, number)
+    _audit_read(page, "report_viewed", assessment, submission, page.visitor.lang)
     report = web_reports.report_html(
         registry=page.registry,
         questionnaire=questionnaire,
@@ -547,6 +563,7 @@ def show_report_html(
     assessment, agency, questionnaire = page.load(assessment_id)
     submission = _submission_or_404(page, assessment, number)
     report_lang = lang if lang in ("en", "fr") else page.visitor.lang
+    _audit_read(page, "report_viewed", assessment, submission, report_lang)
     body = web_reports.report_html(
         registry=page.registry,
         questionnaire=questionnaire,
@@ -565,6 +582,7 @@ def download_report(
     assessment, agency, questionnaire = page.load(assessment_id)
     submission = _submission_or_404(page, assessment, number)
     report_lang = lang if lang in ("en", "fr") else page.visitor.lang
+    _audit_read(page, "report_downloaded", assessment, submission, report_lang)
     pdf = web_reports.report_pdf(
         page.request.app,
         session=page.session,

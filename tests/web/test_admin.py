@@ -451,3 +451,63 @@ def test_totp_required_enrolment_and_sign_in(client: TestClient, world: World) -
     assert {"totp_enrolled", "totp_requirement"} <= set(_actions(client))
     with db.new_session(_engine(client)) as s:
         assert s.get(User, world.admin.id).totp_secret == secret.group(1)  # type: ignore[union-attr]
+
+
+def _submit(client: TestClient) -> str:
+    from tests.builders import start_assessment
+
+    base = start_assessment(client)
+    post_form(
+        client,
+        base + "/scope",
+        base + "/scope",
+        {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
+    )
+    post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
+    post_form(
+        client,
+        base + "/governance",
+        base + "/governance",
+        {"pia_done": "yes", "pia_date": "2021-01-02", "action": "continue"},
+    )
+    post_form(client, base + "/governance/check", base + "/governance/check", {"completed": "yes"})
+    done = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    return base
+
+
+def test_report_views_and_downloads_are_audited(client: TestClient, world: World) -> None:
+    from service.models import ReportCache, Submission
+    from service.web import reports as web_reports
+
+    login(client, world.officer_a.email)
+    base = _submit(client)
+    with db.new_session(_engine(client)) as s, db.writing(s):
+        submission = s.exec(select(Submission)).one()
+        s.add(
+            ReportCache(
+                sha256=submission.sha256,
+                language="en",
+                template_version=web_reports.template_version(),
+                review_state="submitted",
+                pdf=b"%PDF-1.7 cached",
+            )
+        )
+    assert client.get(base + "/result").status_code == 200
+    assert client.get(base + "/report.pdf?lang=en").content == b"%PDF-1.7 cached"
+    headers = _token(client, world, world.officer_a)
+    api = client.get("/api/v1" + base.rstrip("/") + "/report.pdf", headers=headers)
+    assert api.status_code == 200
+    with db.new_session(_engine(client)) as s:
+        events = s.exec(
+            select(AuditEvent).where(
+                col(AuditEvent.action).in_(["report_viewed", "report_downloaded"])
+            )
+        ).all()
+    assert sorted(e.action for e in events) == [
+        "report_downloaded",
+        "report_downloaded",
+        "report_viewed",
+    ]
+    assert all(e.actor_id == world.officer_a.id for e in events)
+    assert {e.detail["submission"] for e in events} == {1}
