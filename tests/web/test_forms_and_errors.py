@@ -138,3 +138,18 @@ def test_change_link_returns_to_overall_check(client: TestClient, world: World) 
     )
     assert r.headers["location"] == base + "/check-your-answers"
     assert "Completed" in client.get(base + "/").text
+
+
+def test_visibility_endpoint_answers_for_the_script(client: TestClient, world: World) -> None:
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    token = csrf_from(client.get(base + "/governance").text)
+    shown = client.post(
+        base + "/governance/visibility", data={"csrf_token": token, "pia_done": "yes"}
+    )
+    assert shown.json() == {"visible": ["owner", "pia_date", "pia_done"]}
+    hidden = client.post(
+        base + "/governance/visibility", data={"csrf_token": token, "pia_done": "no"}
+    )
+    assert hidden.json() == {"visible": ["owner", "pia_done"]}
+    assert client.post(base + "/governance/visibility", data={"pia_done": "yes"}).status_code == 403
