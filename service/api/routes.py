@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import Response as RawResponse
 
+from service.admin import service as admin_service
 from service.api.schemas import (
     AnswersPatch,
     AssessmentCreate,
@@ -189,10 +190,15 @@ def create_assessment(
     viewer: ViewerDep,
 ) -> AssessmentPublic:
     """Start an assessment for your agency (officers)."""
-    questionnaire = (
-        registry.get(body.questionnaire, body.version)
-        if body.version
-        else registry.latest(body.questionnaire)
+    # Only published versions start new assessments (administration, issue 7).
+    offered = admin_service.offered_for_new(session, registry)
+    questionnaire = next(
+        (
+            q
+            for q in offered
+            if q.id == body.questionnaire and (not body.version or q.version == body.version)
+        ),
+        None,
     )
     if questionnaire is None:
         raise Unprocessable("There is no such questionnaire (or version)")

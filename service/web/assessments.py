@@ -20,6 +20,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from service.admin import service as admin_service
 from service.assessments import access, forms
 from service.assessments import service as assessment_service
 from service.assessments.service import Viewer
@@ -219,8 +220,10 @@ def list_assessments(page: PageDep) -> HTMLResponse:
 def _start_context(
     page: Page, *, program: str = "", chosen: str = "", errors: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
-    latest = sorted({q.id for q in page.registry.all()})
-    choices = [q for q in (page.registry.latest(i) for i in latest) if q is not None]
+    # One choice per questionnaire: its newest published version (administration, issue 7).
+    offered = admin_service.offered_for_new(page.session, page.registry)
+    choices = [q for i, q in enumerate(offered) if i == 0 or offered[i - 1].id != q.id]
+    choices.sort(key=lambda q: q.id)
     return {"choices": choices, "program": program, "chosen": chosen, "form_errors": errors or []}
 
 
@@ -239,7 +242,9 @@ def start_assessment(page: PageDep, form: CheckedForm) -> Response:
     program = str(form.get("program") or "").strip()
     chosen = str(form.get("questionnaire") or "")
     errors: list[tuple[str, str]] = []
-    questionnaire = page.registry.latest(chosen) if chosen else None
+    questionnaire = (
+        admin_service.version_for_new(page.session, page.registry, chosen) if chosen else None
+    )
     if questionnaire is None:
         errors.append(("questionnaire", _("Select the questionnaire to answer")))
     if not program:

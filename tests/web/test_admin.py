@@ -269,8 +269,15 @@ def test_questionnaire_versions_publish_and_retire(client: TestClient, world: Wo
         assert (first["questionnaire_id"], first["version"]) not in {
             (q.id, q.version) for q in offered
         }
+    # A retired version starts no new assessment (web and API); existing ones keep theirs.
+    officer = _token(client, world, world.officer_a)
+    body = {"questionnaire": first["questionnaire_id"], "program": "Retired"}
+    assert client.post("/api/v1/assessments", json=body, headers=officer).status_code == 422
+    login(client, world.officer_a.email)
+    assert f'value="{first["questionnaire_id"]}"' not in client.get("/assessments/new").text
     assert client.put(url, json={"state": "nonsense"}, headers=headers).status_code == 422
     assert client.put(url, json={"state": "published"}, headers=headers).status_code == 204
+    assert client.post("/api/v1/assessments", json=body, headers=officer).status_code == 201
     login(client, world.admin.email)
     assert "Published" in client.get("/admin/questionnaires").text
     assert {"questionnaire_retired", "questionnaire_published"} <= set(_actions(client))
