@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
@@ -78,6 +79,42 @@ def attach(
     """Attach ``data`` to a question of a draft (the blob is stored once per SHA-256)."""
     if question_id not in questionnaire.question_index():
         raise NotFound(f"There is no question {question_id!r} in this questionnaire")
+    try:
+        return _attach_once(
+            session=session,
+            viewer=viewer,
+            assessment_id=assessment_id,
+            question_id=question_id,
+            filename=filename,
+            data=data,
+            max_bytes=max_bytes,
+            directory=directory,
+        )
+    except IntegrityError:
+        # the same new file stored by a concurrent upload (PostgreSQL): it exists now
+        return _attach_once(
+            session=session,
+            viewer=viewer,
+            assessment_id=assessment_id,
+            question_id=question_id,
+            filename=filename,
+            data=data,
+            max_bytes=max_bytes,
+            directory=directory,
+        )
+
+
+def _attach_once(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    question_id: str,
+    filename: str | None,
+    data: bytes,
+    max_bytes: int,
+    directory: Path | None,
+) -> Document:
     try:
         with db.writing(session):
             assessment = assessment_service._load_for_change(

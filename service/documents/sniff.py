@@ -56,7 +56,11 @@ def _zip_type(data: bytes) -> str:
     if len(infos) > _MAX_ZIP_MEMBERS:
         raise Refused("The file has too many parts")
     names = {info.filename for info in infos}
+    if any(n.endswith("vbaProject.bin") for n in names):
+        raise Refused("Documents with macros are not accepted")
     if "mimetype" in names:
+        if archive.getinfo("mimetype").file_size > 200:
+            raise Refused("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
         try:
             declared = archive.read("mimetype").strip()
         except (zipfile.BadZipFile, ValueError, OSError, RuntimeError) as error:
@@ -74,7 +78,13 @@ def _zip_type(data: bytes) -> str:
 
 def _has_zip_tail(data: bytes) -> bool:
     """A ZIP end-of-central-directory record: the file is also readable as an archive."""
-    return b"PK\x05\x06" in data[-66_000:]
+    if b"PK\x05\x06" not in data[-66_000:]:
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return bool(archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
 
 
 def sniff(data: bytes) -> Sniffed:

@@ -59,3 +59,22 @@ def test_refused_types(data: bytes) -> None:
 )
 def test_names_are_cleaned(name: str | None, shown: str) -> None:
     assert sniff.clean_name(name, sniff.PDF) == shown
+
+
+def test_macro_documents_are_refused() -> None:
+    from tests.documents.files import _zip
+
+    docm = _zip(
+        {
+            "[Content_Types].xml": b"<Types/>",
+            "word/document.xml": b"<w:document/>",
+            "word/vbaProject.bin": b"\x00",
+        }
+    )
+    with pytest.raises(sniff.Refused, match="macros"):
+        sniff.sniff(docm)
+
+
+def test_pdf_with_a_stray_zip_marker_is_still_a_pdf() -> None:
+    data = files.PDF + b"stream PK\x05\x06 not a zip endstream\n%%EOF\n"
+    assert sniff.sniff(data).media_type == sniff.PDF
