@@ -55,9 +55,38 @@ def test_admin_pages_refuse_other_roles(client: TestClient, world: World, role: 
     login(client, getattr(world, role).email)
     for url in ADMIN_PAGES:
         assert client.get(url).status_code == 403, url
+    token = csrf_from(client.get("/assessments/").text)
+    posts = [
+        "/admin/security",
+        "/admin/organisations",
+        f"/admin/organisations/{world.agency_a.id}",
+        "/admin/users",
+        f"/admin/users/{world.officer_b.id}",
+        "/admin/questionnaires",
+    ]
+    for url in posts:
+        r = client.post(url, data={"csrf_token": token, "action": "deactivate", "kind": "agency"})
+        assert r.status_code == 403, url
+    assert client.get("/admin/audit.csv").status_code == 403
     headers = _token(client, world, getattr(world, role))
-    for url in ("/api/v1/admin/users", "/api/v1/admin/organisations", "/api/v1/admin/audit"):
+    for url in (
+        "/api/v1/admin/users",
+        "/api/v1/admin/organisations",
+        "/api/v1/admin/questionnaires",
+        "/api/v1/admin/audit",
+        "/api/v1/admin/audit.csv",
+    ):
         assert client.get(url, headers=headers).status_code == 403
+    r = client.patch(
+        f"/api/v1/admin/users/{world.officer_b.id}", json={"active": False}, headers=headers
+    )
+    assert r.status_code == 403
+    assert (
+        client.post(f"/api/v1/admin/users/{world.officer_b.id}/reset", headers=headers).status_code
+        == 403
+    )
+    with db.new_session(_engine(client)) as s:
+        assert s.get(User, world.officer_b.id).active  # type: ignore[union-attr]
 
 
 def test_admin_pages_signed_out(client: TestClient) -> None:

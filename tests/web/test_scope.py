@@ -60,3 +60,41 @@ def test_visible_agencies_follow_jurisdictions(engine: Engine) -> None:
             assert fresh is not None
             fresh.active = False
         assert scope.visible_agency_ids(s, fresh) == set()
+
+
+def test_named_regulator_moves_access_on_pages_and_api(
+    client: object, app: object, world: object
+) -> None:
+    """An agency's named regulator decides which reviewers see its submissions, everywhere."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from service.auth import service as auth_service
+    from tests.builders import World, login
+    from tests.web.test_access import _make
+
+    assert isinstance(app, FastAPI)
+    assert isinstance(client, TestClient)
+    assert isinstance(world, World)
+    submitted = _make(app, world.officer_a, submit=True)
+
+    def sees(user: object) -> tuple[int, int]:
+        assert isinstance(user, type(world.admin))
+        client.cookies.clear()
+        login(client, user.email)
+        page = client.get(f"/assessments/{submitted}/").status_code
+        with db.new_session(app.state.engine) as s:
+            token = auth_service.create_api_token(session=s, user=user, name="t")
+        api = client.get(
+            f"/api/v1/assessments/{submitted}", headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        return page, api
+
+    assert sees(world.reviewer_on) == (200, 200)
+    assert sees(world.reviewer_fed) == (404, 404)
+    with db.new_session(app.state.engine) as s, db.writing(s):
+        agency = s.get(Organisation, world.agency_a.id)
+        assert agency is not None
+        agency.regulator_id = world.reviewer_fed.organisation_id
+    assert sees(world.reviewer_on) == (404, 404)
+    assert sees(world.reviewer_fed) == (200, 200)
