@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from sqlalchemy import ColumnElement
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
 
@@ -288,7 +290,7 @@ def decide(
     if unknown:
         raise NotFound(f"There is no criterion {unknown[0]!r} in this questionnaire")
     if any(len(t) > MAX_COMMENT for t in [*texts.values(), general]):
-        raise InvalidTransition(f"Comments must be {MAX_COMMENT} characters or fewer")
+        raise InvalidTransition("Comments must be 5000 characters or fewer")
     try:
         with db.writing(session):
             assessment = session.get(Assessment, assessment_id, populate_existing=True)
@@ -468,12 +470,26 @@ def diff(questionnaire: Questionnaire, before: Submission, after: Submission) ->
 # --- portfolio -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PortfolioCell:
+    """What the portfolio reads of an agency's latest submission (from its digest)."""
+
+    rating: str
+    score: float | None
+    verdicts: str
+    critical_gaps: list[str]
+    submitted_at: datetime
+    number: int
+    assessment_id: uuid.UUID
+    submission_id: uuid.UUID
+
+
 @dataclass
 class Portfolio:
     questionnaire_id: str
     questionnaire_version: str
     criteria: list[str]
-    agencies: list[tuple[Organisation, SubmissionDigest]]
+    agencies: list[tuple[Organisation, PortfolioCell]]
     cells: dict[uuid.UUID, dict[str, str]]
     ratings: dict[str, int] = field(default_factory=dict)
     critical_gaps: list[tuple[str, int]] = field(default_factory=list)
@@ -487,26 +503,57 @@ def portfolio(
     version (read from the digests: no re-scoring)."""
     _require_reviewer(viewer)
     agencies = visible_agency_ids(session, viewer.user)
-    query = (
-        select(SubmissionDigest, Organisation)
-        .join(Organisation, col(Organisation.id) == col(SubmissionDigest.organisation_id))
-        .where(
-            col(SubmissionDigest.latest),
-            SubmissionDigest.questionnaire_id == questionnaire.id,
-            SubmissionDigest.questionnaire_version == questionnaire.version,
-        )
-        .order_by(col(Organisation.name_en), col(SubmissionDigest.submitted_at).desc())
-    )
+    D = SubmissionDigest
+    scope_filter: list[ColumnElement[bool]] = [
+        col(D.latest).is_(True),
+        col(D.questionnaire_id) == questionnaire.id,
+        col(D.questionnaire_version) == questionnaire.version,
+    ]
     if agencies is not None:
-        query = query.where(col(SubmissionDigest.organisation_id).in_(agencies))
-    latest: dict[uuid.UUID, tuple[Organisation, SubmissionDigest]] = {}
-    for digest, org in session.exec(query).all():
-        if org.id not in latest:
-            latest[org.id] = (org, digest)
+        scope_filter.append(col(D.organisation_id).in_(agencies))
+    newest = (
+        select(col(D.organisation_id).label("org"), func.max(D.submitted_at).label("at"))
+        .where(*scope_filter)
+        .group_by(col(D.organisation_id))
+        .subquery()
+    )
+    query = (
+        sa_select(
+            col(D.organisation_id),
+            col(D.rating),
+            col(D.score),
+            col(D.verdicts),
+            col(D.critical_gaps),
+            col(D.submitted_at),
+            col(D.number),
+            col(D.assessment_id),
+            col(D.submission_id),
+        )
+        .join(
+            newest,
+            (newest.c.org == col(D.organisation_id)) & (newest.c.at == col(D.submitted_at)),
+        )
+        .where(*scope_filter)
+    )
+    rows = session.execute(query).all()
+    orgs = {
+        o.id: o
+        for o in session.exec(
+            select(Organisation).where(col(Organisation.id).in_({r[0] for r in rows}))
+        )
+    }
+    latest: dict[uuid.UUID, tuple[Organisation, PortfolioCell]] = {}
+    for org_id, rating, score, verdicts, gaps, at, number, aid, sid in rows:
+        if org_id not in latest:
+            latest[org_id] = (
+                orgs[org_id],
+                PortfolioCell(rating, score, verdicts, list(gaps or []), at, number, aid, sid),
+            )
+    ordered = sorted(latest.values(), key=lambda pair: pair[0].name_en)
     criteria = [c.id for c in questionnaire.criteria]
     cells = {oid: parse_verdicts(d.verdicts) for oid, (_, d) in latest.items()}
-    ratings = Counter(d.rating for _, d in latest.values())
-    gaps = Counter(g for _, d in latest.values() for g in d.critical_gaps)
+    ratings = Counter(d.rating for _, d in ordered)
+    gaps = Counter(g for _, d in ordered for g in d.critical_gaps)
     met_share: dict[str, float | None] = {}
     for cid in criteria:
         applicable = [
@@ -521,7 +568,7 @@ def portfolio(
         questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version,
         criteria=criteria,
-        agencies=list(latest.values()),
+        agencies=ordered,
         cells=cells,
         ratings={r: ratings.get(r, 0) for r in RATINGS},
         critical_gaps=gaps.most_common(top),
