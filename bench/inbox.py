@@ -114,6 +114,7 @@ def fill(url: str, *, agencies: int, submissions: int) -> str:
         for k in range(submissions // 2):  # two submissions per assessment, round robin
             org_id = org_ids[k % agencies]
             aid = uuid.uuid4()
+            status = ("submitted", "returned", "accepted")[k % 3]
             assessments.append(
                 {
                     "id": aid,
@@ -124,7 +125,7 @@ def fill(url: str, *, agencies: int, submissions: int) -> str:
                     "answers": {},
                     "evidence": {},
                     "section_status": {},
-                    "status": ("submitted", "returned", "accepted")[k % 3],
+                    "status": status,
                     "version": 1,
                     "created_at": start,
                     "updated_at": start,
@@ -156,6 +157,7 @@ def fill(url: str, *, agencies: int, submissions: int) -> str:
                         "questionnaire_version": qver,
                         "number": number,
                         "latest": number == 2,
+                        "status": status if number == 2 else "returned",
                         "rating": result.rating.value,
                         "score": result.score,
                         "verdicts": verdicts_string(result),

@@ -45,6 +45,7 @@ def record_submission(
             questionnaire_version=assessment.questionnaire_version,
             number=submission.number,
             latest=True,
+            status="submitted",
             rating=result.rating.value,
             score=result.score,
             verdicts=verdicts_string(result),

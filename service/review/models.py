@@ -21,7 +21,7 @@ from service.models import UTCDateTime
 class SubmissionDigest(SQLModel, table=True):
     __tablename__ = "submission_digest"
     __table_args__ = (
-        Index("ix_submission_digest_latest_org", "latest", "organisation_id"),
+        Index("ix_submission_digest_latest_org_status", "latest", "organisation_id", "status"),
         Index("ix_submission_digest_latest_submitted", "latest", "submitted_at"),
         Index(
             "ix_submission_digest_questionnaire",
@@ -38,6 +38,10 @@ class SubmissionDigest(SQLModel, table=True):
     questionnaire_version: str = Field(max_length=50)
     number: int
     latest: bool = True  # the assessment's latest submission
+    # the assessment's status, kept in step on its latest digest (submit, return, accept)
+    status: str = Field(
+        default="submitted", max_length=16, sa_column_kwargs={"server_default": "submitted"}
+    )
     rating: str = Field(max_length=8)
     score: float | None = None
     verdicts: str  # "COL-01=met;COL-02=not_met;..." in questionnaire order

@@ -11,7 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -57,7 +57,7 @@ SORTS = {
     "agency": col(Organisation.name_en),
     "rating": col(SubmissionDigest.rating),
     "score": col(SubmissionDigest.score),
-    "status": col(Assessment.status),
+    "status": col(SubmissionDigest.status),
 }
 MAX_COMMENT = 5000
 
@@ -122,32 +122,40 @@ class InboxPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _inbox_query(session: Session, viewer: Viewer, filters: InboxFilters) -> Any:
+def _inbox_where(
+    session: Session, viewer: Viewer, filters: InboxFilters
+) -> list[ColumnElement[bool]]:
+    """Conditions on the digest table alone (so counting needs no join)."""
+    D = SubmissionDigest
     agencies = visible_agency_ids(session, viewer.user)
-    query = (
+    where: list[ColumnElement[bool]] = [col(D.latest).is_(True)]
+    if agencies is not None:
+        where.append(col(D.organisation_id).in_(agencies))
+    if filters.agency is not None:
+        where.append(col(D.organisation_id) == filters.agency)
+    if filters.rating:
+        where.append(col(D.rating) == filters.rating)
+    if filters.questionnaire:
+        qid, _, qver = filters.questionnaire.partition("@")
+        where.append(col(D.questionnaire_id) == qid)
+        if qver:
+            where.append(col(D.questionnaire_version) == qver)
+    if filters.submitted_from:
+        start = datetime.combine(filters.submitted_from, time.min, tzinfo=UTC)
+        where.append(col(D.submitted_at) >= start)
+    if filters.submitted_to:
+        end = datetime.combine(filters.submitted_to, time.max, tzinfo=UTC)
+        where.append(col(D.submitted_at) <= end)
+    return where
+
+
+def _inbox_rows(where: list[ColumnElement[bool]]) -> Any:
+    return (
         select(SubmissionDigest, Assessment, Organisation)
         .join(Assessment, col(Assessment.id) == col(SubmissionDigest.assessment_id))
         .join(Organisation, col(Organisation.id) == col(SubmissionDigest.organisation_id))
-        .where(col(SubmissionDigest.latest))
+        .where(*where)
     )
-    if agencies is not None:
-        query = query.where(col(SubmissionDigest.organisation_id).in_(agencies))
-    if filters.agency is not None:
-        query = query.where(SubmissionDigest.organisation_id == filters.agency)
-    if filters.rating:
-        query = query.where(SubmissionDigest.rating == filters.rating)
-    if filters.questionnaire:
-        qid, _, qver = filters.questionnaire.partition("@")
-        query = query.where(SubmissionDigest.questionnaire_id == qid)
-        if qver:
-            query = query.where(SubmissionDigest.questionnaire_version == qver)
-    if filters.submitted_from:
-        start = datetime.combine(filters.submitted_from, time.min).astimezone()
-        query = query.where(col(SubmissionDigest.submitted_at) >= start)
-    if filters.submitted_to:
-        end = datetime.combine(filters.submitted_to, time.max).astimezone()
-        query = query.where(col(SubmissionDigest.submitted_at) <= end)
-    return query
 
 
 def _row(digest: SubmissionDigest, assessment: Assessment, agency: Organisation) -> InboxRow:
@@ -157,7 +165,7 @@ def _row(digest: SubmissionDigest, assessment: Assessment, agency: Organisation)
         agency_id=agency.id,
         agency_en=agency.name_en,
         agency_fr=agency.name_fr,
-        status=assessment.status,
+        status=digest.status,
         questionnaire_id=digest.questionnaire_id,
         questionnaire_version=digest.questionnaire_version,
         number=digest.number,
@@ -177,21 +185,20 @@ def inbox(
 ) -> InboxPage:
     """One page of the latest submission of each assessment the viewer may review."""
     _require_reviewer(viewer)
-    base = _inbox_query(session, viewer, filters)
-    counts_query = base.with_only_columns(col(Assessment.status), func.count()).group_by(
-        col(Assessment.status)
-    )
+    where = _inbox_where(session, viewer, filters)
+    status_col = col(SubmissionDigest.status)
     counts = dict.fromkeys(STATUSES, 0)
-    for status, number in session.exec(counts_query).all():
+    for status, number in session.exec(
+        select(status_col, func.count()).where(*where).group_by(status_col)
+    ).all():
         counts[str(status)] = int(number)
-    filtered = base
     if filters.status:
-        filtered = filtered.where(Assessment.status == filters.status)
+        where.append(status_col == filters.status)
         total = counts.get(filters.status, 0)
     else:
         total = sum(counts.values())
     key = SORTS.get(filters.sort, SORTS["submitted"])
-    ordered = filtered.order_by(
+    ordered = _inbox_rows(where).order_by(
         key.desc() if filters.descending else key.asc(),
         col(SubmissionDigest.submission_id),
     )
@@ -209,9 +216,10 @@ def inbox(
 def inbox_all(*, session: Session, viewer: Viewer, filters: InboxFilters) -> list[InboxRow]:
     """Every row matching the filters (for CSV export)."""
     _require_reviewer(viewer)
-    query = _inbox_query(session, viewer, filters)
+    where = _inbox_where(session, viewer, filters)
     if filters.status:
-        query = query.where(Assessment.status == filters.status)
+        where.append(col(SubmissionDigest.status) == filters.status)
+    query = _inbox_rows(where)
     key = SORTS.get(filters.sort, SORTS["submitted"])
     query = query.order_by(key.desc() if filters.descending else key.asc())
     return [_row(d, a, o) for d, a, o in session.exec(query).all()]
@@ -343,6 +351,10 @@ def decide(
             previous = assessment.status
             assessment.status = target.value
             assessment.updated_at = now
+            digest = session.get(SubmissionDigest, submission.id)
+            if digest is not None:
+                digest.status = target.value
+                session.add(digest)
             session.add(
                 AuditEvent(
                     actor_id=viewer.user.id,
