@@ -223,6 +223,10 @@ def _short_list(ids: list[str], lang: str, limit: int = 6) -> str:
     return ", ".join(ids[:limit]) + " " + more
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _fact_value(questionnaire: Questionnaire, fact_id: str, value: object, lang: str) -> str:
     for fact in questionnaire.facts:
         if fact.id == fact_id and str(value) in fact.values:
@@ -365,8 +369,10 @@ def build_view(report: ReportInput, lang: str, *, marking: str | None = None) ->
         inherent = {
             "word": risk_word,
             "key": res.inherent_risk,
-            "beside": t["inherent_beside"].format(
-                risk=risk_word, rating=rating_words[res.rating.value].lower()
+            "beside": _sentence(
+                t["inherent_beside"].format(
+                    risk=risk_word, rating=rating_words[res.rating.value].lower()
+                )
             ),
         }
     change = None
