@@ -222,20 +222,14 @@ def main() -> None:
         sys.exit(130)
 
 
-def _register_extensions() -> None:
-    """Commands of the other parts: the report (`report`, `verify`) and the web app."""
-    import importlib
+# The report (`report`, `verify`) and the web app (`serve`, `migrate`, `createuser`, `demo`,
+# `backup`, `restore`) add their commands; imported last, as they use the helpers above.
+from service import admin_cli  # noqa: E402
+from service.report import cli as report_cli  # noqa: E402
 
-    for module_name in ("service.report.cli", "service.admin_cli", "service.ops_cli"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name is None or not module_name.startswith(error.name):
-                raise
-            continue
-        module.register(app)
+report_cli.register(app)
+admin_cli.register(app)
 
 
-_register_extensions()
 if __name__ == "__main__":
     main()
