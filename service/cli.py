@@ -224,11 +224,12 @@ def main() -> None:
 
 # The report (`report`, `verify`) and the web app (`serve`, `migrate`, `createuser`, `demo`,
 # `backup`, `restore`) add their commands; imported last, as they use the helpers above.
-from service import admin_cli  # noqa: E402
+from service import admin_cli, ops_cli  # noqa: E402
 from service.report import cli as report_cli  # noqa: E402
 
 report_cli.register(app)
 admin_cli.register(app)
+ops_cli.register(app)
 
 
 if __name__ == "__main__":
