@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from service.assessments import forms
 from service.assessments import service as assessment_service
@@ -229,15 +230,35 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
     )
     lang = page.visitor.lang
     titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
+    labels = {k: page._(v) for k, v in VERDICT_LABELS.items()}
+    # one constant, escaped cell per verdict: the heat map has criteria x agencies cells
+    cell = {
+        v: Markup('<td class="heat heat--{}"><abbr title="{}">{}</abbr></td>').format(
+            v, labels[v], VERDICT_SHORT[v]
+        )
+        for v in VERDICT_SHORT
+    }
+    empty = Markup('<td class="heat"></td>')
+    rows = [
+        (
+            org,
+            digest,
+            Markup("").join(
+                cell.get(data.cells[org.id].get(cid, ""), empty) for cid in data.criteria
+            ),
+        )
+        for org, digest in data.agencies
+    ]
     return page.render(
         "review/portfolio.html",
         {
             "data": data,
+            "rows": rows,
             "questionnaire": questionnaire,
             "q_title": localize(questionnaire.title, lang),
             "titles": titles,
             "short": VERDICT_SHORT,
-            "labels": {k: page._(v) for k, v in VERDICT_LABELS.items()},
+            "labels": labels,
             "versions": sorted(
                 {(q.id, q.version, localize(q.title, lang)) for q in page.registry.all()}
             ),
