@@ -57,3 +57,15 @@ def record_submission(
             submitted_at=submission.submitted_at,
         )
     )
+
+
+def set_status(session: Session, *, assessment_id: object, status: str) -> None:
+    """Keep the latest digest's copy of the assessment's status in step (inside the caller's
+    write transaction)."""
+    for digest in session.exec(
+        select(SubmissionDigest).where(
+            SubmissionDigest.assessment_id == assessment_id, col(SubmissionDigest.latest)
+        )
+    ):
+        digest.status = status
+        session.add(digest)
