@@ -32,6 +32,7 @@ from service.models import (
 )
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.loader import Registry, load_directory
+from service.review import digest as review_digest
 
 
 @dataclass(frozen=True)
@@ -280,6 +281,9 @@ def _load_example(
         with db.writing(session):
             fresh = session.get_one(Assessment, assessment.id)
             fresh.status = AssessmentStatus.accepted.value
+            review_digest.set_status(
+                session, assessment_id=fresh.id, status=AssessmentStatus.accepted.value
+            )
             session.add(
                 AuditEvent(
                     actor_id=reviewer.id if reviewer else None,
