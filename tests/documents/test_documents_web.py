@@ -270,3 +270,30 @@ def test_documents_directory(sqlite_url: str, tmp_path: Path) -> None:
         stored.write_bytes(b"tampered")
         assert client.get(f"{base}/documents/{sha}").status_code == 404
     app.state.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_upload_submit_download_on_postgresql(pg_url: str) -> None:
+    app = create_app(make_settings(pg_url))
+    from tests.builders import make_world
+
+    w = make_world(app.state.engine)
+    with TestClient(app) as client:
+        login(client, w.officer_a.email)
+        base = start_assessment(client)
+        assert upload(client, base, files.ODT, name="Politique.odt").status_code == 303
+        assert (
+            upload(client, base, files.ODT, name="Copie.odt", question="pia_date").status_code
+            == 303
+        )
+        _submit(client, base)
+        sha = hashlib.sha256(files.ODT).hexdigest()
+        got = client.get(f"{base}/documents/{sha}")
+        assert got.status_code == 200
+        assert got.content == files.ODT
+        with db.new_session(app.state.engine) as s:
+            sub = s.exec(select(Submission)).one()
+            frozen = json.loads(sub.canonical)["documents"]
+            assert sorted(frozen) == ["pia_date", "pia_done"]
+            assert len(list(s.exec(select(DocumentBlob)))) == 1
+    app.state.engine.dispose()
