@@ -340,3 +340,35 @@ def import_archive(
         present.add((doc.question, digest))
         added += 1
     return added
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """One document as pages show it (see ``documents/_list.html``)."""
+
+    name: str
+    sha256: str
+    media_type: str
+    size: int
+    url: str
+
+
+def views_by_question(
+    *, session: Session, viewer: Viewer, assessment: Assessment
+) -> dict[str, list[DocumentView]]:
+    """What ``viewer`` may open, by question id, with download URLs: for other pages (review,
+    check answers) to list beside each answer with ``documents/_list.html``."""
+    refs = visible_refs(session=session, viewer=viewer, assessment=assessment)
+    return {
+        qid: [
+            DocumentView(
+                name=r.name,
+                sha256=r.sha256,
+                media_type=r.media_type,
+                size=r.size,
+                url=f"/assessments/{assessment.id}/documents/{r.sha256}",
+            )
+            for r in items
+        ]
+        for qid, items in refs.items()
+    }

@@ -297,3 +297,30 @@ def test_upload_submit_download_on_postgresql(pg_url: str) -> None:
             assert sorted(frozen) == ["pia_date", "pia_done"]
             assert len(list(s.exec(select(DocumentBlob)))) == 1
     app.state.engine.dispose()
+
+
+def test_views_and_list_macro_for_other_pages(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    from service.assessments.service import Viewer
+    from service.documents.service import views_by_question
+    from service.models import Organisation
+    from service.web.i18n import Translator
+    from service.web.templating import templates
+
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    upload(client, base, files.PDF, name="R&D PIA.pdf")
+    with db.new_session(app.state.engine) as s:
+        assessment = s.exec(select(Assessment)).one()
+        viewer = Viewer(user=world.officer_a, organisation=s.get(Organisation, world.agency_a.id))
+        views = views_by_question(session=s, viewer=viewer, assessment=assessment)
+        outsider = Viewer(user=world.reviewer_on, organisation=None)
+        assert views_by_question(session=s, viewer=outsider, assessment=assessment) == {}
+    template = templates.env.from_string(
+        '{% from "documents/_list.html" import document_list with context %}'
+        "{{ document_list(docs) }}"
+    )
+    html = template.render(docs=views["pia_done"], _=Translator("fr"))
+    assert "R&amp;D PIA.pdf" in html
+    assert f'href="{base}/documents/{hashlib.sha256(files.PDF).hexdigest()}"' in html
