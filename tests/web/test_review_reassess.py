@@ -4,6 +4,7 @@ the report showing the change; accepted reports carry who accepted them and the 
 from __future__ import annotations
 
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from service.models import Assessment
 from service.review.models import Reassessment
 from tests.builders import World, csrf_from, login
 from tests.conftest import make_settings
-from tests.review.helpers import DATA, GOOD, decide, submitted
+from tests.review.helpers import DATA, GOOD, answer, decide, resubmit, submitted
 
 NEW_QUESTION = """      - id: dpo_named
         type: yes_no
@@ -110,3 +111,27 @@ def test_accepted_report_states_acceptance_and_comments(
     assert report.status_code == 200
     assert "Test reviewer" in report.text
     assert "A PIA is overdue" in report.text
+
+
+def test_reassessment_report_shows_the_change(
+    client: TestClient, world: World, app: object
+) -> None:
+    engine = app.state.engine  # type: ignore[attr-defined]
+    aid = submitted(engine, world.officer_a, {**GOOD, "pia_done": "no", "pia_date": None})
+    decide(engine, world.reviewer_on, aid, "accept")
+    login(client, world.officer_a.email)
+    page = client.get(f"/assessments/{aid}/reassess")
+    created = client.post(
+        f"/assessments/{aid}/reassess",
+        data={"csrf_token": csrf_from(page.text), "version_choice": "1.0", "program": "Year 2"},
+        follow_redirects=False,
+    )
+    new_id = created.headers["location"].rstrip("/").rsplit("/", 1)[1]
+    answer(
+        engine, world.officer_a, uuid.UUID(new_id), {"pia_done": "yes", "pia_date": "2026-01-01"}
+    )
+    resubmit(engine, world.officer_a, uuid.UUID(new_id))
+    report = client.get(f"/assessments/{new_id}/report.html")
+    assert report.status_code == 200
+    assert "Change since the previous assessment" in report.text
+    assert "GOV-01" in report.text
