@@ -219,14 +219,30 @@ def test_submit_freezes_documents(app: FastAPI, client: TestClient, world: World
             }
         ]
     }
-    # the draft loses the attachment later (as after a return): the submission keeps it
+    # returned to the officer, who removes the document from the draft through the page
     with db.new_session(app.state.engine) as s:
-        for doc in s.exec(select(Document)):
-            s.delete(doc)
+        a = s.exec(select(Assessment)).one()
+        a.status = AssessmentStatus.returned.value
+        s.add(a)
         s.commit()
+    (doc,) = _docs(app)
+    page = client.get(base + SECTION)
+    assert "Policy.docx" in page.text
+    r = client.post(
+        f"{base}/documents/{doc.id}/remove",
+        data={"csrf_token": csrf_from(page.text), "slug": "governance"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert _docs(app) == []
+    with db.new_session(app.state.engine) as s:
         sub2 = s.exec(select(Submission)).one()
+        assert sub2.canonical == sub.canonical  # the submission still names it
         assert json.loads(sub2.canonical)["documents"]["pia_done"][0]["sha256"] == sha
     assert client.get(f"{base}/documents/{sha}").status_code == 200  # still downloadable
+    with TestClient(app) as reviewer:
+        login(reviewer, world.reviewer_on.email)
+        assert reviewer.get(f"{base}/documents/{sha}").status_code == 200
 
 
 def test_remove_from_draft(app: FastAPI, client: TestClient, world: World) -> None:
