@@ -84,12 +84,11 @@ def test_backup_during_saves_restores_every_acknowledged_save(
         while len(acknowledged) < 20 and time.monotonic() < deadline:
             time.sleep(0.01)
         before = list(acknowledged)  # every save acknowledged before the backup began
-        done = _cli(sqlite_url, "backup", str(backup_file))
+        ops_cli.backup(sqlite_url, backup_file)  # what `policygap backup FILE` runs
         while len(acknowledged) < len(before) + 10 and time.monotonic() < deadline:
             time.sleep(0.01)  # the saves went on during and after the backup
         stop.set()
         worker.join(30)
-    assert done.returncode == 0, done.stderr
     assert len(before) >= 20
     assert len(acknowledged) > len(before)
     with sqlite3.connect(backup_file) as conn:
@@ -144,7 +143,7 @@ def test_postgres_backup_and_restore(pg_server_url: str, tmp_path: Path) -> None
         make_world(engine)
         engine.dispose()
         dump = tmp_path / "pg.dump"
-        assert _cli(source, "backup", str(dump)).returncode == 0
+        ops_cli.backup(source, dump)
         result = _cli(target, "restore", str(dump))
         assert result.returncode == 0, result.stderr
         engine = db.make_engine(target)
@@ -157,3 +156,15 @@ def test_postgres_backup_and_restore(pg_server_url: str, tmp_path: Path) -> None
     finally:
         drop_pg_database(pg_server_url, source)
         drop_pg_database(pg_server_url, target)
+
+
+def test_backup_command_line(sqlite_url: str, tmp_path: Path) -> None:
+    target = tmp_path / "cli.sqlite3"
+    done = _cli(sqlite_url, "backup", str(target))
+    assert done.returncode == 0, done.stderr
+    assert "backup written" in done.stdout
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    missing = _cli(sqlite_url, "restore", str(tmp_path / "nothing.sqlite3"))
+    assert missing.returncode == 2
+    assert "no such file" in missing.stderr
