@@ -181,13 +181,18 @@ def _page_context(
         "editable": editable,
         "max_size": human_size(page.settings.max_upload_bytes),
         "form_errors": [(f"file-{qid}", message) for qid, message in errors.items()],
+        "notice": None,
     }
     return context, editable
 
 
 @router.get("/assessments/{assessment_id}/{slug}/documents", name="show_documents")
-def show_documents(page: PageDep, assessment_id: str, slug: str) -> Response:
+def show_documents(
+    page: PageDep, assessment_id: str, slug: str, notice: str | None = None
+) -> Response:
     context, _editable = _page_context(page, assessment_id, slug, {})
+    notices = {"attached": "The file was attached.", "removed": "The file was removed."}
+    context["notice"] = page._(notices[notice]) if notice in notices else None
     return page.render("documents/section.html", context)
 
 

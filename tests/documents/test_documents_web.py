@@ -82,6 +82,7 @@ def test_upload_download_and_dedupe(app: FastAPI, client: TestClient, world: Wor
     assert [b.sha256 for b in blobs] == [sha]  # the same file twice is stored once
     page = client.get(base + SECTION).text
     assert "PIA 2025.pdf" in page
+    assert "The file was attached." in client.get(base + SECTION + "?notice=attached").text
     assert sha[:12] in page
     got = client.get(f"{base}/documents/{sha}")
     assert got.status_code == 200
