@@ -19,6 +19,7 @@ from service.admin.models import AccountToken, QuestionnaireState, SiteSetting
 from service.auth import scope, totp
 from service.auth import service as auth_service
 from service.models import (
+    ApiToken,
     Assessment,
     AuditEvent,
     BodyType,
@@ -306,8 +307,8 @@ def update_user(
 
 
 def reset_user(session: Session, actor: User, user_id: uuid.UUID) -> str:
-    """Reset: the password stops working, sessions end, the second factor is removed; returns
-    the one-time link token to set a new password."""
+    """Reset: the password stops working, sessions end, API tokens are revoked and the second
+    factor is removed; returns the one-time link token to set a new password."""
     with db.writing(session):
         user = session.get(User, user_id)
         if user is None:
@@ -315,6 +316,11 @@ def reset_user(session: Session, actor: User, user_id: uuid.UUID) -> str:
         user.password_hash = NO_PASSWORD
         user.totp_secret = None
         session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))
+        now = utcnow()
+        for api_token in session.exec(
+            select(ApiToken).where(ApiToken.user_id == user.id, col(ApiToken.revoked_at).is_(None))
+        ):
+            api_token.revoked_at = now
         auth_service.audit(session, action="user_reset", actor_id=actor.id, user_id=str(user.id))
     return new_account_link(session, user_id=user_id, purpose="reset", actor=actor)
 

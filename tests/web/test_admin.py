@@ -262,7 +262,10 @@ def test_role_change_and_reset(client: TestClient, world: World) -> None:
     assert response.status_code == 200, response.text
     assert response.json()["organisation_id"] == str(world.reviewer_fed.organisation_id)
     assert reviewer.get("/assessments/", follow_redirects=False).status_code == 303
+    officer_b_api = _token(client, world, world.officer_b)
+    assert client.get("/api/v1/assessments", headers=officer_b_api).status_code == 200
     response = client.post(f"/api/v1/admin/users/{world.officer_b.id}/reset", headers=headers)
+    assert client.get("/api/v1/assessments", headers=officer_b_api).status_code == 401
     assert response.status_code == 200
     assert "/account/set-password/" in response.json()["link"]
     page = reviewer.get("/login")
