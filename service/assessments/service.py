@@ -414,7 +414,11 @@ def submit(
                 answers=answers_of(assessment),
                 number=int(count) + 1,
                 submitted_at=now,
-                documents=document_store.refs_of(session, assessment.id),
+                documents=document_store.refs_of(
+                    session,
+                    assessment.id,
+                    questions=engine.resolve(questionnaire, answers_of(assessment), as_of).visible,
+                ),
             )
             canonical = canonical_json(record)
             result = scoring.score(questionnaire, record.to_answers(), as_of=as_of)

@@ -10,6 +10,7 @@ import re
 import tempfile
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -90,10 +91,15 @@ def ref_of(doc: Document) -> DocumentRef:
     return DocumentRef(name=doc.name, size=doc.size, sha256=doc.sha256, media_type=doc.media_type)
 
 
-def refs_of(session: Session, assessment_id: uuid.UUID) -> dict[str, list[DocumentRef]]:
-    """What a submission freezes: the attached documents' names, sizes, hashes and types."""
+def refs_of(
+    session: Session, assessment_id: uuid.UUID, *, questions: Collection[str] | None = None
+) -> dict[str, list[DocumentRef]]:
+    """What a submission freezes: the attached documents' names, sizes, hashes and types
+    (only those of ``questions`` when given: the questions shown, as for the answers)."""
     return {
-        qid: [ref_of(d) for d in docs] for qid, docs in attached(session, assessment_id).items()
+        qid: [ref_of(d) for d in docs]
+        for qid, docs in attached(session, assessment_id).items()
+        if questions is None or qid in questions
     }
 
 

@@ -341,3 +341,28 @@ def test_views_and_list_macro_for_other_pages(
     html = template.render(docs=views["pia_done"], _=Translator("fr"))
     assert "R&amp;D PIA.pdf" in html
     assert f'href="{base}/documents/{hashlib.sha256(files.PDF).hexdigest()}"' in html
+
+
+def test_documents_of_hidden_questions_are_not_frozen(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    assert upload(client, base, files.PDF, name="pia.pdf").status_code == 303
+    assert upload(client, base, files.PNG, name="date.png", question="pia_date").status_code == 303
+    post_form(
+        client,
+        base + "/scope",
+        base + "/scope",
+        {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
+    )
+    post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
+    post_form(
+        client, base + "/governance", base + "/governance", {"pia_done": "no", "action": "continue"}
+    )  # pia_date is no longer shown
+    post_form(client, base + "/governance/check", base + "/governance/check", {"completed": "yes"})
+    r = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
+    assert r.status_code == 303  # type: ignore[attr-defined]
+    with db.new_session(app.state.engine) as s:
+        frozen = json.loads(s.exec(select(Submission)).one().canonical)["documents"]
+    assert sorted(frozen) == ["pia_done"]
