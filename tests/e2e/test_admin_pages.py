@@ -69,6 +69,7 @@ def test_admin_pages_pass_axe(page: Page, admin_live: tuple[str, World]) -> None
     type_into(page, "#full_name", "Ivy Invited")
     page.select_option("#organisation_id", str(world.agency_a.id))
     press(page, "form[action='/admin/users'] button.button")
+    expect(page.locator("#one-time-link")).to_be_visible()
     link = page.locator("#one-time-link").inner_text()
     assert "/account/set-password/" in link
     audit(page, "admin-13-invitation-link")
@@ -82,6 +83,8 @@ def test_admin_pages_pass_axe(page: Page, admin_live: tuple[str, World]) -> None
         audit(page, name)
     page.goto(base + "/admin")
     press(page, "button[lang='en']")
+    page.wait_for_url(re.compile(r".*/admin$"))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     # The invited person sets a password with the link, in another browser context.
     other = page.context.browser.new_context()  # type: ignore[union-attr]
     invited = other.new_page()
@@ -103,6 +106,7 @@ def test_totp_enrolment_and_sign_in(page: Page, admin_live: tuple[str, World]) -
     page.goto(base + "/admin")
     page.check("#totp-admin")
     press(page, "form[action='/admin/security'] button.button")
+    page.wait_for_url(re.compile(r".*/account/totp$"))  # required now, for admins too
     # Required now: every page sends the admin to the enrolment page.
     page.goto(base + "/admin/users")
     page.wait_for_url(re.compile(r".*/account/totp$"))
