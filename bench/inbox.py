@@ -13,7 +13,7 @@ both sizes and the ratio of the inbox times.
 
 Targets: inbox first page under 100 ms, ratio at most 1.5; portfolio under 500 ms.
 
-    uv run python bench/inbox.py [--repeat 15] [--postgres URL]
+    uv run python bench/inbox.py [--repeat 15]
 """
 
 from __future__ import annotations
