@@ -19,6 +19,7 @@ from markupsafe import Markup
 from service.assessments import forms
 from service.assessments import service as assessment_service
 from service.auth.deps import CheckedForm
+from service.documents import service as document_service
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import Assessment, AssessmentStatus, Organisation, Role
 from service.questionnaire import scoring
@@ -381,6 +382,9 @@ def _review_context(
     ]
     actions = [a.value for a in workflow.allowed_actions(assessment.status, page.viewer.user.role)]
     return page.common(assessment, agency, questionnaire) | {
+        "documents": document_service.views_by_question(
+            session=page.session, viewer=page.viewer, assessment=assessment
+        ),
         "submission": latest,
         "result": result,
         "sections": sections,
