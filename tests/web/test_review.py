@@ -10,10 +10,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from service import db
+from service.assessments import service as assessment_service
+from service.documents import service as document_service
 from service.models import Assessment, AuditEvent
 from service.review.models import SubmissionDigest
 from tests.builders import World, csrf_from, login, parse
-from tests.review.helpers import GOOD, answer, decide, resubmit, submitted
+from tests.documents.files import PDF
+from tests.review.helpers import GOOD, answer, decide, mini, resubmit, submitted, viewer
 
 BAD = {**GOOD, "pia_done": "no"}
 
@@ -229,3 +232,32 @@ def test_portfolio_page_and_csv(client: TestClient, world: World, app: object) -
     assert by_agency["Agency A"][col] == "met"
     assert by_agency["Agency B"][col] == "not_met"
     assert client.get("/review/portfolio?questionnaire=nope@9").status_code == 404
+
+
+def test_review_page_lists_documents_behind_answers(
+    client: TestClient, world: World, app: object
+) -> None:
+    engine = app.state.engine  # type: ignore[attr-defined]
+    with db.new_session(engine) as s:
+        draft = assessment_service.start(
+            session=s, viewer=viewer(engine, world.officer_a), questionnaire=mini(), program="Docs"
+        )
+        aid = draft.id
+    answer(engine, world.officer_a, aid, GOOD)
+    with db.new_session(engine) as s:
+        document_service.attach(
+            session=s,
+            viewer=viewer(engine, world.officer_a),
+            assessment_id=aid,
+            questionnaire=mini(),
+            question_id="pia_done",
+            filename="pia-2026.pdf",
+            data=PDF,
+            max_bytes=1_000_000,
+            directory=None,
+        )
+    resubmit(engine, world.officer_a, aid)
+    login(client, world.reviewer_on.email)
+    page = client.get(f"/review/{aid}")
+    assert "pia-2026.pdf" in page.text
+    assert f"/assessments/{aid}/documents/" in page.text
