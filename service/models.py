@@ -256,5 +256,5 @@ class ApiToken(SQLModel, table=True):
 
 # Tables of other areas, imported here so the metadata (and so Alembic) sees them.
 from service.admin import models as _admin_models  # noqa: E402, F401
-from service.review import models as _review_models  # noqa: E402, F401
 from service.documents import models as _document_models  # noqa: E402, F401
+from service.review import models as _review_models  # noqa: E402, F401
