@@ -19,8 +19,9 @@ from service.web.templating import render
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-def safe_next(target: str | None, default: str = "/assessments/") -> str:
-    """A local path to go back to (never another site)."""
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to (never another site); by default the home page, which sends
+    each role to the page of its main job."""
     if not target:
         return default
     parts = urlsplit(target)

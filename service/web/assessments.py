@@ -29,7 +29,7 @@ from service.auth.deps import CheckedForm, CurrentUser, Visitor, VisitorDep
 from service.config import Settings
 from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
-from service.models import Assessment, Organisation, Submission
+from service.models import Assessment, Organisation, Role, Submission
 from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.loader import Registry
@@ -197,9 +197,20 @@ def redirect(url: str) -> RedirectResponse:
 # --- dashboard and start ---------------------------------------------------------------------
 
 
+# Where each role starts after signing in: the page of its main job.
+HOME_BY_ROLE = {
+    Role.officer: "/assessments/",
+    Role.reviewer: "/review/",
+    Role.board: "/board/",
+    Role.admin: "/admin/organisations",
+}
+
+
 @router.get("/", name="home")
 def home(visitor: VisitorDep) -> Response:
-    return redirect("/assessments/" if visitor.user else "/login")
+    if visitor.user is None:
+        return redirect("/login")
+    return redirect(HOME_BY_ROLE.get(Role(visitor.user.role), "/assessments/"))
 
 
 @router.get("/assessments/", name="list_assessments")

@@ -133,7 +133,22 @@ def test_open_redirect_after_sign_in_is_refused(client: TestClient, world: World
         follow_redirects=False,
     )
     assert r.status_code == 303
-    assert r.headers["location"] == "/assessments/"
+    assert r.headers["location"] == "/"
+
+
+def test_each_role_lands_on_the_page_of_its_main_job(app: FastAPI, world: World) -> None:
+    landing = {
+        world.officer_a.email: "/assessments/",
+        world.reviewer_on.email: "/review/",
+        world.board_a.email: "/board/",
+        world.admin.email: "/admin/organisations",
+    }
+    for email, page in landing.items():
+        with TestClient(app) as client:
+            login(client, email)
+            r = client.get("/", follow_redirects=False)
+            assert (r.status_code, r.headers["location"]) == (303, page)
+            assert client.get(page).status_code == 200
 
 
 def test_health_and_ready(client: TestClient) -> None:
