@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "changethis"  # noqa: S105 - the placeholder refused outside development
@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     default_language: Literal["en", "fr"] = "en"
     # Reports: rendered once per submission in a separate process, cached in the database.
     report_prerender: bool = True
+    report_paper: Literal["letter", "a4"] = "letter"
+    # A security marking for the running header of every PDF page, e.g. "Protected A".
+    report_marking: str | None = Field(default=None, max_length=60)
     report_timeout_seconds: float = 120.0
     report_memory_limit_mb: int = 1024
 

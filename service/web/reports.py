@@ -10,6 +10,7 @@ so the first download is already cached.
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import logging
 import multiprocessing
 import resource
@@ -54,6 +55,7 @@ def report_inputs(
     agency: Organisation,
     submission: Submission,
     lang: str,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Plain, picklable inputs for the report renderer (with the review of an accepted
     assessment and the result a reassessment started from, read through the record's session)."""
@@ -74,6 +76,9 @@ def report_inputs(
         "lang": lang,
         "review": review,
         "previous": previous,
+        # the PDF's paper size and security marking (the HTML has neither)
+        "paper": settings.report_paper if settings else "letter",
+        "marking": settings.report_marking if settings else None,
     }
 
 
@@ -99,6 +104,8 @@ def _render(registry: Registry, inputs: dict[str, Any], kind: str) -> bytes:
             kind="pdf",
             review=review,
             previous=previous,
+            paper=inputs.get("paper", "letter"),
+            marking=inputs.get("marking"),
         )
     report = report_render.build_report_input(
         questionnaire,
@@ -111,10 +118,13 @@ def _render(registry: Registry, inputs: dict[str, Any], kind: str) -> bytes:
     return html.encode("utf-8")
 
 
-def template_version() -> str:
+def template_version(settings: Settings) -> str:
+    """The report's template version with the deployment's paper size and marking, so a change
+    of either is never served from the cache of the other."""
     from service.report import render as report_render
 
-    return report_render.TEMPLATE_VERSION
+    marking = hashlib.sha256((settings.report_marking or "").encode()).hexdigest()[:8]
+    return f"{report_render.TEMPLATE_VERSION}-{settings.report_paper}-{marking}"
 
 
 # --- the render process ----------------------------------------------------------------------
@@ -136,11 +146,9 @@ def render_in_child(questionnaires_dir: str, inputs: dict[str, Any], kind: str) 
     return _render(_registry(questionnaires_dir), inputs, kind)
 
 
-def render_and_store(
-    database_url: str, questionnaires_dir: str, submission_id: str, lang: str, version: str
-) -> None:
+def render_and_store(settings: Settings, submission_id: str, lang: str, version: str) -> None:
     """Runs in the render process after a submit: render the PDF and put it in the cache."""
-    engine = db.make_engine(database_url)
+    engine = db.make_engine(settings.database_url)
     try:
         with db.new_session(engine) as session:
             submission = session.get(Submission, uuid.UUID(submission_id))
@@ -148,7 +156,7 @@ def render_and_store(
                 return
             assessment = session.get_one(Assessment, submission.assessment_id)
             agency = session.get_one(Organisation, assessment.organisation_id)
-            registry = _registry(questionnaires_dir)
+            registry = _registry(str(settings.questionnaires_dir))
             questionnaire = registry.get(
                 assessment.questionnaire_id, assessment.questionnaire_version
             )
@@ -160,6 +168,7 @@ def render_and_store(
                 agency=agency,
                 submission=submission,
                 lang=lang,
+                settings=settings,
             )
             pdf = _render(registry, inputs, "pdf")
             store(
@@ -238,12 +247,11 @@ def prerender(app: FastAPI, *, submission_id: uuid.UUID) -> None:
     settings: Settings = app.state.settings
     if not settings.report_prerender:
         return
-    version = template_version()
+    version = template_version(settings)
     for lang in LANGUAGES:
         future = pool(app).submit(
             render_and_store,
-            settings.database_url,
-            str(settings.questionnaires_dir),
+            settings,
             str(submission_id),
             lang,
             version,
@@ -268,7 +276,7 @@ def report_pdf(
 ) -> bytes:
     """The PDF from the cache, or rendered now in the render process and cached."""
     settings: Settings = app.state.settings
-    version = template_version()
+    version = template_version(settings)
     state = review_state(assessment)
     hit = cached(session=session, sha256=submission.sha256, lang=lang, state=state, version=version)
     if hit is not None:
@@ -279,6 +287,7 @@ def report_pdf(
         agency=agency,
         submission=submission,
         lang=lang,
+        settings=settings,
     )
     try:
         pdf = (

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from service import db
 from service.admin import service as admin_service
 from service.auth import service as auth_service
+from service.config import Settings
 from service.models import AuditEvent, Organisation, User, WebSession, utcnow
 from tests.builders import PASSWORD, World, csrf_from, login, post_form
 from tests.conftest import make_settings
@@ -515,7 +516,9 @@ def _submit(client: TestClient) -> str:
     return base
 
 
-def test_report_views_and_downloads_are_audited(client: TestClient, world: World) -> None:
+def test_report_views_and_downloads_are_audited(
+    client: TestClient, world: World, settings: Settings
+) -> None:
     from service.models import ReportCache, Submission
     from service.web import reports as web_reports
 
@@ -527,7 +530,7 @@ def test_report_views_and_downloads_are_audited(client: TestClient, world: World
             ReportCache(
                 sha256=submission.sha256,
                 language="en",
-                template_version=web_reports.template_version(),
+                template_version=web_reports.template_version(settings),
                 review_state="submitted",
                 pdf=b"%PDF-1.7 cached",
             )
