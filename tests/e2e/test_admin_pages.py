@@ -41,7 +41,7 @@ def _sign_in(page: Page, base: str, email: str, password: str = PASSWORD) -> Non
 def test_admin_pages_pass_axe(page: Page, admin_live: tuple[str, World]) -> None:
     base, world = admin_live
     _sign_in(page, base, world.admin.email)
-    page.wait_for_url(re.compile(r".*/assessments/$"))
+    page.wait_for_url(re.compile(r".*/admin/organisations$"))
     pages = {
         "admin-01-home": "/admin",
         "admin-02-organisations": "/admin/organisations",
@@ -102,7 +102,7 @@ def test_admin_pages_pass_axe(page: Page, admin_live: tuple[str, World]) -> None
 def test_totp_enrolment_and_sign_in(page: Page, admin_live: tuple[str, World]) -> None:
     base, world = admin_live
     _sign_in(page, base, world.admin.email)
-    page.wait_for_url(re.compile(r".*/assessments/$"))
+    page.wait_for_url(re.compile(r".*/admin/organisations$"))
     page.goto(base + "/admin")
     page.check("#totp-admin")
     press(page, "form[action='/admin/security'] button.button")
@@ -129,6 +129,6 @@ def test_totp_enrolment_and_sign_in(page: Page, admin_live: tuple[str, World]) -
     audit(page, "admin-23-login-code")
     type_into(page, "#code", pyotp.TOTP(secret).now())
     press(page, "form[action='/login/code'] button.button")
-    page.wait_for_url(re.compile(r".*/assessments/$"))
+    page.wait_for_url(re.compile(r".*/admin/organisations$"))
     page.goto(base + "/admin/audit?what=totp_enrolled")
     expect(page.locator("#audit tbody")).to_contain_text("totp_enrolled")
