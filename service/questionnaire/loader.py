@@ -37,6 +37,7 @@ from service.questionnaire.engine import (
 )
 from service.questionnaire.schema import (
     CRITERION_ID,
+    RESERVED_SECTION_IDS,
     SNAKE_ID,
     Criterion,
     Question,
@@ -578,6 +579,12 @@ class _Checker:
         self._unique(
             [(("sections", i, "id"), s.id) for i, s in enumerate(q.sections)], "section id"
         )
+        for i, section in enumerate(q.sections):
+            if section.id in RESERVED_SECTION_IDS:
+                self.report.at(
+                    ("sections", i, "id"),
+                    f"{section.id} names a page of every assessment; choose another section id",
+                )
         question_ids: list[tuple[PathT, str]] = []
         for si, s in enumerate(q.sections):
             for qi, question in enumerate(s.questions):

@@ -21,6 +21,21 @@ from pydantic import (
 )
 
 SNAKE_ID = r"^[a-z][a-z0-9_]*$"
+# Section pages live at /assessments/{id}/{section-id-with-dashes}: these ids name other pages.
+RESERVED_SECTION_IDS = frozenset(
+    {
+        "archive",
+        "check_your_answers",
+        "documents",
+        "export",
+        "history",
+        "import",
+        "import_archive",
+        "reassess",
+        "result",
+        "submitted",
+    }
+)
 CRITERION_ID = r"^[A-Z]{3}-\d{2}$"
 SOURCE_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
