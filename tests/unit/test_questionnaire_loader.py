@@ -130,17 +130,30 @@ CASES = [
 ]
 
 
-def test_corpus_is_large_enough() -> None:
+GENERATED = "too_large.yaml"  # 2 MB: written at test time rather than kept in the repository
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The broken corpus, with the oversized file generated beside a copy of the others."""
+    folder = tmp_path_factory.mktemp("broken")
+    for path in BROKEN.glob("*.yaml"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / GENERATED).write_bytes(b"id: big\n# " + b"x" * (2 * 1024 * 1024) + b"\n")
+    return folder
+
+
+def test_corpus_is_large_enough(corpus: Path) -> None:
     assert len(CASES) >= 25
-    assert {name for name, _ in CASES} <= {p.name for p in BROKEN.glob("*.yaml")}
+    assert {name for name, _ in CASES} <= {p.name for p in corpus.glob("*.yaml")}
 
 
 @pytest.mark.parametrize(("name", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_broken_file_reports_located_message(name: str, expected: str) -> None:
-    result = loader.load_file(BROKEN / name)
+def test_broken_file_reports_located_message(corpus: Path, name: str, expected: str) -> None:
+    result = loader.load_file(corpus / name)
     assert result.questionnaire is None
     lines = [p.format() for p in result.errors]
-    assert any(line.startswith(f"{BROKEN / name}:{expected}") for line in lines), lines
+    assert any(line.startswith(f"{corpus / name}:{expected}") for line in lines), lines
 
 
 def test_all_problems_of_a_file_are_reported_at_once() -> None:
@@ -216,8 +229,8 @@ def test_odd_input_never_raises(raw: bytes) -> None:
         assert problem.format().startswith("odd.yaml:")
 
 
-def test_cli_validate_prints_located_errors_and_no_traceback() -> None:
-    files = [str(BROKEN / name) for name, _ in CASES]
+def test_cli_validate_prints_located_errors_and_no_traceback(corpus: Path) -> None:
+    files = [str(corpus / name) for name, _ in CASES]
     proc = subprocess.run(
         [sys.executable, "-m", "service.cli", "validate", *files],
         capture_output=True,
@@ -227,7 +240,7 @@ def test_cli_validate_prints_located_errors_and_no_traceback() -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     for name, expected in CASES:
-        assert f"{BROKEN / name}:{expected}" in proc.stderr
+        assert f"{corpus / name}:{expected}" in proc.stderr
 
 
 def test_authoring_guide_example_is_valid_and_matches_the_test_file(tmp_path: Path) -> None:
