@@ -72,6 +72,10 @@ def make_engine(url: str, *, echo: bool = False, single_use: bool = False) -> En
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+def is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
 @contextmanager
 def writing(session: Session) -> Iterator[Session]:
     """One write transaction: commit on success, roll back on error.
@@ -82,7 +86,7 @@ def writing(session: Session) -> Iterator[Session]:
     """
     if session.in_transaction():
         session.commit()
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    sqlite = is_sqlite(session)
     lock = _SQLITE_WRITE_LOCK if sqlite else nullcontext()
     with lock:
         if sqlite:

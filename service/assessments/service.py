@@ -204,8 +204,15 @@ def _audit(
 def _load_for_change(
     *, session: Session, viewer: Viewer, assessment_id: uuid.UUID, expected_version: int | None
 ) -> Assessment:
-    """The assessment, re-read inside the write transaction, checked for role, status, version."""
-    assessment = session.get(Assessment, assessment_id, populate_existing=True)
+    """The assessment, checked for role, status and version.
+
+    With ``expected_version`` the copy this request already read is used as it is: if the row
+    has changed since, the ORM's version check fails the UPDATE (StaleVersion), so re-reading
+    would only cost a query. Without it the row is re-read inside the write transaction, so
+    the change is merged into the latest answers."""
+    assessment = session.get(
+        Assessment, assessment_id, populate_existing=expected_version is None
+    )
     if assessment is None:
         raise NotFound()
     _check_visible(viewer, assessment, session.get_one(Organisation, assessment.organisation_id))

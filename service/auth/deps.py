@@ -31,6 +31,8 @@ class Visitor:
     organisation: Organisation | None
     lang: str
     new_session_token: str | None = None  # set when a session was created during this request
+    # A second factor is required for the user's role and not set up yet.
+    second_factor_missing: bool = False
 
     @property
     def role(self) -> Role | None:
@@ -73,7 +75,15 @@ def get_visitor(request: Request, session: SessionDep, settings: SettingsDep) ->
                 row.last_seen_at = now
                 row.expires_at = now + timedelta(seconds=settings.session_max_age_seconds)
     lang = _language(request, user, web_session, settings.default_language)
-    visitor = Visitor(web_session=web_session, user=user, organisation=organisation, lang=lang)
+    visitor = Visitor(
+        web_session=web_session,
+        user=user,
+        organisation=organisation,
+        lang=lang,
+        second_factor_missing=user is not None
+        and user.totp_secret is None
+        and totp.required_for(session, user.role),
+    )
     request.state.visitor = visitor
     return visitor
 
@@ -85,17 +95,13 @@ VisitorDep = Annotated[Visitor, Depends(get_visitor)]
 _ENROLMENT_PATHS = frozenset({"/account/totp", "/logout", "/language"})
 
 
-def get_user(request: Request, visitor: VisitorDep, session: SessionDep) -> User:
+async def get_user(request: Request, visitor: VisitorDep) -> User:
+    """The signed-in user (``get_visitor`` did the database work, so no thread-pool trip)."""
     if visitor.user is None:
         raise NotSignedIn()
-    user = visitor.user
-    if (
-        user.totp_secret is None
-        and request.url.path not in _ENROLMENT_PATHS
-        and totp.required_for(session, user.role)
-    ):
+    if visitor.second_factor_missing and request.url.path not in _ENROLMENT_PATHS:
         raise totp.SecondFactorRequired()
-    return user
+    return visitor.user
 
 
 CurrentUser = Annotated[User, Depends(get_user)]

@@ -830,9 +830,7 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: CheckedForm
             status_code=422,
             errors=True,
         )
-    before = engine.resolve(
-        questionnaire, assessment_service.answers_of(assessment), today()
-    ).visible
+    previous = assessment_service.answers_of(assessment)
     try:
         saved = assessment_service.save_answers(
             session=page.session,
@@ -849,6 +847,7 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: CheckedForm
     base = f"/assessments/{saved.id}"
     if form.get("action") == "later":
         return redirect(f"{base}/?notice=saved")
+    before = engine.resolve(questionnaire, previous, today()).visible
     after = engine.resolve(questionnaire, assessment_service.answers_of(saved), today()).visible
     newly = [
         q.id
