@@ -210,9 +210,7 @@ def _load_for_change(
     has changed since, the ORM's version check fails the UPDATE (StaleVersion), so re-reading
     would only cost a query. Without it the row is re-read inside the write transaction, so
     the change is merged into the latest answers."""
-    assessment = session.get(
-        Assessment, assessment_id, populate_existing=expected_version is None
-    )
+    assessment = session.get(Assessment, assessment_id, populate_existing=expected_version is None)
     if assessment is None:
         raise NotFound()
     _check_visible(viewer, assessment, session.get_one(Organisation, assessment.organisation_id))
