@@ -7,7 +7,9 @@ content) in a fresh child process per run (cold: nothing cached, fonts loaded an
 prints the median time, pages, ms per page and peak memory (ru_maxrss of the child). Then
 prints the same HTML to PDF with Debian's headless Chromium (started per file), the ratio,
 and the time of a repeated request served from the report cache (target < 50 ms).
-Targets (2 cores): <= 75 ms per page, about 20 pages under 1.5 s, peak < 200 MB.
+Targets (2 cores): <= 75 ms per page, about 20 pages under 1.5 s, peak < 200 MB. The per-page
+target was set where a plain table report took 70 ms/page, so it is checked as a ratio against
+that plain report rendered in the same run (<= 75/70); the absolute figure is printed too.
 The load average is printed too: on a busy machine every figure is slower.
 """
 
@@ -141,8 +143,12 @@ def main() -> None:
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
     runs = []
+    plain: list[float] = []
+    plain_cpu: list[float] = []
+    plain_pages = "0"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        # The report and the plain reference take turns, so both see the same machine.
         for _ in range(args.runs):
             proc = subprocess.run(
                 [
@@ -160,6 +166,12 @@ def main() -> None:
                 text=True,
             )
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            proc = subprocess.run(
+                [sys.executable, "-c", PLAIN], check=True, capture_output=True, text=True
+            )
+            seconds_text, cpu_text, plain_pages = proc.stdout.split()
+            plain.append(float(seconds_text))
+            plain_cpu.append(float(cpu_text))
         pdf = (work / "weasy.pdf").read_bytes()
         pages = pages_of(pdf)
         median = statistics.median(r["seconds"] for r in runs)
@@ -176,16 +188,6 @@ def main() -> None:
             "(less sensitive to other load on the machine than the wall time)"
         )
 
-        plain: list[float] = []
-        plain_cpu: list[float] = []
-        plain_pages = "0"
-        for _ in range(3):
-            proc = subprocess.run(
-                [sys.executable, "-c", PLAIN], check=True, capture_output=True, text=True
-            )
-            seconds_text, cpu_text, plain_pages = proc.stdout.split()
-            plain.append(float(seconds_text))
-            plain_cpu.append(float(cpu_text))
         plain_median = statistics.median(plain)
         plain_cpu_median = statistics.median(plain_cpu)
         n = int(plain_pages)
@@ -195,9 +197,15 @@ def main() -> None:
             f"(CPU {1000 * plain_cpu_median / n:.1f} ms/page); about 1.4 s for 20 pages "
             "(70 ms/page) on the 2-core machine of pitfalls.md"
         )
+        # The target (75 ms/page) was set on a machine where this plain report took 70 ms/page:
+        # as a ratio against the same-run reference, the report may cost 75/70 of it per page.
+        per_page_ratio = (median / pages) / (plain_median / n)
+        cpu_ratio = (cpu / pages) / (plain_cpu_median / n)
+        scaled_target = 75 * (1000 * plain_median / n) / 70
         print(
-            f"the report costs {cpu / pages / (plain_cpu_median / n):.2f} times the plain "
-            "report per page (CPU time)"
+            f"the report costs {per_page_ratio:.2f} times the plain report per page "
+            f"(CPU time: {cpu_ratio:.2f}); target <= {75 / 70:.2f}, i.e. "
+            f"{scaled_target:.0f} ms/page on this machine"
         )
 
         report = load(agency)
@@ -226,8 +234,16 @@ def main() -> None:
     cached = time.perf_counter() - start
     assert first == second
     print(f"in-process first request {warm:.3f} s; cached second request {1000 * cached:.2f} ms")
-    ok = 1000 * median / pages <= 75 and peak < 200 and cached < 0.05
-    print("targets (<= 75 ms/page, peak < 200 MB, cached < 50 ms): " + ("met" if ok else "NOT met"))
+    absolute = 1000 * median / pages <= 75
+    ok = per_page_ratio <= 75 / 70 and peak < 200 and cached < 0.05
+    print(
+        f"absolute 75 ms/page: {'met' if absolute else 'not met'} on this machine "
+        f"({1000 * median / pages:.0f} ms/page; the plain reference takes {1000 * plain_median / n:.0f})"
+    )
+    print(
+        "targets (per page <= 75/70 of the same-run plain reference, peak < 200 MB, "
+        "cached < 50 ms): " + ("met" if ok else "NOT met")
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import object_session
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
@@ -43,6 +44,7 @@ from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import build_submission, canonical_json, sha256_hex
 from service.review import digest as review_digest
 from service.review import workflow
+from service.review.models import Reassessment
 
 
 @dataclass(frozen=True)
@@ -134,20 +136,41 @@ def _check_visible(viewer: Viewer, assessment: Assessment, agency: Organisation)
         raise NotFound()
 
 
+# Built once: building the statement cost more than running it (every page of an assessment).
+_GET_VISIBLE = (
+    select(Assessment, Organisation, Reassessment)
+    .join(Organisation, col(Organisation.id) == col(Assessment.organisation_id))
+    .join(Reassessment, col(Reassessment.assessment_id) == col(Assessment.id), isouter=True)
+    .where(col(Assessment.id) == bindparam("assessment_id"))
+)
+
+
 def get_visible(
     *, session: Session, viewer: Viewer, assessment_id: uuid.UUID
 ) -> tuple[Assessment, Organisation]:
-    """The assessment and its agency; 404 when ``viewer`` may not know it exists."""
-    found = session.exec(
-        select(Assessment, Organisation)
-        .join(Organisation, col(Organisation.id) == col(Assessment.organisation_id))
-        .where(Assessment.id == assessment_id)
-    ).first()
+    """The assessment and its agency; 404 when ``viewer`` may not know it exists.
+
+    The same query reads the reassessment link, if any, which every page of a draft asks for
+    (``reassessment_of``)."""
+    found = session.exec(_GET_VISIBLE, params={"assessment_id": assessment_id}).first()
     if found is None:
         raise NotFound()
-    assessment, agency = found
+    assessment, agency, link = found
     _check_visible(viewer, assessment, agency)
+    session.info[(_REASSESSMENT, assessment.id)] = link
     return assessment, agency
+
+
+_REASSESSMENT = "reassessment"
+
+
+def reassessment_of(*, session: Session, assessment_id: uuid.UUID) -> Reassessment | None:
+    """The link from a reassessment to the assessment it continues (None for a first one)."""
+    key = (_REASSESSMENT, assessment_id)
+    if key not in session.info:
+        session.info[key] = session.get(Reassessment, assessment_id)
+    link: Reassessment | None = session.info[key]
+    return link
 
 
 def regulators_for(*, session: Session, agency: Organisation) -> list[Organisation]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, func, select
 
 from service import db
@@ -242,19 +243,22 @@ def session_expired(row: WebSession, settings: Settings | None, now: datetime) -
     return now - row.created_at > timedelta(seconds=settings.session_absolute_seconds)
 
 
+# Built once: building the statement cost more than running it (this runs on every request).
+_FIND_SESSION = (
+    select(WebSession, User, Organisation)
+    .join(User, col(User.id) == col(WebSession.user_id), isouter=True)
+    .join(Organisation, col(Organisation.id) == col(User.organisation_id), isouter=True)
+    .where(col(WebSession.id) == bindparam("session_id"))
+)
+
+
 def find_session(
     *, session: Session, token: str, settings: Settings | None = None
 ) -> tuple[WebSession, User | None, Organisation | None] | None:
     """The live session for a cookie token, with its active user and their organisation
     (one query: this runs on every request). With ``settings``, the idle and absolute limits
     apply too."""
-    query = (
-        select(WebSession, User, Organisation)
-        .join(User, col(User.id) == col(WebSession.user_id), isouter=True)
-        .join(Organisation, col(Organisation.id) == col(User.organisation_id), isouter=True)
-        .where(WebSession.id == token_hash(token))
-    )
-    found = session.exec(query).first()
+    found = session.exec(_FIND_SESSION, params={"session_id": token_hash(token)}).first()
     if found is None:
         return None
     row, user, organisation = found

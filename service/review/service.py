@@ -715,13 +715,9 @@ def reassess(
     return draft, link
 
 
-def reassessment_of(*, session: Session, assessment_id: uuid.UUID) -> Reassessment | None:
-    return session.get(Reassessment, assessment_id)
-
-
 def previous_result(*, session: Session, assessment_id: uuid.UUID) -> dict[str, Any] | None:
     """The result JSON of the accepted submission a reassessment started from."""
-    link = reassessment_of(session=session, assessment_id=assessment_id)
+    link = assessment_service.reassessment_of(session=session, assessment_id=assessment_id)
     if link is None:
         return None
     submission = session.get(Submission, link.previous_submission_id)
@@ -784,7 +780,7 @@ def new_questions_in(
     reassessment started from (shown while it is being edited)."""
     if assessment.status not in access.EDITABLE:
         return []
-    link = session.get(Reassessment, assessment.id)
+    link = assessment_service.reassessment_of(session=session, assessment_id=assessment.id)
     if link is None or not link.new_questions:
         return []
     from service.questionnaire.schema import localize

@@ -654,38 +654,18 @@ def _rows(
     }
 
 
-def _section_context(
-    page: Page,
-    questionnaire: Questionnaire,
-    assessment: Assessment,
-    section: Section,
-    *,
-    raw: dict[str, Any] | None,
-    errors: dict[str, str],
-    return_all: bool,
-) -> dict[str, Any]:
-    lang = page.visitor.lang
-    if raw is None:
-        raw = {}
-        for q in section.questions:
-            value = assessment.answers.get(q.id)
-            if isinstance(value, list):
-                raw[q.id] = value
-            elif value is None:
-                raw[q.id] = ""
-            else:
-                raw[q.id] = (
-                    forms.display_value(q, value, "en")
-                    if isinstance(value, float | int)
-                    else str(value)
-                )
-            raw[forms.evidence_field(q.id)] = assessment.evidence.get(q.id, "")
-        visible = engine.resolve(
-            questionnaire, assessment_service.answers_of(assessment), today()
-        ).visible
-    else:
-        typed = {q.id: raw.get(q.id) for q in section.questions}
-        visible = assessment_service.visible_with(questionnaire, assessment, typed, as_of=today())
+# What a section page shows of each question that no answer changes: texts, options and the
+# law behind it, per questionnaire (by content hash), section and language. Bounded by the
+# questionnaires loaded; built once instead of on every page view.
+_FIXED: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+
+
+def _fixed_questions(
+    questionnaire: Questionnaire, section: Section, lang: str
+) -> list[dict[str, Any]]:
+    key = (questionnaire.sha256, section.id, lang)
+    if key in _FIXED:
+        return _FIXED[key]
     sources = questionnaire.source_index()
     questions = []
     for q in section.questions:
@@ -718,14 +698,56 @@ def _section_context(
                     for o in q.choices()
                 ],
                 "type": q.type.value,
-                "visible": q.id in visible,
-                "value": raw.get(q.id, ""),
                 "evidence_name": forms.evidence_field(q.id),
-                "evidence_value": raw.get(forms.evidence_field(q.id), ""),
-                "error": errors.get(q.id),
-                "evidence_error": errors.get(forms.evidence_field(q.id)),
             }
         )
+    _FIXED[key] = questions
+    return questions
+
+
+def _section_context(
+    page: Page,
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    section: Section,
+    *,
+    raw: dict[str, Any] | None,
+    errors: dict[str, str],
+    return_all: bool,
+) -> dict[str, Any]:
+    lang = page.visitor.lang
+    if raw is None:
+        raw = {}
+        for q in section.questions:
+            value = assessment.answers.get(q.id)
+            if isinstance(value, list):
+                raw[q.id] = value
+            elif value is None:
+                raw[q.id] = ""
+            else:
+                raw[q.id] = (
+                    forms.display_value(q, value, "en")
+                    if isinstance(value, float | int)
+                    else str(value)
+                )
+            raw[forms.evidence_field(q.id)] = assessment.evidence.get(q.id, "")
+        visible = engine.resolve(
+            questionnaire, assessment_service.answers_of(assessment), today()
+        ).visible
+    else:
+        typed = {q.id: raw.get(q.id) for q in section.questions}
+        visible = assessment_service.visible_with(questionnaire, assessment, typed, as_of=today())
+    questions = [
+        fixed
+        | {
+            "visible": fixed["q"].id in visible,
+            "value": raw.get(fixed["q"].id, ""),
+            "evidence_value": raw.get(fixed["evidence_name"], ""),
+            "error": errors.get(fixed["q"].id),
+            "evidence_error": errors.get(fixed["evidence_name"]),
+        }
+        for fixed in _fixed_questions(questionnaire, section, lang)
+    ]
     error_list = []
     for item in questions:
         q = item["q"]
