@@ -57,16 +57,23 @@ print(json.dumps({"seconds": elapsed, "cpu": cpu, "peak_mb": peak_kb / 1024, "by
 PLAIN = r"""
 import io, sys, time
 from weasyprint import HTML
-rows = "".join(
-    f"<tr><td>{i}</td><td>Criterion {i}: a requirement written in one plain sentence</td>"
-    f"<td>Not met</td><td>A recommendation long enough to wrap onto a second line of the cell.</td></tr>"
-    for i in range(560)
-)
+def table(s):
+    rows = "".join(
+        f"<tr><td>{s}.{i}</td><td>Criterion {s}.{i}: a requirement written in one plain sentence</td>"
+        f"<td>Not met</td><td>A recommendation long enough to wrap onto a second line of the cell.</td></tr>"
+        for i in range(28)
+    )
+    return (
+        f"<h2>Section {s}</h2><p>A short paragraph that introduces the section and its table.</p>"
+        "<table><thead><tr><th>#</th><th>Criterion</th><th>Verdict</th><th>Recommendation</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )
 html = (
     "<html lang=en><head><title>plain</title><style>@page { size: letter; margin: 20mm }"
     " body { font-family: sans-serif; font-size: 10pt } td, th { border-bottom: 1px solid #999 }"
-    "</style></head><body><h1>Plain report</h1><table><thead><tr><th>#</th><th>Criterion</th>"
-    f"<th>Verdict</th><th>Recommendation</th></tr></thead><tbody>{rows}</tbody></table></body></html>"
+    "</style></head><body><h1>Plain report</h1>"
+    + "".join(table(s) for s in range(1, 21))
+    + "</body></html>"
 )
 start = time.perf_counter()
 cpu = time.process_time()
