@@ -655,8 +655,9 @@ def _rows(
 
 
 # What a section page shows of each question that no answer changes: texts, options and the
-# law behind it, per questionnaire (by content hash), section and language. Bounded by the
-# questionnaires loaded; built once instead of on every page view.
+# law behind it, per questionnaire (by the hash of its file), section and language. Bounded by
+# the questionnaires loaded; built once instead of on every page view. A questionnaire that was
+# not loaded from a file has no hash and is not cached.
 _FIXED: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
 
 
@@ -701,7 +702,8 @@ def _fixed_questions(
                 "evidence_name": forms.evidence_field(q.id),
             }
         )
-    _FIXED[key] = questions
+    if questionnaire.sha256:
+        _FIXED[key] = questions
     return questions
 
 

@@ -164,3 +164,54 @@ def test_export_then_import_round_trip(app: FastAPI, client: TestClient, world: 
     )
     assert bad.status_code == 422
     assert "does not fit this questionnaire" in bad.text
+
+
+def test_save_refused_when_another_landed_between_its_read_and_its_write(
+    app: FastAPI, world: World
+) -> None:
+    """A save uses the copy of the draft its request read. If another save lands between that
+    read and the write, the UPDATE's version check refuses it: nothing is overwritten."""
+    from datetime import date
+
+    import pytest
+
+    from service.assessments import service as assessments
+    from service.errors import StaleVersion
+    from service.questionnaire.loader import load_directory
+
+    questionnaire = load_directory(app.state.settings.questionnaires_dir).all()[0]
+    viewer = assessments.Viewer(user=world.officer_a, organisation=world.agency_a)
+    engine = app.state.engine
+    with db.new_session(engine) as s:
+        draft = assessments.start(
+            session=s, viewer=viewer, questionnaire=questionnaire, program="P"
+        )
+    with db.new_session(engine) as mine, db.new_session(engine) as theirs:
+        read, _agency = assessments.get_visible(session=mine, viewer=viewer, assessment_id=draft.id)
+        assert read.version == 1
+        assessments.save_answers(
+            session=theirs,
+            viewer=viewer,
+            assessment_id=draft.id,
+            expected_version=1,
+            questionnaire=questionnaire,
+            values={"searches": 77},
+            evidence={},
+            as_of=date(2026, 11, 27),
+        )
+        with pytest.raises(StaleVersion):
+            assessments.save_answers(
+                session=mine,
+                viewer=viewer,
+                assessment_id=draft.id,
+                expected_version=1,
+                questionnaire=questionnaire,
+                values={"searches": 12},
+                evidence={},
+                as_of=date(2026, 11, 27),
+            )
+    with db.new_session(engine) as s:
+        stored = s.get(Assessment, draft.id)
+        assert stored is not None
+        assert stored.answers == {"searches": 77}
+        assert stored.version == 2
