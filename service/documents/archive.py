@@ -52,7 +52,14 @@ class Manifest(BaseModel):
 
 
 class BadArchive(Exception):
-    """The archive is refused; the message says why (plain English, shown to the user)."""
+    """The archive is refused; the message says why, in plain English. ``template`` and
+    ``values`` let a page say it in the reader's language (``template`` is a catalogue id;
+    ``reason``, when given, is one too)."""
+
+    def __init__(self, template: str, **values: str) -> None:
+        super().__init__(template.format(**values))
+        self.template = template
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     with archive.open(info) as member:
         data = member.read(limit + 1)
     if len(data) > limit:
-        raise BadArchive(f"{info.filename} is larger than allowed")
+        raise BadArchive("{name} is larger than allowed", name=info.filename)
     return data
 
 
@@ -134,16 +141,16 @@ def read(
         for info in infos:
             name = info.filename
             if name not in (ANSWERS, MANIFEST) and not _DOCUMENT.fullmatch(name):
-                raise BadArchive(f"Unexpected file in the archive: {name[:100]!r}")
+                raise BadArchive("Unexpected file in the archive: {name!r}", name=name[:100])
             if info.flag_bits & 0x1:
                 raise BadArchive("Encrypted archives are not accepted")
             limit = MAX_JSON_BYTES if name in (ANSWERS, MANIFEST) else max_document_bytes
             if info.file_size > limit:
-                raise BadArchive(f"{name} is larger than allowed")
+                raise BadArchive("{name} is larger than allowed", name=name)
             if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(
                 info.compress_size, 1
             ):
-                raise BadArchive(f"{name} is compressed suspiciously well (a ZIP bomb?)")
+                raise BadArchive("{name} is compressed suspiciously well (a ZIP bomb?)", name=name)
             total += info.file_size
             by_name[name] = info
         if total > max_total_bytes:
@@ -156,7 +163,7 @@ def read(
             )
             answers_raw = _read(archive, by_name[ANSWERS], MAX_JSON_BYTES)
             if manifest.format != FORMAT:
-                raise BadArchive(f"The archive format must be {FORMAT}")
+                raise BadArchive("The archive format must be {format}", format=FORMAT)
             if hashlib.sha256(answers_raw).hexdigest() != manifest.answers_sha256:
                 raise BadArchive("answers.json does not match the hash in the manifest")
             parsed: Any = json.loads(answers_raw.decode("utf-8"))
@@ -168,34 +175,46 @@ def read(
         problems = check_answers_file(questionnaire, answers)
         if problems:
             raise BadArchive(
-                "The answers do not fit this questionnaire: " + "; ".join(problems[:3])
+                "The answers do not fit this questionnaire: {problems}",
+                problems="; ".join(problems[:3]),
             )
         questions = questionnaire.question_index()
         blobs: dict[str, bytes] = {}
         documents: list[ArchiveDocument] = []
         for entry in manifest.documents:
             if entry.question not in questions:
-                raise BadArchive(f"There is no question {entry.question!r} in this questionnaire")
+                raise BadArchive(
+                    "There is no question {question!r} in this questionnaire",
+                    question=entry.question,
+                )
             member = f"documents/{entry.sha256}"
             if member not in by_name:
-                raise BadArchive(f"The document {entry.name!r} is missing from the archive")
+                raise BadArchive(
+                    "The document {name!r} is missing from the archive", name=entry.name
+                )
             if entry.sha256 not in blobs:
                 try:
                     data = _read(archive, by_name[member], max_document_bytes)
                 except zipfile.BadZipFile as error:
                     raise BadArchive("The archive is damaged") from error
                 if hashlib.sha256(data).hexdigest() != entry.sha256:
-                    raise BadArchive(f"The document {entry.name!r} does not match its hash")
+                    raise BadArchive(
+                        "The document {name!r} does not match its hash", name=entry.name
+                    )
                 blobs[entry.sha256] = data
             data = blobs[entry.sha256]
             if len(data) != entry.size:
-                raise BadArchive(f"The document {entry.name!r} does not have its stated size")
+                raise BadArchive(
+                    "The document {name!r} does not have its stated size", name=entry.name
+                )
             try:
                 media_type = sniff(data).media_type
             except Refused as error:
-                raise BadArchive(f"The document {entry.name!r}: {error}") from error
+                raise BadArchive(
+                    "The document {name!r}: {reason}", name=entry.name, reason=str(error)
+                ) from error
             if media_type != entry.media_type:
-                raise BadArchive(f"The document {entry.name!r} is not the type it claims")
+                raise BadArchive("The document {name!r} is not the type it claims", name=entry.name)
             documents.append(
                 ArchiveDocument(
                     question=entry.question,

@@ -50,6 +50,7 @@ from service.web.assessments import (
     redirect,
     today,
 )
+from service.web.i18n import Translator
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 api_router = APIRouter(
@@ -342,6 +343,14 @@ async def import_archive_page(page: PageDep, assessment_id: str, form: CheckedFo
     return await run_in_threadpool(_import_archive_sync, page, assessment_id, form, raw)
 
 
+def _archive_reason(_: Translator, error: BadArchive) -> str:
+    """Why an archive was refused, in the reader's language."""
+    values = dict(error.values)
+    if "reason" in values:
+        values["reason"] = _(values["reason"])
+    return _(error.template, **values)
+
+
 def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     if refused := page.refuse_change(assessment, agency, questionnaire):
@@ -367,7 +376,7 @@ def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: by
             max_total_bytes=UNPACKED_FACTOR * page.settings.max_upload_bytes,
         )
     except BadArchive as error:
-        message = _("The archive was not imported: {reason}", reason=str(error))
+        message = _("The archive was not imported: {reason}", reason=_archive_reason(_, error))
         return _archive_page(page, assessment_id, message, 422)
     document_service.import_archive(
         session=page.session,

@@ -193,6 +193,15 @@ def test_export_then_import_through_the_pages(app: FastAPI, world: World) -> Non
         assert bad.status_code == 422
         assert "not imported" in bad.text
         assert 'href="#file"' in bad.text
+        # ... and in French for a French reader, the reason included
+        client.post("/language", data={"csrf_token": csrf_from(page.text), "lang": "fr"})
+        bad = client.post(
+            other + "/import-archive",
+            data={"csrf_token": csrf_from(page.text)},
+            files={"file": ("a.zip", b"not a zip", "application/zip")},
+        )
+        assert bad.status_code == 422
+        assert "importée : Le fichier n&#39;est pas une archive ZIP" in bad.text
         # another agency cannot export it
         with TestClient(app) as stranger:
             login(stranger, world.officer_b.email)
@@ -203,3 +212,19 @@ def test_export_then_import_through_the_pages(app: FastAPI, world: World) -> Non
         assert second.answers["pia_done"] == "yes"
         docs = list(s.exec(select(Document).where(Document.assessment_id == second.id)))
         assert [(d.question_id, d.name) for d in docs] == [("pia_done", "Policy.docx")]
+
+
+def test_every_refusal_reason_has_a_french_translation() -> None:
+    """The reasons an archive or a document is refused are read from the source, so a new one
+    without a French translation fails here."""
+    import re
+    from pathlib import Path
+
+    from service.web.i18n import catalogue
+
+    root = Path(archive.__file__).parent
+    reasons = re.findall(r'BadArchive\(\s*"([^"]+)"', (root / "archive.py").read_text())
+    reasons += re.findall(r'Refused\(\s*"([^"]+)"', (root / "sniff.py").read_text())
+    assert len(reasons) >= 30
+    french = catalogue("fr")
+    assert [r for r in reasons if r not in french] == []
