@@ -270,7 +270,11 @@ def remove_document(
     doc = page.session.get(Document, doc_id)
     slug = form.get("slug")
     document_service.remove(
-        session=page.session, viewer=page.viewer, assessment_id=assessment.id, document_id=doc_id
+        session=page.session,
+        viewer=page.viewer,
+        assessment_id=assessment.id,
+        document_id=doc_id,
+        directory=page.settings.documents_dir,
     )
     if doc is not None and isinstance(slug, str) and slug:
         return redirect(f"/assessments/{assessment.id}/{slug}/documents?notice=removed")

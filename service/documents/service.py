@@ -18,7 +18,7 @@ from service.assessments import service as assessment_service
 from service.assessments.service import Viewer
 from service.documents import store
 from service.documents.archive import Archive
-from service.documents.models import Document
+from service.documents.models import Document, DocumentBlob
 from service.documents.sniff import Refused, clean_name, sniff
 from service.errors import AppError, NotFound, StaleVersion
 from service.models import Assessment, AuditEvent, Role, Submission, utcnow
@@ -140,9 +140,17 @@ def _attach_once(
 
 
 def remove(
-    *, session: Session, viewer: Viewer, assessment_id: uuid.UUID, document_id: uuid.UUID
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    document_id: uuid.UUID,
+    directory: Path | None,
 ) -> None:
-    """Detach a document from a draft (the blob stays: submissions may name it)."""
+    """Detach a document from a draft. Its content is deleted too (from the database, and from
+    ``directory`` once the transaction is committed) unless another draft's document or a
+    submission still names it: a file attached by mistake does not linger."""
+    orphan: str | None = None
     try:
         with db.writing(session):
             assessment = assessment_service._load_for_change(
@@ -152,10 +160,18 @@ def remove(
             if doc is None or doc.assessment_id != assessment.id:
                 raise NotFound()
             session.delete(doc)
+            session.flush()
+            if not store.is_named(session, doc.sha256):
+                blob = session.get(DocumentBlob, doc.sha256)
+                if blob is not None:
+                    session.delete(blob)
+                orphan = doc.sha256
             assessment.updated_at = utcnow()
             _audit(session, viewer, assessment, "document_remove", doc)
     except StaleDataError as error:
         raise StaleVersion() from error
+    if orphan is not None and directory is not None:
+        store.blob_path(directory, orphan).unlink(missing_ok=True)
 
 
 def _audit(

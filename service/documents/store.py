@@ -60,6 +60,23 @@ def put_blob(
     return blob
 
 
+def is_named(session: Session, sha256: str) -> bool:
+    """Whether a document of any draft, or any submission, names the blob ``sha256``.
+
+    Submissions hold their documents inside the canonical JSON only, so they are searched for
+    the hash as text (removing a document is rare enough for that scan; a false match only
+    keeps the blob)."""
+    if session.exec(select(Document.id).where(Document.sha256 == sha256).limit(1)).first():
+        return True
+    pattern = f"%{sha256}%"
+    return (
+        session.exec(
+            select(Submission.id).where(col(Submission.canonical).like(pattern)).limit(1)
+        ).first()
+        is not None
+    )
+
+
 def read_blob(session: Session, *, sha256: str, directory: Path | None) -> bytes | None:
     """The blob's bytes, checked against its hash (None when missing or altered)."""
     blob = session.get(DocumentBlob, sha256)

@@ -259,6 +259,9 @@ def test_remove_from_draft(app: FastAPI, client: TestClient, world: World) -> No
     )
     assert r.status_code == 303
     assert _docs(app) == []
+    sha = hashlib.sha256(files.PNG).hexdigest()
+    with db.new_session(app.state.engine) as s:
+        assert s.get(DocumentBlob, sha) is None  # the content went with it
     with TestClient(app) as other:
         login(other, world.officer_b.email)
         r = other.post(
@@ -286,6 +289,23 @@ def test_documents_directory(sqlite_url: str, tmp_path: Path) -> None:
         assert client.get(f"{base}/documents/{sha}").content == files.JPEG
         stored.write_bytes(b"tampered")
         assert client.get(f"{base}/documents/{sha}").status_code == 404
+        stored.write_bytes(files.JPEG)
+        # The same file in a second draft: removing it from the first keeps the content.
+        second = start_assessment(client, program="Second program")
+        assert upload(client, second, files.JPEG, name="copy.jpg").status_code == 303
+        first_doc, second_doc = sorted(_docs(app), key=lambda d: d.name != "photo.jpg")
+        page = client.get(base + SECTION)
+        for where, doc in ((base, first_doc), (second, second_doc)):
+            r = client.post(
+                f"{where}/documents/{doc.id}/remove",
+                data={"csrf_token": csrf_from(page.text), "slug": "governance"},
+                follow_redirects=False,
+            )
+            assert r.status_code == 303
+            kept = doc is first_doc
+            assert stored.is_file() is kept
+            with db.new_session(app.state.engine) as s:
+                assert (s.get(DocumentBlob, sha) is not None) is kept
     app.state.engine.dispose()
 
 
