@@ -25,6 +25,8 @@ from service.config import normalise_database_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# The thread pool's size (anyio's default): every request running there can hold a connection.
+SQLITE_POOL_SIZE = 40
 
 # One writer at a time per process on SQLite; a no-op elsewhere.
 _SQLITE_WRITE_LOCK = threading.RLock()
@@ -58,11 +60,16 @@ def make_engine(url: str, *, echo: bool = False, single_use: bool = False) -> En
         memory = parsed.database in (None, "", ":memory:")
         if not memory and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        pooled = not memory and not single_use
         engine = create_engine(
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             poolclass=StaticPool if memory else (NullPool if single_use else None),
+            # A connection per request in flight, kept: an overflow connection is opened (with
+            # its pragmas) and closed again for every request beyond the pool's size (the default
+            # of 5 churned at 16 concurrent clients). Beyond it, overflow without a limit.
+            **({"pool_size": SQLITE_POOL_SIZE, "max_overflow": -1} if pooled else {}),
         )
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)

@@ -81,6 +81,24 @@ def test_sqlite_file_pragmas(sqlite_url: str) -> None:
     engine.dispose()
 
 
+def test_sqlite_connections_are_kept_for_16_requests_at_once(sqlite_url: str) -> None:
+    """16 requests in flight need 16 connections; the next 16 reuse them rather than open
+    (and set up) new ones, which is what the pool's default size of 5 did."""
+    from sqlalchemy import event
+
+    engine = db.make_engine(sqlite_url)
+    opened: list[object] = []
+    event.listen(engine, "connect", lambda conn, _record: opened.append(conn))
+    for _wave in range(2):
+        sessions = [db.new_session(engine) for _ in range(16)]
+        for session in sessions:
+            session.execute(text("SELECT 1"))
+        for session in sessions:
+            session.close()
+    assert len(opened) == 16
+    engine.dispose()
+
+
 def test_postgres_urls_are_normalised() -> None:
     from service.config import normalise_database_url
 
