@@ -29,16 +29,17 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
     Trivial dependencies are ``async def`` so they do not each take a trip to the thread pool
     (about 0.2 ms each); those that touch the database stay ``def``. Opening a session does no
-    I/O. Closing one ends its transaction: on SQLite that is a call of a few microseconds, done
-    here; on a database server it is a round trip, done in the thread pool."""
+    I/O. Closing one that still has a transaction open is a database call, made in the thread
+    pool; pages end theirs as soon as they are rendered (``templating.render``), so for them
+    the close is plain Python, done here."""
     session = db.new_session(request.app.state.engine)
     try:
         yield session
     finally:
-        if db.is_sqlite(session):
-            session.close()
-        else:
+        if session.in_transaction():
             await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

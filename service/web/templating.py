@@ -76,6 +76,9 @@ def render(
     }
     values.update(context or {})
     response = templates.TemplateResponse(request, name, values, status_code=status_code)
+    # The page is rendered: end its read transaction here, in the worker thread, rather than
+    # when the session closes on the event loop (where a database call stalls every request).
+    session.commit()
     if visitor.new_session_token:
         set_session_cookie(
             response,
