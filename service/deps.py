@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -37,7 +38,8 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         yield session
     finally:
         if session.in_transaction():
-            await run_in_threadpool(session.close)
+            with anyio.CancelScope(shield=True):  # a cancelled request still returns its connection
+                await run_in_threadpool(session.close)
         else:
             session.close()
 

@@ -232,7 +232,9 @@ def _load_for_change(
     With ``expected_version`` the copy this request already read is used as it is: if the row
     has changed since, the ORM's version check fails the UPDATE (StaleVersion), so re-reading
     would only cost a query. Without it the row is re-read inside the write transaction, so
-    the change is merged into the latest answers."""
+    the change is merged into the latest answers. (So every change made with an expected
+    version must UPDATE the assessment row, as setting ``updated_at`` does, for the check to
+    run.)"""
     assessment = session.get(Assessment, assessment_id, populate_existing=expected_version is None)
     if assessment is None:
         raise NotFound()

@@ -161,6 +161,7 @@ def remove(
                 raise NotFound()
             session.delete(doc)
             session.flush()
+            store.lock_blob(session, doc.sha256)
             if not store.is_named(session, doc.sha256):
                 blob = session.get(DocumentBlob, doc.sha256)
                 if blob is not None:
@@ -171,7 +172,7 @@ def remove(
     except StaleDataError as error:
         raise StaleVersion() from error
     if orphan is not None and directory is not None:
-        store.blob_path(directory, orphan).unlink(missing_ok=True)
+        store.delete_file_if_unused(session, directory, orphan)
 
 
 def _audit(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
@@ -13,14 +14,17 @@ from collections import defaultdict
 from collections.abc import Collection
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from service import db
 from service.documents.models import Document, DocumentBlob
 from service.models import Submission
 from service.questionnaire.answers import Answers
 from service.questionnaire.submission import DocumentRef
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
+log = logging.getLogger(__name__)
 
 
 def blob_path(directory: Path, sha256: str) -> Path:
@@ -33,8 +37,9 @@ def blob_path(directory: Path, sha256: str) -> Path:
 def put_blob(
     session: Session, *, data: bytes, media_type: str, directory: Path | None
 ) -> DocumentBlob:
-    """Store ``data`` once per SHA-256 (the caller commits)."""
+    """Store ``data`` once per SHA-256 (the caller commits, inside ``db.writing``)."""
     sha = hashlib.sha256(data).hexdigest()
+    lock_blob(session, sha)
     blob = session.get(DocumentBlob, sha)
     if directory is not None:
         path = blob_path(directory, sha)
@@ -58,6 +63,27 @@ def put_blob(
     elif directory is None and blob.content is None:
         blob.content = data
     return blob
+
+
+def lock_blob(session: Session, sha256: str) -> None:
+    """Serialise the transactions that add or drop the blob ``sha256``, across processes.
+
+    SQLite's write transactions (``db.writing``) are already one at a time; on PostgreSQL this
+    takes an advisory lock on the hash until the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(sha256[:15], 16)})
+
+
+def delete_file_if_unused(session: Session, directory: Path, sha256: str) -> None:
+    """Delete a blob's file, unless an upload of the same bytes has added its row again since
+    the row was dropped. Called after that transaction committed."""
+    with db.writing(session):
+        lock_blob(session, sha256)
+        if session.get(DocumentBlob, sha256, populate_existing=True) is None:
+            try:
+                blob_path(directory, sha256).unlink(missing_ok=True)
+            except OSError:  # the removal stands; the file is left for an operator
+                log.exception("could not delete the document file %s", sha256)
 
 
 def is_named(session: Session, sha256: str) -> bool:

@@ -240,7 +240,7 @@ TEXT: dict[str, dict[str, str]] = {
         "sources": "Sources",
         "requirement": "Exigence",
         "detail": "Section par section",
-        "detail_intro": "Pour chaque section : sa note, le verdict de chaque critère, et les réponses et notes de preuve sur lesquelles il repose. Un critère qui ne s'applique pas indique pourquoi\u00a0; ses réponses figurent en annexe.",
+        "detail_intro": "Pour chaque section : sa note, le verdict de chaque critère, et les réponses et notes de preuve sur lesquelles il repose. Un critère qui ne s'applique pas indique pourquoi; ses réponses figurent en annexe.",
         "not_applicable_section": "sans objet",
         "answers_read": "Réponses lues",
         "evidence_note": "Preuve",

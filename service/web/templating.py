@@ -78,7 +78,10 @@ def render(
     response = templates.TemplateResponse(request, name, values, status_code=status_code)
     # The page is rendered: end its read transaction here, in the worker thread, rather than
     # when the session closes on the event loop (where a database call stalls every request).
-    session.commit()
+    # Never a write: changes are committed by the use cases (``db.writing``); should any be
+    # pending here, they are left for the close, which discards them.
+    if not (session.new or session.dirty or session.deleted):
+        session.commit()
     if visitor.new_session_token:
         set_session_cookie(
             response,

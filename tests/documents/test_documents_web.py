@@ -333,6 +333,20 @@ def test_upload_submit_download_on_postgresql(pg_url: str) -> None:
             frozen = json.loads(sub.canonical)["documents"]
             assert sorted(frozen) == ["pia_date", "pia_done"]
             assert len(list(s.exec(select(DocumentBlob)))) == 1
+        # removal (with its lock on the hash) on PostgreSQL: the content goes with the document
+        draft = start_assessment(client, program="Second program")
+        assert upload(client, draft, files.PNG, name="scan.png").status_code == 303
+        (doc,) = [d for d in _docs(app) if d.name == "scan.png"]
+        page = client.get(draft + SECTION)
+        r = client.post(
+            f"{draft}/documents/{doc.id}/remove",
+            data={"csrf_token": csrf_from(page.text), "slug": "governance"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        with db.new_session(app.state.engine) as s:
+            assert s.get(DocumentBlob, hashlib.sha256(files.PNG).hexdigest()) is None
+            assert s.get(DocumentBlob, sha) is not None  # the submitted one stays
     app.state.engine.dispose()
 
 
