@@ -79,10 +79,6 @@ def make_engine(url: str, *, echo: bool = False, single_use: bool = False) -> En
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-def is_sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
-
-
 @contextmanager
 def writing(session: Session) -> Iterator[Session]:
     """One write transaction: commit on success, roll back on error.
@@ -93,7 +89,7 @@ def writing(session: Session) -> Iterator[Session]:
     """
     if session.in_transaction():
         session.commit()
-    sqlite = is_sqlite(session)
+    sqlite = session.get_bind().dialect.name == "sqlite"
     lock = _SQLITE_WRITE_LOCK if sqlite else nullcontext()
     with lock:
         if sqlite:
