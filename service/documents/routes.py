@@ -87,12 +87,16 @@ def upload_limits(settings: Settings) -> list[tuple[str, int]]:
     ]
 
 
-def human_size(size: int) -> str:
+def human_size(size: int, lang: str) -> str:
+    """A size as readers of ``lang`` write it: "80.0 MB", or "80,0\u00a0Mo" in French."""
+    french = lang == "fr"
     if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+        number, unit = str(size), ("o" if french else "B")
+    elif size < 1024 * 1024:
+        number, unit = f"{size / 1024:.0f}", ("Ko" if french else "KB")
+    else:
+        number, unit = f"{size / (1024 * 1024):.1f}", ("Mo" if french else "MB")
+    return f"{number.replace('.', ',')}\u00a0{unit}" if french else f"{number} {unit}"
 
 
 def attachment_response(download: document_service.Download) -> Response:
@@ -141,7 +145,7 @@ def _page_context(
                     "name": d.name,
                     "sha256": d.sha256,
                     "kind": KINDS.get(d.media_type, d.media_type),
-                    "size": human_size(d.size),
+                    "size": human_size(d.size, lang),
                 }
                 for d in items
             ]
@@ -158,7 +162,7 @@ def _page_context(
                     "name": r.name,
                     "sha256": r.sha256,
                     "kind": KINDS.get(r.media_type, r.media_type),
-                    "size": human_size(r.size),
+                    "size": human_size(r.size, lang),
                 }
                 for r in items
             ]
@@ -180,7 +184,7 @@ def _page_context(
         "section_title": localize(section.title, lang),
         "questions": questions,
         "editable": editable,
-        "max_size": human_size(page.settings.max_upload_bytes),
+        "max_size": human_size(page.settings.max_upload_bytes, page.visitor.lang),
         "form_errors": [(f"file-{qid}", message) for qid, message in errors.items()],
         "notice": None,
     }
@@ -237,7 +241,7 @@ def _upload_sync(
         message = (
             _(
                 "The file must be smaller than {size}",
-                size=human_size(page.settings.max_upload_bytes),
+                size=human_size(page.settings.max_upload_bytes, page.visitor.lang),
             )
             if isinstance(error, document_service.TooLarge)
             else _(error.message)
@@ -327,7 +331,7 @@ def _archive_page(page: Page, assessment_id: str, error: str | None, status: int
         return refused
     context = page.common(assessment, agency, questionnaire) | {
         "form_errors": [("file", error)] if error else [],
-        "max_size": human_size(archive_limit(page.settings)),
+        "max_size": human_size(archive_limit(page.settings), page.visitor.lang),
     }
     return page.render(
         "documents/import_archive.html", context, status_code=status, errors=bool(error)
@@ -368,7 +372,7 @@ def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: by
             assessment_id,
             _(
                 "The file must be smaller than {size}",
-                size=human_size(archive_limit(page.settings)),
+                size=human_size(archive_limit(page.settings), page.visitor.lang),
             ),
             413,
         )

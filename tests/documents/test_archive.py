@@ -228,3 +228,22 @@ def test_every_refusal_reason_has_a_french_translation() -> None:
     assert len(reasons) >= 30
     french = catalogue("fr")
     assert [r for r in reasons if r not in french] == []
+
+
+@pytest.mark.parametrize(
+    ("size", "lang", "expected"),
+    [
+        (512, "en", "512 B"),
+        (512, "fr", "512\u00a0o"),
+        (20 * 1024, "en", "20 KB"),
+        (20 * 1024, "fr", "20\u00a0Ko"),
+        (80 * 1024 * 1024, "en", "80.0 MB"),
+        (80 * 1024 * 1024, "fr", "80,0\u00a0Mo"),
+    ],
+)
+def test_sizes_are_written_as_each_language_writes_them(
+    size: int, lang: str, expected: str
+) -> None:
+    from service.documents.routes import human_size
+
+    assert human_size(size, lang) == expected
