@@ -61,6 +61,16 @@ def _submit(client: TestClient, base: str) -> None:
     assert r.status_code == 303, r.text  # type: ignore[attr-defined]
 
 
+def remove(client: TestClient, base: str, document_id: object) -> httpx2.Response:
+    """Remove a document from the draft at ``base`` through the section's documents page."""
+    page = client.get(base + SECTION)
+    return client.post(
+        f"{base}/documents/{document_id}/remove",
+        data={"csrf_token": csrf_from(page.text), "slug": "governance"},
+        follow_redirects=False,
+    )
+
+
 def _docs(app: FastAPI) -> list[Document]:
     with db.new_session(app.state.engine) as s:
         return list(s.exec(select(Document).order_by(col(Document.created_at))))
@@ -227,14 +237,8 @@ def test_submit_freezes_documents(app: FastAPI, client: TestClient, world: World
         s.add(a)
         s.commit()
     (doc,) = _docs(app)
-    page = client.get(base + SECTION)
-    assert "Policy.docx" in page.text
-    r = client.post(
-        f"{base}/documents/{doc.id}/remove",
-        data={"csrf_token": csrf_from(page.text), "slug": "governance"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
+    assert "Policy.docx" in client.get(base + SECTION).text
+    assert remove(client, base, doc.id).status_code == 303
     assert _docs(app) == []
     with db.new_session(app.state.engine) as s:
         sub2 = s.exec(select(Submission)).one()
@@ -251,13 +255,7 @@ def test_remove_from_draft(app: FastAPI, client: TestClient, world: World) -> No
     base = start_assessment(client)
     upload(client, base, files.PNG, name="scan.png")
     (doc,) = _docs(app)
-    page = client.get(base + SECTION)
-    r = client.post(
-        f"{base}/documents/{doc.id}/remove",
-        data={"csrf_token": csrf_from(page.text), "slug": "governance"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
+    assert remove(client, base, doc.id).status_code == 303
     assert _docs(app) == []
     sha = hashlib.sha256(files.PNG).hexdigest()
     with db.new_session(app.state.engine) as s:
@@ -294,14 +292,8 @@ def test_documents_directory(sqlite_url: str, tmp_path: Path) -> None:
         second = start_assessment(client, program="Second program")
         assert upload(client, second, files.JPEG, name="copy.jpg").status_code == 303
         first_doc, second_doc = sorted(_docs(app), key=lambda d: d.name != "photo.jpg")
-        page = client.get(base + SECTION)
         for where, doc in ((base, first_doc), (second, second_doc)):
-            r = client.post(
-                f"{where}/documents/{doc.id}/remove",
-                data={"csrf_token": csrf_from(page.text), "slug": "governance"},
-                follow_redirects=False,
-            )
-            assert r.status_code == 303
+            assert remove(client, where, doc.id).status_code == 303
             kept = doc is first_doc
             assert stored.is_file() is kept
             with db.new_session(app.state.engine) as s:
@@ -337,13 +329,7 @@ def test_upload_submit_download_on_postgresql(pg_url: str) -> None:
         draft = start_assessment(client, program="Second program")
         assert upload(client, draft, files.PNG, name="scan.png").status_code == 303
         (doc,) = [d for d in _docs(app) if d.name == "scan.png"]
-        page = client.get(draft + SECTION)
-        r = client.post(
-            f"{draft}/documents/{doc.id}/remove",
-            data={"csrf_token": csrf_from(page.text), "slug": "governance"},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303
+        assert remove(client, draft, doc.id).status_code == 303
         with db.new_session(app.state.engine) as s:
             assert s.get(DocumentBlob, hashlib.sha256(files.PNG).hexdigest()) is None
             assert s.get(DocumentBlob, sha) is not None  # the submitted one stays
