@@ -1,12 +1,16 @@
 """Engines, sessions, migrations, and the one write path for SQLite.
 
 SQLite gets WAL, ``synchronous=NORMAL``, a busy timeout, foreign keys and one writer at a time
-per process (``pitfalls.md``: the default busy-handler back-off gives a p99 near one second).
+(``pitfalls.md``: the default busy-handler back-off gives a p99 near one second): a thread lock
+within a process and an ``flock`` on a file beside the database between processes, so writers
+from several workers queue and wake as soon as the lock is free instead of sleeping and retrying.
 PostgreSQL uses psycopg 3 with ``pool_pre_ping``. Tables come from Alembic, never ``create_all``.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -28,8 +32,55 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # The thread pool's size (anyio's default): every request running there can hold a connection.
 SQLITE_POOL_SIZE = 40
 
-# One writer at a time per process on SQLite; a no-op elsewhere.
-_SQLITE_WRITE_LOCK = threading.RLock()
+
+class _WriteLock:
+    """One writer at a time on one SQLite database: re-entrant across this process's threads and,
+    for a database file, exclusive across processes through ``flock`` on ``<file>.lock`` (its own
+    file: closing a descriptor of the database itself would drop SQLite's POSIX locks)."""
+
+    def __init__(self, path: str | None) -> None:
+        self._path = path
+        self._threads = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._pid != os.getpid():  # a forked child must not share its parent's lock
+            self._fd = os.open(self._path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            fd = self._file() if self._depth == 0 else None
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+_WRITE_LOCKS: dict[str | None, _WriteLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _sqlite_write_lock(engine: Engine) -> _WriteLock:
+    """The write lock of the SQLite database behind ``engine`` (shared by its engines)."""
+    database = engine.url.database
+    path = None if database in (None, "", ":memory:") else os.path.realpath(database)
+    with _WRITE_LOCKS_GUARD:
+        lock = _WRITE_LOCKS.get(path)
+        if lock is None:
+            lock = _WRITE_LOCKS[path] = _WriteLock(path)
+        return lock
 
 
 def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -83,14 +134,16 @@ def make_engine(url: str, *, echo: bool = False, single_use: bool = False) -> En
 def writing(session: Session) -> Iterator[Session]:
     """One write transaction: commit on success, roll back on error.
 
-    On SQLite it holds the process's write lock and starts with ``BEGIN IMMEDIATE``, so reads
-    inside it see the latest data and the write cannot fail on a stale WAL snapshot. Any read
+    On SQLite it holds the database's write lock (``_WriteLock``) and starts with ``BEGIN
+    IMMEDIATE``, so reads inside it see the latest data and the write cannot fail on a stale WAL
+    snapshot. Any read
     transaction the session had open is ended first (its pending changes committed).
     """
     if session.in_transaction():
         session.commit()
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    lock = _SQLITE_WRITE_LOCK if sqlite else nullcontext()
+    bind = session.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
+    lock = _sqlite_write_lock(bind.engine).held() if sqlite else nullcontext()
     with lock:
         if sqlite:
             session.connection(execution_options={_IMMEDIATE: True})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 import anyio
@@ -25,14 +26,13 @@ async def get_registry(request: Request) -> Registry:
     return registry
 
 
-async def get_db(request: Request) -> AsyncIterator[Session]:
-    """One database session per request; use cases commit through ``db.writing``.
+@asynccontextmanager
+async def request_session(request: Request) -> AsyncIterator[Session]:
+    """One database session for a request; use cases commit through ``db.writing``.
 
-    Trivial dependencies are ``async def`` so they do not each take a trip to the thread pool
-    (about 0.2 ms each); those that touch the database stay ``def``. Opening a session does no
-    I/O. Closing one that still has a transaction open is a database call, made in the thread
-    pool; pages end theirs as soon as they are rendered (``templating.render``), so for them
-    the close is plain Python, done here."""
+    Opening a session does no I/O. Closing one that still has a transaction open is a database
+    call, made in the thread pool; pages end theirs as soon as they are rendered
+    (``templating.render``), so for them the close is plain Python, done on the event loop."""
     session = db.new_session(request.app.state.engine)
     try:
         yield session
@@ -42,6 +42,15 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
                 await run_in_threadpool(session.close)
         else:
             session.close()
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's database session (``request_session``).
+
+    Trivial dependencies are ``async def`` so they do not each take a trip to the thread pool
+    (about 0.2 ms each); those that touch the database stay ``def``."""
+    async with request_session(request) as session:
+        yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

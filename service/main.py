@@ -152,14 +152,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Routes are matched in order, so the busiest pages come first: the assessment pages (after
+    # the routes under /assessments/{id}/ that their /assessments/{id}/{slug} would shadow).
+    app.include_router(document_routes.router)
+    app.include_router(review_pages.router)
+    app.include_router(assessment_pages.router)
     app.include_router(health.router)
     app.include_router(account.router)
     app.include_router(questionnaires.router)
     app.include_router(document_routes.api_router)
     app.include_router(api_review.router)
     app.include_router(api_routes.router)
-    app.include_router(document_routes.router)
-    app.include_router(review_pages.router)
-    app.include_router(assessment_pages.router)
     admin_routes.install(app)
     return app

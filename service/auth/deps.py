@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from service import db
 from service.auth import service as auth_service
 from service.auth import totp
+from service.config import Settings
 from service.deps import SessionDep, SettingsDep
 from service.errors import NotSignedIn
 from service.models import Organisation, Role, User, WebSession, utcnow
@@ -55,6 +58,11 @@ def _language(
 
 
 def get_visitor(request: Request, session: SessionDep, settings: SettingsDep) -> Visitor:
+    return visitor_for(request, session, settings)
+
+
+def visitor_for(request: Request, session: Session, settings: Settings) -> Visitor:
+    """Who is asking, from the session cookie (touching the session at most every few minutes)."""
     token = request.cookies.get(settings.session_cookie_name)
     found = (
         auth_service.find_session(session=session, token=token, settings=settings)
@@ -97,6 +105,11 @@ _ENROLMENT_PATHS = frozenset({"/account/totp", "/logout", "/language"})
 
 async def get_user(request: Request, visitor: VisitorDep) -> User:
     """The signed-in user (``get_visitor`` did the database work, so no thread-pool trip)."""
+    return signed_in_user(request, visitor)
+
+
+def signed_in_user(request: Request, visitor: Visitor) -> User:
+    """The visitor's user; NotSignedIn without one, SecondFactorRequired while it must enrol."""
     if visitor.user is None:
         raise NotSignedIn()
     if visitor.second_factor_missing and request.url.path not in _ENROLMENT_PATHS:
@@ -109,6 +122,13 @@ CurrentUser = Annotated[User, Depends(get_user)]
 
 async def csrf_form(request: Request, visitor: VisitorDep) -> AsyncIterator[FormData]:
     """The posted form, after the CSRF check (403 when it fails); uploads closed afterwards."""
+    async with checked_form(request, visitor) as form:
+        yield form
+
+
+@asynccontextmanager
+async def checked_form(request: Request, visitor: Visitor) -> AsyncIterator[FormData]:
+    """The posted form once its CSRF token matches the visitor's session (403 otherwise)."""
     form = await request.form()
     try:
         given = form.get(CSRF_FIELD)

@@ -18,7 +18,6 @@ from markupsafe import Markup
 
 from service.assessments import forms
 from service.assessments import service as assessment_service
-from service.auth.deps import CheckedForm
 from service.documents import service as document_service
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import Assessment, AssessmentStatus, Organisation, Role
@@ -31,6 +30,7 @@ from service.review.service import InboxFilters
 from service.web.assessments import (
     Page,
     PageDep,
+    PageForm,
     form_version,
     parse_id,
     questionnaire_of,
@@ -407,7 +407,7 @@ def show_review(page: PageDep, assessment_id: str) -> HTMLResponse:
 
 
 @router.post("/review/{assessment_id}", name="decide_review")
-def decide_review(page: PageDep, assessment_id: str, form: CheckedForm) -> Response:
+def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response:
     _require_reviewer(page)
     assessment, agency, questionnaire = page.load(assessment_id)
     action = form.get("action")
@@ -569,7 +569,7 @@ def show_reassess(page: PageDep, assessment_id: str) -> HTMLResponse:
 
 
 @router.post("/assessments/{assessment_id}/reassess", name="reassess")
-def reassess(page: PageDep, assessment_id: str, form: CheckedForm) -> Response:
+def reassess(page: PageDep, assessment_id: str, form: PageForm) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     if page.viewer.user.role != Role.officer.value:
         raise Forbidden()

@@ -99,6 +99,71 @@ def test_sqlite_connections_are_kept_for_16_requests_at_once(sqlite_url: str) ->
     engine.dispose()
 
 
+_HOLD_THE_WRITE_LOCK = """
+import sys
+from service import db
+from service.models import Organisation
+engine = db.make_engine(sys.argv[1])
+with db.new_session(engine) as session, db.writing(session):
+    session.add(Organisation(kind="agency", slug="child", name_en="C", name_fr="C"))
+    session.flush()
+    print("holding", flush=True)
+    sys.stdin.readline()
+print("released", flush=True)
+"""
+
+
+def test_sqlite_writers_in_two_processes_take_turns(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer in another process (another uvicorn worker) waits for the write lock and then
+    writes, even past SQLite's busy timeout (cut here to 0.1 s), instead of sleeping and
+    retrying in SQLite's busy handler and failing with "database is locked"."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    engine = db.make_engine(sqlite_url)
+    entered = threading.Event()
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with db.new_session(engine) as session, db.writing(session):
+                entered.set()
+                session.add(Organisation(kind="agency", slug="parent", name_en="P", name_fr="P"))
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    with subprocess.Popen(
+        [sys.executable, "-c", _HOLD_THE_WRITE_LOCK, sqlite_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stdin is not None
+        assert child.stdout.readline().strip() == "holding"
+        writer = threading.Thread(target=write)
+        writer.start()
+        time.sleep(0.5)  # five busy timeouts
+        assert not entered.is_set()
+        assert not failures
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "released"
+        writer.join(10)
+        assert child.wait(10) == 0
+    assert entered.is_set()
+    assert not failures
+    with engine.connect() as conn:
+        slugs = conn.execute(text("SELECT slug FROM organisation ORDER BY slug")).scalars().all()
+    assert slugs == ["child", "parent"]
+    engine.dispose()
+
+
 def test_postgres_urls_are_normalised() -> None:
     from service.config import normalise_database_url
 
