@@ -75,12 +75,18 @@ _WRITE_LOCKS_GUARD = threading.Lock()
 def _sqlite_write_lock(engine: Engine) -> _WriteLock:
     """The write lock of the SQLite database behind ``engine`` (shared by its engines)."""
     database = engine.url.database
-    path = None if database in (None, "", ":memory:") else os.path.realpath(database)
-    with _WRITE_LOCKS_GUARD:
-        lock = _WRITE_LOCKS.get(path)
-        if lock is None:
-            lock = _WRITE_LOCKS[path] = _WriteLock(path)
-        return lock
+    lock = _WRITE_LOCKS.get(database)
+    if lock is None:
+        with _WRITE_LOCKS_GUARD:
+            lock = _WRITE_LOCKS.get(database)
+            if lock is None:
+                # Two spellings of one file get two objects, which still exclude each other
+                # through the flock (taken per open file, even within one process).
+                path = (
+                    os.path.realpath(database) if database not in (None, "", ":memory:") else None
+                )
+                lock = _WRITE_LOCKS[database] = _WriteLock(path)
+    return lock
 
 
 def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
