@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -171,3 +176,52 @@ def test_free_text_is_escaped(client: TestClient, world: World) -> None:
         html = client.get(url).text
         assert "<script>alert" not in html
         assert "<img src=x" not in html
+
+
+def _post_routes(app: FastAPI) -> list[str]:
+    """The path of every form POST route (the JSON API uses bearer tokens, not forms)."""
+    from fastapi.routing import APIRoute
+
+    def walk(routes: list[Any]) -> Iterator[APIRoute]:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                yield route
+            elif hasattr(route, "original_router"):  # an included router
+                yield from walk(route.original_router.routes)
+
+    return sorted(
+        {
+            route.path
+            for route in walk(app.routes)
+            if "POST" in route.methods and not route.path.startswith("/api/")
+        }
+    )
+
+
+# The role for which each group of form routes is otherwise allowed, so that only the missing
+# token can be the reason for the refusal.
+_ROLE_FOR = {"/admin/": "admin", "/review/": "reviewer_on"}
+
+
+@pytest.mark.parametrize("role_prefix", ["/admin/", "/review/", "/"])
+def test_every_form_route_refuses_a_post_without_its_csrf_token(
+    app: FastAPI, client: TestClient, world: World, role_prefix: str
+) -> None:
+    paths = [
+        p
+        for p in _post_routes(app)
+        if p.startswith(role_prefix)
+        and not any(p.startswith(o) for o in _ROLE_FOR if o != role_prefix)
+    ]
+    assert paths, f"no form routes under {role_prefix}"
+    login(client, getattr(world, _ROLE_FOR.get(role_prefix, "officer_a")).email)
+    assessment = start_assessment(client).rsplit("/", 1)[-1] if role_prefix == "/" else ""
+    refused = {}
+    for path in paths:
+        url = re.sub(
+            r"\{assessment_id\}", assessment or "00000000-0000-0000-0000-000000000000", path
+        )
+        url = re.sub(r"\{[a-z_0-9]+\}", "x", url)
+        r = client.post(url, data={"program": "x"}, follow_redirects=False)
+        refused[path] = (r.status_code, "another site" in r.text)
+    assert refused == dict.fromkeys(paths, (403, True))
