@@ -448,10 +448,11 @@ def main() -> int:
     save_p95 = statistics.median(r["p95_ms"] for r in measures["save POST"])
     bare_p95 = statistics.median(r["p95_ms"] for r in measures["bare save POST"])
     ok_ratio, ok_save = args.saves_only or ratio >= 0.5, save_p95 < 50
-    print(
-        f"section page / bare page throughput: {ratio:.2f} (rounds: "
-        f"{', '.join(f'{x:.2f}' for x in page_ratios)}; target >= 0.50) {'PASS' if ok_ratio else 'FAIL'}"
-    )
+    if page_ratios:
+        print(
+            f"section page / bare page throughput: {ratio:.2f} (rounds: "
+            f"{', '.join(f'{x:.2f}' for x in page_ratios)}; target >= 0.50) {'PASS' if ok_ratio else 'FAIL'}"
+        )
     print(
         f"save / bare save throughput: {statistics.median(save_ratios):.2f} (rounds: "
         f"{', '.join(f'{x:.2f}' for x in save_ratios)}); bare save p95 {bare_p95:.1f} ms"

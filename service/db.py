@@ -13,6 +13,8 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -22,6 +24,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool, StaticPool
 from sqlmodel import Session
 
@@ -33,59 +36,84 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 SQLITE_POOL_SIZE = 40
 
 
+# How long a writer waits for the write lock before "database is locked" (the busy timeout
+# bounds only SQLite's own wait, which the lock makes rare).
+SQLITE_WRITE_WAIT_SECONDS = 30.0
+
+
+def _locked() -> OperationalError:
+    """What SQLite's own wait gives when it runs out: "database is locked"."""
+    return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+
+
 class _WriteLock:
     """One writer at a time on one SQLite database: re-entrant across this process's threads and,
     for a database file, exclusive across processes through ``flock`` on ``<file>.lock`` (its own
-    file: closing a descriptor of the database itself would drop SQLite's POSIX locks)."""
+    file: closing a descriptor of the database itself would drop SQLite's POSIX locks).
+
+    The lock file is opened for each outermost write and closed after it, which releases the
+    ``flock``: no descriptor outlives the write or is shared with a forked child."""
 
     def __init__(self, path: str | None) -> None:
-        self._path = path
+        self._lock_file = None if path is None else path + ".lock"
         self._threads = threading.RLock()
         self._depth = 0
-        self._fd: int | None = None
-        self._pid = 0
-
-    def _file(self) -> int | None:
-        if self._path is None:
-            return None
-        if self._pid != os.getpid():  # a forked child must not share its parent's lock
-            self._fd = os.open(self._path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            self._pid = os.getpid()
-        return self._fd
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        with self._threads:
-            fd = self._file() if self._depth == 0 else None
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+        deadline = time.monotonic() + SQLITE_WRITE_WAIT_SECONDS
+        if not self._threads.acquire(timeout=SQLITE_WRITE_WAIT_SECONDS):
+            raise _locked()
+        try:
+            fd = self._take_file(deadline) if self._depth == 0 else None
             self._depth += 1
             try:
                 yield
             finally:
                 self._depth -= 1
                 if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+        finally:
+            self._threads.release()
+
+    def _take_file(self, deadline: float) -> int | None:
+        if self._lock_file is None:
+            return None
+        try:
+            fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o660)
+        except PermissionError:  # made by another account: a read-only descriptor locks as well
+            fd = os.open(self._lock_file, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            # Polled, as flock has no timeout; one thread per process polls (the others wait
+            # for the thread lock), and a millisecond's sleep is a small fraction of a write.
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return fd
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise _locked() from None
+                    time.sleep(0.001)
+        except BaseException:
+            os.close(fd)
+            raise
 
 
-_WRITE_LOCKS: dict[str | None, _WriteLock] = {}
+_WRITE_LOCKS: dict[str | None, _WriteLock] = {}  # by the database file's real path
+_ENGINE_LOCKS: weakref.WeakKeyDictionary[Engine, _WriteLock] = weakref.WeakKeyDictionary()
 _WRITE_LOCKS_GUARD = threading.Lock()
 
 
 def _sqlite_write_lock(engine: Engine) -> _WriteLock:
-    """The write lock of the SQLite database behind ``engine`` (shared by its engines)."""
-    database = engine.url.database
-    lock = _WRITE_LOCKS.get(database)
+    """The write lock of the SQLite database behind ``engine`` (one per file, whatever the
+    spelling of its path, so that nested writes through two engines re-enter it)."""
+    lock = _ENGINE_LOCKS.get(engine)
     if lock is None:
+        database = engine.url.database
+        path = os.path.realpath(database) if database not in (None, "", ":memory:") else None
         with _WRITE_LOCKS_GUARD:
-            lock = _WRITE_LOCKS.get(database)
-            if lock is None:
-                # Two spellings of one file get two objects, which still exclude each other
-                # through the flock (taken per open file, even within one process).
-                path = (
-                    os.path.realpath(database) if database not in (None, "", ":memory:") else None
-                )
-                lock = _WRITE_LOCKS[database] = _WriteLock(path)
+            lock = _WRITE_LOCKS.setdefault(path, _WriteLock(path))
+            _ENGINE_LOCKS[engine] = lock
     return lock
 
 
@@ -142,8 +170,8 @@ def writing(session: Session) -> Iterator[Session]:
 
     On SQLite it holds the database's write lock (``_WriteLock``) and starts with ``BEGIN
     IMMEDIATE``, so reads inside it see the latest data and the write cannot fail on a stale WAL
-    snapshot. Any read
-    transaction the session had open is ended first (its pending changes committed).
+    snapshot. Any read transaction the session had open is ended first (its pending changes
+    committed).
     """
     if session.in_transaction():
         session.commit()

@@ -28,7 +28,7 @@ from service.api.routes import ERRORS
 from service.api.schemas import ErrorOut
 from service.assessments import service as assessment_service
 from service.assessments.service import Viewer
-from service.auth.deps import ApiUser, CheckedForm
+from service.auth.deps import ApiUser
 from service.config import Settings
 from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.documents import service as document_service
@@ -44,6 +44,7 @@ from service.questionnaire.schema import localize
 from service.web.assessments import (
     Page,
     PageDep,
+    PageForm,
     find_section,
     parse_id,
     questionnaire_of,
@@ -202,9 +203,7 @@ def show_documents(
 
 
 @router.post("/assessments/{assessment_id}/{slug}/documents", name="upload_document")
-async def upload_document(
-    page: PageDep, assessment_id: str, slug: str, form: CheckedForm
-) -> Response:
+async def upload_document(page: PageDep, assessment_id: str, slug: str, form: PageForm) -> Response:
     upload = form.get("file")
     limit = page.settings.max_upload_bytes
     data = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
@@ -262,7 +261,7 @@ def _form_error(
 
 @router.post("/assessments/{assessment_id}/documents/{document_id}/remove", name="remove_document")
 def remove_document(
-    page: PageDep, assessment_id: str, document_id: str, form: CheckedForm
+    page: PageDep, assessment_id: str, document_id: str, form: PageForm
 ) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     if refused := page.refuse_change(assessment, agency, questionnaire):
@@ -344,7 +343,7 @@ def show_import_archive(page: PageDep, assessment_id: str) -> Response:
 
 
 @router.post("/assessments/{assessment_id}/import-archive", name="import_archive")
-async def import_archive_page(page: PageDep, assessment_id: str, form: CheckedForm) -> Response:
+async def import_archive_page(page: PageDep, assessment_id: str, form: PageForm) -> Response:
     upload = form.get("file")
     limit = archive_limit(page.settings)
     raw = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
+import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
@@ -113,30 +119,10 @@ print("released", flush=True)
 """
 
 
-def test_sqlite_writers_in_two_processes_take_turns(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A writer in another process (another uvicorn worker) waits for the write lock and then
-    writes, even past SQLite's busy timeout (cut here to 0.1 s), instead of sleeping and
-    retrying in SQLite's busy handler and failing with "database is locked"."""
-    import subprocess
-    import sys
-    import threading
-    import time
-
-    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 100)
-    engine = db.make_engine(sqlite_url)
-    entered = threading.Event()
-    failures: list[BaseException] = []
-
-    def write() -> None:
-        try:
-            with db.new_session(engine) as session, db.writing(session):
-                entered.set()
-                session.add(Organisation(kind="agency", slug="parent", name_en="P", name_fr="P"))
-        except BaseException as error:  # reported below
-            failures.append(error)
-
+@contextmanager
+def _write_lock_held_by_another_process(sqlite_url: str) -> Iterator[Callable[[], None]]:
+    """A child process inside ``db.writing`` on ``sqlite_url``; call the function to let it
+    commit (it has added the organisation "child")."""
     with subprocess.Popen(
         [sys.executable, "-c", _HOLD_THE_WRITE_LOCK, sqlite_url],
         stdin=subprocess.PIPE,
@@ -146,21 +132,91 @@ def test_sqlite_writers_in_two_processes_take_turns(
         assert child.stdout is not None
         assert child.stdin is not None
         assert child.stdout.readline().strip() == "holding"
-        writer = threading.Thread(target=write)
+
+        def release() -> None:
+            assert child.stdin is not None
+            assert child.stdout is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            assert child.stdout.readline().strip() == "released"
+
+        try:
+            yield release
+        finally:
+            if child.poll() is None and not child.stdin.closed:
+                child.stdin.write("go\n")
+                child.stdin.flush()
+            assert child.wait(10) == 0
+
+
+def _add(engine: Engine, slug: str) -> None:
+    with db.new_session(engine) as session, db.writing(session):
+        session.add(Organisation(kind="agency", slug=slug, name_en=slug, name_fr=slug))
+
+
+def test_sqlite_writers_in_two_processes_take_turns(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer in another process (another uvicorn worker) waits for the write lock and then
+    writes, even past SQLite's busy timeout (cut here to 0.1 s), instead of sleeping and
+    retrying in SQLite's busy handler and failing with "database is locked"."""
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    engine = db.make_engine(sqlite_url)
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            _add(engine, "parent")
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    with _write_lock_held_by_another_process(sqlite_url) as release:
+        writer = threading.Thread(target=write, daemon=True)
         writer.start()
-        time.sleep(0.5)  # five busy timeouts
-        assert not entered.is_set()
+        writer.join(0.5)  # five busy timeouts
+        assert writer.is_alive()
         assert not failures
-        child.stdin.write("go\n")
-        child.stdin.flush()
-        assert child.stdout.readline().strip() == "released"
+        release()
         writer.join(10)
-        assert child.wait(10) == 0
-    assert entered.is_set()
+    assert not writer.is_alive()
     assert not failures
     with engine.connect() as conn:
         slugs = conn.execute(text("SELECT slug FROM organisation ORDER BY slug")).scalars().all()
     assert slugs == ["child", "parent"]
+    engine.dispose()
+
+
+def test_sqlite_writer_gives_up_after_the_write_wait(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer does not wait for ever: past ``SQLITE_WRITE_WAIT_SECONDS`` it fails with
+    "database is locked", as SQLite would, and writes nothing."""
+    monkeypatch.setattr(db, "SQLITE_WRITE_WAIT_SECONDS", 0.3)
+    engine = db.make_engine(sqlite_url)
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            _add(engine, "parent")
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    with _write_lock_held_by_another_process(sqlite_url) as release:
+        started = time.monotonic()
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        writer.join(5)  # a writer that waited for ever would still be alive here
+        waited = time.monotonic() - started
+        release()
+    assert not writer.is_alive()
+    assert 0.3 <= waited < 5
+    assert len(failures) == 1
+    assert isinstance(failures[0], OperationalError)
+    assert "database is locked" in str(failures[0])
+    with engine.connect() as conn:
+        slugs = conn.execute(text("SELECT slug FROM organisation ORDER BY slug")).scalars().all()
+    assert slugs == ["child"]
+    _add(engine, "parent")  # the lock is free again
     engine.dispose()
 
 
