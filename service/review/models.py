@@ -57,3 +57,16 @@ class Reassessment(SQLModel, table=True):
     previous_submission_id: uuid.UUID = Field(foreign_key="submission.id")
     new_questions: list[str] = Field(default_factory=list, sa_type=JSON)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class ReviewDraft(SQLModel, table=True):
+    """A reviewer's comments on a submission, saved before deciding. Only its author sees them;
+    the decision publishes them as review comments and deletes the draft."""
+
+    __tablename__ = "review_draft"
+
+    submission_id: uuid.UUID = Field(primary_key=True, foreign_key="submission.id")
+    author_id: uuid.UUID = Field(primary_key=True, foreign_key="user.id")
+    comments: dict[str, str] = Field(default_factory=dict, sa_type=JSON)  # criterion id -> text
+    general: str = ""
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -43,7 +43,7 @@ from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import SubmissionRecord, parse_submission
 from service.review import workflow
 from service.review.digest import parse_verdicts
-from service.review.models import Reassessment, SubmissionDigest
+from service.review.models import Reassessment, ReviewDraft, SubmissionDigest
 from service.review.workflow import Action
 
 STATUSES = (
@@ -290,15 +290,9 @@ def decide(
     criterion_comments: Mapping[str, str],
     general_comment: str,
 ) -> Assessment:
-    """Return for changes (needs a comment) or accept the latest submission."""
-    criterion_ids = {c.id for c in questionnaire.criteria}
-    texts = {k: v.strip() for k, v in criterion_comments.items() if v and v.strip()}
-    general = general_comment.strip()
-    unknown = [k for k in texts if k not in criterion_ids]
-    if unknown:
-        raise NotFound(f"There is no criterion {unknown[0]!r} in this questionnaire")
-    if any(len(t) > MAX_COMMENT for t in [*texts.values(), general]):
-        raise InvalidTransition("Comments must be 5000 characters or fewer")
+    """Return for changes (needs a comment) or accept the latest submission; the reviewer's
+    draft of comments on it, if any, is replaced by the comments given here."""
+    texts, general = _clean_comments(questionnaire, criterion_comments, general_comment)
     try:
         with db.writing(session):
             assessment = session.get(Assessment, assessment_id, populate_existing=True)
@@ -329,6 +323,9 @@ def decide(
             if submission is None:  # pragma: no cover - a submitted assessment has one
                 raise InvalidTransition("This assessment has no submission")
             now = utcnow()
+            draft = session.get(ReviewDraft, (submission.id, viewer.user.id))
+            if draft is not None:
+                session.delete(draft)
             for cid, text in [*texts.items(), *([(None, general)] if general else [])]:
                 session.add(
                     ReviewComment(
@@ -374,6 +371,81 @@ def decide(
     except StaleDataError as error:
         raise StaleVersion() from error
     return assessment
+
+
+def _clean_comments(
+    questionnaire: Questionnaire, criterion_comments: Mapping[str, str], general_comment: str
+) -> tuple[dict[str, str], str]:
+    """The non-blank comments, trimmed; NotFound for an unknown criterion, InvalidTransition
+    for a comment over ``MAX_COMMENT`` characters."""
+    criterion_ids = {c.id for c in questionnaire.criteria}
+    texts = {k: v.strip() for k, v in criterion_comments.items() if v and v.strip()}
+    general = general_comment.strip()
+    unknown = [k for k in texts if k not in criterion_ids]
+    if unknown:
+        raise NotFound(f"There is no criterion {unknown[0]!r} in this questionnaire")
+    if any(len(t) > MAX_COMMENT for t in [*texts.values(), general]):
+        raise InvalidTransition("Comments must be 5000 characters or fewer")
+    return texts, general
+
+
+def save_draft(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    questionnaire: Questionnaire,
+    criterion_comments: Mapping[str, str],
+    general_comment: str,
+) -> None:
+    """Keep a reviewer's comments on the latest submission without deciding yet (blank
+    comments delete the draft). Nobody else sees them until the decision publishes them."""
+    texts, general = _clean_comments(questionnaire, criterion_comments, general_comment)
+    with db.writing(session):
+        assessment = session.get(Assessment, assessment_id, populate_existing=True)
+        if assessment is None:
+            raise NotFound()
+        agency = session.get_one(Organisation, assessment.organisation_id)
+        if not access.can_view(
+            user=viewer.user, organisation=viewer.organisation, assessment=assessment, agency=agency
+        ):
+            raise NotFound()
+        if not workflow.allowed_actions(AssessmentStatus.submitted, viewer.user.role):
+            raise Forbidden()
+        if assessment.status != AssessmentStatus.submitted.value:
+            raise InvalidTransition("This assessment is not waiting for review")
+        submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+        if submission is None:  # pragma: no cover - a submitted assessment has one
+            raise InvalidTransition("This assessment has no submission")
+        draft = session.get(ReviewDraft, (submission.id, viewer.user.id))
+        if not texts and not general:
+            if draft is not None:
+                session.delete(draft)
+        else:
+            draft = draft or ReviewDraft(
+                submission_id=submission.id, author_id=viewer.user.id, updated_at=utcnow()
+            )
+            draft.comments = texts
+            draft.general = general
+            draft.updated_at = utcnow()
+            session.add(draft)
+        session.add(
+            AuditEvent(
+                actor_id=viewer.user.id,
+                assessment_id=assessment.id,
+                action="review_draft",
+                # which criteria are commented stays with the draft until the decision
+                detail={"submission": submission.number},
+            )
+        )
+
+
+def draft_of(*, session: Session, viewer: Viewer, assessment: Assessment) -> ReviewDraft | None:
+    """The viewer's own draft of comments on the assessment's latest submission, if any."""
+    submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+    if submission is None:
+        return None
+    return session.get(ReviewDraft, (submission.id, viewer.user.id))
 
 
 @dataclass(frozen=True)

@@ -400,10 +400,22 @@ def show_review(page: PageDep, assessment_id: str) -> HTMLResponse:
     _require_reviewer(page)
     assessment, agency, questionnaire = page.load(assessment_id)
     context = _review_context(page, assessment, agency, questionnaire)
+    draft = review_service.draft_of(session=page.session, viewer=page.viewer, assessment=assessment)
     return page.render(
         "review/review.html",
-        context | {"form_errors": [], "problem": "", "values": {}, "general": ""},
+        context
+        | {
+            "form_errors": [],
+            "problem": "",
+            "values": dict(draft.comments) if draft else {},
+            "general": draft.general if draft else "",
+            "draft_saved_at": draft.updated_at if draft else None,
+        },
     )
+
+
+# The third button of the review form: keep the comments, decide later.
+SAVE_DRAFT = "save_draft"
 
 
 @router.post("/review/{assessment_id}", name="decide_review")
@@ -421,19 +433,29 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
     general = general_raw if isinstance(general_raw, str) else ""
     if not workflow.allowed_actions(AssessmentStatus.submitted, page.viewer.user.role):
         raise Forbidden()  # an admin reads reviews but does not decide them
-    if action not in (workflow.Action.return_.value, workflow.Action.accept.value):
+    if action not in (workflow.Action.return_.value, workflow.Action.accept.value, SAVE_DRAFT):
         raise InvalidTransition("Choose to return the assessment or to accept it")
     try:
-        review_service.decide(
-            session=page.session,
-            viewer=page.viewer,
-            assessment_id=parse_id(assessment_id),
-            action=action,
-            expected_version=form_version(form),
-            questionnaire=questionnaire,
-            criterion_comments=values,
-            general_comment=general,
-        )
+        if action == SAVE_DRAFT:
+            review_service.save_draft(
+                session=page.session,
+                viewer=page.viewer,
+                assessment_id=parse_id(assessment_id),
+                questionnaire=questionnaire,
+                criterion_comments=values,
+                general_comment=general,
+            )
+        else:
+            review_service.decide(
+                session=page.session,
+                viewer=page.viewer,
+                assessment_id=parse_id(assessment_id),
+                action=action,
+                expected_version=form_version(form),
+                questionnaire=questionnaire,
+                criterion_comments=values,
+                general_comment=general,
+            )
     except (InvalidTransition, StaleVersion) as error:
         # the use case rolled back; render here, while the session is open (422 for a missing
         # comment, 409 when the assessment is no longer waiting for review or changed meanwhile)
@@ -448,6 +470,7 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
                 "problem": "" if missing_comment else page._(error.message),
                 "values": values,
                 "general": general,
+                "draft_saved_at": None,
             },
             status_code=422 if missing_comment else 409,
             errors=missing_comment,

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from service import db
 from tests.builders import World, make_world, server
 from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.test_browser import audit, press, sign_in
+from tests.e2e.test_browser import audit, press, sign_in, type_into
 from tests.review.helpers import GOOD, answer, decide, resubmit, submitted
 
 pytestmark = pytest.mark.e2e
@@ -72,6 +72,11 @@ def test_reviewer_pages(page: Page, site: Site) -> None:
     expect(page).to_have_title(re.compile(r"^Error: "))
     expect(page.locator(".error-summary")).to_be_focused()
     audit(page, "63-review-return-error")
+    type_into(page, "#comment-GOV-01", "Ask for the PIA before deciding")
+    press(page, "button[value='save_draft']")
+    expect(page.locator("#draft-saved")).to_be_visible()
+    expect(page.locator("#comment-GOV-01")).to_have_value("Ask for the PIA before deciding")
+    audit(page, "63b-review-draft-saved")
     page.goto(site.base + f"/review/{site.accepted}")
     audit(page, "64-review-page-accepted")
     page.goto(site.base + "/review/portfolio")

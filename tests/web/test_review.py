@@ -12,8 +12,8 @@ from sqlmodel import select
 from service import db
 from service.assessments import service as assessment_service
 from service.documents import service as document_service
-from service.models import Assessment, AuditEvent
-from service.review.models import SubmissionDigest
+from service.models import Assessment, AuditEvent, ReviewComment
+from service.review.models import ReviewDraft, SubmissionDigest
 from tests.builders import World, csrf_from, login, parse
 from tests.documents.files import PDF
 from tests.review.helpers import GOOD, answer, decide, mini, resubmit, submitted, viewer
@@ -261,3 +261,95 @@ def test_review_page_lists_documents_behind_answers(
     page = client.get(f"/review/{aid}")
     assert "pia-2026.pdf" in page.text
     assert f"/assessments/{aid}/documents/" in page.text
+
+
+def _logout(client: TestClient, page_url: str) -> None:
+    client.post("/logout", data={"csrf_token": csrf_from(client.get(page_url).text)})
+
+
+def test_reviewer_saves_comments_and_decides_later(
+    client: TestClient, world: World, app: object
+) -> None:
+    engine = app.state.engine  # type: ignore[attr-defined]
+    aid = submitted(engine, world.officer_a, BAD)
+    login(client, world.reviewer_on.email)
+    draft = {"comment-GOV-01": "Ask for the PIA <i>now</i>", "general": "Half way through"}
+    saved = _post_review(client, aid, {"action": "save_draft", **draft})
+    assert saved.status_code == 303  # type: ignore[attr-defined]
+    page = client.get(f"/review/{aid}").text
+    assert 'id="draft-saved"' in page
+    assert ">Ask for the PIA &lt;i&gt;now&lt;/i&gt;</textarea>" in page
+    assert ">Half way through</textarea>" in page
+    with db.new_session(engine) as s:
+        assert s.get_one(Assessment, aid).status == "submitted"
+        assert s.exec(select(ReviewComment)).all() == []
+        assert [e.action for e in s.exec(select(AuditEvent))][-1] == "review_draft"
+    # nobody else sees the draft: not the officer, not the administrator
+    _logout(client, "/review/")
+    login(client, world.officer_a.email)
+    for url in (f"/assessments/{aid}/", f"/assessments/{aid}/history"):
+        assert "Ask for the PIA" not in client.get(url).text
+    _logout(client, "/assessments/")
+    login(client, world.admin.email)
+    assert "Ask for the PIA" not in client.get(f"/review/{aid}").text
+    _logout(client, f"/review/{aid}")
+    # the decision publishes the comments given with it, and the draft is gone
+    login(client, world.reviewer_on.email)
+    returned = _post_review(client, aid, {"action": "return", **draft})
+    assert returned.status_code == 303  # type: ignore[attr-defined]
+    assert 'id="draft-saved"' not in client.get(f"/review/{aid}").text
+    with db.new_session(engine) as s:
+        assert s.exec(select(ReviewDraft)).all() == []
+        published = sorted(c.body for c in s.exec(select(ReviewComment)))
+        assert published == ["Ask for the PIA <i>now</i>", "Half way through"]
+
+
+def test_review_draft_refusals_keep_what_was_typed(
+    client: TestClient, world: World, app: object
+) -> None:
+    engine = app.state.engine  # type: ignore[attr-defined]
+    aid = submitted(engine, world.officer_a, BAD)
+    login(client, world.reviewer_on.email)
+    too_long = _post_review(
+        client, aid, {"action": "save_draft", "comment-GOV-01": "x" * 5001, "general": "kept"}
+    )
+    assert too_long.status_code == 422  # type: ignore[attr-defined]
+    assert "Comments must be 5000 characters or fewer" in too_long.text  # type: ignore[attr-defined]
+    assert ">kept</textarea>" in too_long.text  # type: ignore[attr-defined]
+    # blank comments delete the draft
+    assert (
+        _post_review(client, aid, {"action": "save_draft", "general": "first"}).status_code == 303
+    )  # type: ignore[attr-defined]
+    assert _post_review(client, aid, {"action": "save_draft", "general": " "}).status_code == 303  # type: ignore[attr-defined]
+    with db.new_session(engine) as s:
+        assert s.exec(select(ReviewDraft)).all() == []
+    # once decided, there is nothing left to draft for
+    assert _post_review(client, aid, {"action": "accept"}).status_code == 303  # type: ignore[attr-defined]
+    with db.new_session(engine) as s:
+        version = s.get_one(Assessment, aid).version
+    late = client.post(
+        f"/review/{aid}",
+        data={
+            "csrf_token": csrf_from(client.get("/review/").text),
+            "version": str(version),
+            "action": "save_draft",
+            "general": "too late",
+        },
+        follow_redirects=False,
+    )
+    assert late.status_code == 409
+    assert "This assessment is not waiting for review" in late.text
+    # an administrator reads reviews but keeps no drafts
+    _logout(client, "/review/")
+    other = submitted(engine, world.officer_a, BAD)
+    login(client, world.admin.email)
+    forbidden = client.post(
+        f"/review/{other}",
+        data={
+            "csrf_token": csrf_from(client.get(f"/review/{other}").text),
+            "action": "save_draft",
+            "general": "admin",
+        },
+        follow_redirects=False,
+    )
+    assert forbidden.status_code == 403
