@@ -33,6 +33,7 @@ from service.models import (
     AuditEvent,
     Organisation,
     OrgKind,
+    Role,
     SectionStatus,
     Submission,
     User,
@@ -198,13 +199,22 @@ def get_submission(
     return session.exec(query.order_by(col(Submission.number).desc())).first()
 
 
-def history(*, session: Session, assessment_id: uuid.UUID) -> list[tuple[AuditEvent, User | None]]:
+# Events of a review in progress, which the agency and the board do not see.
+REVIEWER_ONLY_EVENTS = frozenset({"review_draft"})
+
+
+def history(
+    *, session: Session, assessment_id: uuid.UUID, viewer: Viewer
+) -> list[tuple[AuditEvent, User | None]]:
+    """The assessment's audit events, oldest first, as far as ``viewer`` may see them."""
     query = (
         select(AuditEvent, User)
         .join(User, col(User.id) == col(AuditEvent.actor_id), isouter=True)
         .where(AuditEvent.assessment_id == assessment_id)
         .order_by(col(AuditEvent.at), col(AuditEvent.id))
     )
+    if viewer.user.role not in (Role.reviewer.value, Role.admin.value):
+        query = query.where(col(AuditEvent.action).not_in(REVIEWER_ONLY_EVENTS))
     return [(event, user) for event, user in session.exec(query).all()]
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from service import db
 from service.assessments import access
@@ -290,8 +290,8 @@ def decide(
     criterion_comments: Mapping[str, str],
     general_comment: str,
 ) -> Assessment:
-    """Return for changes (needs a comment) or accept the latest submission; the reviewer's
-    draft of comments on it, if any, is replaced by the comments given here."""
+    """Return for changes (needs a comment) or accept the latest submission. The comments given
+    here are published; the drafts of comments on the submission (any reviewer's) are deleted."""
     texts, general = _clean_comments(questionnaire, criterion_comments, general_comment)
     try:
         with db.writing(session):
@@ -323,9 +323,9 @@ def decide(
             if submission is None:  # pragma: no cover - a submitted assessment has one
                 raise InvalidTransition("This assessment has no submission")
             now = utcnow()
-            draft = session.get(ReviewDraft, (submission.id, viewer.user.id))
-            if draft is not None:
-                session.delete(draft)
+            # Every reviewer's draft on this submission ends with the decision: once decided,
+            # unsent comments can no longer be sent, and private notes are not kept for ever.
+            session.exec(delete(ReviewDraft).where(col(ReviewDraft.submission_id) == submission.id))
             for cid, text in [*texts.items(), *([(None, general)] if general else [])]:
                 session.add(
                     ReviewComment(
@@ -394,6 +394,7 @@ def save_draft(
     session: Session,
     viewer: Viewer,
     assessment_id: uuid.UUID,
+    expected_version: int | None,
     questionnaire: Questionnaire,
     criterion_comments: Mapping[str, str],
     general_comment: str,
@@ -414,6 +415,9 @@ def save_draft(
             raise Forbidden()
         if assessment.status != AssessmentStatus.submitted.value:
             raise InvalidTransition("This assessment is not waiting for review")
+        # Comments written on one submission never become a draft on a later one.
+        if expected_version is not None and expected_version != assessment.version:
+            raise StaleVersion(current_version=assessment.version)
         submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
         if submission is None:  # pragma: no cover - a submitted assessment has one
             raise InvalidTransition("This assessment has no submission")
@@ -435,7 +439,7 @@ def save_draft(
                 assessment_id=assessment.id,
                 action="review_draft",
                 # which criteria are commented stays with the draft until the decision
-                detail={"submission": submission.number},
+                detail={"submission": submission.number, "kept": bool(texts or general)},
             )
         )
 

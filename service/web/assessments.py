@@ -414,7 +414,9 @@ def show_submitted(page: PageDep, assessment_id: str) -> Response:
 @router.get("/assessments/{assessment_id}/history", name="show_history")
 def show_history(page: PageDep, assessment_id: str) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
-    events = assessment_service.history(session=page.session, assessment_id=assessment.id)
+    events = assessment_service.history(
+        session=page.session, assessment_id=assessment.id, viewer=page.viewer
+    )
     return page.render(
         "history.html", page.common(assessment, agency, questionnaire) | {"events": events}
     )

@@ -441,6 +441,7 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
                 session=page.session,
                 viewer=page.viewer,
                 assessment_id=parse_id(assessment_id),
+                expected_version=form_version(form),
                 questionnaire=questionnaire,
                 criterion_comments=values,
                 general_comment=general,

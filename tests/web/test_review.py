@@ -12,9 +12,9 @@ from sqlmodel import select
 from service import db
 from service.assessments import service as assessment_service
 from service.documents import service as document_service
-from service.models import Assessment, AuditEvent, ReviewComment
+from service.models import Assessment, AuditEvent, Organisation, ReviewComment, Role
 from service.review.models import ReviewDraft, SubmissionDigest
-from tests.builders import World, csrf_from, login, parse
+from tests.builders import World, csrf_from, login, make_user, parse, version_from
 from tests.documents.files import PDF
 from tests.review.helpers import GOOD, answer, decide, mini, resubmit, submitted, viewer
 
@@ -267,15 +267,29 @@ def _logout(client: TestClient, page_url: str) -> None:
     client.post("/logout", data={"csrf_token": csrf_from(client.get(page_url).text)})
 
 
+def _drafts(engine: object) -> list[tuple[str, dict[str, str], str]]:
+    with db.new_session(engine) as s:  # type: ignore[arg-type]
+        return [
+            (str(d.author_id), d.comments, d.general) for d in s.exec(select(ReviewDraft)).all()
+        ]
+
+
 def test_reviewer_saves_comments_and_decides_later(
     client: TestClient, world: World, app: object
 ) -> None:
     engine = app.state.engine  # type: ignore[attr-defined]
     aid = submitted(engine, world.officer_a, BAD)
+    with db.new_session(engine) as s:
+        colleague = make_user(
+            s, role=Role.reviewer, org=s.get(Organisation, world.reviewer_on.organisation_id)
+        )
     login(client, world.reviewer_on.email)
     draft = {"comment-GOV-01": "Ask for the PIA <i>now</i>", "general": "Half way through"}
     saved = _post_review(client, aid, {"action": "save_draft", **draft})
     assert saved.status_code == 303  # type: ignore[attr-defined]
+    assert _drafts(engine) == [
+        (str(world.reviewer_on.id), {"GOV-01": "Ask for the PIA <i>now</i>"}, "Half way through")
+    ]
     page = client.get(f"/review/{aid}").text
     assert 'id="draft-saved"' in page
     assert ">Ask for the PIA &lt;i&gt;now&lt;/i&gt;</textarea>" in page
@@ -284,24 +298,36 @@ def test_reviewer_saves_comments_and_decides_later(
         assert s.get_one(Assessment, aid).status == "submitted"
         assert s.exec(select(ReviewComment)).all() == []
         assert [e.action for e in s.exec(select(AuditEvent))][-1] == "review_draft"
-    # nobody else sees the draft: not the officer, not the administrator
+    # the agency does not learn that comments are waiting: not their text, not the event
     _logout(client, "/review/")
     login(client, world.officer_a.email)
-    for url in (f"/assessments/{aid}/", f"/assessments/{aid}/history"):
-        assert "Ask for the PIA" not in client.get(url).text
+    history = client.get(f"/assessments/{aid}/history").text
+    assert "not yet sent" not in history
+    assert "Answers saved" in history
+    assert "Ask for the PIA" not in client.get(f"/assessments/{aid}/").text
     _logout(client, "/assessments/")
-    login(client, world.admin.email)
-    assert "Ask for the PIA" not in client.get(f"/review/{aid}").text
-    _logout(client, f"/review/{aid}")
-    # the decision publishes the comments given with it, and the draft is gone
-    login(client, world.reviewer_on.email)
-    returned = _post_review(client, aid, {"action": "return", **draft})
+    # another reviewer of the same regulator sees an empty form, and decides
+    login(client, colleague.email)
+    theirs = client.get(f"/review/{aid}").text
+    assert "Ask for the PIA" not in theirs
+    assert 'id="draft-saved"' not in theirs
+    assert (
+        "Reviewer&#39;s comments saved, not yet sent"
+        in client.get(f"/assessments/{aid}/history").text
+    )
+    returned = _post_review(client, aid, {"action": "return", "general": "Please redo"})
     assert returned.status_code == 303  # type: ignore[attr-defined]
-    assert 'id="draft-saved"' not in client.get(f"/review/{aid}").text
+    # the decision ends every draft on the submission; only the comments sent with it count
+    assert _drafts(engine) == []
     with db.new_session(engine) as s:
-        assert s.exec(select(ReviewDraft)).all() == []
-        published = sorted(c.body for c in s.exec(select(ReviewComment)))
-        assert published == ["Ask for the PIA <i>now</i>", "Half way through"]
+        assert [c.body for c in s.exec(select(ReviewComment))] == ["Please redo"]
+    _logout(client, "/review/")
+    # after the officer resubmits, the first reviewer starts from an empty form
+    resubmit(engine, world.officer_a, aid)
+    login(client, world.reviewer_on.email)
+    again = client.get(f"/review/{aid}").text
+    assert 'id="draft-saved"' not in again
+    assert "Ask for the PIA" not in again
 
 
 def test_review_draft_refusals_keep_what_was_typed(
@@ -316,29 +342,33 @@ def test_review_draft_refusals_keep_what_was_typed(
     assert too_long.status_code == 422  # type: ignore[attr-defined]
     assert "Comments must be 5000 characters or fewer" in too_long.text  # type: ignore[attr-defined]
     assert ">kept</textarea>" in too_long.text  # type: ignore[attr-defined]
+    assert _drafts(engine) == []
     # blank comments delete the draft
-    assert (
-        _post_review(client, aid, {"action": "save_draft", "general": "first"}).status_code == 303
-    )  # type: ignore[attr-defined]
-    assert _post_review(client, aid, {"action": "save_draft", "general": " "}).status_code == 303  # type: ignore[attr-defined]
-    with db.new_session(engine) as s:
-        assert s.exec(select(ReviewDraft)).all() == []
-    # once decided, there is nothing left to draft for
+    first = _post_review(client, aid, {"action": "save_draft", "general": "first"})
+    assert first.status_code == 303  # type: ignore[attr-defined]
+    assert [general for _, _, general in _drafts(engine)] == ["first"]
+    blank = _post_review(client, aid, {"action": "save_draft", "general": " "})
+    assert blank.status_code == 303  # type: ignore[attr-defined]
+    assert _drafts(engine) == []
+    # a page read before a change (here, a decision) saves nothing and shows what was typed
+    stale_page = client.get(f"/review/{aid}").text
     assert _post_review(client, aid, {"action": "accept"}).status_code == 303  # type: ignore[attr-defined]
-    with db.new_session(engine) as s:
-        version = s.get_one(Assessment, aid).version
     late = client.post(
         f"/review/{aid}",
         data={
-            "csrf_token": csrf_from(client.get("/review/").text),
-            "version": str(version),
+            "csrf_token": csrf_from(stale_page),
+            "version": version_from(stale_page),
             "action": "save_draft",
+            "comment-GOV-01": "Written too late",
             "general": "too late",
         },
         follow_redirects=False,
     )
     assert late.status_code == 409
     assert "This assessment is not waiting for review" in late.text
+    assert 'id="not-saved"' in late.text
+    assert "Written too late" in late.text
+    assert _drafts(engine) == []
     # an administrator reads reviews but keeps no drafts
     _logout(client, "/review/")
     other = submitted(engine, world.officer_a, BAD)
@@ -353,3 +383,29 @@ def test_review_draft_refusals_keep_what_was_typed(
         follow_redirects=False,
     )
     assert forbidden.status_code == 403
+    assert _drafts(engine) == []
+
+
+def test_review_draft_written_on_an_earlier_submission_is_refused(
+    client: TestClient, world: World, app: object
+) -> None:
+    """Comments written on submission 1 never land as a draft on submission 2."""
+    engine = app.state.engine  # type: ignore[attr-defined]
+    aid = submitted(engine, world.officer_a, BAD)
+    login(client, world.reviewer_on.email)
+    page_of_first = client.get(f"/review/{aid}").text
+    decide(engine, world.reviewer_on, aid, "return", {"GOV-01": "Redo"})
+    resubmit(engine, world.officer_a, aid)
+    stale = client.post(
+        f"/review/{aid}",
+        data={
+            "csrf_token": csrf_from(page_of_first),
+            "version": version_from(page_of_first),
+            "action": "save_draft",
+            "general": "About submission 1",
+        },
+        follow_redirects=False,
+    )
+    assert stale.status_code == 409
+    assert "About submission 1" in stale.text
+    assert _drafts(engine) == []
