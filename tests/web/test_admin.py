@@ -423,6 +423,33 @@ def test_password_policy() -> None:
     assert auth_service.password_problem("someone@example.ca", email="someone@example.ca")
 
 
+def test_totp_page_shows_a_qr_code_of_its_own_key(client: TestClient, world: World) -> None:
+    """The QR code encodes the enrolment address of the key in the form (the one the code
+    will be checked against), and screen readers get its name, in the reader's language."""
+    import segno
+
+    from service.auth import totp
+
+    login(client, world.officer_a.email)
+    for lang, name in (("en", "QR code of the key for your app"), ("fr", "Code QR de la clé")):
+        client.post(
+            "/language",
+            data={"csrf_token": csrf_from(client.get("/account/totp").text), "lang": lang},
+        )
+        page = client.get("/account/totp").text
+        secret = re.search(r'name="secret" value="([A-Z2-7]+)"', page)
+        assert secret
+        svg = re.search(r'<svg role="img" aria-label="([^"]+)"[^>]*>.*?</svg>', page, re.S)
+        assert svg
+        assert svg.group(1).startswith(name)
+        drawn = re.search(r' d="([^"]+)"', svg.group(0))
+        expected = segno.make(
+            totp.provisioning_uri(secret.group(1), world.officer_a.email), error="m"
+        )
+        assert drawn
+        assert drawn.group(1) == re.search(r' d="([^"]+)"', expected.svg_inline(border=4)).group(1)  # type: ignore[union-attr]
+
+
 def test_totp_required_enrolment_and_sign_in(client: TestClient, world: World) -> None:
     login(client, world.admin.email)
     response = post_form(client, "/admin", "/admin/security", {"totp": ["reviewer", "admin"]})
