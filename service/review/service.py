@@ -295,17 +295,7 @@ def decide(
     texts, general = _clean_comments(questionnaire, criterion_comments, general_comment)
     try:
         with db.writing(session):
-            assessment = session.get(Assessment, assessment_id, populate_existing=True)
-            if assessment is None:
-                raise NotFound()
-            agency = session.get_one(Organisation, assessment.organisation_id)
-            if not access.can_view(
-                user=viewer.user,
-                organisation=viewer.organisation,
-                assessment=assessment,
-                agency=agency,
-            ):
-                raise NotFound()
+            assessment = _under_review(session, viewer, assessment_id)
             target = workflow.next_state(assessment.status, action, viewer.user.role)
             if target is None:
                 if not workflow.allowed_actions(AssessmentStatus.submitted, viewer.user.role):
@@ -317,11 +307,7 @@ def decide(
                 raise InvalidTransition(
                     "Enter at least one comment before you return the assessment"
                 )
-            submission = assessment_service.get_submission(
-                session=session, assessment_id=assessment.id
-            )
-            if submission is None:  # pragma: no cover - a submitted assessment has one
-                raise InvalidTransition("This assessment has no submission")
+            submission = _latest_submission(session, assessment)
             now = utcnow()
             # Every reviewer's draft on this submission ends with the decision: once decided,
             # unsent comments can no longer be sent, and private notes are not kept for ever.
@@ -373,6 +359,26 @@ def decide(
     return assessment
 
 
+def _under_review(session: Session, viewer: Viewer, assessment_id: uuid.UUID) -> Assessment:
+    """The assessment, re-read inside the write transaction; 404 unless ``viewer`` sees it."""
+    assessment = session.get(Assessment, assessment_id, populate_existing=True)
+    if assessment is None:
+        raise NotFound()
+    agency = session.get_one(Organisation, assessment.organisation_id)
+    if not access.can_view(
+        user=viewer.user, organisation=viewer.organisation, assessment=assessment, agency=agency
+    ):
+        raise NotFound()
+    return assessment
+
+
+def _latest_submission(session: Session, assessment: Assessment) -> Submission:
+    submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+    if submission is None:  # pragma: no cover - a submitted assessment has one
+        raise InvalidTransition("This assessment has no submission")
+    return submission
+
+
 def _clean_comments(
     questionnaire: Questionnaire, criterion_comments: Mapping[str, str], general_comment: str
 ) -> tuple[dict[str, str], str]:
@@ -403,14 +409,7 @@ def save_draft(
     comments delete the draft). Nobody else sees them until the decision publishes them."""
     texts, general = _clean_comments(questionnaire, criterion_comments, general_comment)
     with db.writing(session):
-        assessment = session.get(Assessment, assessment_id, populate_existing=True)
-        if assessment is None:
-            raise NotFound()
-        agency = session.get_one(Organisation, assessment.organisation_id)
-        if not access.can_view(
-            user=viewer.user, organisation=viewer.organisation, assessment=assessment, agency=agency
-        ):
-            raise NotFound()
+        assessment = _under_review(session, viewer, assessment_id)
         if not workflow.allowed_actions(AssessmentStatus.submitted, viewer.user.role):
             raise Forbidden()
         if assessment.status != AssessmentStatus.submitted.value:
@@ -418,9 +417,7 @@ def save_draft(
         # Comments written on one submission never become a draft on a later one.
         if expected_version is not None and expected_version != assessment.version:
             raise StaleVersion(current_version=assessment.version)
-        submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
-        if submission is None:  # pragma: no cover - a submitted assessment has one
-            raise InvalidTransition("This assessment has no submission")
+        submission = _latest_submission(session, assessment)
         draft = session.get(ReviewDraft, (submission.id, viewer.user.id))
         if not texts and not general:
             if draft is not None:
