@@ -154,6 +154,21 @@ def _add(engine: Engine, slug: str) -> None:
         session.add(Organisation(kind="agency", slug=slug, name_en=slug, name_fr=slug))
 
 
+def _start_writer(engine: Engine, slug: str) -> tuple[threading.Thread, list[BaseException]]:
+    """A thread adding the organisation ``slug``, and the list that receives its error."""
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            _add(engine, slug)
+        except BaseException as error:  # reported to the test
+            failures.append(error)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return writer, failures
+
+
 def test_sqlite_writers_in_two_processes_take_turns(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -162,17 +177,8 @@ def test_sqlite_writers_in_two_processes_take_turns(
     retrying in SQLite's busy handler and failing with "database is locked"."""
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 100)
     engine = db.make_engine(sqlite_url)
-    failures: list[BaseException] = []
-
-    def write() -> None:
-        try:
-            _add(engine, "parent")
-        except BaseException as error:  # reported below
-            failures.append(error)
-
     with _write_lock_held_by_another_process(sqlite_url) as release:
-        writer = threading.Thread(target=write, daemon=True)
-        writer.start()
+        writer, failures = _start_writer(engine, "parent")
         writer.join(0.5)  # five busy timeouts
         assert writer.is_alive()
         assert not failures
@@ -193,18 +199,9 @@ def test_sqlite_writer_gives_up_after_the_write_wait(
     "database is locked", as SQLite would, and writes nothing."""
     monkeypatch.setattr(db, "SQLITE_WRITE_WAIT_SECONDS", 0.3)
     engine = db.make_engine(sqlite_url)
-    failures: list[BaseException] = []
-
-    def write() -> None:
-        try:
-            _add(engine, "parent")
-        except BaseException as error:  # reported below
-            failures.append(error)
-
     with _write_lock_held_by_another_process(sqlite_url) as release:
         started = time.monotonic()
-        writer = threading.Thread(target=write, daemon=True)
-        writer.start()
+        writer, failures = _start_writer(engine, "parent")
         writer.join(5)  # a writer that waited for ever would still be alive here
         waited = time.monotonic() - started
         release()

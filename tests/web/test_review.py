@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -267,6 +268,12 @@ def _logout(client: TestClient, page_url: str) -> None:
     client.post("/logout", data={"csrf_token": csrf_from(client.get(page_url).text)})
 
 
+def _post_from_page(client: TestClient, aid: object, page: str, data: dict[str, str]) -> Any:
+    """POST the review form as the (possibly old) ``page`` carries it: its token and version."""
+    payload = {"csrf_token": csrf_from(page), "version": version_from(page), **data}
+    return client.post(f"/review/{aid}", data=payload, follow_redirects=False)
+
+
 def _drafts(engine: object) -> list[tuple[str, dict[str, str], str]]:
     with db.new_session(engine) as s:  # type: ignore[arg-type]
         return [
@@ -353,16 +360,11 @@ def test_review_draft_refusals_keep_what_was_typed(
     # a page read before a change (here, a decision) saves nothing and shows what was typed
     stale_page = client.get(f"/review/{aid}").text
     assert _post_review(client, aid, {"action": "accept"}).status_code == 303  # type: ignore[attr-defined]
-    late = client.post(
-        f"/review/{aid}",
-        data={
-            "csrf_token": csrf_from(stale_page),
-            "version": version_from(stale_page),
-            "action": "save_draft",
-            "comment-GOV-01": "Written too late",
-            "general": "too late",
-        },
-        follow_redirects=False,
+    late = _post_from_page(
+        client,
+        aid,
+        stale_page,
+        {"action": "save_draft", "comment-GOV-01": "Written too late", "general": "too late"},
     )
     assert late.status_code == 409
     assert "This assessment is not waiting for review" in late.text
@@ -396,15 +398,8 @@ def test_review_draft_written_on_an_earlier_submission_is_refused(
     page_of_first = client.get(f"/review/{aid}").text
     decide(engine, world.reviewer_on, aid, "return", {"GOV-01": "Redo"})
     resubmit(engine, world.officer_a, aid)
-    stale = client.post(
-        f"/review/{aid}",
-        data={
-            "csrf_token": csrf_from(page_of_first),
-            "version": version_from(page_of_first),
-            "action": "save_draft",
-            "general": "About submission 1",
-        },
-        follow_redirects=False,
+    stale = _post_from_page(
+        client, aid, page_of_first, {"action": "save_draft", "general": "About submission 1"}
     )
     assert stale.status_code == 409
     assert "About submission 1" in stale.text
