@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from service import db
 from service.models import Assessment, AuditEvent
@@ -186,30 +186,25 @@ def test_save_refused_when_another_landed_between_its_read_and_its_write(
         draft = assessments.start(
             session=s, viewer=viewer, questionnaire=questionnaire, program="P"
         )
-    with db.new_session(engine) as mine, db.new_session(engine) as theirs:
-        read, _agency = assessments.get_visible(session=mine, viewer=viewer, assessment_id=draft.id)
-        assert read.version == 1
+
+    def save_version_1(session: Session, searches: int) -> None:
         assessments.save_answers(
-            session=theirs,
+            session=session,
             viewer=viewer,
             assessment_id=draft.id,
             expected_version=1,
             questionnaire=questionnaire,
-            values={"searches": 77},
+            values={"searches": searches},
             evidence={},
             as_of=date(2026, 11, 27),
         )
+
+    with db.new_session(engine) as mine, db.new_session(engine) as theirs:
+        read, _agency = assessments.get_visible(session=mine, viewer=viewer, assessment_id=draft.id)
+        assert read.version == 1
+        save_version_1(theirs, 77)
         with pytest.raises(StaleVersion):
-            assessments.save_answers(
-                session=mine,
-                viewer=viewer,
-                assessment_id=draft.id,
-                expected_version=1,
-                questionnaire=questionnaire,
-                values={"searches": 12},
-                evidence={},
-                as_of=date(2026, 11, 27),
-            )
+            save_version_1(mine, 12)
     with db.new_session(engine) as s:
         stored = s.get(Assessment, draft.id)
         assert stored is not None
