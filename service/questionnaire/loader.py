@@ -37,7 +37,6 @@ from service.questionnaire.engine import (
 )
 from service.questionnaire.schema import (
     CRITERION_ID,
-    RESERVED_SECTION_IDS,
     SNAKE_ID,
     Criterion,
     Question,
@@ -45,6 +44,7 @@ from service.questionnaire.schema import (
     QuestionType,
     Reference,
 )
+from service.questionnaire.versions import version_key
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
@@ -579,12 +579,6 @@ class _Checker:
         self._unique(
             [(("sections", i, "id"), s.id) for i, s in enumerate(q.sections)], "section id"
         )
-        for i, section in enumerate(q.sections):
-            if section.id in RESERVED_SECTION_IDS:
-                self.report.at(
-                    ("sections", i, "id"),
-                    f"{section.id} names a page of every assessment; choose another section id",
-                )
         question_ids: list[tuple[PathT, str]] = []
         for si, s in enumerate(q.sections):
             for qi, question in enumerate(s.questions):
@@ -1371,14 +1365,7 @@ class Registry:
         versions = [q for (qid, _), q in self._by_key.items() if qid == questionnaire_id]
         if not versions:
             return None
-        return max(versions, key=lambda q: _version_key(q.version))
-
-
-def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    parts: list[tuple[int, int | str]] = []
-    for piece in version.replace("-", ".").split("."):
-        parts.append((0, int(piece)) if piece.isdigit() else (1, piece))
-    return tuple(parts)
+        return max(versions, key=lambda q: version_key(q.version))
 
 
 def load_directory(directory: Path | str) -> Registry:

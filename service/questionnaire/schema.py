@@ -21,21 +21,6 @@ from pydantic import (
 )
 
 SNAKE_ID = r"^[a-z][a-z0-9_]*$"
-# Section pages live at /assessments/{id}/{section-id-with-dashes}: these ids name other pages.
-RESERVED_SECTION_IDS = frozenset(
-    {
-        "archive",
-        "check_your_answers",
-        "documents",
-        "export",
-        "history",
-        "import",
-        "import_archive",
-        "reassess",
-        "result",
-        "submitted",
-    }
-)
 CRITERION_ID = r"^[A-Z]{3}-\d{2}$"
 SOURCE_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -72,8 +57,13 @@ class Severity(StrEnum):
     medium = "medium"
     low = "low"
 
+    @property
+    def rank(self) -> int:
+        """0 for critical, 1 high, 2 medium, 3 low: sorting by rank puts the most severe first."""
+        return _SEVERITY_RANK[self]
 
-SEVERITY_ORDER = {Severity.critical: 0, Severity.high: 1, Severity.medium: 2, Severity.low: 3}
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 DEFAULT_WEIGHTS = {
     Severity.critical: 8.0,
     Severity.high: 4.0,
@@ -90,14 +80,27 @@ class Verdict(StrEnum):
     unanswered = "unanswered"
     not_applicable = "not_applicable"
 
+    @property
+    def is_gap(self) -> bool:
+        """A gap: partial, not met, don't know or unanswered; met and not applicable are not."""
+        return self in _GAPS
+
+
+_GAPS = frozenset({Verdict.partial, Verdict.not_met, Verdict.dont_know, Verdict.unanswered})
+
 
 class Rating(StrEnum):
     red = "red"
     amber = "amber"
     green = "green"
 
+    @property
+    def rank(self) -> int:
+        """0 for red, 1 amber, 2 green: a gate caps a rating to the lower rank."""
+        return _RATING_RANK[self]
 
-RATING_ORDER = {Rating.red: 0, Rating.amber: 1, Rating.green: 2}
+
+_RATING_RANK = {r: i for i, r in enumerate(Rating)}
 
 
 class QuestionType(StrEnum):
@@ -290,7 +293,9 @@ class Gate(Model):
     incomplete: StrictBool = Field(default=False, description="Fires when answers are incomplete")
 
 
-GAP_VERDICTS = [Verdict.not_met, Verdict.dont_know, Verdict.unanswered]
+# The verdicts that fire the default gates: the gaps, except partial (a partly met critical
+# criterion lowers the score but does not cap the rating on its own).
+GATE_VERDICTS = [v for v in Verdict if v.is_gap and v is not Verdict.partial]
 
 
 def default_bands() -> list[Band]:
@@ -311,7 +316,7 @@ def default_gates() -> list[Gate]:
             },
             cap=Rating.red,
             severities=[Severity.critical],
-            verdicts=GAP_VERDICTS,
+            verdicts=GATE_VERDICTS,
         ),
         Gate(
             id="high_gap",
@@ -321,7 +326,7 @@ def default_gates() -> list[Gate]:
             },
             cap=Rating.amber,
             severities=[Severity.high],
-            verdicts=GAP_VERDICTS,
+            verdicts=GATE_VERDICTS,
         ),
         Gate(
             id="incomplete",
@@ -338,6 +343,12 @@ def default_gates() -> list[Gate]:
 class RatingScheme(Model):
     bands: list[Band] = Field(default_factory=default_bands, min_length=1)
     gates: list[Gate] = Field(default_factory=default_gates)
+
+    def band_of(self, score: float) -> Rating:
+        """The rating of the band a score falls in: the band with the highest `min_score` not
+        above it (below every band: the lowest band)."""
+        bands = sorted(self.bands, key=lambda b: b.min_score, reverse=True)
+        return next((b.rating for b in bands if score >= b.min_score), bands[-1].rating)
 
 
 class Questionnaire(Model):

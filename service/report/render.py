@@ -273,11 +273,7 @@ def _chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _band_of(score_value: float | None, questionnaire: Questionnaire) -> str:
     if score_value is None:
         return "none"
-    bands = sorted(questionnaire.rating.bands, key=lambda b: b.min_score, reverse=True)
-    for band in bands:
-        if score_value >= band.min_score:
-            return band.rating.value
-    return bands[-1].rating.value
+    return questionnaire.rating.band_of(score_value).value
 
 
 def stated_line(result: Result) -> str:
