@@ -7,8 +7,9 @@ loader parses them and checks every name they use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -18,6 +19,8 @@ from pydantic import (
     PrivateAttr,
     StrictBool,
     StrictStr,
+    ValidationInfo,
+    model_validator,
 )
 
 SNAKE_ID = r"^[a-z][a-z0-9_]*$"
@@ -351,6 +354,9 @@ class RatingScheme(Model):
         return next((b.rating for b in bands if score >= b.min_score), bands[-1].rating)
 
 
+_T = TypeVar("_T")
+
+
 class Questionnaire(Model):
     id: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     version: StrictStr
@@ -370,13 +376,32 @@ class Questionnaire(Model):
         default=None, description="The fact that holds the inherent-risk level of the deployment"
     )
 
-    # Set by the loader: the SHA-256 of the file's bytes, and the parsed conditions.
+    # The SHA-256 of the file's bytes, given to validation by the loader as
+    # `model_validate(data, context={"sha256": ...})`; and what is derived from the model once
+    # (the compiled program), kept with it by `derived`.
     _sha256: str = PrivateAttr(default="")
-    _program: object = PrivateAttr(default=None)
+    _derived: dict[str, object] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _take_sha256(self, info: ValidationInfo) -> Questionnaire:
+        context = info.context
+        if isinstance(context, dict) and isinstance(context.get("sha256"), str):
+            self._sha256 = context["sha256"]
+        return self
 
     @property
     def sha256(self) -> str:
+        """The SHA-256 of the file it was loaded from ("" when not loaded from a file).
+
+        `registry.LoadedQuestionnaire.sha256` is the same value; this property stays so the
+        many callers that hold only the model can read it."""
         return self._sha256
+
+    def derived(self, name: str, build: Callable[[Questionnaire], _T]) -> _T:
+        """`build(self)`, computed once per model and kept with it (the model is frozen)."""
+        if name not in self._derived:
+            self._derived[name] = build(self)
+        return self._derived[name]  # type: ignore[return-value]
 
     def questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]
