@@ -347,10 +347,14 @@ class RatingScheme(Model):
     bands: list[Band] = Field(default_factory=default_bands, min_length=1)
     gates: list[Gate] = Field(default_factory=default_gates)
 
+    def bands_from_top(self) -> list[Band]:
+        """The bands, highest `min_score` first."""
+        return sorted(self.bands, key=lambda b: b.min_score, reverse=True)
+
     def band_of(self, score: float) -> Rating:
         """The rating of the band a score falls in: the band with the highest `min_score` not
         above it (below every band: the lowest band)."""
-        bands = sorted(self.bands, key=lambda b: b.min_score, reverse=True)
+        bands = self.bands_from_top()
         return next((b.rating for b in bands if score >= b.min_score), bands[-1].rating)
 
 

@@ -261,3 +261,8 @@ def test_reassessment_versions_order_a_candidate_before_its_release(tmp_path: Pa
     previous = SimpleNamespace(questionnaire_id="mini", questionnaire_version="2.0-rc1")
     usable = reassessment_versions(found, previous)  # type: ignore[arg-type]
     assert [q.version for q in usable] == ["10.0", "2.0", "2.0-rc1"]
+
+
+def test_bands_from_top() -> None:
+    assert [b.min_score for b in ODD.bands_from_top()] == [90, 60, 10]
+    assert [b.rating for b in DEFAULT.bands_from_top()] == [Rating.green, Rating.amber, Rating.red]
