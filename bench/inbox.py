@@ -41,7 +41,7 @@ from service.models import Assessment, Organisation, Role, Submission  # noqa: E
 from service.questionnaire import scoring  # noqa: E402
 from service.questionnaire.answers import AnswersFile  # noqa: E402
 from service.questionnaire.loader import load_directory  # noqa: E402
-from service.review.digest import GAP, verdicts_string  # noqa: E402
+from service.review.digest import verdicts_string  # noqa: E402
 from service.review.models import SubmissionDigest  # noqa: E402
 
 PASSWORD = "bench password 12345"  # noqa: S105 - a throwaway benchmark account
@@ -164,7 +164,7 @@ def fill(url: str, *, agencies: int, submissions: int) -> str:
                         "critical_gaps": [
                             c.id
                             for c in result.criteria
-                            if c.severity.value == "critical" and c.verdict.value in GAP
+                            if c.severity.value == "critical" and c.verdict.is_gap
                         ],
                         "submitted_at": at,
                     }

@@ -30,8 +30,9 @@ from service.models import (
     WebSession,
     utcnow,
 )
-from service.questionnaire.loader import Registry, _version_key
+from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire
+from service.questionnaire.versions import version_key
 from service.security import new_token, token_hash
 
 LINK_LIFETIME = timedelta(days=7)
@@ -373,7 +374,7 @@ def offered_for_new(session: Session, registry: Registry) -> list[Questionnaire]
     """The questionnaire versions new assessments may start with (newest first per id)."""
     states = _states(session)
     out = [q for q in registry.all() if version_state(states, registry, q) == PUBLISHED]
-    return sorted(out, key=lambda q: (q.id, _version_key(q.version)), reverse=True)
+    return sorted(out, key=lambda q: (q.id, version_key(q.version)), reverse=True)
 
 
 def version_for_new(

@@ -32,8 +32,6 @@ from service.questionnaire.answers import Answers
 from service.questionnaire.engine import Program, Resolved, program_of, resolve
 from service.questionnaire.schema import (
     DEFAULT_WEIGHTS,
-    RATING_ORDER,
-    SEVERITY_ORDER,
     Criterion,
     LocalizedText,
     Questionnaire,
@@ -44,7 +42,6 @@ from service.questionnaire.schema import (
 )
 
 CREDIT = {Verdict.met: 1.0, Verdict.partial: 0.5}
-GAP_VERDICTS = frozenset({Verdict.partial, Verdict.not_met, Verdict.dont_know, Verdict.unanswered})
 YES_NO_MAP = {
     "yes": Verdict.met,
     "partly": Verdict.partial,
@@ -91,7 +88,7 @@ class CriterionResult:
 
     @property
     def is_gap(self) -> bool:
-        return self.verdict in GAP_VERDICTS
+        return self.verdict.is_gap
 
 
 class SectionScore(_Out):
@@ -302,10 +299,8 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
     ]
     complete = not unanswered and all(r.verdict is not Verdict.unanswered for r in results)
 
-    bands = sorted(questionnaire.rating.bands, key=lambda b: b.min_score, reverse=True)
-    band_rating = bands[0].rating
-    if overall is not None:
-        band_rating = next((b.rating for b in bands if overall >= b.min_score), bands[-1].rating)
+    # No applicable criterion: the top band (the gates may still cap it).
+    band_rating = questionnaire.rating.band_of(100.0 if overall is None else overall)
 
     rating = band_rating
     fired: list[GateFired] = []
@@ -315,14 +310,14 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
         ]
         if hits or (gate.incomplete and not complete):
             fired.append(GateFired(id=gate.id, label=gate.label, cap=gate.cap, criteria=hits))
-            if RATING_ORDER[gate.cap] < RATING_ORDER[rating]:
+            if gate.cap.rank < rating.rank:
                 rating = gate.cap
 
     section_index = {s.id: i for i, s in enumerate(questionnaire.sections)}
     position = {c.id: i for i, c in enumerate(questionnaire.criteria)}
     gaps = sorted(
         (r for r in results if r.is_gap),
-        key=lambda r: (SEVERITY_ORDER[r.severity], section_index.get(r.section, 0), position[r.id]),
+        key=lambda r: (r.severity.rank, section_index.get(r.section, 0), position[r.id]),
     )
     advisory = bool(program.advisory_if and program.advisory_if.evaluate(resolved.env, as_of))
     inherent = None

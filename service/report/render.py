@@ -273,11 +273,7 @@ def _chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _band_of(score_value: float | None, questionnaire: Questionnaire) -> str:
     if score_value is None:
         return "none"
-    bands = sorted(questionnaire.rating.bands, key=lambda b: b.min_score, reverse=True)
-    for band in bands:
-        if score_value >= band.min_score:
-            return band.rating.value
-    return bands[-1].rating.value
+    return questionnaire.rating.band_of(score_value).value
 
 
 def stated_line(result: Result) -> str:
@@ -477,14 +473,14 @@ def build_view(report: ReportInput, lang: str, *, marking: str | None = None) ->
         )
 
     # --- method and trace
-    used_severities = sorted({c.severity for c in res.criteria}, key=list(Severity).index)
+    used_severities = sorted({c.severity for c in res.criteria}, key=lambda s: s.rank)
     weights = [
         {"severity": severity_words[s.value], "weight": f"{DEFAULT_WEIGHTS[s]:g}"}
         for s in used_severities
     ]
     bands = [
         {"rating": rating_words[b.rating.value], "min": f"{b.min_score:g}"}
-        for b in sorted(q.rating.bands, key=lambda b: b.min_score, reverse=True)
+        for b in q.rating.bands_from_top()
     ]
     fired = {g.id: g for g in res.gates_fired}
     gates = [

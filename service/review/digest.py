@@ -9,8 +9,6 @@ from service.models import Assessment, Submission
 from service.questionnaire import scoring
 from service.review.models import SubmissionDigest
 
-GAP = frozenset({"not_met", "dont_know", "unanswered"})
-
 
 def verdicts_string(result: scoring.Result) -> str:
     return ";".join(f"{c.id}={c.verdict.value}" for c in result.criteria)
@@ -50,9 +48,7 @@ def record_submission(
             score=result.score,
             verdicts=verdicts_string(result),
             critical_gaps=[
-                c.id
-                for c in result.criteria
-                if c.severity.value == "critical" and c.verdict.value in GAP
+                c.id for c in result.criteria if c.severity.value == "critical" and c.verdict.is_gap
             ],
             submitted_at=submission.submitted_at,
         )

@@ -41,6 +41,7 @@ from service.models import (
 from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import SubmissionRecord, parse_submission
+from service.questionnaire.versions import version_key
 from service.review import workflow
 from service.review.digest import parse_verdicts
 from service.review.models import Reassessment, ReviewDraft, SubmissionDigest
@@ -706,10 +707,6 @@ def last_accepted(
     return (found[0], found[1]) if found else None
 
 
-def _version_key(version: str) -> tuple[int | str, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in version.split("."))
-
-
 def reassess(
     *,
     session: Session,
@@ -727,9 +724,9 @@ def reassess(
         raise Forbidden()
     if previous.status != AssessmentStatus.accepted.value:
         raise InvalidTransition("Only an accepted assessment can be reassessed")
-    if questionnaire.id != previous.questionnaire_id or _version_key(
+    if questionnaire.id != previous.questionnaire_id or version_key(
         questionnaire.version
-    ) < _version_key(previous.questionnaire_version):
+    ) < version_key(previous.questionnaire_version):
         raise InvalidTransition("Choose the same questionnaire, in the same or a newer version")
     submission = assessment_service.get_submission(session=session, assessment_id=previous.id)
     if submission is None:  # pragma: no cover
@@ -869,13 +866,13 @@ def reassessment_versions(
     registry_versions: list[Questionnaire], previous: Assessment
 ) -> list[Questionnaire]:
     """The questionnaire versions a reassessment of ``previous`` may use (same id, same or newer)."""
-    floor = _version_key(previous.questionnaire_version)
+    floor = version_key(previous.questionnaire_version)
     return sorted(
         (
             q
             for q in registry_versions
-            if q.id == previous.questionnaire_id and _version_key(q.version) >= floor
+            if q.id == previous.questionnaire_id and version_key(q.version) >= floor
         ),
-        key=lambda q: _version_key(q.version),
+        key=lambda q: version_key(q.version),
         reverse=True,
     )

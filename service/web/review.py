@@ -22,7 +22,7 @@ from service.documents import service as document_service
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import Assessment, AssessmentStatus, Organisation, Role
 from service.questionnaire import scoring
-from service.questionnaire.schema import Questionnaire, localize
+from service.questionnaire.schema import Questionnaire, Severity, localize
 from service.questionnaire.submission import parse_submission
 from service.review import service as review_service
 from service.review import workflow
@@ -525,10 +525,9 @@ def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
             else "",
         }
         for c in result.criteria
-        if c.verdict.value in ("partial", "not_met", "dont_know", "unanswered")
+        if c.verdict.is_gap
     ]
-    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    gaps.sort(key=lambda g: order.get(str(g["severity"]), 9))
+    gaps.sort(key=lambda g: Severity(g["severity"]).rank)
     sections = {s.id: localize(s.title, lang) for s in questionnaire.sections}
     return page.render(
         "board/summary.html",

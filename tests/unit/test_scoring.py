@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from service.questionnaire import loader, scoring
 from service.questionnaire.answers import Answers
-from service.questionnaire.schema import RATING_ORDER, Questionnaire, Verdict
+from service.questionnaire.schema import Questionnaire, Verdict
 
 DATA = Path(__file__).parent.parent / "data"
 AS_OF = date(2026, 1, 1)
@@ -389,7 +389,7 @@ def test_not_met_to_met_never_lowers_a_score(
     assert high.score >= low.score
     for before, after in zip(low.sections, high.sections, strict=True):
         assert (after.score or 0) >= (before.score or 0)
-    assert RATING_ORDER[high.rating] >= RATING_ORDER[low.rating]
+    assert high.rating.rank >= low.rating.rank
 
 
 @settings(max_examples=200, deadline=None)
