@@ -19,18 +19,20 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import db
-from service.admin import routes as admin_routes
-from service.api import review as api_review
-from service.api import routes as api_routes
+from service.account import pages as account
+from service.admin import pages as admin_routes
+from service.assessments import endpoints as api_routes
+from service.assessments import pages as assessment_pages
+from service.assessments import questionnaire_pages as questionnaires
 from service.config import Settings, get_settings
-from service.documents import routes as document_routes
+from service.documents import pages as document_routes
 from service.errors import AppError, NotSignedIn
 from service.questionnaire.loader import load_directory
+from service.report_delivery import service as web_reports
+from service.review import endpoints as api_review
+from service.review import pages as review_pages
 from service.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from service.web import account, health, questionnaires
-from service.web import assessments as assessment_pages
-from service.web import reports as web_reports
-from service.web import review as review_pages
+from service.web import health
 from service.web.i18n import Translator
 from service.web.templating import templates
 

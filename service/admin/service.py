@@ -15,17 +15,19 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, or_, select
 
 from service import db
-from service.admin.models import AccountToken, QuestionnaireState, SiteSetting
+from service.admin.models import AccountToken
+from service.assessments.models import Assessment
 from service.auth import scope, totp
 from service.auth import service as auth_service
 from service.models import (
     ApiToken,
-    Assessment,
     AuditEvent,
     BodyType,
     Organisation,
     OrgKind,
+    QuestionnaireState,
     Role,
+    SiteSetting,
     User,
     WebSession,
     utcnow,

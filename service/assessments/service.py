@@ -18,7 +18,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
 
 from service import db
-from service.assessments import access
+from service.assessments import access, workflow
+from service.assessments import digest as review_digest
+from service.assessments.models import Assessment, Reassessment, Submission
 from service.documents import store as document_store
 from service.errors import (
     AlreadySubmitted,
@@ -28,14 +30,12 @@ from service.errors import (
     StaleVersion,
 )
 from service.models import (
-    Assessment,
     AssessmentStatus,
     AuditEvent,
     Organisation,
     OrgKind,
     Role,
     SectionStatus,
-    Submission,
     User,
     utcnow,
 )
@@ -43,9 +43,6 @@ from service.questionnaire import engine, scoring
 from service.questionnaire.answers import Answers, AnswerValue
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import build_submission, canonical_json, sha256_hex
-from service.review import digest as review_digest
-from service.review import workflow
-from service.review.models import Reassessment
 
 
 @dataclass(frozen=True)

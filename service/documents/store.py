@@ -18,8 +18,8 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from service import db
+from service.assessments.models import Submission
 from service.documents.models import Document, DocumentBlob
-from service.models import Submission
 from service.questionnaire.answers import Answers
 from service.questionnaire.submission import DocumentRef
 

@@ -1,7 +1,7 @@
 """The reviewer's and the board's use cases: inbox, decisions, diffs, portfolio, reassessment.
 
 Every change runs in one ``db.writing`` transaction, checks the workflow table
-(``service.review.workflow``) and writes an audit event. Reading never re-scores: the inbox and
+(``service.assessments.workflow``) and writes an audit event. Reading never re-scores: the inbox and
 the portfolio read ``SubmissionDigest`` rows written at submit time.
 """
 
@@ -20,31 +20,34 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, delete, func, select
 
 from service import db
-from service.assessments import access
+from service.assessments import access, workflow
 from service.assessments import service as assessment_service
+from service.assessments.digest import parse_verdicts
+from service.assessments.models import (
+    Assessment,
+    Reassessment,
+    ReviewComment,
+    Submission,
+    SubmissionDigest,
+)
 from service.assessments.service import Viewer
+from service.assessments.workflow import Action
 from service.auth import scope
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import (
-    Assessment,
     AssessmentStatus,
     AuditEvent,
     Organisation,
     OrgKind,
-    ReviewComment,
     Role,
     SectionStatus,
-    Submission,
     User,
     utcnow,
 )
 from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import SubmissionRecord, parse_submission
-from service.review import workflow
-from service.review.digest import parse_verdicts
-from service.review.models import Reassessment, ReviewDraft, SubmissionDigest
-from service.review.workflow import Action
+from service.review.models import ReviewDraft
 
 STATUSES = (
     AssessmentStatus.submitted.value,

@@ -546,8 +546,9 @@ def _submit(client: TestClient) -> str:
 def test_report_views_and_downloads_are_audited(
     client: TestClient, world: World, settings: Settings
 ) -> None:
-    from service.models import ReportCache, Submission
-    from service.web import reports as web_reports
+    from service.assessments.models import Submission
+    from service.report_delivery import service as web_reports
+    from service.report_delivery.models import ReportCache
 
     login(client, world.officer_a.email)
     base = _submit(client)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from service.account import security_pages as account_security
 from service.admin import service as admin_service
 from service.admin.service import AdminError, AuditFilter, OrganisationInput
 from service.auth import scope, totp
@@ -23,7 +24,6 @@ from service.config import Settings
 from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.errors import Forbidden, NotFound, Unprocessable
 from service.models import BodyType, Organisation, OrgKind, Role, User
-from service.web import account_security
 from service.web.i18n import Translator
 from service.web.templating import render
 

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from service.account import security_pages as account_security
 from service.auth import service as auth_service
 from service.auth.deps import CheckedForm, CurrentUser, VisitorDep
 from service.deps import SessionDep, SettingsDep
 from service.errors import RateLimited
-from service.web import account_security
 from service.web.i18n import LANGUAGES, Translator
 from service.web.templating import render
 
@@ -42,7 +42,7 @@ def show_login(
         return RedirectResponse(safe_next(next), status_code=303)
     return render(
         request,
-        "login.html",
+        "account/login.html",
         {"next": safe_next(next), "email": "", "form_errors": []},
         session=session,
         settings=settings,
@@ -102,7 +102,7 @@ def login(
             )
     return render(
         request,
-        "login.html",
+        "account/login.html",
         {"next": target, "email": email, "form_errors": errors},
         session=session,
         settings=settings,
@@ -144,7 +144,7 @@ def show_tokens(
     tokens = auth_service.list_api_tokens(session=session, user=user)
     return render(
         request,
-        "tokens.html",
+        "account/tokens.html",
         {"tokens": tokens, "new_token": None},
         session=session,
         settings=settings,
@@ -175,7 +175,7 @@ def create_token(
     tokens = auth_service.list_api_tokens(session=session, user=user)
     return render(
         request,
-        "tokens.html",
+        "account/tokens.html",
         {"tokens": tokens, "new_token": secret},
         session=session,
         settings=settings,

@@ -16,18 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from service.assessments import forms
+from service.assessments import forms, workflow
 from service.assessments import service as assessment_service
-from service.documents import service as document_service
-from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
-from service.models import Assessment, AssessmentStatus, Organisation, Role
-from service.questionnaire import scoring
-from service.questionnaire.schema import Questionnaire, localize
-from service.questionnaire.submission import parse_submission
-from service.review import service as review_service
-from service.review import workflow
-from service.review.service import InboxFilters
-from service.web.assessments import (
+from service.assessments.models import Assessment
+from service.assessments.pages import (
     Page,
     PageDep,
     PageForm,
@@ -36,6 +28,14 @@ from service.web.assessments import (
     questionnaire_of,
     section_slug,
 )
+from service.documents import service as document_service
+from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.models import AssessmentStatus, Organisation, Role
+from service.questionnaire import scoring
+from service.questionnaire.schema import Questionnaire, localize
+from service.questionnaire.submission import parse_submission
+from service.review import service as review_service
+from service.review.service import InboxFilters
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PER_PAGE = 25

@@ -81,13 +81,13 @@ def show_login_code(
     visitor: VisitorDep,
     next: str = "/assessments/",
 ) -> Response:
-    from service.web.account import safe_next
+    from service.account.pages import safe_next
 
     if _pending_user(session, visitor) is None:
         return RedirectResponse("/login", status_code=303)
     return render(
         request,
-        "admin/login_code.html",
+        "account/login_code.html",
         {"next": safe_next(next), "form_errors": []},
         session=session,
         settings=settings,
@@ -103,7 +103,7 @@ def login_code(
     visitor: VisitorDep,
     form: CheckedForm,
 ) -> Response:
-    from service.web.account import safe_next
+    from service.account.pages import safe_next
 
     _ = Translator(visitor.lang)
     user = _pending_user(session, visitor)
@@ -130,7 +130,7 @@ def login_code(
         error = _("Enter the 6-digit code your authenticator app shows now")
     return render(
         request,
-        "admin/login_code.html",
+        "account/login_code.html",
         {"next": target, "form_errors": [("code", error)]},
         session=session,
         settings=settings,
@@ -150,7 +150,7 @@ def show_security(
 ) -> Response:
     return render(
         request,
-        "admin/security.html",
+        "account/security.html",
         {"signed_out": request.query_params.get("done") == "1"},
         session=session,
         settings=settings,
@@ -190,7 +190,7 @@ def _totp_page(
     uri = totp.provisioning_uri(secret, user.email)
     return render(
         request,
-        "admin/totp.html",
+        "account/totp.html",
         {
             "secret": secret,
             "uri": uri,
@@ -269,7 +269,7 @@ def show_set_password(
         raise NotFound("This link is not valid any more. Ask your administrator for a new one")
     return render(
         request,
-        "admin/set_password.html",
+        "account/set_password.html",
         {"token": token, "email": found[1].email, "form_errors": []},
         session=session,
         settings=settings,
@@ -304,7 +304,7 @@ def set_password(
         return RedirectResponse("/login?password=set", status_code=303)
     return render(
         request,
-        "admin/set_password.html",
+        "account/set_password.html",
         {"token": token, "email": user.email, "form_errors": [("password", error)]},
         session=session,
         settings=settings,

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 from service.admin import service as admin_service
 from service.assessments import access, forms
 from service.assessments import service as assessment_service
+from service.assessments.models import Assessment, Submission
 from service.assessments.service import Viewer
 from service.auth import service as auth_service
 from service.auth.deps import (
@@ -36,13 +37,13 @@ from service.auth.deps import (
 from service.config import Settings
 from service.deps import request_session
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
-from service.models import Assessment, Organisation, Role, Submission
+from service.models import Organisation, Role
 from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, Section, localize
+from service.report_delivery import service as web_reports
 from service.review import service as review_service
-from service.web import reports as web_reports
 from service.web.i18n import Translator
 from service.web.templating import render
 
@@ -143,7 +144,7 @@ class Page:
         if not access.can_edit(user=self.viewer.user, assessment=assessment):
             raise Forbidden()
         return self.render(
-            "already_submitted.html",
+            "assessments/already_submitted.html",
             self.common(assessment, agency, questionnaire),
             status_code=409,
         )
@@ -238,7 +239,7 @@ def list_assessments(page: PageDep) -> HTMLResponse:
         for a, org in rows
     ]
     can_start = access.can_start(page.viewer.user, page.viewer.organisation)
-    return page.render("dashboard.html", {"items": items, "can_start": can_start})
+    return page.render("assessments/dashboard.html", {"items": items, "can_start": can_start})
 
 
 def _start_context(
@@ -255,7 +256,7 @@ def _start_context(
 def show_start(page: PageDep) -> HTMLResponse:
     if not access.can_start(page.viewer.user, page.viewer.organisation):
         raise Forbidden()
-    return page.render("start.html", _start_context(page))
+    return page.render("assessments/start.html", _start_context(page))
 
 
 @router.post("/assessments/", name="start_assessment")
@@ -277,7 +278,7 @@ def start_assessment(page: PageDep, form: PageForm) -> Response:
         errors.append(("program", _("Program name must be 200 characters or fewer")))
     if errors or questionnaire is None:
         return page.render(
-            "start.html",
+            "assessments/start.html",
             _start_context(page, program=program, chosen=chosen, errors=errors),
             status_code=422,
             errors=True,
@@ -349,7 +350,7 @@ def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None)
             for r in assessment_service.regulators_for(session=page.session, agency=agency)
         ],
     }
-    return page.render("task_list.html", context)
+    return page.render("assessments/task_list.html", context)
 
 
 # --- fixed pages before the section routes (their paths would match a section slug) ---------
@@ -364,7 +365,7 @@ def show_check_answers(page: PageDep, assessment_id: str) -> Response:
     if any(s != "completed" for s in statuses.values()):
         return redirect(f"/assessments/{assessment.id}/")
     return page.render(
-        "check_answers.html",
+        "assessments/check_answers.html",
         page.common(assessment, agency, questionnaire)
         | {
             "groups": [
@@ -406,7 +407,7 @@ def show_submitted(page: PageDep, assessment_id: str) -> Response:
     if submission is None:
         return redirect(f"/assessments/{assessment.id}/")
     return page.render(
-        "submitted.html",
+        "assessments/submitted.html",
         page.common(assessment, agency, questionnaire) | {"submission": submission},
     )
 
@@ -418,7 +419,8 @@ def show_history(page: PageDep, assessment_id: str) -> HTMLResponse:
         session=page.session, assessment_id=assessment.id, viewer=page.viewer
     )
     return page.render(
-        "history.html", page.common(assessment, agency, questionnaire) | {"events": events}
+        "assessments/history.html",
+        page.common(assessment, agency, questionnaire) | {"events": events},
     )
 
 
@@ -453,7 +455,7 @@ def show_import(page: PageDep, assessment_id: str) -> HTMLResponse:
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
     return page.render(
-        "import.html",
+        "assessments/import.html",
         page.common(assessment, agency, questionnaire) | {"form_errors": [], "problems": []},
     )
 
@@ -489,7 +491,7 @@ def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> 
                 error = _("The answers file does not fit this questionnaire")
     if error or data is None:
         return page.render(
-            "import.html",
+            "assessments/import.html",
             page.common(assessment, agency, questionnaire)
             | {"form_errors": [("file", error or "")], "problems": problems},
             status_code=422,
@@ -555,7 +557,7 @@ def show_result(page: PageDep, assessment_id: str, number: int | None = None) ->
         fragment=True,
     )
     return page.render(
-        "result.html",
+        "assessments/result.html",
         page.common(assessment, agency, questionnaire)
         | {
             "submission": submission,
@@ -806,7 +808,7 @@ def _conflict(
                     }
                 )
     return page.render(
-        "conflict.html",
+        "assessments/conflict.html",
         page.common(assessment, agency, questionnaire)
         | {
             "groups": groups,
@@ -834,7 +836,9 @@ def show_section(page: PageDep, assessment_id: str, slug: str) -> Response:
         errors={},
         return_all=page.request.query_params.get("return") == "all",
     )
-    return page.render("section.html", page.common(assessment, agency, questionnaire) | context)
+    return page.render(
+        "assessments/section.html", page.common(assessment, agency, questionnaire) | context
+    )
 
 
 @router.post("/assessments/{assessment_id}/{slug}", name="save_section")
@@ -864,7 +868,7 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             return_all=return_all,
         )
         return page.render(
-            "section.html",
+            "assessments/section.html",
             page.common(assessment, agency, questionnaire) | context,
             status_code=422,
             errors=True,
@@ -918,7 +922,7 @@ def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResp
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
     return page.render(
-        "check_section.html",
+        "assessments/check_section.html",
         page.common(assessment, agency, questionnaire)
         | {
             "group": _rows(page, questionnaire, assessment, section, return_all=False),
@@ -958,7 +962,7 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             return _conflict(page, assessment.id, section)
     if error:
         return page.render(
-            "check_section.html",
+            "assessments/check_section.html",
             page.common(assessment, agency, questionnaire)
             | {
                 "group": _rows(page, questionnaire, assessment, section, return_all=False),
