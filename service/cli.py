@@ -192,12 +192,16 @@ def main() -> None:
 
 
 # The report (`report`, `verify`) and the web app (`serve`, `migrate`, `createuser`, `demo`,
-# `backup`, `restore`) add their commands; imported last, as they use the helpers above.
+# `backup`, `restore`) add their commands.
 from service import (  # noqa: E402
     admin_cli,
     ops_cli,
     report_cli,
 )
+from service.assessments import service as assessment_service  # noqa: E402
+from service.documents import store as document_store  # noqa: E402
+
+assessment_service.use_documents(document_store)
 
 report_cli.register(app)
 admin_cli.register(app)

@@ -20,12 +20,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import db
 from service.account import pages as account
+from service.account import security_pages as account_security
 from service.admin import pages as admin_routes
 from service.assessments import endpoints as api_routes
 from service.assessments import pages as assessment_pages
 from service.assessments import questionnaire_pages as questionnaires
+from service.assessments import service as assessment_service
 from service.config import Settings, get_settings
 from service.documents import pages as document_routes
+from service.documents import store as document_store
 from service.errors import AppError, NotSignedIn
 from service.questionnaire.loader import load_directory
 from service.report_delivery import service as web_reports
@@ -120,6 +123,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application (settings from the environment unless given)."""
     settings = settings or get_settings()
+    assessment_service.use_documents(document_store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -165,5 +169,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(document_routes.api_router)
     app.include_router(api_review.router)
     app.include_router(api_routes.router)
+    app.include_router(account_security.router)
     admin_routes.install(app)
     return app

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,21 +12,11 @@ from service.auth import service as auth_service
 from service.auth.deps import CheckedForm, CurrentUser, VisitorDep
 from service.deps import SessionDep, SettingsDep
 from service.errors import RateLimited
+from service.security import safe_next
 from service.web.i18n import LANGUAGES, Translator
 from service.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """A local path to go back to (never another site); by default the home page, which sends
-    each role to the page of its main job."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
 
 
 @router.get("/login", name="show_login")

@@ -20,6 +20,7 @@ from service.config import Settings
 from service.deps import SessionDep, SettingsDep
 from service.errors import NotFound, RateLimited
 from service.models import LoginAttempt, User, WebSession, utcnow
+from service.security import safe_next
 from service.web.i18n import Translator
 from service.web.templating import render, set_session_cookie
 
@@ -81,8 +82,6 @@ def show_login_code(
     visitor: VisitorDep,
     next: str = "/assessments/",
 ) -> Response:
-    from service.account.pages import safe_next
-
     if _pending_user(session, visitor) is None:
         return RedirectResponse("/login", status_code=303)
     return render(
@@ -103,8 +102,6 @@ def login_code(
     visitor: VisitorDep,
     form: CheckedForm,
 ) -> Response:
-    from service.account.pages import safe_next
-
     _ = Translator(visitor.lang)
     user = _pending_user(session, visitor)
     if user is None or user.totp_secret is None:

@@ -15,7 +15,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from service.account import security_pages as account_security
 from service.admin import service as admin_service
 from service.admin.service import AdminError, AuditFilter, OrganisationInput
 from service.auth import scope, totp
@@ -879,8 +878,7 @@ async def _second_factor_required(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Add the administration and account-security routes to the application."""
+    """Add the administration routes (and the answer to a missing second factor) to the app."""
     app.add_exception_handler(totp.SecondFactorRequired, _second_factor_required)
-    app.include_router(account_security.router)
     app.include_router(pages)
     app.include_router(api)

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import Response as RawResponse
 
-from service.admin import service as admin_service
 from service.assessments import access
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
@@ -192,7 +191,7 @@ def create_assessment(
 ) -> AssessmentPublic:
     """Start an assessment for your agency (officers)."""
     # Only published versions start new assessments (administration, issue 7).
-    offered = admin_service.offered_for_new(session, registry)
+    offered = assessment_service.offered_for_new(session, registry)
     questionnaire = next(
         (
             q

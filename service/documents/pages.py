@@ -26,7 +26,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from service.assessments import service as assessment_service
 from service.assessments.endpoints import ERRORS
-from service.assessments.pages import (
+from service.assessments.frame import (
     Page,
     PageDep,
     PageForm,

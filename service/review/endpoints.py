@@ -283,7 +283,7 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
                 author=u.full_name if u else "",
                 created_at=c.created_at,
             )
-            for c, s, u in review_service.comments(session=session, assessment_id=assessment.id)
+            for c, s, u in assessment_service.comments(session=session, assessment_id=assessment.id)
         ],
         changes=changes,
         accepted_by=accepted.by if accepted and assessment.status == "accepted" else None,

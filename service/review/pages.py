@@ -18,8 +18,7 @@ from markupsafe import Markup
 
 from service.assessments import forms, workflow
 from service.assessments import service as assessment_service
-from service.assessments.models import Assessment
-from service.assessments.pages import (
+from service.assessments.frame import (
     Page,
     PageDep,
     PageForm,
@@ -28,6 +27,7 @@ from service.assessments.pages import (
     questionnaire_of,
     section_slug,
 )
+from service.assessments.models import Assessment
 from service.documents import service as document_service
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import AssessmentStatus, Organisation, Role
@@ -378,7 +378,9 @@ def _review_context(
             "author": u.full_name if u else "",
             "at": c.created_at,
         }
-        for c, s, u in review_service.comments(session=page.session, assessment_id=assessment.id)
+        for c, s, u in assessment_service.comments(
+            session=page.session, assessment_id=assessment.id
+        )
     ]
     actions = [a.value for a in workflow.allowed_actions(assessment.status, page.viewer.user.role)]
     return page.common(assessment, agency, questionnaire) | {
@@ -544,7 +546,7 @@ def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
             "acceptance": review_service.acceptance(
                 session=page.session, assessment_id=assessment.id
             ),
-            "comments": review_service.latest_comments(
+            "comments": assessment_service.latest_comments(
                 session=page.session, assessment_id=assessment.id
             ),
         },

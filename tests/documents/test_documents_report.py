@@ -106,7 +106,7 @@ def test_verify_checks_frozen_documents(pdf: bytes, tmp_path: Path) -> None:
 
 
 def test_draft_preview_counts_documents_as_submit_does(with_document: render.ReportInput) -> None:
-    from service.documents.store import answers_with_documents
+    from service.assessments.service import answers_with_documents
     from service.questionnaire.answers import Answers
 
     rec = with_document.record
