@@ -18,12 +18,9 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from service import db
+from service.assessments.models import Submission
 from service.documents.models import Document, DocumentBlob
-from service.models import Submission
 from service.questionnaire.submission import DocumentRef
-
-# The core's document-evidence rule, kept readable here as store.answers_with_documents.
-from service.questionnaire.submission import answers_with_documents as answers_with_documents
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 log = logging.getLogger(__name__)

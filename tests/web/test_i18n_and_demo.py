@@ -12,9 +12,10 @@ from sqlmodel import func, select
 from service import db
 from service.admin_cli import DEMO_USERS, ensure_demo
 from service.assessments import service as assessment_service
-from service.assessments.service import Viewer
+from service.assessments.models import Assessment
+from service.auth.principal import Viewer
 from service.main import create_app
-from service.models import Assessment, Organisation, User
+from service.models import Organisation, User
 from service.questionnaire.loader import load_directory
 from service.web.i18n import catalogue
 from service.web.templating import TEMPLATES_DIR
@@ -27,7 +28,9 @@ _MSG = re.compile(r"""_\(\s*"((?:[^"\\]|\\.)*)"|_\(\s*'((?:[^'\\]|\\.)*)'""")
 def test_every_interface_string_has_a_french_translation() -> None:
     sources = [
         *TEMPLATES_DIR.rglob("*.html"),
+        *(ROOT / "service").glob("*/templates/**/*.html"),
         *(ROOT / "service" / "web").glob("*.py"),
+        *(ROOT / "service").glob("*/*pages.py"),
         ROOT / "service" / "assessments" / "forms.py",
     ]
     ids = {m.group(1) or m.group(2) for path in sources for m in _MSG.finditer(path.read_text())}

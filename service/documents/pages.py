@@ -24,9 +24,19 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from service.api.routes import ERRORS
-from service.api.schemas import ErrorOut
 from service.assessments import service as assessment_service
+from service.assessments.endpoints import ERRORS
+from service.assessments.frame import (
+    Page,
+    PageDep,
+    PageForm,
+    find_section,
+    parse_id,
+    questionnaire_of,
+    redirect,
+    today,
+)
+from service.assessments.schemas import ErrorOut
 from service.assessments.service import Viewer
 from service.auth.deps import ApiUser
 from service.config import Settings
@@ -41,16 +51,6 @@ from service.errors import NotFound, Unprocessable
 from service.models import Organisation
 from service.questionnaire import engine
 from service.questionnaire.schema import localize
-from service.web.assessments import (
-    Page,
-    PageDep,
-    PageForm,
-    find_section,
-    parse_id,
-    questionnaire_of,
-    redirect,
-    today,
-)
 from service.web.i18n import Translator
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

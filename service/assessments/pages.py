@@ -8,203 +8,42 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from service.admin import service as admin_service
 from service.assessments import access, forms
 from service.assessments import service as assessment_service
-from service.assessments.service import Viewer
+from service.assessments.frame import (
+    Page,
+    PageDep,
+    PageForm,
+    find_section,
+    form_version,
+    redirect,
+    section_slug,
+    today,
+)
+from service.assessments.models import Assessment, Submission
 from service.auth import service as auth_service
 from service.auth.deps import (
-    Visitor,
     VisitorDep,
-    checked_form,
-    signed_in_user,
-    visitor_for,
 )
-from service.config import Settings
-from service.deps import request_session
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
-from service.models import Assessment, Organisation, Role, Submission
+from service.models import Role
 from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
-from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, Section, localize
-from service.review import service as review_service
-from service.web import reports as web_reports
-from service.web.i18n import Translator
-from service.web.templating import render
+from service.report_delivery import service as web_reports
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 MAX_IMPORT_BYTES = 500_000
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def section_slug(section_id: str) -> str:
-    return section_id.replace("_", "-")
-
-
-def find_section(questionnaire: Questionnaire, slug: str) -> Section:
-    for section in questionnaire.sections:
-        if section_slug(section.id) == slug:
-            return section
-    raise NotFound()
-
-
-def questionnaire_of(registry: Registry, assessment: Assessment) -> Questionnaire:
-    questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
-    if questionnaire is None:
-        raise NotFound("The questionnaire version of this assessment is not loaded")
-    return questionnaire
-
-
-def parse_id(assessment_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(assessment_id)
-    except ValueError as error:
-        raise NotFound() from error
-
-
-def form_version(form: FormData) -> int | None:
-    raw = form.get("version")
-    try:
-        return int(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return None
-
-
-class Page:
-    """What every assessment page needs: the records, the questionnaire and a renderer."""
-
-    def __init__(
-        self,
-        request: Request,
-        session: Session,
-        settings: Settings,
-        registry: Registry,
-        visitor: Visitor,
-        viewer: Viewer,
-    ) -> None:
-        self.request = request
-        self.session = session
-        self.settings = settings
-        self.registry = registry
-        self.visitor = visitor
-        self.viewer = viewer
-        self._ = Translator(visitor.lang)
-
-    def load(self, assessment_id: str) -> tuple[Assessment, Organisation, Questionnaire]:
-        assessment, agency = assessment_service.get_visible(
-            session=self.session, viewer=self.viewer, assessment_id=parse_id(assessment_id)
-        )
-        return assessment, agency, questionnaire_of(self.registry, assessment)
-
-    def editable(self, assessment: Assessment) -> bool:
-        return (
-            access.can_edit(user=self.viewer.user, assessment=assessment)
-            and assessment.status in access.EDITABLE
-        )
-
-    def render(
-        self, name: str, context: dict[str, Any], *, status_code: int = 200, errors: bool = False
-    ) -> HTMLResponse:
-        return render(
-            self.request,
-            name,
-            context,
-            session=self.session,
-            settings=self.settings,
-            visitor=self.visitor,
-            status_code=status_code,
-            errors=errors,
-        )
-
-    def refuse_change(
-        self, assessment: Assessment, agency: Organisation, questionnaire: Questionnaire
-    ) -> HTMLResponse | None:
-        """None when the viewer may change the assessment now; else the page saying why not
-        (409 "already submitted" for its officers, 403 for every other role)."""
-        if self.editable(assessment):
-            return None
-        if not access.can_edit(user=self.viewer.user, assessment=assessment):
-            raise Forbidden()
-        return self.render(
-            "already_submitted.html",
-            self.common(assessment, agency, questionnaire),
-            status_code=409,
-        )
-
-    def common(
-        self, assessment: Assessment, agency: Organisation, questionnaire: Questionnaire
-    ) -> dict[str, Any]:
-        return {
-            "assessment": assessment,
-            "agency_name": agency.name(self.visitor.lang),
-            "questionnaire": questionnaire,
-            "q_title": localize(questionnaire.title, self.visitor.lang),
-            "base": f"/assessments/{assessment.id}",
-            "editable": self.editable(assessment),
-            "section_slug": section_slug,
-            "review_comments_for": lambda section_id=None: review_service.officer_comments(
-                session=self.session,
-                assessment=assessment,
-                questionnaire=questionnaire,
-                lang=self.visitor.lang,
-                section_id=section_id,
-            ),
-            "new_questions_for": lambda section_id: review_service.new_questions_in(
-                session=self.session,
-                assessment=assessment,
-                questionnaire=questionnaire,
-                lang=self.visitor.lang,
-                section_id=section_id,
-            ),
-        }
-
-
-async def get_page(request: Request) -> AsyncIterator[Page]:
-    """Everything an assessment page needs, as one dependency.
-
-    It does what ``get_db``, ``get_visitor`` and ``get_user`` do, in one node of FastAPI's
-    dependency graph and one thread-pool trip: solving a graph costs about 0.1 ms per node on
-    every request."""
-    state = request.app.state
-    async with request_session(request) as session:
-        visitor = await run_in_threadpool(visitor_for, request, session, state.settings)
-        viewer = Viewer(user=signed_in_user(request, visitor), organisation=visitor.organisation)
-        yield Page(request, session, state.settings, state.registry, visitor, viewer)
-
-
-PageDep = Annotated[Page, Depends(get_page)]
-
-
-async def get_page_form(request: Request, page: PageDep) -> AsyncIterator[FormData]:
-    """The posted form of a page, after the CSRF check: what ``CheckedForm`` is to routes that
-    take their session and visitor separately (using it with ``PageDep`` would look them up
-    twice)."""
-    async with checked_form(request, page.visitor) as form:
-        yield form
-
-
-PageForm = Annotated[FormData, Depends(get_page_form)]
-
-
-def redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 # --- dashboard and start ---------------------------------------------------------------------
@@ -238,14 +77,14 @@ def list_assessments(page: PageDep) -> HTMLResponse:
         for a, org in rows
     ]
     can_start = access.can_start(page.viewer.user, page.viewer.organisation)
-    return page.render("dashboard.html", {"items": items, "can_start": can_start})
+    return page.render("assessments/dashboard.html", {"items": items, "can_start": can_start})
 
 
 def _start_context(
     page: Page, *, program: str = "", chosen: str = "", errors: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
     # One choice per questionnaire: its newest published version (administration, issue 7).
-    offered = admin_service.offered_for_new(page.session, page.registry)
+    offered = assessment_service.offered_for_new(page.session, page.registry)
     choices = [q for i, q in enumerate(offered) if i == 0 or offered[i - 1].id != q.id]
     choices.sort(key=lambda q: q.id)
     return {"choices": choices, "program": program, "chosen": chosen, "form_errors": errors or []}
@@ -255,7 +94,7 @@ def _start_context(
 def show_start(page: PageDep) -> HTMLResponse:
     if not access.can_start(page.viewer.user, page.viewer.organisation):
         raise Forbidden()
-    return page.render("start.html", _start_context(page))
+    return page.render("assessments/start.html", _start_context(page))
 
 
 @router.post("/assessments/", name="start_assessment")
@@ -267,7 +106,7 @@ def start_assessment(page: PageDep, form: PageForm) -> Response:
     chosen = str(form.get("questionnaire") or "")
     errors: list[tuple[str, str]] = []
     questionnaire = (
-        admin_service.version_for_new(page.session, page.registry, chosen) if chosen else None
+        assessment_service.version_for_new(page.session, page.registry, chosen) if chosen else None
     )
     if questionnaire is None:
         errors.append(("questionnaire", _("Select the questionnaire to answer")))
@@ -277,7 +116,7 @@ def start_assessment(page: PageDep, form: PageForm) -> Response:
         errors.append(("program", _("Program name must be 200 characters or fewer")))
     if errors or questionnaire is None:
         return page.render(
-            "start.html",
+            "assessments/start.html",
             _start_context(page, program=program, chosen=chosen, errors=errors),
             status_code=422,
             errors=True,
@@ -349,7 +188,7 @@ def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None)
             for r in assessment_service.regulators_for(session=page.session, agency=agency)
         ],
     }
-    return page.render("task_list.html", context)
+    return page.render("assessments/task_list.html", context)
 
 
 # --- fixed pages before the section routes (their paths would match a section slug) ---------
@@ -364,7 +203,7 @@ def show_check_answers(page: PageDep, assessment_id: str) -> Response:
     if any(s != "completed" for s in statuses.values()):
         return redirect(f"/assessments/{assessment.id}/")
     return page.render(
-        "check_answers.html",
+        "assessments/check_answers.html",
         page.common(assessment, agency, questionnaire)
         | {
             "groups": [
@@ -406,7 +245,7 @@ def show_submitted(page: PageDep, assessment_id: str) -> Response:
     if submission is None:
         return redirect(f"/assessments/{assessment.id}/")
     return page.render(
-        "submitted.html",
+        "assessments/submitted.html",
         page.common(assessment, agency, questionnaire) | {"submission": submission},
     )
 
@@ -418,7 +257,8 @@ def show_history(page: PageDep, assessment_id: str) -> HTMLResponse:
         session=page.session, assessment_id=assessment.id, viewer=page.viewer
     )
     return page.render(
-        "history.html", page.common(assessment, agency, questionnaire) | {"events": events}
+        "assessments/history.html",
+        page.common(assessment, agency, questionnaire) | {"events": events},
     )
 
 
@@ -453,7 +293,7 @@ def show_import(page: PageDep, assessment_id: str) -> HTMLResponse:
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
     return page.render(
-        "import.html",
+        "assessments/import.html",
         page.common(assessment, agency, questionnaire) | {"form_errors": [], "problems": []},
     )
 
@@ -489,7 +329,7 @@ def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> 
                 error = _("The answers file does not fit this questionnaire")
     if error or data is None:
         return page.render(
-            "import.html",
+            "assessments/import.html",
             page.common(assessment, agency, questionnaire)
             | {"form_errors": [("file", error or "")], "problems": problems},
             status_code=422,
@@ -555,7 +395,7 @@ def show_result(page: PageDep, assessment_id: str, number: int | None = None) ->
         fragment=True,
     )
     return page.render(
-        "result.html",
+        "assessments/result.html",
         page.common(assessment, agency, questionnaire)
         | {
             "submission": submission,
@@ -806,7 +646,7 @@ def _conflict(
                     }
                 )
     return page.render(
-        "conflict.html",
+        "assessments/conflict.html",
         page.common(assessment, agency, questionnaire)
         | {
             "groups": groups,
@@ -834,7 +674,9 @@ def show_section(page: PageDep, assessment_id: str, slug: str) -> Response:
         errors={},
         return_all=page.request.query_params.get("return") == "all",
     )
-    return page.render("section.html", page.common(assessment, agency, questionnaire) | context)
+    return page.render(
+        "assessments/section.html", page.common(assessment, agency, questionnaire) | context
+    )
 
 
 @router.post("/assessments/{assessment_id}/{slug}", name="save_section")
@@ -864,7 +706,7 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             return_all=return_all,
         )
         return page.render(
-            "section.html",
+            "assessments/section.html",
             page.common(assessment, agency, questionnaire) | context,
             status_code=422,
             errors=True,
@@ -918,7 +760,7 @@ def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResp
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
     return page.render(
-        "check_section.html",
+        "assessments/check_section.html",
         page.common(assessment, agency, questionnaire)
         | {
             "group": _rows(page, questionnaire, assessment, section, return_all=False),
@@ -958,7 +800,7 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             return _conflict(page, assessment.id, section)
     if error:
         return page.render(
-            "check_section.html",
+            "assessments/check_section.html",
             page.common(assessment, agency, questionnaire)
             | {
                 "group": _rows(page, questionnaire, assessment, section, return_all=False),

@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from service.account import security_pages as account_security
 from service.auth import service as auth_service
 from service.auth.deps import CheckedForm, CurrentUser, VisitorDep
 from service.deps import SessionDep, SettingsDep
 from service.errors import RateLimited
-from service.web import account_security
+from service.security import safe_next
 from service.web.i18n import LANGUAGES, Translator
 from service.web.templating import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """A local path to go back to (never another site); by default the home page, which sends
-    each role to the page of its main job."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
 
 
 @router.get("/login", name="show_login")
@@ -42,7 +31,7 @@ def show_login(
         return RedirectResponse(safe_next(next), status_code=303)
     return render(
         request,
-        "login.html",
+        "account/login.html",
         {"next": safe_next(next), "email": "", "form_errors": []},
         session=session,
         settings=settings,
@@ -102,7 +91,7 @@ def login(
             )
     return render(
         request,
-        "login.html",
+        "account/login.html",
         {"next": target, "email": email, "form_errors": errors},
         session=session,
         settings=settings,
@@ -144,7 +133,7 @@ def show_tokens(
     tokens = auth_service.list_api_tokens(session=session, user=user)
     return render(
         request,
-        "tokens.html",
+        "account/tokens.html",
         {"tokens": tokens, "new_token": None},
         session=session,
         settings=settings,
@@ -175,7 +164,7 @@ def create_token(
     tokens = auth_service.list_api_tokens(session=session, user=user)
     return render(
         request,
-        "tokens.html",
+        "account/tokens.html",
         {"tokens": tokens, "new_token": secret},
         session=session,
         settings=settings,

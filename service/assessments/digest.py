@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from service.models import Assessment, Submission
+from service.assessments.models import Assessment, Submission, SubmissionDigest
 from service.questionnaire import scoring
-from service.review.models import SubmissionDigest
 
 
 def verdicts_string(result: scoring.Result) -> str:

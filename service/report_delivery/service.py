@@ -25,11 +25,13 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from service import db
+from service.assessments.models import Assessment, Submission
 from service.config import Settings
 from service.errors import AppError
-from service.models import Assessment, Organisation, ReportCache, Submission
+from service.models import Organisation
 from service.questionnaire.loader import Registry, load_directory
 from service.questionnaire.schema import Questionnaire
+from service.report_delivery.models import ReportCache
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("en", "fr")

@@ -12,16 +12,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from service.api.routes import ERRORS, IfMatch, ViewerDep, public, required_version
-from service.api.schemas import AssessmentPublic
 from service.assessments import service as assessment_service
+from service.assessments import workflow
+from service.assessments.endpoints import ERRORS, IfMatch, ViewerDep, public, required_version
+from service.assessments.schemas import AssessmentPublic
 from service.deps import RegistryDep, SessionDep
 from service.errors import Forbidden, NotFound
 from service.models import Role
 from service.questionnaire import scoring
 from service.questionnaire.submission import parse_submission
 from service.review import service as review_service
-from service.review import workflow
 from service.review.service import InboxFilters
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["review"])
@@ -283,7 +283,7 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
                 author=u.full_name if u else "",
                 created_at=c.created_at,
             )
-            for c, s, u in review_service.comments(session=session, assessment_id=assessment.id)
+            for c, s, u in assessment_service.comments(session=session, assessment_id=assessment.id)
         ],
         changes=changes,
         accepted_by=accepted.by if accepted and assessment.status == "accepted" else None,

@@ -40,7 +40,7 @@ def list_questionnaires(
     )
     return render(
         request,
-        "questionnaires.html",
+        "assessments/questionnaires.html",
         {"items": items, "problems": problems},
         session=session,
         settings=settings,

@@ -48,7 +48,7 @@ def report(
     status: Annotated[Status, typer.Option(help="Status printed on the cover")] = Status.draft,
 ) -> None:
     """Write the gap report of an answers file as a tagged PDF (and optionally HTML)."""
-    from service.cli import fail, load_answers_or_exit, load_questionnaire_or_exit
+    from service.cli_support import fail, load_answers_or_exit, load_questionnaire_or_exit
     from service.report import render
 
     questionnaire = load_questionnaire_or_exit(questionnaire_file)
@@ -99,7 +99,7 @@ def verify(
     ] = None,
 ) -> None:
     """Check a report against its attached submission; exit 0 if all matches, 1 otherwise."""
-    from service.cli import fail, load_questionnaire_or_exit
+    from service.cli_support import fail, load_questionnaire_or_exit
     from service.report.verify import NotAReport, questionnaire_finder, verify_pdf
 
     try:

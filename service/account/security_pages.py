@@ -20,6 +20,7 @@ from service.config import Settings
 from service.deps import SessionDep, SettingsDep
 from service.errors import NotFound, RateLimited
 from service.models import LoginAttempt, User, WebSession, utcnow
+from service.security import safe_next
 from service.web.i18n import Translator
 from service.web.templating import render, set_session_cookie
 
@@ -81,13 +82,11 @@ def show_login_code(
     visitor: VisitorDep,
     next: str = "/assessments/",
 ) -> Response:
-    from service.web.account import safe_next
-
     if _pending_user(session, visitor) is None:
         return RedirectResponse("/login", status_code=303)
     return render(
         request,
-        "admin/login_code.html",
+        "account/login_code.html",
         {"next": safe_next(next), "form_errors": []},
         session=session,
         settings=settings,
@@ -103,8 +102,6 @@ def login_code(
     visitor: VisitorDep,
     form: CheckedForm,
 ) -> Response:
-    from service.web.account import safe_next
-
     _ = Translator(visitor.lang)
     user = _pending_user(session, visitor)
     if user is None or user.totp_secret is None:
@@ -130,7 +127,7 @@ def login_code(
         error = _("Enter the 6-digit code your authenticator app shows now")
     return render(
         request,
-        "admin/login_code.html",
+        "account/login_code.html",
         {"next": target, "form_errors": [("code", error)]},
         session=session,
         settings=settings,
@@ -150,7 +147,7 @@ def show_security(
 ) -> Response:
     return render(
         request,
-        "admin/security.html",
+        "account/security.html",
         {"signed_out": request.query_params.get("done") == "1"},
         session=session,
         settings=settings,
@@ -190,7 +187,7 @@ def _totp_page(
     uri = totp.provisioning_uri(secret, user.email)
     return render(
         request,
-        "admin/totp.html",
+        "account/totp.html",
         {
             "secret": secret,
             "uri": uri,
@@ -269,7 +266,7 @@ def show_set_password(
         raise NotFound("This link is not valid any more. Ask your administrator for a new one")
     return render(
         request,
-        "admin/set_password.html",
+        "account/set_password.html",
         {"token": token, "email": found[1].email, "form_errors": []},
         session=session,
         settings=settings,
@@ -304,7 +301,7 @@ def set_password(
         return RedirectResponse("/login?password=set", status_code=303)
     return render(
         request,
-        "admin/set_password.html",
+        "account/set_password.html",
         {"token": token, "email": user.email, "form_errors": [("password", error)]},
         session=session,
         settings=settings,

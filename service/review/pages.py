@@ -16,18 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from service.assessments import forms
+from service.assessments import forms, workflow
 from service.assessments import service as assessment_service
-from service.documents import service as document_service
-from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
-from service.models import Assessment, AssessmentStatus, Organisation, Role
-from service.questionnaire import scoring
-from service.questionnaire.schema import Questionnaire, Severity, localize
-from service.questionnaire.submission import parse_submission
-from service.review import service as review_service
-from service.review import workflow
-from service.review.service import InboxFilters
-from service.web.assessments import (
+from service.assessments.frame import (
     Page,
     PageDep,
     PageForm,
@@ -36,6 +27,15 @@ from service.web.assessments import (
     questionnaire_of,
     section_slug,
 )
+from service.assessments.models import Assessment
+from service.documents import service as document_service
+from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.models import AssessmentStatus, Organisation, Role
+from service.questionnaire import scoring
+from service.questionnaire.schema import Questionnaire, Severity, localize
+from service.questionnaire.submission import parse_submission
+from service.review import service as review_service
+from service.review.service import InboxFilters
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PER_PAGE = 25
@@ -378,7 +378,9 @@ def _review_context(
             "author": u.full_name if u else "",
             "at": c.created_at,
         }
-        for c, s, u in review_service.comments(session=page.session, assessment_id=assessment.id)
+        for c, s, u in assessment_service.comments(
+            session=page.session, assessment_id=assessment.id
+        )
     ]
     actions = [a.value for a in workflow.allowed_actions(assessment.status, page.viewer.user.role)]
     return page.common(assessment, agency, questionnaire) | {
@@ -543,7 +545,7 @@ def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
             "acceptance": review_service.acceptance(
                 session=page.session, assessment_id=assessment.id
             ),
-            "comments": review_service.latest_comments(
+            "comments": assessment_service.latest_comments(
                 session=page.session, assessment_id=assessment.id
             ),
         },

@@ -14,8 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import Response as RawResponse
 
-from service.admin import service as admin_service
-from service.api.schemas import (
+from service.assessments import access
+from service.assessments import service as assessment_service
+from service.assessments.models import Assessment, Submission
+from service.assessments.schemas import (
     AnswersPatch,
     AssessmentCreate,
     AssessmentPublic,
@@ -25,8 +27,6 @@ from service.api.schemas import (
     SectionStatusIn,
     SubmissionPublic,
 )
-from service.assessments import access
-from service.assessments import service as assessment_service
 from service.assessments.service import Viewer
 from service.auth import service as auth_service
 from service.auth.deps import ApiUser
@@ -40,11 +40,11 @@ from service.errors import (
     PreconditionRequired,
     Unprocessable,
 )
-from service.models import Assessment, Organisation, Submission
+from service.models import Organisation
 from service.questionnaire.answers import validate_answer
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, localize
-from service.web import reports as web_reports
+from service.report_delivery import service as web_reports
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text}
@@ -191,7 +191,7 @@ def create_assessment(
 ) -> AssessmentPublic:
     """Start an assessment for your agency (officers)."""
     # Only published versions start new assessments (administration, issue 7).
-    offered = admin_service.offered_for_new(session, registry)
+    offered = assessment_service.offered_for_new(session, registry)
     questionnaire = next(
         (
             q

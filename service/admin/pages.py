@@ -23,7 +23,6 @@ from service.config import Settings
 from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.errors import Forbidden, NotFound, Unprocessable
 from service.models import BodyType, Organisation, OrgKind, Role, User
-from service.web import account_security
 from service.web.i18n import Translator
 from service.web.templating import render
 
@@ -879,8 +878,7 @@ async def _second_factor_required(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Add the administration and account-security routes to the application."""
+    """Add the administration routes (and the answer to a missing second factor) to the app."""
     app.add_exception_handler(totp.SecondFactorRequired, _second_factor_required)
-    app.include_router(account_security.router)
     app.include_router(pages)
     app.include_router(api)
