@@ -25,6 +25,7 @@ from service.questionnaire.schema import (
     Rating,
     Reference,
     Severity,
+    Source,
     Verdict,
     Verification,
     localize,
@@ -357,8 +358,8 @@ class _RefText:
     note: str
 
 
-def _ref_text(ref: Reference, questionnaire: Questionnaire, lang: str) -> _RefText:
-    source = questionnaire.source_index().get(ref.source)
+def _ref_text(ref: Reference, sources: Mapping[str, Source], lang: str) -> _RefText:
+    source = sources.get(ref.source)
     verification = ref.verification or (source.verification if source else Verification.unverified)
     return _RefText(
         text=ref.source + (f" {ref.section}" if ref.section else ""),
@@ -371,10 +372,10 @@ def _ref_text(ref: Reference, questionnaire: Questionnaire, lang: str) -> _RefTe
     )
 
 
-def _refs_line(criterion: Criterion, questionnaire: Questionnaire, lang: str) -> str:
+def _refs_line(criterion: Criterion, sources: Mapping[str, Source], lang: str) -> str:
     """The references as one line of text (fewer inline boxes: cheaper to lay out)."""
     parts = []
-    for ref in (_ref_text(r, questionnaire, lang) for r in criterion.references):
+    for ref in (_ref_text(r, sources, lang) for r in criterion.references):
         text = ref.text
         if ref.mark:
             text += f" [{ref.mark}]"
@@ -436,6 +437,7 @@ class _Context:
     criteria: Mapping[str, Criterion]
     questions: Mapping[str, Question]
     section_titles: Mapping[str, str]
+    sources: Mapping[str, Source]
     resolved: Resolved
 
     @property
@@ -475,6 +477,7 @@ def _context(report: ReportInput, lang: str) -> _Context:
         criteria={c.id: c for c in q.criteria},
         questions=q.question_index(),
         section_titles={s.id: localize(s.title, lang) for s in q.sections},
+        sources=q.source_index(),
         resolved=resolved,
     )
 
@@ -639,7 +642,7 @@ def _gap_row(ctx: _Context, c: CriterionResult) -> GapRow:
         escalated_from=ctx.escalated_from(c),
         escalation_reason=localize(c.escalation_reason, lang) if c.escalation_reason else "",
         recommendation=localize(ctx.criteria[c.id].recommendation, lang),
-        refs=_refs_line(ctx.criteria[c.id], ctx.q, lang),
+        refs=_refs_line(ctx.criteria[c.id], ctx.sources, lang),
     )
 
 
@@ -741,7 +744,7 @@ def _all_refs(q: Questionnaire) -> list[Reference]:
 
 
 def _citations(ctx: _Context) -> str:
-    refs = [_ref_text(r, ctx.q, ctx.lang) for r in _all_refs(ctx.q)]
+    refs = [_ref_text(r, ctx.sources, ctx.lang) for r in _all_refs(ctx.q)]
     return ctx.t["citations"].format(
         total=len(refs),
         secondary=sum(1 for r in refs if r.verification is Verification.secondary),
