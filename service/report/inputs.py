@@ -19,7 +19,7 @@ from service.questionnaire.submission import (
     sha256_hex,
 )
 
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"  # 2: reason codes written out in the reader's language
 STATUSES = ("draft", "submitted", "returned", "accepted")
 PAPERS = {"letter": "letter", "a4": "A4"}
 MAX_MARKING = 80
