@@ -22,7 +22,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool, StaticPool
@@ -60,9 +60,12 @@ class _WriteLock:
         self._depth = 0
 
     @contextmanager
-    def held(self) -> Iterator[None]:
-        deadline = time.monotonic() + SQLITE_WRITE_WAIT_SECONDS
-        if not self._threads.acquire(timeout=SQLITE_WRITE_WAIT_SECONDS):
+    def held(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the lock; give up with "database is locked" after ``wait`` seconds (by default
+        ``SQLITE_WRITE_WAIT_SECONDS``)."""
+        wait = SQLITE_WRITE_WAIT_SECONDS if wait is None else wait
+        deadline = time.monotonic() + wait
+        if not self._threads.acquire(timeout=wait):
             raise _locked()
         try:
             fd = self._take_file(deadline) if self._depth == 0 else None
@@ -187,6 +190,37 @@ def writing(session: Session) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# Migrations take turns: on PostgreSQL through a session-level advisory lock on the migration's
+# connection (any 64-bit key the app uses for nothing else: "policygap" in ASCII, truncated), on
+# SQLite through the write lock (so the app's writers wait for the schema too). A second
+# `policygap migrate` or `serve` waits, then finds the database at head and does nothing.
+MIGRATION_LOCK_KEY = 0x706F6C6963796761
+MIGRATION_WAIT_SECONDS = 600.0
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection to run migrations on, held under the migration lock until it closes."""
+    if engine.dialect.name == "sqlite":
+        with _sqlite_write_lock(engine).held(MIGRATION_WAIT_SECONDS), engine.connect() as conn:
+            yield conn
+        return
+    with engine.connect() as conn:
+        if conn.dialect.name != "postgresql":  # pragma: no cover - only the two back ends
+            yield conn
+            return
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+        conn.commit()  # the lock belongs to the session and outlives this transaction
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            # Closing the connection (no pool for migrations) would release it as well.
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+            conn.commit()
 
 
 def alembic_config(url: str) -> Config:
