@@ -10,6 +10,7 @@ PostgreSQL uses psycopg 3 with ``pool_pre_ping``. Tables come from Alembic, neve
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import sqlite3
 import threading
@@ -22,6 +23,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -230,6 +233,19 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("sqlalchemy.url", normalise_database_url(url).replace("%", "%%"))
     config.attributes["configure_logger"] = False
     return config
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration's revision (what a migrated database's ``alembic_version`` holds)."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None, "the migrations have one head (tests/db/test_migrations.py)"
+    return head
+
+
+def schema_revisions(connection: Connection) -> tuple[str, ...]:
+    """The revisions the database is at: ``()`` when it was never migrated."""
+    return tuple(MigrationContext.configure(connection).get_current_heads())
 
 
 def upgrade_to_head(url: str) -> None:
