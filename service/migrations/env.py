@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from service import models  # noqa: F401 - registers every table on the metadata
 from service.config import get_settings
-from service.db import make_engine, migration_connection
+from service.db import check_foreign_keys, make_engine, migration_connection
 from service.models import metadata
 
 config = context.config
@@ -57,6 +57,7 @@ def run_migrations_online() -> None:
             _configure(connection)
             with context.begin_transaction():
                 context.run_migrations()
+                check_foreign_keys(connection)
     finally:
         engine.dispose()
 
