@@ -19,12 +19,8 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -32,6 +28,12 @@ from sqlalchemy.pool import NullPool, StaticPool
 from sqlmodel import Session
 
 from service.config import normalise_database_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported where it is used: a web worker needs it only for /readyz, and importing it
+# is a fifth of a worker's start-up.
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -243,6 +245,8 @@ def check_foreign_keys(connection: Connection) -> None:
 
 def alembic_config(url: str) -> Config:
     """An Alembic configuration for ``url`` that works from any working directory."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", normalise_database_url(url).replace("%", "%%"))
@@ -253,6 +257,8 @@ def alembic_config(url: str) -> Config:
 @functools.cache
 def head_revision() -> str:
     """The newest migration's revision (what a migrated database's ``alembic_version`` holds)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     if head is None:  # pragma: no cover - tests/db/test_migrations.py checks for one head
         raise RuntimeError(f"no migration in {MIGRATIONS_DIR}")
@@ -261,11 +267,15 @@ def head_revision() -> str:
 
 def schema_revisions(connection: Connection) -> tuple[str, ...]:
     """The revisions the database is at: ``()`` when it was never migrated."""
+    from alembic.migration import MigrationContext
+
     return tuple(MigrationContext.configure(connection).get_current_heads())
 
 
 def upgrade_to_head(url: str) -> None:
     """Apply every pending migration to the database at ``url``."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
 
 
