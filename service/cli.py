@@ -215,6 +215,8 @@ def render_text(
     for section in result.sections:
         shown = "n/a" if section.score is None else f"{section.score:.1f} %"
         lines.append(f"  {titles.get(section.id, section.id)}: {shown}")
+    for sid in result.context_sections:
+        lines.append(f"  {titles.get(sid, sid)}: {'contexte seulement' if fr else 'context only'}")
     lines.append("")
     lines.append("Critères :" if fr else "Criteria:")
     for c in result.criteria:

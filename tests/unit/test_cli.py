@@ -227,3 +227,14 @@ def test_score_names_the_unanswered_questions(tmp_path: Path) -> None:
     assert "Unanswered questions:" in result.output
     assert "    q_high: High control?" in result.output
     assert "    q_low: Low control?" in result.output
+
+
+def test_score_shows_a_section_without_criteria_as_context_only(tmp_path: Path) -> None:
+    answers = write(
+        tmp_path,
+        'questionnaire: mini\nversion: "1.0"\nagency: A\nprogram: P\nas_of: 2026-01-01\n'
+        'answers:\n  body_type: police\n  live_use: "no"\n  pia_done: "yes"\n',
+    )
+    result = runner.invoke(app, ["score", str(DATA / "mini.yaml"), str(answers)])
+    assert result.exit_code == 0, result.output
+    assert "  Scope: context only\n" in result.output
