@@ -68,16 +68,25 @@ def validate(
         for r in results:
             for problem in r.problems:
                 typer.echo(problem.format(), err=True)
-            if r.questionnaire is not None and not r.errors:
+            if r.questionnaire is not None and not r.errors and strict and r.warnings:
+                typer.echo(
+                    f"{r.file}: invalid under --strict: {_count(len(r.warnings), 'warning')}",
+                    err=True,
+                )
+            elif r.questionnaire is not None and not r.errors:
                 q = r.questionnaire
-                note = f", {len(r.warnings)} warning(s)" if r.warnings else ""
+                note = f", {_count(len(r.warnings), 'warning')}" if r.warnings else ""
                 typer.echo(
                     f"{r.file}: ok: {q.id} {q.version}, {len(q.sections)} sections, "
                     f"{len(q.questions())} questions, {len(q.criteria)} criteria{note}"
                 )
             else:
-                typer.echo(f"{r.file}: {len(r.errors)} error(s)", err=True)
+                typer.echo(f"{r.file}: invalid: {_count(len(r.errors), 'error')}", err=True)
     raise typer.Exit(1 if failed else 0)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @app.command()
@@ -154,7 +163,13 @@ def render_text(
     if not result.complete:
         lines.append("Évaluation incomplète" if fr else "Assessment incomplete")
     for gate in result.gates_fired:
-        lines.append(f"  - {localize(gate.label, lang)}: {', '.join(gate.criteria) or '-'}")
+        named = ", ".join(gate.criteria)
+        lines.append(f"  - {localize(gate.label, lang)}" + (f": {named}" if named else ""))
+    if result.unanswered_questions:
+        questions = questionnaire.question_index()
+        lines.append("Questions sans réponse :" if fr else "Unanswered questions:")
+        for qid in result.unanswered_questions:
+            lines.append(f"    {qid}: {localize(questions[qid].text, lang)}")
     lines.append("")
     lines.append("Faits dérivés :" if fr else "Derived facts:")
     fact_defs = {f.id: f for f in questionnaire.facts}
@@ -169,6 +184,8 @@ def render_text(
     for section in result.sections:
         shown = "n/a" if section.score is None else f"{section.score:.1f} %"
         lines.append(f"  {titles.get(section.id, section.id)}: {shown}")
+    for sid in result.context_sections:
+        lines.append(f"  {titles.get(sid, sid)}: {'contexte seulement' if fr else 'context only'}")
     lines.append("")
     lines.append("Critères :" if fr else "Criteria:")
     for c in result.criteria:
