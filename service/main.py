@@ -21,12 +21,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service import db
 from service.account import pages as account
 from service.account import security_pages as account_security
+from service.admin import endpoints as admin_api
 from service.admin import pages as admin_routes
 from service.assessments import endpoints as api_routes
 from service.assessments import pages as assessment_pages
 from service.assessments import questionnaire_pages as questionnaires
 from service.assessments import service as assessment_service
+from service.board import endpoints as board_api
+from service.board import pages as board_pages
 from service.config import Settings, get_settings
+from service.documents import endpoints as document_api
 from service.documents import pages as document_routes
 from service.documents import store as document_store
 from service.errors import AppError, NotSignedIn
@@ -162,13 +166,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the routes under /assessments/{id}/ that their /assessments/{id}/{slug} would shadow).
     app.include_router(document_routes.router)
     app.include_router(review_pages.router)
+    app.include_router(board_pages.router)
     app.include_router(assessment_pages.router)
     app.include_router(health.router)
     app.include_router(account.router)
     app.include_router(questionnaires.router)
-    app.include_router(document_routes.api_router)
+    app.include_router(document_api.router)
     app.include_router(api_review.router)
+    app.include_router(board_api.router)
     app.include_router(api_routes.router)
     app.include_router(account_security.router)
     admin_routes.install(app)
+    app.include_router(admin_api.router)
     return app

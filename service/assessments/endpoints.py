@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import Response as RawResponse
 
+from service.api.deps import IfMatch, ViewerDep, required_version
+from service.api.schemas import ERRORS, AssessmentPublic
 from service.assessments import access
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
 from service.assessments.schemas import (
     AnswersPatch,
     AssessmentCreate,
-    AssessmentPublic,
-    ErrorOut,
     QuestionnaireSummary,
     ResultPublic,
     SectionStatusIn,
@@ -36,8 +36,6 @@ from service.errors import (
     Forbidden,
     InvalidTransition,
     NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
     Unprocessable,
 )
 from service.models import Organisation
@@ -46,30 +44,7 @@ from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, localize
 from service.report_delivery import service as web_reports
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut, "description": text}
-    for code, text in {
-        401: "No or an invalid API token",
-        403: "Your role cannot do this",
-        404: "Not found, or not visible to you",
-        409: "Conflict: submitted already, or another writer saved first",
-        412: "If-Match is not the current version",
-        413: "Request too large",
-        422: "Invalid request",
-        428: "If-Match is required",
-    }.items()
-}
-
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
-
-
-def get_viewer(user: ApiUser, session: SessionDep) -> Viewer:
-    organisation = session.get(Organisation, user.organisation_id) if user.organisation_id else None
-    return Viewer(user=user, organisation=organisation)
-
-
-ViewerDep = Annotated[Viewer, Depends(get_viewer)]
-IfMatch = Annotated[str | None, Header(description='The version you read, as its ETag: "3"')]
 
 
 def today() -> date:
@@ -80,15 +55,6 @@ def etag(assessment: Assessment) -> str:
     return f'"{assessment.version}"'
 
 
-def required_version(if_match: str | None, assessment: Assessment) -> int:
-    if not if_match:
-        raise PreconditionRequired()
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or int(text) != assessment.version:
-        raise PreconditionFailed(current_version=assessment.version)
-    return int(text)
-
-
 def questionnaire_of(registry: Registry, assessment: Assessment) -> Questionnaire:
     questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
     if questionnaire is None:
@@ -97,20 +63,7 @@ def questionnaire_of(registry: Registry, assessment: Assessment) -> Questionnair
 
 
 def public(assessment: Assessment, agency: Organisation) -> AssessmentPublic:
-    return AssessmentPublic(
-        id=assessment.id,
-        agency=agency.name_en,
-        questionnaire_id=assessment.questionnaire_id,
-        questionnaire_version=assessment.questionnaire_version,
-        program=assessment.program,
-        status=assessment.status,
-        version=assessment.version,
-        answers=dict(assessment.answers),
-        evidence=dict(assessment.evidence),
-        section_status=dict(assessment.section_status),
-        created_at=assessment.created_at,
-        updated_at=assessment.updated_at,
-    )
+    return AssessmentPublic.of(assessment, agency.name_en)
 
 
 def submission_public(submission: Submission) -> SubmissionPublic:

@@ -12,10 +12,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from service.api.deps import IfMatch, ViewerDep, required_version
+from service.api.schemas import ERRORS, AssessmentPublic
 from service.assessments import service as assessment_service
 from service.assessments import workflow
-from service.assessments.endpoints import ERRORS, IfMatch, ViewerDep, public, required_version
-from service.assessments.schemas import AssessmentPublic
 from service.deps import RegistryDep, SessionDep
 from service.errors import Forbidden, NotFound
 from service.models import Role
@@ -131,16 +131,6 @@ class PortfolioOut(BaseModel):
     met_share: dict[str, float | None]
 
 
-class BoardItem(BaseModel):
-    assessment_id: uuid.UUID
-    program: str
-    questionnaire_id: str
-    questionnaire_version: str
-    rating: str
-    score: float | None
-    submitted_at: datetime
-
-
 class ReassessIn(BaseModel):
     questionnaire_version: Annotated[str, Field(min_length=1, max_length=50)]
     program: Annotated[str | None, Field(max_length=200)] = None
@@ -251,7 +241,7 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
         )
     accepted = review_service.acceptance(session=session, assessment_id=assessment.id)
     return ReviewOut(
-        assessment=public(assessment, agency),
+        assessment=AssessmentPublic.of(assessment, agency.name_en),
         submission=latest.number,
         rating=result.rating.value,
         score=result.score,
@@ -371,22 +361,6 @@ def api_portfolio(
     )
 
 
-@router.get("/board/assessments", response_model=list[BoardItem], summary="Accepted assessments")
-def api_board(session: SessionDep, viewer: ViewerDep) -> list[BoardItem]:
-    return [
-        BoardItem(
-            assessment_id=a.id,
-            program=a.program,
-            questionnaire_id=a.questionnaire_id,
-            questionnaire_version=a.questionnaire_version,
-            rating=d.rating,
-            score=d.score,
-            submitted_at=d.submitted_at,
-        )
-        for a, d in review_service.board_list(session=session, viewer=viewer)
-    ]
-
-
 @router.post(
     "/assessments/{assessment_id}/reassess",
     response_model=ReassessOut,
@@ -422,7 +396,7 @@ def api_reassess(
         session=session, viewer=viewer, assessment_id=draft.id
     )
     return ReassessOut(
-        assessment=public(draft, agency),
+        assessment=AssessmentPublic.of(draft, agency.name_en),
         previous_assessment_id=link.previous_assessment_id,
         new_questions=list(link.new_questions),
     )
