@@ -1,4 +1,4 @@
-"""The reviewer's pages (inbox, review, portfolio, CSV exports) and the board's pages.
+"""The reviewer's pages (inbox, review, portfolio, CSV exports) and the officer's reassessment.
 
 Routes stay thin: they parse, call ``service.review.service`` and render.
 """
@@ -32,21 +32,13 @@ from service.documents import service as document_service
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import AssessmentStatus, Organisation, Role
 from service.questionnaire import scoring
-from service.questionnaire.schema import Questionnaire, Severity, localize
+from service.questionnaire.schema import Questionnaire, localize
 from service.questionnaire.submission import parse_submission
 from service.review import service as review_service
-from service.review.service import InboxFilters
+from service.review.service import VERDICT_LABELS, InboxFilters
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PER_PAGE = 25
-VERDICT_LABELS = {
-    "met": "Met",
-    "partial": "Partly met",
-    "not_met": "Not met",
-    "dont_know": "Don't know",
-    "unanswered": "Unanswered",
-    "not_applicable": "Not applicable",
-}
 VERDICT_SHORT = {
     "met": "M",
     "partial": "P",
@@ -479,77 +471,6 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
             errors=missing_comment,
         )
     return RedirectResponse(f"/review/{assessment.id}?done={action}", status_code=303)
-
-
-# --- board -----------------------------------------------------------------------------------
-
-
-@router.get("/board/", name="show_board")
-def show_board(page: PageDep) -> HTMLResponse:
-    if page.viewer.user.role != Role.board.value:
-        raise Forbidden()
-    rows = review_service.board_list(session=page.session, viewer=page.viewer)
-    lang = page.visitor.lang
-    items = []
-    for assessment, digest in rows:
-        q = page.registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
-        items.append(
-            {
-                "assessment": assessment,
-                "digest": digest,
-                "q_title": localize(q.title, lang) if q else assessment.questionnaire_id,
-            }
-        )
-    return page.render("board/list.html", {"items": items})
-
-
-@router.get("/board/{assessment_id}", name="show_board_summary")
-def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
-    if page.viewer.user.role != Role.board.value:
-        raise Forbidden()
-    assessment, agency, questionnaire = page.load(assessment_id)
-    submission = assessment_service.get_submission(
-        session=page.session, assessment_id=assessment.id
-    )
-    if submission is None:
-        raise NotFound()
-    lang = page.visitor.lang
-    result = scoring.Result.model_validate(submission.result)
-    criteria = {c.id: c for c in questionnaire.criteria}
-    gaps = [
-        {
-            "id": c.id,
-            "title": localize(criteria[c.id].title, lang) if c.id in criteria else c.id,
-            "severity": c.severity.value,
-            "verdict": page._(VERDICT_LABELS.get(c.verdict.value, c.verdict.value)),
-            "recommendation": localize(criteria[c.id].recommendation, lang)
-            if c.id in criteria and criteria[c.id].recommendation
-            else "",
-        }
-        for c in result.criteria
-        if c.verdict.is_gap
-    ]
-    gaps.sort(key=lambda g: Severity(g["severity"]).rank)
-    sections = {s.id: localize(s.title, lang) for s in questionnaire.sections}
-    return page.render(
-        "board/summary.html",
-        page.common(assessment, agency, questionnaire)
-        | {
-            "submission": submission,
-            "result": result,
-            "gaps": gaps,
-            "critical": [g for g in gaps if g["severity"] == "critical"],
-            "section_rows": [
-                {"title": sections.get(s.id, s.id), "score": s.score} for s in result.sections
-            ],
-            "acceptance": review_service.acceptance(
-                session=page.session, assessment_id=assessment.id
-            ),
-            "comments": assessment_service.latest_comments(
-                session=page.session, assessment_id=assessment.id
-            ),
-        },
-    )
 
 
 __all__ = ["questionnaire_of", "router", "section_slug"]

@@ -72,6 +72,17 @@ MAX_COMMENT = 5000
 # --- scope -----------------------------------------------------------------------------------
 
 
+# The verdicts as reviewers and boards read them (English message ids, translated by the page).
+VERDICT_LABELS = {
+    "met": "Met",
+    "partial": "Partly met",
+    "not_met": "Not met",
+    "dont_know": "Don't know",
+    "unanswered": "Unanswered",
+    "not_applicable": "Not applicable",
+}
+
+
 def visible_agency_ids(session: Session, user: User) -> set[uuid.UUID] | None:
     """The agencies whose submissions ``user`` may see (None: every agency)."""
     return scope.visible_agency_ids(session, user)
@@ -639,29 +650,6 @@ def portfolio(
         critical_gaps=gaps.most_common(top),
         met_share=met_share,
     )
-
-
-# --- board -----------------------------------------------------------------------------------
-
-
-def board_list(*, session: Session, viewer: Viewer) -> list[tuple[Assessment, SubmissionDigest]]:
-    """The accepted assessments of the board's agency, newest first."""
-    if Role(viewer.user.role) is not Role.board:
-        raise Forbidden()
-    agency = access.board_agency_id(viewer.organisation)
-    if agency is None:
-        return []
-    query = (
-        select(Assessment, SubmissionDigest)
-        .join(SubmissionDigest, col(SubmissionDigest.assessment_id) == col(Assessment.id))
-        .where(
-            Assessment.organisation_id == agency,
-            Assessment.status == AssessmentStatus.accepted.value,
-            col(SubmissionDigest.latest),
-        )
-        .order_by(col(SubmissionDigest.submitted_at).desc())
-    )
-    return [(a, d) for a, d in session.exec(query).all()]
 
 
 # --- reassessment ----------------------------------------------------------------------------
