@@ -35,6 +35,8 @@ from service.documents import pages as document_routes
 from service.documents import store as document_store
 from service.errors import AppError, NotSignedIn
 from service.questionnaire.loader import load_directory
+from service.report_delivery import endpoints as report_api
+from service.report_delivery import pages as report_pages
 from service.report_delivery import service as web_reports
 from service.review import endpoints as api_review
 from service.review import pages as review_pages
@@ -167,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(document_routes.router)
     app.include_router(review_pages.router)
     app.include_router(board_pages.router)
+    app.include_router(report_pages.router)
     app.include_router(assessment_pages.router)
     app.include_router(health.router)
     app.include_router(account.router)
@@ -175,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_review.router)
     app.include_router(board_api.router)
     app.include_router(api_routes.router)
+    app.include_router(report_api.router)
     app.include_router(account_security.router)
     admin_routes.install(app)
     app.include_router(admin_api.router)

@@ -1,5 +1,6 @@
-"""JSON API routes: questionnaires, assessments (create, read, patch answers, sections, submit),
-results and report PDFs. Authentication: ``Authorization: Bearer <personal API token>``.
+"""JSON API routes: questionnaires, assessments (create, read, patch answers, sections, submit)
+and results (the report PDF: ``service.report_delivery.endpoints``).
+Authentication: ``Authorization: Bearer <personal API token>``.
 
 Optimistic locking: every change needs ``If-Match: "<version>"`` (428 without it, 412 when it is
 not the current version, 409 when another writer won the race or the assessment is submitted).
@@ -12,7 +13,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import Response as RawResponse
 
 from service.api.deps import IfMatch, ViewerDep, required_version
 from service.api.schemas import ERRORS, AssessmentPublic
@@ -28,7 +28,6 @@ from service.assessments.schemas import (
     SubmissionPublic,
 )
 from service.assessments.service import Viewer
-from service.auth import service as auth_service
 from service.auth.deps import ApiUser
 from service.deps import RegistryDep, SessionDep
 from service.errors import (
@@ -348,46 +347,3 @@ def get_result(
         sha256=submission.sha256,
         result=submission.result,
     )
-
-
-@router.get(
-    "/assessments/{assessment_id}/report.pdf",
-    tags=["results"],
-    response_class=RawResponse,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The gap report as PDF"}},
-)
-def get_report_pdf(
-    assessment_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    registry: RegistryDep,
-    viewer: ViewerDep,
-    lang: str = "en",
-    number: int | None = None,
-) -> RawResponse:
-    """The gap report of the latest (or the numbered) submission, as PDF."""
-    assessment, agency = load(session, viewer, assessment_id)
-    submission = assessment_service.get_submission(
-        session=session, assessment_id=assessment.id, number=number
-    )
-    if submission is None:
-        raise NotFound()
-    auth_service.record(
-        session,
-        action="report_downloaded",
-        actor_id=viewer.user.id,
-        assessment_id=assessment.id,
-        submission=submission.number,
-        language=lang if lang in ("en", "fr") else "en",
-        via="api",
-    )
-    pdf = web_reports.report_pdf(
-        request.app,
-        session=session,
-        questionnaire=questionnaire_of(registry, assessment),
-        assessment=assessment,
-        agency=agency,
-        submission=submission,
-        lang=lang if lang in ("en", "fr") else "en",
-    )
-    return RawResponse(pdf, media_type="application/pdf")
