@@ -24,6 +24,7 @@ from service.account import security_pages as account_security
 from service.admin import endpoints as admin_api
 from service.admin import pages as admin_routes
 from service.assessments import endpoints as api_routes
+from service.assessments import events
 from service.assessments import pages as assessment_pages
 from service.assessments import questionnaire_pages as questionnaires
 from service.assessments import service as assessment_service
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = db.make_engine(settings.database_url)
+    events.on_submission_changed(app, web_reports.prerender_latest)
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

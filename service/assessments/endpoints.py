@@ -15,8 +15,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from service.api.deps import IfMatch, ViewerDep, required_version
-from service.api.schemas import ERRORS, AssessmentPublic
-from service.assessments import access
+from service.api.responses import ERRORS, AssessmentPublic
+from service.assessments import access, events
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
 from service.assessments.schemas import (
@@ -41,7 +41,6 @@ from service.models import Organisation
 from service.questionnaire.answers import validate_answer
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, localize
-from service.report_delivery import service as web_reports
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
@@ -299,7 +298,7 @@ def submit_assessment(
         expected_version=version,
         questionnaire=questionnaire,
     )
-    web_reports.prerender(request.app, submission_id=submission.id)
+    events.submission_changed(request.app, submission.assessment_id)
     return submission_public(submission)
 
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from service.assessments import access, forms
+from service.assessments import access, events, forms
 from service.assessments import service as assessment_service
 from service.assessments.frame import (
     Page,
@@ -38,7 +38,6 @@ from service.models import Role
 from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.schema import Questionnaire, Section, localize
-from service.report_delivery import service as web_reports
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 MAX_IMPORT_BYTES = 500_000
@@ -230,7 +229,7 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
         return redirect(f"/assessments/{assessment.id}/")
     except StaleVersion:
         return _conflict(page, assessment.id, None)
-    web_reports.prerender(page.request.app, submission_id=submission.id)
+    events.submission_changed(page.request.app, submission.assessment_id)
     return redirect(f"/assessments/{assessment.id}/submitted")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from service.api.deps import ViewerDep
-from service.api.schemas import ERRORS
+from service.api.responses import ERRORS
 from service.board import service as board_service
 from service.board.schemas import BoardItem
 from service.deps import SessionDep

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.api.schemas import ERRORS, ErrorOut
+from service.api.responses import ERRORS, ErrorOut
 from service.assessments import service as assessment_service
 from service.assessments.frame import questionnaire_of, today
 from service.assessments.service import Viewer

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response as RawResponse
 
 from service.api.deps import ViewerDep
-from service.api.schemas import ERRORS
+from service.api.responses import ERRORS
 from service.assessments import service as assessment_service
 from service.assessments.frame import questionnaire_of
 from service.auth import service as auth_service

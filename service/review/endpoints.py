@@ -9,13 +9,13 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from service.api.deps import IfMatch, ViewerDep, required_version
-from service.api.schemas import ERRORS, AssessmentPublic
+from service.api.responses import ERRORS, AssessmentPublic
+from service.assessments import events, workflow
 from service.assessments import service as assessment_service
-from service.assessments import workflow
 from service.deps import RegistryDep, SessionDep
 from service.errors import Forbidden, NotFound
 from service.models import Role
@@ -300,6 +300,7 @@ def api_review(
 )
 def api_decide(
     assessment_id: uuid.UUID,
+    request: Request,
     body: DecisionIn,
     session: SessionDep,
     viewer: ViewerDep,
@@ -324,6 +325,7 @@ def api_decide(
         criterion_comments=body.comments,
         general_comment=body.general_comment,
     )
+    events.submission_changed(request.app, assessment_id)
     return _review_out(session, viewer, registry, assessment_id)
 
 

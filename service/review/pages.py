@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from service.assessments import forms, workflow
+from service.assessments import events, forms, workflow
 from service.assessments import service as assessment_service
 from service.assessments.frame import (
     Page,
@@ -470,6 +470,8 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
             status_code=422 if missing_comment else 409,
             errors=missing_comment,
         )
+    if action != SAVE_DRAFT:
+        events.submission_changed(page.request.app, assessment.id)
     return RedirectResponse(f"/review/{assessment.id}?done={action}", status_code=303)
 
 
