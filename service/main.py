@@ -28,6 +28,7 @@ from service.assessments import events
 from service.assessments import pages as assessment_pages
 from service.assessments import questionnaire_pages as questionnaires
 from service.assessments import service as assessment_service
+from service.auth import policy
 from service.board import endpoints as board_api
 from service.board import pages as board_pages
 from service.config import Settings, get_settings
@@ -67,6 +68,9 @@ def _error_page(request: Request, *, status_code: int, title: str, message: str)
             "lang": lang,
             "other_lang": "fr" if lang == "en" else "en",
             "user": visitor.user if visitor else None,
+            "permissions": policy.permissions_of(
+                visitor.user.role if visitor and visitor.user else None
+            ),
             "csrf_field": "csrf_token",
             "csrf_token": csrf,
             "has_errors": False,

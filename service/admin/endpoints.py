@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -15,7 +15,6 @@ from service.admin.pages import (
     _csv_response,
     _link,
     _org_or_404,
-    _require_admin,
     _user_or_404,
 )
 from service.admin.schemas import (
@@ -30,8 +29,9 @@ from service.admin.schemas import (
     VersionStateIn,
 )
 from service.admin.service import AdminError, OrganisationInput
+from service.api.deps import require
 from service.auth import scope
-from service.auth.deps import ApiUser
+from service.auth.policy import Permission
 from service.deps import RegistryDep, SessionDep
 from service.errors import NotFound, Unprocessable
 from service.models import Organisation, OrgKind, User
@@ -39,11 +39,10 @@ from service.models import Organisation, OrgKind, User
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
-def get_api_admin(user: ApiUser) -> User:
-    return _require_admin(user)
-
-
-ApiAdmin = Annotated[User, Depends(get_api_admin)]
+ApiOrganisationsAdmin = Annotated[User, require(Permission.admin_organisations)]
+ApiAccountsAdmin = Annotated[User, require(Permission.admin_accounts)]
+ApiQuestionnairesAdmin = Annotated[User, require(Permission.admin_questionnaires)]
+ApiAuditAdmin = Annotated[User, require(Permission.admin_audit)]
 
 
 def _org_out(org: Organisation, regulators: list[Organisation]) -> OrganisationOut:
@@ -75,7 +74,7 @@ def _user_out(user: User) -> UserOut:
 
 
 @router.get("/organisations", response_model=list[OrganisationOut])
-def api_organisations(session: SessionDep, admin: ApiAdmin) -> list[OrganisationOut]:
+def api_organisations(session: SessionDep, admin: ApiOrganisationsAdmin) -> list[OrganisationOut]:
     orgs = admin_service.list_organisations(session)
     regulators = [o for o in orgs if o.kind == OrgKind.regulator.value]
     return [_org_out(o, regulators) for o in orgs]
@@ -100,27 +99,27 @@ def _api_save_org(
 
 @router.post("/organisations", response_model=OrganisationOut, status_code=201)
 def api_create_organisation(
-    session: SessionDep, admin: ApiAdmin, body: OrganisationIn
+    session: SessionDep, admin: ApiOrganisationsAdmin, body: OrganisationIn
 ) -> OrganisationOut:
     return _api_save_org(session, admin, body, None)
 
 
 @router.put("/organisations/{org_id}", response_model=OrganisationOut)
 def api_update_organisation(
-    org_id: uuid.UUID, session: SessionDep, admin: ApiAdmin, body: OrganisationIn
+    org_id: uuid.UUID, session: SessionDep, admin: ApiOrganisationsAdmin, body: OrganisationIn
 ) -> OrganisationOut:
     _org_or_404(session, org_id)
     return _api_save_org(session, admin, body, org_id)
 
 
 @router.get("/users", response_model=list[UserOut])
-def api_users(session: SessionDep, admin: ApiAdmin) -> list[UserOut]:
+def api_users(session: SessionDep, admin: ApiAccountsAdmin) -> list[UserOut]:
     return [_user_out(u) for u, _o in admin_service.list_users(session)]
 
 
 @router.post("/users", response_model=LinkOut, status_code=201)
 def api_invite_user(
-    request: Request, session: SessionDep, admin: ApiAdmin, body: InviteIn
+    request: Request, session: SessionDep, admin: ApiAccountsAdmin, body: InviteIn
 ) -> LinkOut:
     try:
         user, token = admin_service.invite_user(session, admin, **body.model_dump())
@@ -131,7 +130,7 @@ def api_invite_user(
 
 @router.patch("/users/{user_id}", response_model=UserOut)
 def api_update_user(
-    user_id: uuid.UUID, session: SessionDep, admin: ApiAdmin, body: UserPatch
+    user_id: uuid.UUID, session: SessionDep, admin: ApiAccountsAdmin, body: UserPatch
 ) -> UserOut:
     _user_or_404(session, user_id)
     values = body.model_dump(exclude_unset=True)
@@ -146,7 +145,7 @@ def api_update_user(
 
 @router.post("/users/{user_id}/reset", response_model=LinkOut)
 def api_reset_user(
-    request: Request, user_id: uuid.UUID, session: SessionDep, admin: ApiAdmin
+    request: Request, user_id: uuid.UUID, session: SessionDep, admin: ApiAccountsAdmin
 ) -> LinkOut:
     user = _user_or_404(session, user_id)
     token = admin_service.reset_user(session, admin, user.id)
@@ -155,7 +154,7 @@ def api_reset_user(
 
 @router.get("/questionnaires", response_model=list[VersionOut])
 def api_questionnaires(
-    session: SessionDep, registry: RegistryDep, admin: ApiAdmin
+    session: SessionDep, registry: RegistryDep, admin: ApiQuestionnairesAdmin
 ) -> list[VersionOut]:
     return [
         VersionOut(
@@ -179,7 +178,7 @@ def api_set_questionnaire(
     version: str,
     session: SessionDep,
     registry: RegistryDep,
-    admin: ApiAdmin,
+    admin: ApiQuestionnairesAdmin,
     body: VersionStateIn,
 ) -> Response:
     if registry.get(questionnaire_id, version) is None:
@@ -199,7 +198,7 @@ AuditQuery = Annotated[str | None, Query(max_length=200)]
 @router.get("/audit", response_model=list[AuditOut])
 def api_audit(
     session: SessionDep,
-    admin: ApiAdmin,
+    admin: ApiAuditAdmin,
     who: AuditQuery = None,
     what: AuditQuery = None,
     since: AuditQuery = None,
@@ -227,7 +226,7 @@ def api_audit(
 @router.get("/audit.csv", response_class=Response)
 def api_audit_csv(
     session: SessionDep,
-    admin: ApiAdmin,
+    admin: ApiAuditAdmin,
     who: AuditQuery = None,
     what: AuditQuery = None,
     since: AuditQuery = None,

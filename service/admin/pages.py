@@ -17,10 +17,11 @@ from sqlmodel import Session
 from service.admin import service as admin_service
 from service.admin.service import AdminError, AuditFilter, OrganisationInput
 from service.auth import scope, totp
-from service.auth.deps import CheckedForm, CurrentUser, Visitor, VisitorDep
+from service.auth.deps import CheckedForm, Visitor, VisitorDep, holding
+from service.auth.policy import Permission
 from service.config import Settings
 from service.deps import RegistryDep, SessionDep, SettingsDep
-from service.errors import Forbidden, NotFound, Unprocessable
+from service.errors import NotFound, Unprocessable
 from service.models import BodyType, Organisation, OrgKind, Role, User
 from service.web.i18n import Translator
 from service.web.templating import render
@@ -28,17 +29,10 @@ from service.web.templating import render
 pages = APIRouter(prefix="/admin", tags=["admin pages"], include_in_schema=False)
 
 
-def _require_admin(user: User) -> User:
-    if Role(user.role) is not Role.admin:
-        raise Forbidden("Only administrators can do this")
-    return user
-
-
-def get_admin(user: CurrentUser) -> User:
-    return _require_admin(user)
-
-
-AdminUser = Annotated[User, Depends(get_admin)]
+OrganisationsAdmin = Annotated[User, Depends(holding(Permission.admin_organisations))]
+AccountsAdmin = Annotated[User, Depends(holding(Permission.admin_accounts))]
+QuestionnairesAdmin = Annotated[User, Depends(holding(Permission.admin_questionnaires))]
+AuditAdmin = Annotated[User, Depends(holding(Permission.admin_audit))]
 
 
 def _uuid(value: object) -> uuid.UUID | None:
@@ -82,7 +76,7 @@ def admin_home(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
 ) -> Response:
     return _page(
         request,
@@ -95,7 +89,7 @@ def admin_home(
 
 
 @pages.post("/security", name="admin_security")
-def admin_security(session: SessionDep, admin: AdminUser, form: CheckedForm) -> Response:
+def admin_security(session: SessionDep, admin: AccountsAdmin, form: CheckedForm) -> Response:
     admin_service.set_required_totp_roles(session, admin, [str(v) for v in form.getlist("totp")])
     return RedirectResponse("/admin?saved=1", status_code=303)
 
@@ -137,7 +131,7 @@ def admin_organisations(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: OrganisationsAdmin,
 ) -> Response:
     orgs = admin_service.list_organisations(session)
     by_id = {o.id: o for o in orgs}
@@ -172,7 +166,7 @@ def admin_new_organisation(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: OrganisationsAdmin,
     kind: str = "agency",
 ) -> Response:
     if kind not in {k.value for k in OrgKind}:
@@ -224,7 +218,7 @@ def admin_create_organisation(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: OrganisationsAdmin,
     form: CheckedForm,
 ) -> Response:
     kind = str(form.get("kind") or "")
@@ -247,7 +241,7 @@ def admin_organisation(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: OrganisationsAdmin,
 ) -> Response:
     org = _org_or_404(session, org_id)
     values = OrganisationInput(
@@ -278,7 +272,7 @@ def admin_update_organisation(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: OrganisationsAdmin,
     form: CheckedForm,
 ) -> Response:
     org = _org_or_404(session, org_id)
@@ -298,7 +292,7 @@ def admin_users(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
 ) -> Response:
     return _page(
         request,
@@ -316,7 +310,7 @@ def admin_new_user(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
 ) -> Response:
     return _page(
         request,
@@ -334,7 +328,7 @@ def admin_invite_user(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
     form: CheckedForm,
 ) -> Response:
     _ = Translator(visitor.lang)
@@ -388,7 +382,7 @@ def admin_user(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
 ) -> Response:
     target = _user_or_404(session, user_id)
     return _page(
@@ -408,7 +402,7 @@ def admin_update_user(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
     form: CheckedForm,
 ) -> Response:
     _ = Translator(visitor.lang)
@@ -465,7 +459,7 @@ def admin_questionnaires(
     settings: SettingsDep,
     visitor: VisitorDep,
     registry: RegistryDep,
-    admin: AdminUser,
+    admin: QuestionnairesAdmin,
 ) -> Response:
     return _page(
         request,
@@ -479,7 +473,7 @@ def admin_questionnaires(
 
 @pages.post("/questionnaires", name="admin_set_questionnaire")
 def admin_set_questionnaire(
-    session: SessionDep, registry: RegistryDep, admin: AdminUser, form: CheckedForm
+    session: SessionDep, registry: RegistryDep, admin: QuestionnairesAdmin, form: CheckedForm
 ) -> Response:
     try:
         admin_service.set_version_state(
@@ -527,7 +521,7 @@ def admin_audit(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AuditAdmin,
     who: str | None = None,
     what: str | None = None,
     since: str | None = None,
@@ -572,7 +566,7 @@ def _csv_response(session: Session, filters: AuditFilter) -> Response:
 @pages.get("/audit.csv", name="admin_audit_csv")
 def admin_audit_csv(
     session: SessionDep,
-    admin: AdminUser,
+    admin: AuditAdmin,
     who: str | None = None,
     what: str | None = None,
     since: str | None = None,

@@ -3,15 +3,17 @@ organisation) and the optimistic-locking header."""
 
 from __future__ import annotations
 
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Header
 
+from service.auth import policy
 from service.auth.deps import ApiUser
+from service.auth.policy import Permission
 from service.auth.principal import Viewer
 from service.deps import SessionDep
 from service.errors import PreconditionFailed, PreconditionRequired
-from service.models import Organisation
+from service.models import Organisation, User
 
 
 def get_viewer(user: ApiUser, session: SessionDep) -> Viewer:
@@ -20,6 +22,23 @@ def get_viewer(user: ApiUser, session: SessionDep) -> Viewer:
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+def require(permission: Permission) -> Any:
+    """A dependency of an API route: the token's user must hold ``permission`` (403 if not).
+
+    ``dependencies=[require(Permission.X)]``; the token is looked up once per request however
+    many dependencies ask for it, and the route's ``permission`` is there for the access tests.
+    """
+
+    def holds(user: ApiUser) -> User:
+        policy.check(user, permission)
+        return user
+
+    holds.permission = permission  # type: ignore[attr-defined]
+    return Depends(holds)
+
+
 IfMatch = Annotated[str | None, Header(description='The version you read, as its ETag: "3"')]
 
 

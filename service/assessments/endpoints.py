@@ -28,7 +28,9 @@ from service.assessments.schemas import (
     SubmissionPublic,
 )
 from service.assessments.service import Viewer
+from service.auth import policy
 from service.auth.deps import ApiUser
+from service.auth.policy import Permission
 from service.deps import RegistryDep, SessionDep
 from service.errors import (
     AlreadySubmitted,
@@ -290,6 +292,7 @@ def submit_assessment(
     assessment, _agency = load(session, viewer, assessment_id)
     questionnaire = questionnaire_of(registry, assessment)
     _check_changeable(viewer, assessment)
+    policy.check(viewer.user, Permission.assessment_submit)
     version = required_version(if_match, assessment)
     submission = assessment_service.submit(
         session=session,

@@ -30,11 +30,12 @@ from service.assessments.frame import (
     today,
 )
 from service.assessments.models import Assessment
+from service.auth import policy
 from service.auth.deps import (
     VisitorDep,
 )
+from service.auth.policy import Permission
 from service.errors import Forbidden, InvalidTransition, StaleVersion
-from service.models import Role
 from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.schema import Questionnaire, Section, localize
@@ -46,20 +47,24 @@ MAX_IMPORT_BYTES = 500_000
 # --- dashboard and start ---------------------------------------------------------------------
 
 
-# Where each role starts after signing in: the page of its main job.
-HOME_BY_ROLE = {
-    Role.officer: "/assessments/",
-    Role.reviewer: "/review/",
-    Role.board: "/board/",
-    Role.admin: "/admin/organisations",
-}
+# Where a user starts after signing in: the page of their main job, the first their role may use.
+HOME_PAGES = (
+    (Permission.admin_organisations, "/admin/organisations"),
+    (Permission.review_read, "/review/"),
+    (Permission.board_read, "/board/"),
+)
+
+
+def home_page(role: str) -> str:
+    held = policy.permissions_of(role)
+    return next((url for permission, url in HOME_PAGES if permission in held), "/assessments/")
 
 
 @router.get("/", name="home")
 def home(visitor: VisitorDep) -> Response:
     if visitor.user is None:
         return redirect("/login")
-    return redirect(HOME_BY_ROLE.get(Role(visitor.user.role), "/assessments/"))
+    return redirect(home_page(visitor.user.role))
 
 
 @router.get("/assessments/", name="list_assessments")
@@ -217,6 +222,7 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
     assessment, agency, questionnaire = page.load(assessment_id)
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
+    policy.check(page.viewer.user, Permission.assessment_submit)
     try:
         submission = assessment_service.submit(
             session=page.session,

@@ -1,5 +1,5 @@
 """Request and response models of the assessments API (the error body and an assessment as the
-API shows it are shared by every feature: ``service.api.schemas``)."""
+API shows it are shared by every feature: ``service.api.responses``)."""
 
 from __future__ import annotations
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.deps import ViewerDep
+from service.api.deps import ViewerDep, require
 from service.api.responses import ERRORS
+from service.auth.policy import Permission
 from service.board import service as board_service
 from service.board.schemas import BoardItem
 from service.deps import SessionDep
@@ -13,7 +14,12 @@ from service.deps import SessionDep
 router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["board"])
 
 
-@router.get("/board/assessments", response_model=list[BoardItem], summary="Accepted assessments")
+@router.get(
+    "/board/assessments",
+    response_model=list[BoardItem],
+    summary="Accepted assessments",
+    dependencies=[require(Permission.board_read)],
+)
 def api_board(session: SessionDep, viewer: ViewerDep) -> list[BoardItem]:
     return [
         BoardItem(

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse
 
 from service.assessments import service as assessment_service
 from service.assessments.frame import PageDep
+from service.auth import policy
+from service.auth.policy import Permission
 from service.board import service as board_service
-from service.errors import Forbidden, NotFound
-from service.models import Role
+from service.errors import NotFound
 from service.questionnaire import scoring
 from service.questionnaire.schema import Severity, localize
 from service.review import service as review_service
@@ -24,8 +25,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 @router.get("/board/", name="show_board")
 def show_board(page: PageDep) -> HTMLResponse:
-    if page.viewer.user.role != Role.board.value:
-        raise Forbidden()
+    policy.check(page.viewer.user, Permission.board_read)
     rows = board_service.board_list(session=page.session, viewer=page.viewer)
     lang = page.visitor.lang
     items = []
@@ -43,8 +43,7 @@ def show_board(page: PageDep) -> HTMLResponse:
 
 @router.get("/board/{assessment_id}", name="show_board_summary")
 def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
-    if page.viewer.user.role != Role.board.value:
-        raise Forbidden()
+    policy.check(page.viewer.user, Permission.board_read)
     assessment, agency, questionnaire = page.load(assessment_id)
     submission = assessment_service.get_submission(
         session=page.session, assessment_id=assessment.id

@@ -6,15 +6,15 @@ from sqlmodel import Session, col, select
 
 from service.assessments import access
 from service.assessments.models import Assessment, SubmissionDigest
+from service.auth import policy
+from service.auth.policy import Permission
 from service.auth.principal import Viewer
-from service.errors import Forbidden
-from service.models import AssessmentStatus, Role
+from service.models import AssessmentStatus
 
 
 def board_list(*, session: Session, viewer: Viewer) -> list[tuple[Assessment, SubmissionDigest]]:
     """The accepted assessments of the board's agency, newest first."""
-    if Role(viewer.user.role) is not Role.board:
-        raise Forbidden()
+    policy.check(viewer.user, Permission.board_read)
     agency = access.board_agency_id(viewer.organisation)
     if agency is None:
         return []

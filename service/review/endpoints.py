@@ -12,13 +12,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from service.api.deps import IfMatch, ViewerDep, required_version
+from service.api.deps import IfMatch, ViewerDep, require, required_version
 from service.api.responses import ERRORS, AssessmentPublic
 from service.assessments import events, workflow
 from service.assessments import service as assessment_service
+from service.auth import policy
+from service.auth.policy import Permission
 from service.deps import RegistryDep, SessionDep
-from service.errors import Forbidden, NotFound
-from service.models import Role
+from service.errors import NotFound
 from service.questionnaire import scoring
 from service.questionnaire.submission import parse_submission
 from service.review import service as review_service
@@ -142,12 +143,12 @@ class ReassessOut(BaseModel):
     new_questions: list[str]
 
 
-def _reviewer(viewer: Any) -> None:
-    if viewer.user.role not in (Role.reviewer.value, Role.admin.value):
-        raise Forbidden()
-
-
-@router.get("/review/inbox", response_model=InboxOut, summary="The reviewer's inbox")
+@router.get(
+    "/review/inbox",
+    response_model=InboxOut,
+    summary="The reviewer's inbox",
+    dependencies=[require(Permission.review_read)],
+)
 def api_inbox(
     session: SessionDep,
     viewer: ViewerDep,
@@ -164,7 +165,6 @@ def api_inbox(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> InboxOut:
-    _reviewer(viewer)
     result = review_service.inbox(
         session=session,
         viewer=viewer,
@@ -285,11 +285,11 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
     "/review/assessments/{assessment_id}",
     response_model=ReviewOut,
     summary="A submitted assessment for review",
+    dependencies=[require(Permission.review_read)],
 )
 def api_review(
     assessment_id: uuid.UUID, session: SessionDep, viewer: ViewerDep, registry: RegistryDep
 ) -> ReviewOut:
-    _reviewer(viewer)
     return _review_out(session, viewer, registry, assessment_id)
 
 
@@ -297,6 +297,7 @@ def api_review(
     "/review/assessments/{assessment_id}/decision",
     response_model=ReviewOut,
     summary="Return for changes (needs a comment) or accept",
+    dependencies=[require(Permission.review_decide)],
 )
 def api_decide(
     assessment_id: uuid.UUID,
@@ -307,7 +308,6 @@ def api_decide(
     registry: RegistryDep,
     if_match: IfMatch = None,
 ) -> ReviewOut:
-    _reviewer(viewer)
     assessment, _agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=assessment_id
     )
@@ -329,7 +329,12 @@ def api_decide(
     return _review_out(session, viewer, registry, assessment_id)
 
 
-@router.get("/review/portfolio", response_model=PortfolioOut, summary="Criteria x agencies")
+@router.get(
+    "/review/portfolio",
+    response_model=PortfolioOut,
+    summary="Criteria x agencies",
+    dependencies=[require(Permission.review_portfolio)],
+)
 def api_portfolio(
     session: SessionDep,
     viewer: ViewerDep,
@@ -337,7 +342,6 @@ def api_portfolio(
     questionnaire_id: Annotated[str, Query(max_length=100)],
     version: Annotated[str, Query(max_length=50)],
 ) -> PortfolioOut:
-    _reviewer(viewer)
     questionnaire = registry.get(questionnaire_id, version)
     if questionnaire is None:
         raise NotFound("There is no such questionnaire version")
@@ -379,8 +383,7 @@ def api_reassess(
     previous, _agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=assessment_id
     )
-    if viewer.user.role != Role.officer.value:
-        raise Forbidden()
+    policy.check(viewer.user, Permission.assessment_start)
     target = registry.get(previous.questionnaire_id, body.questionnaire_version)
     if target is None:
         raise NotFound("There is no such questionnaire version")

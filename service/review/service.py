@@ -35,14 +35,14 @@ from service.assessments.service import (
     latest_comments,
 )
 from service.assessments.workflow import Action
-from service.auth import scope
+from service.auth import policy, scope
+from service.auth.policy import Permission
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import (
     AssessmentStatus,
     AuditEvent,
     Organisation,
     OrgKind,
-    Role,
     SectionStatus,
     User,
     utcnow,
@@ -89,8 +89,7 @@ def visible_agency_ids(session: Session, user: User) -> set[uuid.UUID] | None:
 
 
 def _require_reviewer(viewer: Viewer) -> None:
-    if Role(viewer.user.role) not in (Role.reviewer, Role.admin):
-        raise Forbidden()
+    policy.check(viewer.user, Permission.review_read)
 
 
 # --- inbox -----------------------------------------------------------------------------------
@@ -289,8 +288,7 @@ def decide(
             assessment = _under_review(session, viewer, assessment_id)
             target = workflow.next_state(assessment.status, action, viewer.user.role)
             if target is None:
-                if not workflow.allowed_actions(AssessmentStatus.submitted, viewer.user.role):
-                    raise Forbidden()
+                policy.check(viewer.user, Permission.review_decide)
                 raise InvalidTransition("This assessment is not waiting for review")
             if expected_version is not None and expected_version != assessment.version:
                 raise StaleVersion(current_version=assessment.version)
@@ -401,8 +399,7 @@ def save_draft(
     texts, general = _clean_comments(questionnaire, criterion_comments, general_comment)
     with db.writing(session):
         assessment = _under_review(session, viewer, assessment_id)
-        if not workflow.allowed_actions(AssessmentStatus.submitted, viewer.user.role):
-            raise Forbidden()
+        policy.check(viewer.user, Permission.review_decide)
         if assessment.status != AssessmentStatus.submitted.value:
             raise InvalidTransition("This assessment is not waiting for review")
         # Comments written on one submission never become a draft on a later one.
@@ -577,7 +574,7 @@ def portfolio(
 ) -> Portfolio:
     """Criteria x agencies for the latest submission of each agency on one questionnaire
     version (read from the digests: no re-scoring)."""
-    _require_reviewer(viewer)
+    policy.check(viewer.user, Permission.review_portfolio)
     agencies = visible_agency_ids(session, viewer.user)
     D = SubmissionDigest
     scope_filter: list[ColumnElement[bool]] = [
