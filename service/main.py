@@ -21,16 +21,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service import db
 from service.account import pages as account
 from service.account import security_pages as account_security
+from service.admin import endpoints as admin_api
 from service.admin import pages as admin_routes
 from service.assessments import endpoints as api_routes
+from service.assessments import events
 from service.assessments import pages as assessment_pages
 from service.assessments import questionnaire_pages as questionnaires
 from service.assessments import service as assessment_service
+from service.auth import policy
+from service.board import endpoints as board_api
+from service.board import pages as board_pages
 from service.config import Settings, get_settings
+from service.documents import endpoints as document_api
 from service.documents import pages as document_routes
 from service.documents import store as document_store
 from service.errors import AppError, NotSignedIn
 from service.questionnaire.loader import load_directory
+from service.report_delivery import endpoints as report_api
+from service.report_delivery import pages as report_pages
 from service.report_delivery import service as web_reports
 from service.review import endpoints as api_review
 from service.review import pages as review_pages
@@ -60,6 +68,9 @@ def _error_page(request: Request, *, status_code: int, title: str, message: str)
             "lang": lang,
             "other_lang": "fr" if lang == "en" else "en",
             "user": visitor.user if visitor else None,
+            "permissions": policy.permissions_of(
+                visitor.user.role if visitor and visitor.user else None
+            ),
             "csrf_field": "csrf_token",
             "csrf_token": csrf,
             "has_errors": False,
@@ -148,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = db.make_engine(settings.database_url)
+    events.on_submission_changed(app, web_reports.prerender_latest)
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
@@ -162,13 +174,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the routes under /assessments/{id}/ that their /assessments/{id}/{slug} would shadow).
     app.include_router(document_routes.router)
     app.include_router(review_pages.router)
+    app.include_router(board_pages.router)
+    app.include_router(report_pages.router)
     app.include_router(assessment_pages.router)
     app.include_router(health.router)
     app.include_router(account.router)
     app.include_router(questionnaires.router)
-    app.include_router(document_routes.api_router)
+    app.include_router(document_api.router)
     app.include_router(api_review.router)
+    app.include_router(board_api.router)
     app.include_router(api_routes.router)
+    app.include_router(report_api.router)
     app.include_router(account_security.router)
     admin_routes.install(app)
+    app.include_router(admin_api.router)
     return app

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.account import security_pages as account_security
 from service.auth import service as auth_service
-from service.auth.deps import CheckedForm, CurrentUser, VisitorDep
+from service.auth.deps import CheckedForm, VisitorDep, holding
+from service.auth.policy import Permission
 from service.deps import SessionDep, SettingsDep
 from service.errors import RateLimited
+from service.models import User
 from service.security import safe_next
 from service.web.i18n import LANGUAGES, Translator
 from service.web.templating import render
@@ -122,13 +125,16 @@ def set_language(session: SessionDep, visitor: VisitorDep, form: CheckedForm) ->
     return RedirectResponse(safe_next(str(form.get("next") or ""), "/"), status_code=303)
 
 
+TokenHolder = Annotated[User, Depends(holding(Permission.account_tokens))]
+
+
 @router.get("/account/tokens", name="show_tokens")
 def show_tokens(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    user: CurrentUser,
+    user: TokenHolder,
 ) -> HTMLResponse:
     tokens = auth_service.list_api_tokens(session=session, user=user)
     return render(
@@ -147,7 +153,7 @@ def create_token(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    user: CurrentUser,
+    user: TokenHolder,
     form: CheckedForm,
 ) -> Response:
     revoke = str(form.get("revoke") or "")

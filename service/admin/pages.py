@@ -1,4 +1,4 @@
-"""Administration pages (``/admin``) and JSON API (``/api/v1/admin``), role ``admin`` only.
+"""Administration pages (``/admin``), role ``admin`` only (the JSON API: ``endpoints.py``).
 
 ``install(app)`` adds these routers, the account-security pages and the redirect to the second
 factor's enrolment when an admin requires it."""
@@ -10,42 +10,29 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from service.admin import service as admin_service
 from service.admin.service import AdminError, AuditFilter, OrganisationInput
 from service.auth import scope, totp
-from service.auth.deps import ApiUser, CheckedForm, CurrentUser, Visitor, VisitorDep
+from service.auth.deps import CheckedForm, Visitor, VisitorDep, holding
+from service.auth.policy import Permission
 from service.config import Settings
 from service.deps import RegistryDep, SessionDep, SettingsDep
-from service.errors import Forbidden, NotFound, Unprocessable
+from service.errors import NotFound, Unprocessable
 from service.models import BodyType, Organisation, OrgKind, Role, User
 from service.web.i18n import Translator
 from service.web.templating import render
 
 pages = APIRouter(prefix="/admin", tags=["admin pages"], include_in_schema=False)
-api = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
-def _require_admin(user: User) -> User:
-    if Role(user.role) is not Role.admin:
-        raise Forbidden("Only administrators can do this")
-    return user
-
-
-def get_admin(user: CurrentUser) -> User:
-    return _require_admin(user)
-
-
-def get_api_admin(user: ApiUser) -> User:
-    return _require_admin(user)
-
-
-AdminUser = Annotated[User, Depends(get_admin)]
-ApiAdmin = Annotated[User, Depends(get_api_admin)]
+OrganisationsAdmin = Annotated[User, Depends(holding(Permission.admin_organisations))]
+AccountsAdmin = Annotated[User, Depends(holding(Permission.admin_accounts))]
+QuestionnairesAdmin = Annotated[User, Depends(holding(Permission.admin_questionnaires))]
+AuditAdmin = Annotated[User, Depends(holding(Permission.admin_audit))]
 
 
 def _uuid(value: object) -> uuid.UUID | None:
@@ -89,7 +76,7 @@ def admin_home(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
 ) -> Response:
     return _page(
         request,
@@ -102,7 +89,7 @@ def admin_home(
 
 
 @pages.post("/security", name="admin_security")
-def admin_security(session: SessionDep, admin: AdminUser, form: CheckedForm) -> Response:
+def admin_security(session: SessionDep, admin: AccountsAdmin, form: CheckedForm) -> Response:
     admin_service.set_required_totp_roles(session, admin, [str(v) for v in form.getlist("totp")])
     return RedirectResponse("/admin?saved=1", status_code=303)
 
@@ -144,7 +131,7 @@ def admin_organisations(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: OrganisationsAdmin,
 ) -> Response:
     orgs = admin_service.list_organisations(session)
     by_id = {o.id: o for o in orgs}
@@ -179,7 +166,7 @@ def admin_new_organisation(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: OrganisationsAdmin,
     kind: str = "agency",
 ) -> Response:
     if kind not in {k.value for k in OrgKind}:
@@ -231,7 +218,7 @@ def admin_create_organisation(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: OrganisationsAdmin,
     form: CheckedForm,
 ) -> Response:
     kind = str(form.get("kind") or "")
@@ -254,7 +241,7 @@ def admin_organisation(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: OrganisationsAdmin,
 ) -> Response:
     org = _org_or_404(session, org_id)
     values = OrganisationInput(
@@ -285,7 +272,7 @@ def admin_update_organisation(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: OrganisationsAdmin,
     form: CheckedForm,
 ) -> Response:
     org = _org_or_404(session, org_id)
@@ -305,7 +292,7 @@ def admin_users(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
 ) -> Response:
     return _page(
         request,
@@ -323,7 +310,7 @@ def admin_new_user(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
 ) -> Response:
     return _page(
         request,
@@ -341,7 +328,7 @@ def admin_invite_user(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
     form: CheckedForm,
 ) -> Response:
     _ = Translator(visitor.lang)
@@ -395,7 +382,7 @@ def admin_user(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
 ) -> Response:
     target = _user_or_404(session, user_id)
     return _page(
@@ -415,7 +402,7 @@ def admin_update_user(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AccountsAdmin,
     form: CheckedForm,
 ) -> Response:
     _ = Translator(visitor.lang)
@@ -472,7 +459,7 @@ def admin_questionnaires(
     settings: SettingsDep,
     visitor: VisitorDep,
     registry: RegistryDep,
-    admin: AdminUser,
+    admin: QuestionnairesAdmin,
 ) -> Response:
     return _page(
         request,
@@ -486,7 +473,7 @@ def admin_questionnaires(
 
 @pages.post("/questionnaires", name="admin_set_questionnaire")
 def admin_set_questionnaire(
-    session: SessionDep, registry: RegistryDep, admin: AdminUser, form: CheckedForm
+    session: SessionDep, registry: RegistryDep, admin: QuestionnairesAdmin, form: CheckedForm
 ) -> Response:
     try:
         admin_service.set_version_state(
@@ -534,7 +521,7 @@ def admin_audit(
     session: SessionDep,
     settings: SettingsDep,
     visitor: VisitorDep,
-    admin: AdminUser,
+    admin: AuditAdmin,
     who: str | None = None,
     what: str | None = None,
     since: str | None = None,
@@ -579,288 +566,12 @@ def _csv_response(session: Session, filters: AuditFilter) -> Response:
 @pages.get("/audit.csv", name="admin_audit_csv")
 def admin_audit_csv(
     session: SessionDep,
-    admin: AdminUser,
+    admin: AuditAdmin,
     who: str | None = None,
     what: str | None = None,
     since: str | None = None,
     until: str | None = None,
     org: str | None = None,
-) -> Response:
-    return _csv_response(session, _audit_filter(who, what, since, until, org))
-
-
-# JSON API ----------------------------------------------------------------------------------
-
-
-class OrganisationOut(BaseModel):
-    id: uuid.UUID
-    kind: str
-    slug: str
-    name_en: str
-    name_fr: str
-    body_type: str | None
-    province: str | None
-    regulator_id: uuid.UUID | None
-    agency_id: uuid.UUID | None
-    jurisdictions: list[str]
-    overseen_by: list[uuid.UUID] = Field(default_factory=list)
-
-
-class OrganisationIn(BaseModel):
-    kind: str
-    slug: str
-    name_en: str
-    name_fr: str
-    body_type: str | None = None
-    province: str | None = None
-    regulator_id: uuid.UUID | None = None
-    agency_id: uuid.UUID | None = None
-    jurisdictions: list[str] | None = None
-
-
-class UserOut(BaseModel):
-    id: uuid.UUID
-    email: str
-    full_name: str
-    role: str
-    organisation_id: uuid.UUID | None
-    active: bool
-    second_factor: bool
-
-
-class InviteIn(BaseModel):
-    email: str
-    full_name: str
-    role: str
-    organisation_id: uuid.UUID | None = None
-    language: str = "en"
-
-
-class UserPatch(BaseModel):
-    role: str | None = None
-    organisation_id: uuid.UUID | None = None
-    active: bool | None = None
-    full_name: str | None = None
-
-
-class LinkOut(BaseModel):
-    user: UserOut
-    link: str
-
-
-class VersionOut(BaseModel):
-    file: str
-    questionnaire_id: str | None
-    version: str | None
-    sha256: str
-    valid: bool
-    errors: list[str]
-    warnings: list[str]
-    state: str
-    assessments: int
-
-
-class VersionStateIn(BaseModel):
-    state: str
-
-
-class AuditOut(BaseModel):
-    at: datetime
-    action: str
-    actor_id: uuid.UUID | None
-    actor_email: str | None
-    organisation_id: uuid.UUID | None
-    assessment_id: uuid.UUID | None
-    detail: dict[str, Any]
-
-
-def _org_out(org: Organisation, regulators: list[Organisation]) -> OrganisationOut:
-    return OrganisationOut(
-        id=org.id,
-        kind=org.kind,
-        slug=org.slug,
-        name_en=org.name_en,
-        name_fr=org.name_fr,
-        body_type=org.body_type,
-        province=org.province,
-        regulator_id=org.regulator_id,
-        agency_id=org.agency_id,
-        jurisdictions=sorted(scope.jurisdictions_of(org)) if org.kind == "regulator" else [],
-        overseen_by=[r.id for r in regulators if scope.regulator_oversees(r, org)],
-    )
-
-
-def _user_out(user: User) -> UserOut:
-    return UserOut(
-        id=user.id,
-        email=user.email,
-        full_name=user.full_name,
-        role=user.role,
-        organisation_id=user.organisation_id,
-        active=user.active,
-        second_factor=user.totp_secret is not None,
-    )
-
-
-@api.get("/organisations", response_model=list[OrganisationOut])
-def api_organisations(session: SessionDep, admin: ApiAdmin) -> list[OrganisationOut]:
-    orgs = admin_service.list_organisations(session)
-    regulators = [o for o in orgs if o.kind == OrgKind.regulator.value]
-    return [_org_out(o, regulators) for o in orgs]
-
-
-def _api_save_org(
-    session: Session, admin: User, body: OrganisationIn, org_id: uuid.UUID | None
-) -> OrganisationOut:
-    data = OrganisationInput(**body.model_dump())
-    problems = data.problems(session, org_id)
-    if problems:
-        raise Unprocessable(problems[0][1], field=problems[0][0])
-    try:
-        org = admin_service.save_organisation(session, admin, data, org_id)
-    except AdminError as error:
-        raise Unprocessable(str(error)) from error
-    regulators = [
-        o for o in admin_service.list_organisations(session) if o.kind == OrgKind.regulator.value
-    ]
-    return _org_out(org, regulators)
-
-
-@api.post("/organisations", response_model=OrganisationOut, status_code=201)
-def api_create_organisation(
-    session: SessionDep, admin: ApiAdmin, body: OrganisationIn
-) -> OrganisationOut:
-    return _api_save_org(session, admin, body, None)
-
-
-@api.put("/organisations/{org_id}", response_model=OrganisationOut)
-def api_update_organisation(
-    org_id: uuid.UUID, session: SessionDep, admin: ApiAdmin, body: OrganisationIn
-) -> OrganisationOut:
-    _org_or_404(session, org_id)
-    return _api_save_org(session, admin, body, org_id)
-
-
-@api.get("/users", response_model=list[UserOut])
-def api_users(session: SessionDep, admin: ApiAdmin) -> list[UserOut]:
-    return [_user_out(u) for u, _o in admin_service.list_users(session)]
-
-
-@api.post("/users", response_model=LinkOut, status_code=201)
-def api_invite_user(
-    request: Request, session: SessionDep, admin: ApiAdmin, body: InviteIn
-) -> LinkOut:
-    try:
-        user, token = admin_service.invite_user(session, admin, **body.model_dump())
-    except AdminError as error:
-        raise Unprocessable(str(error)) from error
-    return LinkOut(user=_user_out(user), link=_link(request, token))
-
-
-@api.patch("/users/{user_id}", response_model=UserOut)
-def api_update_user(
-    user_id: uuid.UUID, session: SessionDep, admin: ApiAdmin, body: UserPatch
-) -> UserOut:
-    _user_or_404(session, user_id)
-    values = body.model_dump(exclude_unset=True)
-    if "organisation_id" in values and "role" not in values:
-        values["role"] = _user_or_404(session, user_id).role
-    try:
-        user = admin_service.update_user(session, admin, user_id, **values)
-    except AdminError as error:
-        raise Unprocessable(str(error)) from error
-    return _user_out(user)
-
-
-@api.post("/users/{user_id}/reset", response_model=LinkOut)
-def api_reset_user(
-    request: Request, user_id: uuid.UUID, session: SessionDep, admin: ApiAdmin
-) -> LinkOut:
-    user = _user_or_404(session, user_id)
-    token = admin_service.reset_user(session, admin, user.id)
-    return LinkOut(user=_user_out(user), link=_link(request, token))
-
-
-@api.get("/questionnaires", response_model=list[VersionOut])
-def api_questionnaires(
-    session: SessionDep, registry: RegistryDep, admin: ApiAdmin
-) -> list[VersionOut]:
-    return [
-        VersionOut(
-            file=r.file,
-            questionnaire_id=r.questionnaire_id,
-            version=r.version,
-            sha256=r.sha256,
-            valid=not r.errors,
-            errors=r.errors,
-            warnings=r.warnings,
-            state=r.state,
-            assessments=r.assessments,
-        )
-        for r in admin_service.questionnaire_versions(session, registry)
-    ]
-
-
-@api.put("/questionnaires/{questionnaire_id}/{version}", status_code=204)
-def api_set_questionnaire(
-    questionnaire_id: str,
-    version: str,
-    session: SessionDep,
-    registry: RegistryDep,
-    admin: ApiAdmin,
-    body: VersionStateIn,
-) -> Response:
-    if registry.get(questionnaire_id, version) is None:
-        raise NotFound()
-    try:
-        admin_service.set_version_state(
-            session, admin, registry, questionnaire_id, version, body.state
-        )
-    except AdminError as error:
-        raise Unprocessable(str(error)) from error
-    return Response(status_code=204)
-
-
-AuditQuery = Annotated[str | None, Query(max_length=200)]
-
-
-@api.get("/audit", response_model=list[AuditOut])
-def api_audit(
-    session: SessionDep,
-    admin: ApiAdmin,
-    who: AuditQuery = None,
-    what: AuditQuery = None,
-    since: AuditQuery = None,
-    until: AuditQuery = None,
-    org: AuditQuery = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> list[AuditOut]:
-    rows = admin_service.audit_log(
-        session, _audit_filter(who, what, since, until, org), limit=limit
-    )
-    return [
-        AuditOut(
-            at=r.event.at,
-            action=r.event.action,
-            actor_id=r.event.actor_id,
-            actor_email=r.actor.email if r.actor else None,
-            organisation_id=r.organisation.id if r.organisation else None,
-            assessment_id=r.event.assessment_id,
-            detail=r.event.detail,
-        )
-        for r in rows
-    ]
-
-
-@api.get("/audit.csv", response_class=Response)
-def api_audit_csv(
-    session: SessionDep,
-    admin: ApiAdmin,
-    who: AuditQuery = None,
-    what: AuditQuery = None,
-    since: AuditQuery = None,
-    until: AuditQuery = None,
-    org: AuditQuery = None,
 ) -> Response:
     return _csv_response(session, _audit_filter(who, what, since, until, org))
 
@@ -881,4 +592,3 @@ def install(app: FastAPI) -> None:
     """Add the administration routes (and the answer to a missing second factor) to the app."""
     app.add_exception_handler(totp.SecondFactorRequired, _second_factor_required)
     app.include_router(pages)
-    app.include_router(api)

@@ -23,7 +23,7 @@ from service.assessments.service import (
     RETIRED,
     version_state,
 )
-from service.auth import scope, totp
+from service.auth import policy, scope, totp
 from service.auth import service as auth_service
 from service.models import (
     ApiToken,
@@ -167,9 +167,13 @@ def list_users(session: Session) -> list[tuple[User, Organisation | None]]:
 
 
 def role_fits(role: str, org: Organisation | None) -> bool:
-    """Officers belong to an agency, reviewers to a regulator, board members to a board."""
-    needed = {"officer": "agency", "reviewer": "regulator", "board": "board"}.get(role)
-    if role == Role.admin.value:
+    """Officers and contributors belong to an agency, reviewers to a regulator, board members
+    to a board (``policy.ORGANISATION_KIND``); an admin to any organisation or none."""
+    try:
+        needed = policy.ORGANISATION_KIND[Role(role)]
+    except (ValueError, KeyError):
+        return False
+    if needed is None:
         return True
     return org is not None and org.kind == needed
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from service.auth import policy
 from service.auth.deps import CurrentUser, VisitorDep
+from service.auth.policy import Permission
 from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.questionnaire.schema import localize
 from service.web.templating import render
@@ -36,7 +38,9 @@ def list_questionnaires(
         for q in sorted(registry.all(), key=lambda q: (q.id, q.version))
     ]
     problems = (
-        [p.format() for r in registry.results for p in r.errors] if user.role == "admin" else []
+        [p.format() for r in registry.results for p in r.errors]
+        if policy.allowed(user.role, Permission.admin_questionnaires)
+        else []
     )
     return render(
         request,

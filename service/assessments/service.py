@@ -21,6 +21,8 @@ from service import db
 from service.assessments import access, workflow
 from service.assessments import digest as review_digest
 from service.assessments.models import Assessment, Reassessment, ReviewComment, Submission
+from service.auth import policy
+from service.auth.policy import Permission, Reach
 from service.auth.principal import Viewer as Viewer
 from service.errors import (
     AlreadySubmitted,
@@ -35,7 +37,6 @@ from service.models import (
     Organisation,
     OrgKind,
     QuestionnaireState,
-    Role,
     SectionStatus,
     User,
     utcnow,
@@ -116,7 +117,7 @@ def list_visible(*, session: Session, viewer: Viewer) -> list[tuple[Assessment, 
         .join(Organisation, col(Organisation.id) == col(Assessment.organisation_id))
         .order_by(col(Assessment.updated_at).desc())
     )
-    if viewer.user.role == "officer":
+    if policy.reach_of(viewer.user.role) is Reach.own_agency:
         query = query.where(Assessment.organisation_id == viewer.user.organisation_id)
     rows = session.exec(query).all()
     return [
@@ -211,7 +212,7 @@ def history(
         .where(AuditEvent.assessment_id == assessment_id)
         .order_by(col(AuditEvent.at), col(AuditEvent.id))
     )
-    if viewer.user.role not in (Role.reviewer.value, Role.admin.value):
+    if not policy.allowed(viewer.user.role, Permission.review_read):
         query = query.where(col(AuditEvent.action).not_in(REVIEWER_ONLY_EVENTS))
     return [(event, user) for event, user in session.exec(query).all()]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,8 +13,9 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from service import db
+from service.auth import policy, totp
 from service.auth import service as auth_service
-from service.auth import totp
+from service.auth.policy import Permission
 from service.config import Settings
 from service.deps import SessionDep, SettingsDep
 from service.errors import NotSignedIn
@@ -118,6 +119,19 @@ def signed_in_user(request: Request, visitor: Visitor) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_user)]
+
+
+def holding(permission: Permission) -> Callable[[Request, Visitor], Awaitable[User]]:
+    """A dependency of a page that takes the signed-in user: that user, when their role holds
+    ``permission`` (403 otherwise). Pages built on the page context call ``policy.check``."""
+
+    async def dependency(request: Request, visitor: VisitorDep) -> User:
+        user = signed_in_user(request, visitor)
+        policy.check(user, permission)
+        return user
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
 
 
 async def csrf_form(request: Request, visitor: VisitorDep) -> AsyncIterator[FormData]:

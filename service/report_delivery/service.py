@@ -3,8 +3,9 @@
 A submission never changes, so its PDF is rendered once per (submission hash, language, template
 version, review state) and kept in ``report_cache``; every instance shares that cache. Rendering
 runs in a one-process pool (``pitfalls.md``: in a thread of the web worker it starves requests),
-with a memory and CPU-time limit. Right after a submit the PDFs are rendered in the background,
-so the first download is already cached.
+with a memory and CPU-time limit. Right after a submit or a decision the PDFs are rendered in
+the background (``prerender_latest``, a listener of ``assessments.events``), so the first
+download is already cached.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from service import db
+from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
 from service.config import Settings
 from service.errors import AppError
@@ -259,6 +261,17 @@ def prerender(app: FastAPI, *, submission_id: uuid.UUID) -> None:
             version,
         )
         future.add_done_callback(_log_failure)
+
+
+def prerender_latest(app: FastAPI, *, assessment_id: uuid.UUID) -> None:
+    """The listener of ``assessments.events``: render the assessment's latest submission ahead
+    (after a submit, and after a decision, which changes the report's review state)."""
+    if not app.state.settings.report_prerender:
+        return
+    with db.new_session(app.state.engine) as session:
+        submission = assessment_service.get_submission(session=session, assessment_id=assessment_id)
+    if submission is not None:
+        prerender(app, submission_id=submission.id)
 
 
 def _log_failure(future: concurrent.futures.Future[None]) -> None:

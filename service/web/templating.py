@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from service.auth import policy
 from service.auth import service as auth_service
 from service.auth.deps import Visitor
 from service.config import Settings
@@ -84,6 +85,8 @@ def render(
         "other_lang": "fr" if visitor.lang == "en" else "en",
         "visitor": visitor,
         "user": visitor.user,
+        # what the user's role may do (``service.auth.policy``): templates ask this, not the role
+        "permissions": policy.permissions_of(visitor.user.role if visitor.user else None),
         "csrf_field": CSRF_FIELD,
         "csrf_token": web_session.csrf_token,
         "localize": lambda value: localize(value, visitor.lang),
