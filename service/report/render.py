@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -749,12 +748,6 @@ def render_pdf_cached(
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
-
-
-def assets_present() -> bool:
-    """True when the templates, styles and fonts the report needs are on disk."""
-    needed = [TEMPLATES_DIR / "report.html", CSS_DIR / "report.css", CSS_DIR / "print.css"]
-    return all(Path(p).is_file() for p in needed)
 
 
 def render_submission(
