@@ -9,7 +9,15 @@ from sqlmodel import Session, select
 from service import db
 from service.assessments.models import Assessment
 from service.models import AuditEvent
-from tests.builders import World, csrf_from, login, post_form, start_assessment, version_from
+from tests.builders import (
+    World,
+    csrf_from,
+    login,
+    post_form,
+    start_assessment,
+    submit_mini,
+    version_from,
+)
 
 
 def test_stale_save_gets_conflict_page_with_newer_answers(
@@ -49,19 +57,7 @@ def test_stale_save_gets_conflict_page_with_newer_answers(
 
 
 def _submit(client: TestClient, base: str) -> None:
-    post_form(
-        client,
-        base + "/scope",
-        base + "/scope",
-        {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
-    )
-    post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
-    post_form(
-        client, base + "/governance", base + "/governance", {"pia_done": "no", "action": "continue"}
-    )
-    post_form(client, base + "/governance/check", base + "/governance/check", {"completed": "yes"})
-    r = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
-    assert r.status_code == 303
+    submit_mini(client, base, governance={"pia_done": "no"})
 
 
 def test_submitted_assessment_is_read_only_everywhere(
