@@ -158,8 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # Routes are matched in order, so the busiest pages come first: the assessment pages (after
-    # the routes under /assessments/{id}/ that their /assessments/{id}/{slug} would shadow).
+    # Routes are matched in order, so the busiest pages come first: the assessment pages. The
+    # old section addresses match any page of an assessment, so they come last.
     app.include_router(document_routes.router)
     app.include_router(review_pages.router)
     app.include_router(assessment_pages.router)
@@ -171,4 +171,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_routes.router)
     app.include_router(account_security.router)
     admin_routes.install(app)
+    app.include_router(assessment_pages.old_section_urls)
     return app

@@ -171,7 +171,7 @@ def submit_mini(
     assessment unless ``base`` is given; returns the assessment's base URL. ``governance``
     replaces the answers of the second section (by default a PIA done on 2021-01-02)."""
     base = base or start_assessment(client)
-    scope, governance_url = base + "/scope", base + "/governance"
+    scope, governance_url = base + "/sections/scope", base + "/sections/governance"
     post_form(
         client,
         scope,

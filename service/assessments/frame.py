@@ -30,6 +30,12 @@ def section_slug(section_id: str) -> str:
     return section_id.replace("_", "-")
 
 
+def section_url(assessment_id: object, section_id: str) -> str:
+    """The page of one section. Sections live under ``/sections/`` so that no section id can
+    shadow another page of the assessment (``/assessments/{id}/history``...)."""
+    return f"/assessments/{assessment_id}/sections/{section_slug(section_id)}"
+
+
 def find_section(questionnaire: Questionnaire, slug: str) -> Section:
     for section in questionnaire.sections:
         if section_slug(section.id) == slug:

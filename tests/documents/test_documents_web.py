@@ -21,7 +21,7 @@ from tests.builders import World, csrf_from, login, start_assessment, submit_min
 from tests.conftest import make_settings
 from tests.documents import files
 
-SECTION = "/governance/documents"
+SECTION = "/sections/governance/documents"
 
 
 def upload(
