@@ -36,8 +36,7 @@ from service.review import endpoints as api_review
 from service.review import pages as review_pages
 from service.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from service.web import health
-from service.web.i18n import Translator
-from service.web.templating import templates
+from service.web.page import PageContext
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -48,27 +47,15 @@ def _is_api(request: Request) -> bool:
 
 
 def _error_page(request: Request, *, status_code: int, title: str, message: str) -> Response:
-    visitor = getattr(request.state, "visitor", None)
-    lang = visitor.lang if visitor is not None else "en"
-    csrf = visitor.web_session.csrf_token if visitor and visitor.web_session else None
-    _ = Translator(lang)
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {
-            "_": _,
-            "lang": lang,
-            "other_lang": "fr" if lang == "en" else "en",
-            "user": visitor.user if visitor else None,
-            "csrf_field": "csrf_token",
-            "csrf_token": csrf,
-            "has_errors": False,
-            "current_path": request.url.path,
-            "title": _(title),
-            "message": _(message),
-        },
-        status_code=status_code,
-    )
+    page = PageContext.for_error(request)
+    try:
+        return page.render(
+            "error.html",
+            {"title": page._(title), "message": page._(message)},
+            status_code=status_code,
+        )
+    finally:
+        page.session.close()
 
 
 async def handle_app_error(request: Request, exc: Exception) -> Response:

@@ -90,22 +90,31 @@ class Page(PageContext):
             "q_title": localize(questionnaire.title, self.visitor.lang),
             "base": f"/assessments/{assessment.id}",
             "editable": self.editable(assessment),
-            "section_slug": section_slug,
-            "review_comments_for": lambda section_id=None: assessment_service.officer_comments(
-                session=self.session,
-                assessment=assessment,
-                questionnaire=questionnaire,
-                lang=self.visitor.lang,
-                section_id=section_id,
-            ),
-            "new_questions_for": lambda section_id: assessment_service.new_questions_in(
-                session=self.session,
-                assessment=assessment,
-                questionnaire=questionnaire,
-                lang=self.visitor.lang,
-                section_id=section_id,
-            ),
         }
+
+    def review_comments(
+        self, assessment: Assessment, questionnaire: Questionnaire, section_id: str | None = None
+    ) -> list[dict[str, str]]:
+        """The reviewer's comments the officer must see (all, or a section's), as data."""
+        return assessment_service.officer_comments(
+            session=self.session,
+            assessment=assessment,
+            questionnaire=questionnaire,
+            lang=self.visitor.lang,
+            section_id=section_id,
+        )
+
+    def new_questions(
+        self, assessment: Assessment, questionnaire: Questionnaire, section_id: str
+    ) -> list[dict[str, str]]:
+        """The section's questions new since the assessment this reassessment started from."""
+        return assessment_service.new_questions_in(
+            session=self.session,
+            assessment=assessment,
+            questionnaire=questionnaire,
+            lang=self.visitor.lang,
+            section_id=section_id,
+        )
 
 
 async def get_page(request: Request) -> AsyncIterator[Page]:

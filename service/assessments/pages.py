@@ -33,15 +33,13 @@ from service.assessments.frame import (
 )
 from service.assessments.models import Assessment, Submission
 from service.auth import service as auth_service
-from service.auth.deps import (
-    VisitorDep,
-)
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import Role
 from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.schema import Questionnaire, Section, localize
 from service.report_delivery import service as web_reports
+from service.web.page import PublicPageDep
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 # The section pages' old addresses (``/assessments/{id}/{slug}``...), before they moved under
@@ -63,7 +61,8 @@ HOME_BY_ROLE = {
 
 
 @router.get("/", name="home")
-def home(visitor: VisitorDep) -> Response:
+def home(page: PublicPageDep) -> Response:
+    visitor = page.visitor
     if visitor.user is None:
         return redirect("/login")
     return redirect(HOME_BY_ROLE.get(Role(visitor.user.role), "/assessments/"))
@@ -190,6 +189,7 @@ def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None)
             r.name(page.visitor.lang)
             for r in assessment_service.regulators_for(session=page.session, agency=agency)
         ],
+        "review_comments": page.review_comments(assessment, questionnaire),
     }
     return page.render("assessments/task_list.html", context)
 
@@ -623,6 +623,8 @@ def _section_context(
         "form_errors": error_list,
         "return_all": return_all,
         "action": section_url(assessment.id, section.id) + ("?return=all" if return_all else ""),
+        "review_comments": page.review_comments(assessment, questionnaire, section.id),
+        "new_questions": page.new_questions(assessment, questionnaire, section.id),
         "section_url": section_url(assessment.id, section.id),
     }
 
@@ -693,11 +695,14 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
     parsed = forms.parse_section(
         section, {k: [v for v in vals if isinstance(v, str)] for k, vals in lists.items()}, page._
     )
-    # A hidden question is not asked, so what its (hidden) field holds is not an error.
-    shown = assessment_service.visible_with(questionnaire, assessment, parsed.values, as_of=today())
-    parsed.errors = {
-        k: v for k, v in parsed.errors.items() if k.removeprefix(forms.EVIDENCE_PREFIX) in shown
-    }
+    if parsed.errors:
+        # A hidden question is not asked, so what its (hidden) field holds is not an error.
+        shown = assessment_service.visible_with(
+            questionnaire, assessment, parsed.values, as_of=today()
+        )
+        parsed.errors = {
+            k: v for k, v in parsed.errors.items() if k.removeprefix(forms.EVIDENCE_PREFIX) in shown
+        }
     if parsed.errors:
         context = _section_context(
             page,
@@ -714,7 +719,6 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             status_code=422,
             errors=True,
         )
-    previous = assessment_service.answers_of(assessment)
     try:
         saved = assessment_service.save_answers(
             session=page.session,
@@ -728,22 +732,16 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
         )
     except StaleVersion:
         return _conflict(page, assessment.id, section, parsed.raw)
-    base = f"/assessments/{saved.id}"
+    base = f"/assessments/{assessment.id}"
     if form.get("action") == "later":
         return redirect(f"{base}/?notice=saved")
-    before = engine.resolve(questionnaire, previous, today()).visible
-    after = engine.resolve(questionnaire, assessment_service.answers_of(saved), today()).visible
-    newly = [
-        q.id
-        for q in section.questions
-        if q.id in after and q.id not in before and q.id not in saved.answers
-    ]
+    here = section_url(assessment.id, slug)
+    newly = [q.id for q in section.questions if q.id in saved.newly_visible]
     if newly:
-        here = section_url(saved.id, slug)
         return redirect(here + ("?return=all" if return_all else "") + f"#{newly[0]}")
     if return_all:
         return redirect(f"{base}/check-your-answers")
-    return redirect(section_url(saved.id, slug) + "/check")
+    return redirect(here + "/check")
 
 
 @router.post("/assessments/{assessment_id}/sections/{slug}/visibility", name="section_visibility")

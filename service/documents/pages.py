@@ -82,7 +82,10 @@ def archive_limit(settings: Settings) -> int:
 def upload_limits(settings: Settings) -> list[tuple[str, int]]:
     """Body limits for the upload routes (for ``BodySizeLimitMiddleware``)."""
     return [
-        (r"/assessments/[^/]+/sections/[^/]+/documents", settings.max_upload_bytes + MULTIPART_ROOM),
+        (
+            r"/assessments/[^/]+/sections/[^/]+/documents",
+            settings.max_upload_bytes + MULTIPART_ROOM,
+        ),
         # the old address, redirected with 308: the browser sends the upload again
         (r"/assessments/[^/]+/[^/]+/documents", settings.max_upload_bytes + MULTIPART_ROOM),
         (r"/assessments/[^/]+/import-archive", archive_limit(settings) + MULTIPART_ROOM),
