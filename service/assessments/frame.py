@@ -126,9 +126,7 @@ PageDep = Annotated[Page, Depends(get_page)]
 
 
 async def get_page_form(request: Request, page: PageDep) -> AsyncIterator[FormData]:
-    """The posted form of a page, after the CSRF check: what ``CheckedForm`` is to routes that
-    take their session and visitor separately (using it with ``PageDep`` would look them up
-    twice)."""
+    """The posted form of an assessment page, after the CSRF check (403 otherwise)."""
     async with checked_form(request, page.visitor) as form:
         yield form
 
