@@ -94,7 +94,8 @@ class PageContext:
         if not isinstance(visitor, Visitor):
             visitor = Visitor(None, None, None, lang=settings.default_language)
         session = db.new_session(state.engine)  # no I/O until used, and it is not used
-        registry: Registry = state.registry
+        # Before start-up has loaded the questionnaires there are none (an error page uses none).
+        registry: Registry = getattr(state, "registry", None) or Registry([])
         return cls(request, session, settings, registry, visitor, error_page=True)
 
     @property
