@@ -260,7 +260,7 @@ def _load_example(
         evidence=dict(answers.evidence),
         as_of=data.as_of or assessment.created_at.date(),
         source="demo",
-    )
+    ).assessment
     status = DEMO_STATUS.get(agency.slug, "draft")
     if status == "draft":
         return [f"draft: {agency.name_en} - {program}"]

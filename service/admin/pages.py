@@ -1,4 +1,4 @@
-"""Administration pages (``/admin``), role ``admin`` only (the JSON API: ``endpoints.py``).
+"""Administration pages (``/admin``) and JSON API (``/api/v1/admin``), role ``admin`` only.
 
 ``install(app)`` adds these routers, the account-security pages and the redirect to the second
 factor's enrolment when an admin requires it."""
@@ -17,14 +17,10 @@ from sqlmodel import Session
 from service.admin import service as admin_service
 from service.admin.service import AdminError, AuditFilter, OrganisationInput
 from service.auth import scope, totp
-from service.auth.deps import CheckedForm, Visitor, VisitorDep, holding
 from service.auth.policy import Permission
-from service.config import Settings
-from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.errors import NotFound, Unprocessable
 from service.models import BodyType, Organisation, OrgKind, Role, User
-from service.web.i18n import Translator
-from service.web.templating import render
+from service.web.page import PageContext, PageContextDep, PageContextForm, holding
 
 pages = APIRouter(prefix="/admin", tags=["admin pages"], include_in_schema=False)
 
@@ -43,28 +39,12 @@ def _uuid(value: object) -> uuid.UUID | None:
 
 
 def _page(
-    request: Request,
-    name: str,
-    context: dict[str, Any],
-    *,
-    session: Session,
-    settings: Settings,
-    visitor: Visitor,
-    status_code: int = 200,
+    page: PageContext, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> Response:
     context.setdefault("form_errors", [])
     context.setdefault("provinces", scope.PROVINCES)
     context.setdefault("jurisdiction_codes", scope.JURISDICTIONS)
-    return render(
-        request,
-        name,
-        context,
-        session=session,
-        settings=settings,
-        visitor=visitor,
-        status_code=status_code,
-        errors=bool(context["form_errors"]),
-    )
+    return page.render(name, context, status_code=status_code, errors=bool(context["form_errors"]))
 
 
 # Overview ----------------------------------------------------------------------------------
@@ -72,25 +52,21 @@ def _page(
 
 @pages.get("", name="admin_home")
 def admin_home(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: AccountsAdmin,
 ) -> Response:
     return _page(
-        request,
+        page,
         "admin/home.html",
-        {"required_roles": totp.required_roles(session), "enrolable": totp.ENROLABLE_ROLES},
-        session=session,
-        settings=settings,
-        visitor=visitor,
+        {"required_roles": totp.required_roles(page.session), "enrolable": totp.ENROLABLE_ROLES},
     )
 
 
 @pages.post("/security", name="admin_security")
-def admin_security(session: SessionDep, admin: AccountsAdmin, form: CheckedForm) -> Response:
-    admin_service.set_required_totp_roles(session, admin, [str(v) for v in form.getlist("totp")])
+def admin_security(page: PageContextDep, admin: AccountsAdmin, form: PageContextForm) -> Response:
+    admin_service.set_required_totp_roles(
+        page.session, admin, [str(v) for v in form.getlist("totp")]
+    )
     return RedirectResponse("/admin?saved=1", status_code=303)
 
 
@@ -127,13 +103,10 @@ def _org_input(form: Any, kind: str) -> OrganisationInput:
 
 @pages.get("/organisations", name="admin_organisations")
 def admin_organisations(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: OrganisationsAdmin,
 ) -> Response:
-    orgs = admin_service.list_organisations(session)
+    orgs = admin_service.list_organisations(page.session)
     by_id = {o.id: o for o in orgs}
     overseers = {
         o.id: [r for r in orgs if scope.regulator_oversees(r, o)]
@@ -145,86 +118,64 @@ def admin_organisations(
         for o in orgs
     }
     return _page(
-        request,
+        page,
         "admin/organisations.html",
         {
             "orgs": orgs,
             "by_id": by_id,
             "overseers": overseers,
             "boards": boards,
-            "jurisdictions_of": scope.jurisdictions_of,
+            "jurisdictions": {o.id: sorted(scope.jurisdictions_of(o)) for o in orgs},
         },
-        session=session,
-        settings=settings,
-        visitor=visitor,
     )
 
 
 @pages.get("/organisations/new", name="admin_new_organisation")
 def admin_new_organisation(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: OrganisationsAdmin,
     kind: str = "agency",
 ) -> Response:
     if kind not in {k.value for k in OrgKind}:
         raise NotFound()
     return _page(
-        request,
+        page,
         "admin/organisation.html",
-        {**_org_context(session, None, kind), "values": OrganisationInput(kind, "", "", "")},
-        session=session,
-        settings=settings,
-        visitor=visitor,
+        {**_org_context(page.session, None, kind), "values": OrganisationInput(kind, "", "", "")},
     )
 
 
 def _save_org_page(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    visitor: Visitor,
-    admin: User,
-    form: Any,
-    org: Organisation | None,
-    kind: str,
+    page: PageContext, admin: User, form: Any, org: Organisation | None, kind: str
 ) -> Response:
-    _ = Translator(visitor.lang)
+    _ = page._
     data = _org_input(form, kind)
-    problems = data.problems(session, org.id if org else None)
+    problems = data.problems(page.session, org.id if org else None)
     if not problems:
-        admin_service.save_organisation(session, admin, data, org.id if org else None)
+        admin_service.save_organisation(page.session, admin, data, org.id if org else None)
         return RedirectResponse("/admin/organisations", status_code=303)
     return _page(
-        request,
+        page,
         "admin/organisation.html",
         {
-            **_org_context(session, org, kind),
+            **_org_context(page.session, org, kind),
             "values": data,
             "form_errors": [(f, _(m)) for f, m in problems],
         },
-        session=session,
-        settings=settings,
-        visitor=visitor,
         status_code=422,
     )
 
 
 @pages.post("/organisations", name="admin_create_organisation")
 def admin_create_organisation(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: OrganisationsAdmin,
-    form: CheckedForm,
+    form: PageContextForm,
 ) -> Response:
     kind = str(form.get("kind") or "")
     if kind not in {k.value for k in OrgKind}:
         raise NotFound()
-    return _save_org_page(request, session, settings, visitor, admin, form, None, kind)
+    return _save_org_page(page, admin, form, None, kind)
 
 
 def _org_or_404(session: Session, org_id: uuid.UUID) -> Organisation:
@@ -236,14 +187,11 @@ def _org_or_404(session: Session, org_id: uuid.UUID) -> Organisation:
 
 @pages.get("/organisations/{org_id}", name="admin_organisation")
 def admin_organisation(
-    request: Request,
     org_id: uuid.UUID,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: OrganisationsAdmin,
 ) -> Response:
-    org = _org_or_404(session, org_id)
+    org = _org_or_404(page.session, org_id)
     values = OrganisationInput(
         kind=org.kind,
         slug=org.slug,
@@ -256,27 +204,21 @@ def admin_organisation(
         jurisdictions=list(org.jurisdictions or []),
     )
     return _page(
-        request,
+        page,
         "admin/organisation.html",
-        {**_org_context(session, org, org.kind), "values": values},
-        session=session,
-        settings=settings,
-        visitor=visitor,
+        {**_org_context(page.session, org, org.kind), "values": values},
     )
 
 
 @pages.post("/organisations/{org_id}", name="admin_update_organisation")
 def admin_update_organisation(
-    request: Request,
     org_id: uuid.UUID,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: OrganisationsAdmin,
-    form: CheckedForm,
+    form: PageContextForm,
 ) -> Response:
-    org = _org_or_404(session, org_id)
-    return _save_org_page(request, session, settings, visitor, admin, form, org, org.kind)
+    org = _org_or_404(page.session, org_id)
+    return _save_org_page(page, admin, form, org, org.kind)
 
 
 # Users -------------------------------------------------------------------------------------
@@ -288,54 +230,39 @@ def _link(request: Request, token: str) -> str:
 
 @pages.get("/users", name="admin_users")
 def admin_users(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: AccountsAdmin,
 ) -> Response:
     return _page(
-        request,
+        page,
         "admin/users.html",
-        {"users": admin_service.list_users(session)},
-        session=session,
-        settings=settings,
-        visitor=visitor,
+        {"users": admin_service.list_users(page.session)},
     )
 
 
 @pages.get("/users/new", name="admin_new_user")
 def admin_new_user(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: AccountsAdmin,
 ) -> Response:
     return _page(
-        request,
+        page,
         "admin/user_new.html",
-        {"orgs": admin_service.list_organisations(session), "values": {}, "roles": list(Role)},
-        session=session,
-        settings=settings,
-        visitor=visitor,
+        {"orgs": admin_service.list_organisations(page.session), "values": {}, "roles": list(Role)},
     )
 
 
 @pages.post("/users", name="admin_invite_user")
 def admin_invite_user(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: AccountsAdmin,
-    form: CheckedForm,
+    form: PageContextForm,
 ) -> Response:
-    _ = Translator(visitor.lang)
+    _ = page._
     values = {k: str(form.get(k) or "") for k in ("email", "full_name", "role", "organisation_id")}
     try:
         user, token = admin_service.invite_user(
-            session,
+            page.session,
             admin,
             email=values["email"],
             full_name=values["full_name"],
@@ -345,26 +272,20 @@ def admin_invite_user(
         )
     except AdminError as error:
         return _page(
-            request,
+            page,
             "admin/user_new.html",
             {
-                "orgs": admin_service.list_organisations(session),
+                "orgs": admin_service.list_organisations(page.session),
                 "values": values,
                 "roles": list(Role),
                 "form_errors": [("email", _(str(error)))],
             },
-            session=session,
-            settings=settings,
-            visitor=visitor,
             status_code=422,
         )
     return _page(
-        request,
+        page,
         "admin/link.html",
-        {"target": user, "link": _link(request, token), "purpose": "invite"},
-        session=session,
-        settings=settings,
-        visitor=visitor,
+        {"target": user, "link": _link(page.request, token), "purpose": "invite"},
     )
 
 
@@ -377,53 +298,45 @@ def _user_or_404(session: Session, user_id: uuid.UUID) -> User:
 
 @pages.get("/users/{user_id}", name="admin_user")
 def admin_user(
-    request: Request,
     user_id: uuid.UUID,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: AccountsAdmin,
 ) -> Response:
-    target = _user_or_404(session, user_id)
+    target = _user_or_404(page.session, user_id)
     return _page(
-        request,
+        page,
         "admin/user.html",
-        {"target": target, "orgs": admin_service.list_organisations(session), "roles": list(Role)},
-        session=session,
-        settings=settings,
-        visitor=visitor,
+        {
+            "target": target,
+            "orgs": admin_service.list_organisations(page.session),
+            "roles": list(Role),
+        },
     )
 
 
 @pages.post("/users/{user_id}", name="admin_update_user")
 def admin_update_user(
-    request: Request,
     user_id: uuid.UUID,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: AccountsAdmin,
-    form: CheckedForm,
+    form: PageContextForm,
 ) -> Response:
-    _ = Translator(visitor.lang)
-    target = _user_or_404(session, user_id)
+    _ = page._
+    target = _user_or_404(page.session, user_id)
     action = str(form.get("action") or "save")
     try:
         if action == "reset":
-            token = admin_service.reset_user(session, admin, target.id)
+            token = admin_service.reset_user(page.session, admin, target.id)
             return _page(
-                request,
+                page,
                 "admin/link.html",
-                {"target": target, "link": _link(request, token), "purpose": "reset"},
-                session=session,
-                settings=settings,
-                visitor=visitor,
+                {"target": target, "link": _link(page.request, token), "purpose": "reset"},
             )
         if action in ("deactivate", "activate"):
-            admin_service.update_user(session, admin, target.id, active=action == "activate")
+            admin_service.update_user(page.session, admin, target.id, active=action == "activate")
         else:
             admin_service.update_user(
-                session,
+                page.session,
                 admin,
                 target.id,
                 role=str(form.get("role") or ""),
@@ -431,19 +344,16 @@ def admin_update_user(
                 full_name=str(form.get("full_name") or ""),
             )
     except AdminError as error:
-        session.expire_all()
+        page.session.expire_all()
         return _page(
-            request,
+            page,
             "admin/user.html",
             {
-                "target": session.get(User, user_id),
-                "orgs": admin_service.list_organisations(session),
+                "target": page.session.get(User, user_id),
+                "orgs": admin_service.list_organisations(page.session),
                 "roles": list(Role),
                 "form_errors": [("role", _(str(error)))],
             },
-            session=session,
-            settings=settings,
-            visitor=visitor,
             status_code=422,
         )
     return RedirectResponse(f"/admin/users/{user_id}?saved=1", status_code=303)
@@ -454,32 +364,25 @@ def admin_update_user(
 
 @pages.get("/questionnaires", name="admin_questionnaires")
 def admin_questionnaires(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
-    registry: RegistryDep,
+    page: PageContextDep,
     admin: QuestionnairesAdmin,
 ) -> Response:
     return _page(
-        request,
+        page,
         "admin/questionnaires.html",
-        {"rows": admin_service.questionnaire_versions(session, registry)},
-        session=session,
-        settings=settings,
-        visitor=visitor,
+        {"rows": admin_service.questionnaire_versions(page.session, page.registry)},
     )
 
 
 @pages.post("/questionnaires", name="admin_set_questionnaire")
 def admin_set_questionnaire(
-    session: SessionDep, registry: RegistryDep, admin: QuestionnairesAdmin, form: CheckedForm
+    page: PageContextDep, admin: QuestionnairesAdmin, form: PageContextForm
 ) -> Response:
     try:
         admin_service.set_version_state(
-            session,
+            page.session,
             admin,
-            registry,
+            page.registry,
             str(form.get("questionnaire_id") or ""),
             str(form.get("version") or ""),
             str(form.get("state") or ""),
@@ -517,10 +420,7 @@ def _audit_filter(
 
 @pages.get("/audit", name="admin_audit")
 def admin_audit(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
+    page: PageContextDep,
     admin: AuditAdmin,
     who: str | None = None,
     what: str | None = None,
@@ -529,16 +429,16 @@ def admin_audit(
     org: str | None = None,
 ) -> Response:
     filters = _audit_filter(who, what, since, until, org)
-    rows = admin_service.audit_log(session, filters, limit=500)
+    rows = admin_service.audit_log(page.session, filters, limit=500)
     given = {"who": who, "what": what, "since": since, "until": until, "org": org}
     query = {k: v for k, v in given.items() if v}
     return _page(
-        request,
+        page,
         "admin/audit.html",
         {
             "rows": rows,
-            "actions": admin_service.audit_actions(session),
-            "orgs": admin_service.list_organisations(session),
+            "actions": admin_service.audit_actions(page.session),
+            "orgs": admin_service.list_organisations(page.session),
             "q": {
                 "who": who or "",
                 "what": what or "",
@@ -548,9 +448,6 @@ def admin_audit(
             },
             "csv_url": "/admin/audit.csv" + ("?" + urlencode(query) if query else ""),
         },
-        session=session,
-        settings=settings,
-        visitor=visitor,
     )
 
 
@@ -565,7 +462,7 @@ def _csv_response(session: Session, filters: AuditFilter) -> Response:
 
 @pages.get("/audit.csv", name="admin_audit_csv")
 def admin_audit_csv(
-    session: SessionDep,
+    page: PageContextDep,
     admin: AuditAdmin,
     who: str | None = None,
     what: str | None = None,
@@ -573,7 +470,10 @@ def admin_audit_csv(
     until: str | None = None,
     org: str | None = None,
 ) -> Response:
-    return _csv_response(session, _audit_filter(who, what, since, until, org))
+    return _csv_response(page.session, _audit_filter(who, what, since, until, org))
+
+
+# JSON API ----------------------------------------------------------------------------------
 
 
 # Installation ------------------------------------------------------------------------------

@@ -147,13 +147,6 @@ def save_organisation(
     return org
 
 
-def boards_of(session: Session, agency_id: uuid.UUID) -> list[Organisation]:
-    query = select(Organisation).where(
-        Organisation.kind == OrgKind.board.value, Organisation.agency_id == agency_id
-    )
-    return list(session.exec(query))
-
-
 # Accounts ----------------------------------------------------------------------------------
 
 

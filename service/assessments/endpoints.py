@@ -223,7 +223,7 @@ def patch_answers(
         evidence=dict(body.evidence),
         as_of=today(),
         source="api",
-    )
+    ).assessment
     response.headers["ETag"] = etag(saved)
     return public(saved, agency)
 

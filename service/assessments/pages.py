@@ -11,8 +11,8 @@ import uuid
 from typing import Any
 
 import yaml
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -25,22 +25,24 @@ from service.assessments.frame import (
     PageForm,
     find_section,
     form_version,
+    parse_id,
     redirect,
-    section_slug,
+    section_url,
     today,
 )
 from service.assessments.models import Assessment
 from service.auth import policy
-from service.auth.deps import (
-    VisitorDep,
-)
 from service.auth.policy import Permission
-from service.errors import Forbidden, InvalidTransition, StaleVersion
+from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.schema import Questionnaire, Section, localize
+from service.web.page import PublicPageDep
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+# The section pages' old addresses (``/assessments/{id}/{slug}``...), before they moved under
+# ``/sections/``. Included after every other router: its paths match any page of an assessment.
+old_section_urls = APIRouter(tags=["pages"], include_in_schema=False)
 MAX_IMPORT_BYTES = 500_000
 
 
@@ -61,7 +63,8 @@ def home_page(role: str) -> str:
 
 
 @router.get("/", name="home")
-def home(visitor: VisitorDep) -> Response:
+def home(page: PublicPageDep) -> Response:
+    visitor = page.visitor
     if visitor.user is None:
         return redirect("/login")
     return redirect(home_page(visitor.user.role))
@@ -170,8 +173,7 @@ def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None)
         {
             "title": localize(s.title, page.visitor.lang),
             "status": statuses[s.id],
-            "url": f"/assessments/{assessment.id}/{section_slug(s.id)}"
-            + ("" if editable else "/check"),
+            "url": section_url(assessment.id, s.id) + ("" if editable else "/check"),
         }
         for s in questionnaire.sections
     ]
@@ -189,11 +191,12 @@ def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None)
             r.name(page.visitor.lang)
             for r in assessment_service.regulators_for(session=page.session, agency=agency)
         ],
+        "review_comments": page.review_comments(assessment, questionnaire),
     }
     return page.render("assessments/task_list.html", context)
 
 
-# --- fixed pages before the section routes (their paths would match a section slug) ---------
+# --- check your answers, submit, history, export and import -----------------------------------
 
 
 @router.get("/assessments/{assessment_id}/check-your-answers", name="show_check_answers")
@@ -371,7 +374,7 @@ def _rows(
     visible = engine.resolve(
         questionnaire, assessment_service.answers_of(assessment), today()
     ).visible
-    base = f"/assessments/{assessment.id}/{section_slug(section.id)}"
+    base = section_url(assessment.id, section.id)
     rows = []
     for q in section.questions:
         if q.id not in visible:
@@ -504,8 +507,10 @@ def _section_context(
         "questions": questions,
         "form_errors": error_list,
         "return_all": return_all,
-        "action": f"/assessments/{assessment.id}/{section_slug(section.id)}"
-        + ("?return=all" if return_all else ""),
+        "action": section_url(assessment.id, section.id) + ("?return=all" if return_all else ""),
+        "review_comments": page.review_comments(assessment, questionnaire, section.id),
+        "new_questions": page.new_questions(assessment, questionnaire, section.id),
+        "section_url": section_url(assessment.id, section.id),
     }
 
 
@@ -536,7 +541,7 @@ def _conflict(
         | {
             "groups": groups,
             "yours": yours,
-            "reload_url": f"/assessments/{assessment.id}/{section_slug(section.id)}"
+            "reload_url": section_url(assessment.id, section.id)
             if section
             else f"/assessments/{assessment.id}/",
         },
@@ -544,12 +549,12 @@ def _conflict(
     )
 
 
-@router.get("/assessments/{assessment_id}/{slug}", name="show_section")
+@router.get("/assessments/{assessment_id}/sections/{slug}", name="show_section")
 def show_section(page: PageDep, assessment_id: str, slug: str) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
     if not page.editable(assessment):
-        return redirect(f"/assessments/{assessment.id}/{slug}/check")
+        return redirect(section_url(assessment.id, slug) + "/check")
     context = _section_context(
         page,
         questionnaire,
@@ -564,7 +569,7 @@ def show_section(page: PageDep, assessment_id: str, slug: str) -> Response:
     )
 
 
-@router.post("/assessments/{assessment_id}/{slug}", name="save_section")
+@router.post("/assessments/{assessment_id}/sections/{slug}", name="save_section")
 def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
@@ -575,11 +580,14 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
     parsed = forms.parse_section(
         section, {k: [v for v in vals if isinstance(v, str)] for k, vals in lists.items()}, page._
     )
-    # A hidden question is not asked, so what its (hidden) field holds is not an error.
-    shown = assessment_service.visible_with(questionnaire, assessment, parsed.values, as_of=today())
-    parsed.errors = {
-        k: v for k, v in parsed.errors.items() if k.removeprefix(forms.EVIDENCE_PREFIX) in shown
-    }
+    if parsed.errors:
+        # A hidden question is not asked, so what its (hidden) field holds is not an error.
+        shown = assessment_service.visible_with(
+            questionnaire, assessment, parsed.values, as_of=today()
+        )
+        parsed.errors = {
+            k: v for k, v in parsed.errors.items() if k.removeprefix(forms.EVIDENCE_PREFIX) in shown
+        }
     if parsed.errors:
         context = _section_context(
             page,
@@ -596,7 +604,6 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             status_code=422,
             errors=True,
         )
-    previous = assessment_service.answers_of(assessment)
     try:
         saved = assessment_service.save_answers(
             session=page.session,
@@ -610,22 +617,19 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
         )
     except StaleVersion:
         return _conflict(page, assessment.id, section, parsed.raw)
-    base = f"/assessments/{saved.id}"
+    base = f"/assessments/{assessment.id}"
     if form.get("action") == "later":
         return redirect(f"{base}/?notice=saved")
-    before = engine.resolve(questionnaire, previous, today()).visible
-    after = engine.resolve(questionnaire, assessment_service.answers_of(saved), today()).visible
-    newly = [
-        q.id
-        for q in section.questions
-        if q.id in after and q.id not in before and q.id not in saved.answers
-    ]
+    here = section_url(assessment.id, slug)
+    newly = [q.id for q in section.questions if q.id in saved.newly_visible]
     if newly:
-        return redirect(f"{base}/{slug}" + ("?return=all" if return_all else "") + f"#{newly[0]}")
-    return redirect(f"{base}/check-your-answers" if return_all else f"{base}/{slug}/check")
+        return redirect(here + ("?return=all" if return_all else "") + f"#{newly[0]}")
+    if return_all:
+        return redirect(f"{base}/check-your-answers")
+    return redirect(here + "/check")
 
 
-@router.post("/assessments/{assessment_id}/{slug}/visibility", name="section_visibility")
+@router.post("/assessments/{assessment_id}/sections/{slug}/visibility", name="section_visibility")
 def section_visibility(
     page: PageDep, assessment_id: str, slug: str, form: PageForm
 ) -> JSONResponse:
@@ -640,7 +644,7 @@ def section_visibility(
     return JSONResponse({"visible": sorted(q.id for q in section.questions if q.id in visible)})
 
 
-@router.get("/assessments/{assessment_id}/{slug}/check", name="show_section_check")
+@router.get("/assessments/{assessment_id}/sections/{slug}/check", name="show_section_check")
 def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
@@ -651,12 +655,12 @@ def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResp
             "group": _rows(page, questionnaire, assessment, section, return_all=False),
             "form_errors": [],
             "completed": assessment.section_status.get(section.id) == "completed",
-            "slug": slug,
+            "section_url": section_url(assessment.id, slug),
         },
     )
 
 
-@router.post("/assessments/{assessment_id}/{slug}/check", name="mark_section")
+@router.post("/assessments/{assessment_id}/sections/{slug}/check", name="mark_section")
 def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
@@ -691,9 +695,37 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
                 "group": _rows(page, questionnaire, assessment, section, return_all=False),
                 "form_errors": [("completed", error)],
                 "completed": False,
-                "slug": slug,
+                "section_url": section_url(assessment.id, slug),
             },
             status_code=422,
             errors=True,
         )
     return redirect(f"/assessments/{assessment.id}/")
+
+
+# --- old section addresses -------------------------------------------------------------------
+
+# What follows a section's slug in its old addresses (``/assessments/{id}/{slug}/check``...).
+OLD_SECTION_PAGES = frozenset({"check", "visibility", "documents"})
+
+
+def _moved(request: Request, target: str) -> RedirectResponse:
+    """301 for a GET (bookmarks and links), 308 for a POST (the form is sent again to the new
+    address); the query string is kept."""
+    query = request.url.query
+    status = 301 if request.method in ("GET", "HEAD") else 308
+    return RedirectResponse(target + (f"?{query}" if query else ""), status_code=status)
+
+
+async def old_section(request: Request) -> Response:
+    params = request.path_params
+    page = params.get("page")
+    if page is not None and page not in OLD_SECTION_PAGES:
+        raise NotFound()
+    target = f"/assessments/{parse_id(params['assessment_id'])}/sections/{params['slug']}"
+    return _moved(request, target + (f"/{page}" if page else ""))
+
+
+# Plain routes, not API routes: a redirect has no form (the new address checks its CSRF token).
+for _path in ("/assessments/{assessment_id}/{slug}", "/assessments/{assessment_id}/{slug}/{page}"):
+    old_section_urls.add_route(_path, old_section, methods=["GET", "HEAD", "POST"])

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from service.auth import policy
-from service.auth.deps import CurrentUser, VisitorDep
 from service.auth.policy import Permission
-from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.questionnaire.schema import localize
-from service.web.templating import render
+from service.web.page import PageContextDep
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/questionnaires", name="list_questionnaires")
-def list_questionnaires(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    registry: RegistryDep,
-    visitor: VisitorDep,
-    user: CurrentUser,
-) -> HTMLResponse:
+def list_questionnaires(page: PageContextDep) -> HTMLResponse:
+    registry, visitor, user = page.registry, page.visitor, page.user
     items = [
         {
             "id": q.id,
@@ -42,11 +34,4 @@ def list_questionnaires(
         if policy.allowed(user.role, Permission.admin_questionnaires)
         else []
     )
-    return render(
-        request,
-        "assessments/questionnaires.html",
-        {"items": items, "problems": problems},
-        session=session,
-        settings=settings,
-        visitor=visitor,
-    )
+    return page.render("assessments/questionnaires.html", {"items": items, "problems": problems})

@@ -32,6 +32,7 @@ from service.assessments.frame import (
     find_section,
     parse_id,
     redirect,
+    section_url,
     today,
 )
 from service.config import Settings
@@ -59,6 +60,11 @@ def archive_limit(settings: Settings) -> int:
 def upload_limits(settings: Settings) -> list[tuple[str, int]]:
     """Body limits for the upload routes (for ``BodySizeLimitMiddleware``)."""
     return [
+        (
+            r"/assessments/[^/]+/sections/[^/]+/documents",
+            settings.max_upload_bytes + MULTIPART_ROOM,
+        ),
+        # the old address, redirected with 308: the browser sends the upload again
         (r"/assessments/[^/]+/[^/]+/documents", settings.max_upload_bytes + MULTIPART_ROOM),
         (r"/assessments/[^/]+/import-archive", archive_limit(settings) + MULTIPART_ROOM),
         (r"/api/v1/assessments/[^/]+/documents", settings.max_upload_bytes),
@@ -160,6 +166,7 @@ def _page_context(
     context = page.common(assessment, agency, questionnaire) | {
         "section": section,
         "slug": slug,
+        "section_url": section_url(assessment.id, slug),
         "section_title": localize(section.title, lang),
         "questions": questions,
         "editable": editable,
@@ -170,7 +177,7 @@ def _page_context(
     return context, editable
 
 
-@router.get("/assessments/{assessment_id}/{slug}/documents", name="show_documents")
+@router.get("/assessments/{assessment_id}/sections/{slug}/documents", name="show_documents")
 def show_documents(
     page: PageDep, assessment_id: str, slug: str, notice: str | None = None
 ) -> Response:
@@ -180,7 +187,7 @@ def show_documents(
     return page.render("documents/section.html", context)
 
 
-@router.post("/assessments/{assessment_id}/{slug}/documents", name="upload_document")
+@router.post("/assessments/{assessment_id}/sections/{slug}/documents", name="upload_document")
 async def upload_document(page: PageDep, assessment_id: str, slug: str, form: PageForm) -> Response:
     upload = form.get("file")
     limit = page.settings.max_upload_bytes
@@ -227,7 +234,7 @@ def _upload_sync(
     except document_service.EmptyFile:
         message = _("Select a file") if not name else _("The selected file is empty")
         return _form_error(page, assessment_id, slug, qid, message, 422)
-    return redirect(f"/assessments/{assessment.id}/{slug}/documents?notice=attached#q-{qid}")
+    return redirect(section_url(assessment.id, slug) + f"/documents?notice=attached#q-{qid}")
 
 
 def _form_error(
@@ -258,7 +265,7 @@ def remove_document(
         directory=page.settings.documents_dir,
     )
     if doc is not None and isinstance(slug, str) and slug:
-        return redirect(f"/assessments/{assessment.id}/{slug}/documents?notice=removed")
+        return redirect(section_url(assessment.id, slug) + "/documents?notice=removed")
     return redirect(f"/assessments/{assessment.id}/")
 
 

@@ -652,25 +652,6 @@ def portfolio(
 # --- reassessment ----------------------------------------------------------------------------
 
 
-def last_accepted(
-    *, session: Session, organisation_id: uuid.UUID, questionnaire_id: str
-) -> tuple[Assessment, Submission] | None:
-    query = (
-        select(Assessment, Submission)
-        .join(SubmissionDigest, col(SubmissionDigest.assessment_id) == col(Assessment.id))
-        .join(Submission, col(Submission.id) == col(SubmissionDigest.submission_id))
-        .where(
-            Assessment.organisation_id == organisation_id,
-            Assessment.questionnaire_id == questionnaire_id,
-            Assessment.status == AssessmentStatus.accepted.value,
-            col(SubmissionDigest.latest),
-        )
-        .order_by(col(SubmissionDigest.submitted_at).desc())
-    )
-    found = session.exec(query).first()
-    return (found[0], found[1]) if found else None
-
-
 def reassess(
     *,
     session: Session,

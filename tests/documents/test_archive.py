@@ -166,8 +166,8 @@ def test_export_then_import_through_the_pages(app: FastAPI, world: World) -> Non
         base = start_assessment(client)
         post_form(
             client,
-            base + "/governance",
-            base + "/governance",
+            base + "/sections/governance",
+            base + "/sections/governance",
             {"pia_done": "yes", "pia_date": "2025-01-31", "action": "later"},
         )
         assert upload(client, base, files.DOCX, name="Policy.docx").status_code == 303

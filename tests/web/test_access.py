@@ -127,9 +127,12 @@ def _signed_in(client: TestClient, world: World, role: str) -> TestClient:
     return client
 
 
-READ_ROUTES = ["/", "/scope/check", "/history", "/export"]
+READ_ROUTES = ["/", "/sections/scope/check", "/history", "/export"]
 # the changes below, as routes of access_matrix.ROUTES ("scope" is a section slug)
-ROUTE_OF = {"/scope": "/{slug}", "/scope/check": "/{slug}/check"}
+ROUTE_OF = {
+    "/sections/scope": "/sections/{slug}",
+    "/sections/scope/check": "/sections/{slug}/check",
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -156,14 +159,14 @@ def test_access_matrix_pages(
         # Changing answers and statuses.
         base_route = "/assessments/{assessment_id}"
         for route, data in (
-            ("/scope", {"searches": "5"}),
-            ("/scope/check", {"completed": "no"}),
+            ("/sections/scope", {"searches": "5"}),
+            ("/sections/scope/check", {"completed": "no"}),
             ("/check-your-answers", {}),
             ("/import", {}),
         ):
             version = "1"
             if may_edit(role, target) and target.endswith("draft"):
-                version = version_from(client.get(base + "/scope").text)
+                version = version_from(client.get(base + "/sections/scope").text)
             r = client.post(
                 base + route,
                 data={"csrf_token": token, "version": version, **data},
@@ -181,8 +184,8 @@ def test_access_matrix_pages(
                 expected = 409
             else:
                 expected = {
-                    "/scope": 303,
-                    "/scope/check": 303,
+                    "/sections/scope": 303,
+                    "/sections/scope/check": 303,
                     "/check-your-answers": 303,
                     "/import": 422,
                 }[route]
