@@ -60,7 +60,7 @@ def test_templates_are_given_data_not_callables(
         "assessments/task_list.html",
         "assessments/section.html",
         "documents/section.html",
-        "assessments/result.html",
+        "report_delivery/result.html",
         "admin/organisations.html",
     } <= names
     for name, values in rendered:
