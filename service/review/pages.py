@@ -30,6 +30,8 @@ from service.assessments.frame import (
 from service.assessments.models import Assessment
 from service.documents import service as document_service
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.i18n import labels as labels_module
+from service.i18n.labels import verdict_abbreviation, verdict_label
 from service.models import AssessmentStatus, Organisation, Role
 from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire, Severity, localize
@@ -39,24 +41,6 @@ from service.review.service import InboxFilters
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PER_PAGE = 25
-VERDICT_LABELS = {
-    "met": "Met",
-    "partial": "Partly met",
-    "not_met": "Not met",
-    "dont_know": "Don't know",
-    "unanswered": "Unanswered",
-    "not_applicable": "Not applicable",
-}
-VERDICT_SHORT = {
-    "met": "M",
-    "partial": "P",
-    "not_met": "N",
-    "dont_know": "?",
-    "unanswered": "U",
-    "not_applicable": "NA",
-}
-
-
 def _require_reviewer(page: Page) -> None:
     if page.viewer.user.role not in (Role.reviewer.value, Role.admin.value):
         raise Forbidden()
@@ -231,13 +215,13 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
     )
     lang = page.visitor.lang
     titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
-    labels = {k: page._(v) for k, v in VERDICT_LABELS.items()}
+    labels = {k: verdict_label(k, lang) for k in labels_module.VERDICTS}
     # one constant, escaped cell per verdict: the heat map has criteria x agencies cells
     cell = {
         v: Markup('<td class="heat heat--{}"><abbr title="{}">{}</abbr></td>').format(
-            v, labels[v], VERDICT_SHORT[v]
+            v, labels[v], verdict_abbreviation(v, lang)
         )
-        for v in VERDICT_SHORT
+        for v in labels_module.VERDICTS
     }
     empty = Markup('<td class="heat"></td>')
     rows = [
@@ -258,7 +242,7 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
             "questionnaire": questionnaire,
             "q_title": localize(questionnaire.title, lang),
             "titles": titles,
-            "short": VERDICT_SHORT,
+            "short": {v: verdict_abbreviation(v, lang) for v in labels_module.VERDICTS},
             "labels": labels,
             "versions": sorted(
                 {(q.id, q.version, localize(q.title, lang)) for q in page.registry.all()}
@@ -329,7 +313,7 @@ def _review_context(
                 "id": cr.id,
                 "title": localize(crit.title, lang) if crit else cr.id,
                 "verdict": cr.verdict.value,
-                "verdict_label": page._(VERDICT_LABELS.get(cr.verdict.value, cr.verdict.value)),
+                "verdict_label": verdict_label(cr.verdict, page.visitor.lang),
                 "severity": cr.severity.value,
                 "reads": reads,
             }
@@ -364,8 +348,8 @@ def _review_context(
             "verdicts": [
                 {
                     "id": v.criterion_id,
-                    "before": page._(VERDICT_LABELS.get(v.before or "", "None")),
-                    "after": page._(VERDICT_LABELS.get(v.after, v.after)),
+                    "before": verdict_label(v.before, page.visitor.lang) if v.before else page._("None"),
+                    "after": verdict_label(v.after, page.visitor.lang),
                 }
                 for v in d.verdicts
             ],
@@ -521,7 +505,7 @@ def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
             "id": c.id,
             "title": localize(criteria[c.id].title, lang) if c.id in criteria else c.id,
             "severity": c.severity.value,
-            "verdict": page._(VERDICT_LABELS.get(c.verdict.value, c.verdict.value)),
+            "verdict": verdict_label(c.verdict, lang),
             "recommendation": localize(criteria[c.id].recommendation, lang)
             if c.id in criteria and criteria[c.id].recommendation
             else "",
