@@ -68,7 +68,12 @@ def punctuate(text: str, lang: str) -> str:
         return text
     out: list[str] = []
     for i, char in enumerate(text):
-        if char == ":" and i > 0 and text[i - 1] not in (" ", NBSP, "/") and not _inside_token(text, i):
+        if (
+            char == ":"
+            and i > 0
+            and text[i - 1] not in (" ", NBSP, "/")
+            and not _inside_token(text, i)
+        ):
             out.append(NBSP)
         elif char in ";!?" and out and out[-1] in (" ", NBSP):
             out.pop()

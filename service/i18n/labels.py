@@ -96,9 +96,9 @@ ACTIONS: Mapping[str, str] = {
     "start": N_("Assessment started"),
     "save": N_("Answers saved"),
     "section_status": N_("Section status changed"),
-    "submit": N_("Assessment submitted"),
-    "return": N_("Returned for changes"),
-    "accept": N_("Assessment accepted"),
+    "submit": N_("Submitted"),
+    "return": N_("Returned"),
+    "accept": N_("Accepted"),
     "review_draft": N_("Reviewer's comments saved, not yet sent"),
     "reassess": N_("Reassessment started"),
     "report_viewed": N_("Report viewed"),
@@ -278,8 +278,6 @@ def detail_text(detail: object, lang: str, *, separator: str = "; ") -> str:
     """The detail as one line: "Comments on: GOV-01; General comment: no"."""
     colon = "\u00a0: " if lang == "fr" else ": "
     return separator.join(f"{k}{colon}{v}" for k, v in detail_items(detail, lang))
-
-
 
 
 # one or two letters per verdict, for the cells of the portfolio's heat map
