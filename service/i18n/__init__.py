@@ -40,8 +40,8 @@ from service.i18n.labels import (
 
 __all__ = [
     "LANGUAGES",
-    "N_",
     "NP_",
+    "N_",
     "Translator",
     "action_label",
     "body_type_label",

@@ -24,7 +24,7 @@ def N_(message: str) -> str:
     return message
 
 
-def NP_(context: str, message: str) -> tuple[str, str]:  # noqa: N802
+def NP_(context: str, message: str) -> tuple[str, str]:
     """Marks ``message`` in ``context`` for extraction (keyword ``NP_:1c,2``)."""
     return context, message
 

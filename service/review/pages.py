@@ -41,6 +41,8 @@ from service.review.service import InboxFilters
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PER_PAGE = 25
+
+
 def _require_reviewer(page: Page) -> None:
     if page.viewer.user.role not in (Role.reviewer.value, Role.admin.value):
         raise Forbidden()
@@ -348,7 +350,9 @@ def _review_context(
             "verdicts": [
                 {
                     "id": v.criterion_id,
-                    "before": verdict_label(v.before, page.visitor.lang) if v.before else page._("None"),
+                    "before": verdict_label(v.before, page.visitor.lang)
+                    if v.before
+                    else page._("None"),
                     "after": verdict_label(v.after, page.visitor.lang),
                 }
                 for v in d.verdicts
