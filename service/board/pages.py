@@ -15,10 +15,10 @@ from service.auth import policy
 from service.auth.policy import Permission
 from service.board import service as board_service
 from service.errors import NotFound
+from service.i18n.labels import verdict_label
 from service.questionnaire import scoring
 from service.questionnaire.schema import Severity, localize
 from service.review import service as review_service
-from service.review.service import VERDICT_LABELS
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -58,7 +58,7 @@ def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
             "id": c.id,
             "title": localize(criteria[c.id].title, lang) if c.id in criteria else c.id,
             "severity": c.severity.value,
-            "verdict": page._(VERDICT_LABELS.get(c.verdict.value, c.verdict.value)),
+            "verdict": verdict_label(c.verdict, page.visitor.lang),
             "recommendation": localize(criteria[c.id].recommendation, lang)
             if c.id in criteria and criteria[c.id].recommendation
             else "",

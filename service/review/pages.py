@@ -32,23 +32,17 @@ from service.auth import policy
 from service.auth.policy import Permission
 from service.documents import service as document_service
 from service.errors import InvalidTransition, NotFound, StaleVersion
+from service.i18n import labels as labels_module
+from service.i18n.labels import verdict_abbreviation, verdict_label
 from service.models import Organisation
 from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire, localize
 from service.questionnaire.submission import parse_submission
 from service.review import service as review_service
-from service.review.service import VERDICT_LABELS, InboxFilters
+from service.review.service import InboxFilters
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PER_PAGE = 25
-VERDICT_SHORT = {
-    "met": "M",
-    "partial": "P",
-    "not_met": "N",
-    "dont_know": "?",
-    "unanswered": "U",
-    "not_applicable": "NA",
-}
 
 
 def _date(raw: str | None) -> tuple[date | None, bool]:
@@ -220,13 +214,13 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
     )
     lang = page.visitor.lang
     titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
-    labels = {k: page._(v) for k, v in VERDICT_LABELS.items()}
+    labels = {k: verdict_label(k, lang) for k in labels_module.VERDICTS}
     # one constant, escaped cell per verdict: the heat map has criteria x agencies cells
     cell = {
         v: Markup('<td class="heat heat--{}"><abbr title="{}">{}</abbr></td>').format(
-            v, labels[v], VERDICT_SHORT[v]
+            v, labels[v], verdict_abbreviation(v, lang)
         )
-        for v in VERDICT_SHORT
+        for v in labels_module.VERDICTS
     }
     empty = Markup('<td class="heat"></td>')
     rows = [
@@ -247,7 +241,7 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
             "questionnaire": questionnaire,
             "q_title": localize(questionnaire.title, lang),
             "titles": titles,
-            "short": VERDICT_SHORT,
+            "short": {v: verdict_abbreviation(v, lang) for v in labels_module.VERDICTS},
             "labels": labels,
             "versions": sorted(
                 {(q.id, q.version, localize(q.title, lang)) for q in page.registry.all()}
@@ -318,7 +312,7 @@ def _review_context(
                 "id": cr.id,
                 "title": localize(crit.title, lang) if crit else cr.id,
                 "verdict": cr.verdict.value,
-                "verdict_label": page._(VERDICT_LABELS.get(cr.verdict.value, cr.verdict.value)),
+                "verdict_label": verdict_label(cr.verdict, page.visitor.lang),
                 "severity": cr.severity.value,
                 "reads": reads,
             }
@@ -353,8 +347,10 @@ def _review_context(
             "verdicts": [
                 {
                     "id": v.criterion_id,
-                    "before": page._(VERDICT_LABELS.get(v.before or "", "None")),
-                    "after": page._(VERDICT_LABELS.get(v.after, v.after)),
+                    "before": verdict_label(v.before, page.visitor.lang)
+                    if v.before
+                    else page._("None"),
+                    "after": verdict_label(v.after, page.visitor.lang),
                 }
                 for v in d.verdicts
             ],

@@ -73,14 +73,6 @@ MAX_COMMENT = 5000
 
 
 # The verdicts as reviewers and boards read them (English message ids, translated by the page).
-VERDICT_LABELS = {
-    "met": "Met",
-    "partial": "Partly met",
-    "not_met": "Not met",
-    "dont_know": "Don't know",
-    "unanswered": "Unanswered",
-    "not_applicable": "Not applicable",
-}
 
 
 def visible_agency_ids(session: Session, user: User) -> set[uuid.UUID] | None:

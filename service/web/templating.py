@@ -6,12 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    pass_context,
+)
+from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from service.config import Settings
+from service.i18n import formats, labels
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SERVICE_DIR = Path(__file__).parent.parent
@@ -38,6 +47,34 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def _label_filter(label: Any) -> Any:
+    @pass_context
+    def apply(context: Context, value: object) -> str:
+        return str(label(value, context.get("lang", "en")))
+
+    return apply
+
+
+# One label per concept, in the page's language: ``{{ item.status|status_label }}``.
+LABEL_FILTERS = {
+    "verdict_label": labels.verdict_label,
+    "rating_label": labels.rating_label,
+    "severity_label": labels.severity_label,
+    "status_label": labels.status_label,
+    "section_status_label": labels.section_status_label,
+    "role_label": labels.role_label,
+    "org_kind_label": labels.org_kind_label,
+    "body_type_label": labels.body_type_label,
+    "province_label": labels.province_label,
+    "action_label": labels.action_label,
+    "audit_detail": labels.detail_text,
+    "size": formats.format_size,
+    "decimal": formats.format_decimal,
+    "percent": formats.format_percent,
+}
+_env.filters.update({name: _label_filter(label) for name, label in LABEL_FILTERS.items()})
 templates = Jinja2Templates(env=_env)
 
 

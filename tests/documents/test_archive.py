@@ -201,7 +201,7 @@ def test_export_then_import_through_the_pages(app: FastAPI, world: World) -> Non
             files={"file": ("a.zip", b"not a zip", "application/zip")},
         )
         assert bad.status_code == 422
-        assert "importée : Le fichier n&#39;est pas une archive ZIP" in bad.text
+        assert "importée\u00a0: Le fichier n&#39;est pas une archive ZIP" in bad.text
         # another agency cannot export it
         with TestClient(app) as stranger:
             login(stranger, world.officer_b.email)

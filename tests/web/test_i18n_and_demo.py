@@ -65,7 +65,7 @@ def test_error_title_prefix_in_french(client: TestClient, world: World) -> None:
     client.post("/language", data={"csrf_token": csrf_from(page.text), "lang": "fr", "next": "/"})
     page = client.get("/assessments/new")
     r = client.post("/assessments/", data={"csrf_token": csrf_from(page.text)})
-    assert parse(r.text).title.startswith("Erreur : ")
+    assert parse(r.text).title.startswith("Erreur\u00a0: ")
     assert "Il y a un problème" in r.text
 
 
