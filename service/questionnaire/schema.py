@@ -387,13 +387,15 @@ class ReportWords(Model):
     report's general words are used without it)."""
 
     keywords: LocalizedText | None = Field(
-        default=None, description="The PDF's keywords, e.g. 'privacy, facial recognition, gap report'"
+        default=None,
+        description="The PDF's keywords, e.g. 'privacy, facial recognition, gap report'",
     )
     advisory_banner: LocalizedText | None = Field(
         default=None, description="The banner on every page of an advisory result (see advisory_if)"
     )
     facts_heading: LocalizedText | None = Field(
-        default=None, description="The heading of the derived facts ('Applicable law and derived facts')"
+        default=None,
+        description="The heading of the derived facts ('Applicable law and derived facts')",
     )
     summary_intro: LocalizedText | None = Field(
         default=None, description="The first paragraph of the summary for the board"
