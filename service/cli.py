@@ -24,7 +24,8 @@ from service.questionnaire.schema import Questionnaire, json_schema, localize
 
 app = typer.Typer(
     name="policygap",
-    help="Assess police use of facial recognition and biometrics against privacy guidance.",
+    help="Questionnaires in YAML, scored against their criteria, with gap reports (PDF, HTML) "
+    "that can be verified.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

@@ -1125,6 +1125,10 @@ _LOCALIZED_FIELDS = {
     "reason",
     "advisory_note",
     "not_applicable_reason",
+    "keywords",
+    "advisory_banner",
+    "facts_heading",
+    "summary_intro",
 }
 
 

@@ -382,6 +382,26 @@ class RatingScheme(Model):
 _T = TypeVar("_T")
 
 
+class ReportWords(Model):
+    """The report's words that depend on what the questionnaire assesses (each optional: the
+    report's general words are used without it)."""
+
+    keywords: LocalizedText | None = Field(
+        default=None,
+        description="The PDF's keywords, e.g. 'privacy, facial recognition, gap report'",
+    )
+    advisory_banner: LocalizedText | None = Field(
+        default=None, description="The banner on every page of an advisory result (see advisory_if)"
+    )
+    facts_heading: LocalizedText | None = Field(
+        default=None,
+        description="The heading of the derived facts ('Applicable law and derived facts')",
+    )
+    summary_intro: LocalizedText | None = Field(
+        default=None, description="The first paragraph of the summary for the board"
+    )
+
+
 class Questionnaire(Model):
     id: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     version: StrictStr
@@ -397,6 +417,7 @@ class Questionnaire(Model):
         default=None, description="When it holds, the result is advisory (body outside scope)"
     )
     advisory_note: LocalizedText | None = None
+    report: ReportWords = Field(default_factory=ReportWords)
     inherent_risk: StrictStr | None = Field(
         default=None, description="The fact that holds the inherent-risk level of the deployment"
     )

@@ -149,7 +149,7 @@ KEYS: Mapping[str, str | tuple[str, str]] = {
     "unverified_mark": N_("unverified"),
     "secondary_mark": N_("secondary"),
     "na_count": N_("{count} criteria not applicable"),
-    "keywords": N_("privacy, facial recognition, gap report"),
+    "keywords": N_("privacy, gap report"),
     "and_more": N_("and {count} more"),
 }
 

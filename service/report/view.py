@@ -461,6 +461,26 @@ class _Context:
         return self.t["escalated_from"].format(base=base)
 
 
+# The report's words that the questionnaire may give (its `report:` block), by template key.
+_QUESTIONNAIRE_WORDS = {
+    "keywords": "keywords",
+    "advisory_banner": "advisory_banner",
+    "law": "facts_heading",
+    "summary_intro": "summary_intro",
+}
+
+
+def _words(q: Questionnaire, lang: str) -> Mapping[str, str]:
+    """The report's words in ``lang``, with those the questionnaire gives in place of the
+    general ones (nothing in the report names what a questionnaire assesses on its own)."""
+    given = {
+        key: localize(value, lang)
+        for key, field_name in _QUESTIONNAIRE_WORDS.items()
+        if (value := getattr(q.report, field_name)) is not None
+    }
+    return {**i18n.TEXT[lang], **given} if given else i18n.TEXT[lang]
+
+
 def _context(report: ReportInput, lang: str) -> _Context:
     q = report.questionnaire
     rec = report.record
@@ -469,7 +489,7 @@ def _context(report: ReportInput, lang: str) -> _Context:
     return _Context(
         report=report,
         lang=lang,
-        t=i18n.TEXT[lang],
+        t=_words(q, lang),
         criteria={c.id: c for c in q.criteria},
         questions=q.question_index(),
         section_titles={s.id: localize(s.title, lang) for s in q.sections},

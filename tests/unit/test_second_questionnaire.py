@@ -110,3 +110,43 @@ def test_the_report_renders_and_verifies_in_both_languages(tmp_path: Path) -> No
         checked = runner.invoke(app, ["verify", str(pdf), "--questionnaire", str(QUESTIONNAIRE)])
         assert checked.exit_code == 0, checked.output
         assert "verified" in checked.output
+
+
+def test_the_report_takes_its_domain_words_from_the_questionnaire() -> None:
+    """Nothing of facial recognition in the engine: keywords, advisory banner and the facts
+    heading come from the questionnaire's `report:` block, in the reader's language."""
+    from dataclasses import replace
+
+    from service.questionnaire.loader import load_answers, load_file
+    from service.report import render
+
+    questionnaire = load_file(QUESTIONNAIRE).questionnaire
+    assert questionnaire is not None
+    answers, problems = load_answers(ANSWERS.read_bytes(), str(ANSWERS))
+    assert answers is not None, problems
+    report = render.build_report_input(questionnaire, answers)
+    advisory = replace(report, result=report.result.model_copy(update={"advisory": True}))
+    en = render.render_html(advisory, lang="en")
+    fr = render.render_html(advisory, lang="fr")
+    assert '<meta name="keywords" content="privacy, licence plate readers, gap report">' in en
+    assert "ADVISORY: a private operator; the public-sector rules do not bind it." in en
+    assert "Applicable rules and derived facts" in en
+    assert "facial recognition" not in en
+    assert "vie privée, lecteurs de plaques, rapport d&#39;écarts" in fr
+    assert "Règles applicables et faits dérivés" in fr
+    assert "reconnaissance faciale" not in fr
+    # without the block, the report's general words: nothing names a domain
+    plain = replace(
+        advisory,
+        questionnaire=questionnaire.model_copy(update={"report": type(questionnaire.report)()}),
+    )
+    html = render.render_html(plain, lang="en")
+    assert '<meta name="keywords" content="privacy, gap report">' in html
+    assert "Applicable law and derived facts" in html
+
+
+def test_the_command_line_describes_the_tool_not_a_domain() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "facial recognition" not in result.output
+    assert "Questionnaires in YAML" in result.output
