@@ -23,7 +23,7 @@ from service.assessments import service as assessment_service
 from service.assessments.models import Assessment
 from service.assessments.service import Viewer
 from service.auth import service as auth_service
-from service.config import get_settings
+from service.config import PLACEHOLDER_WARNING, get_settings
 from service.models import AssessmentStatus, AuditEvent, Organisation, Role, SectionStatus, User
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.loader import Registry, load_directory
@@ -126,6 +126,13 @@ DEMO_USERS = (
         "Vincent Agent",
         Role.officer,
         "ville-est",
+    ),
+    (
+        "officer.border@demo.policygap.ca",
+        "demo-officer-pass",
+        "Bea Officer",
+        Role.officer,
+        "border-body",
     ),
     ("reviewer@demo.policygap.ca", "demo-reviewer-pass", "Riley Reviewer", Role.reviewer, "ipc-on"),
     (
@@ -236,10 +243,13 @@ def _load_example(
     officer = session.exec(
         select(User).where(User.organisation_id == agency.id, User.role == Role.officer.value)
     ).first()
+    created: list[str] = []
     if officer is None:
+        email = f"officer.{agency.slug}@demo.policygap.ca"
+        created.append(f"account {email} (password {DEMO_OFFICER_PASSWORD}, officer)")
         officer = auth_service.create_user(
             session=session,
-            email=f"officer.{agency.slug}@demo.policygap.ca",
+            email=email,
             password=DEMO_OFFICER_PASSWORD,
             full_name=f"Officer, {agency.name_en}",
             role=Role.officer,
@@ -263,7 +273,7 @@ def _load_example(
     ).assessment
     status = DEMO_STATUS.get(agency.slug, "draft")
     if status == "draft":
-        return [f"draft: {agency.name_en} - {program}"]
+        return [*created, f"draft: {agency.name_en} - {program}"]
     with db.writing(session):
         fresh = session.get_one(Assessment, assessment.id)
         fresh.section_status = {s.id: SectionStatus.completed.value for s in questionnaire.sections}
@@ -287,10 +297,10 @@ def _load_example(
                     actor_id=reviewer.id if reviewer else None,
                     assessment_id=fresh.id,
                     action="accept",
-                    detail={"source": "demo"},
+                    detail={"source": "demo", "submission": 1},
                 )
             )
-    return [f"{status}: {agency.name_en} - {program}"]
+    return [*created, f"{status}: {agency.name_en} - {program}"]
 
 
 def register(app: typer.Typer) -> None:
@@ -311,8 +321,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Upgrade the database to the latest migration, then serve the web app."""
         settings = get_settings()
+        if settings.placeholder_secret and settings.env == "development":
+            typer.echo(PLACEHOLDER_WARNING, err=True)
         if not no_migrate:
             db.upgrade_to_head(settings.database_url)
+        typer.echo(f"PolicyGap: open http://{host}:{port} in your browser (Ctrl+C stops it)")
         # uvicorn runs in place of this process, as `python -m uvicorn`: multiprocessing's spawn
         # starts each worker by running the main module again, which for the `policygap` script
         # is this whole command line; uvicorn's own `__main__` is skipped, so a worker imports

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -62,14 +61,21 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if self.secret_key == PLACEHOLDER_SECRET:
-            if self.env == "production":
-                raise ValueError("POLICYGAP_SECRET_KEY must be set in production")
-            if self.env == "development":
-                logging.getLogger(__name__).warning(
-                    "POLICYGAP_SECRET_KEY is the development placeholder"
-                )
+        if self.secret_key == PLACEHOLDER_SECRET and self.env == "production":
+            raise ValueError("POLICYGAP_SECRET_KEY must be set in production")
         return self
+
+    @property
+    def placeholder_secret(self) -> bool:
+        return self.secret_key == PLACEHOLDER_SECRET
+
+
+# Printed once, by `policygap serve`, when the placeholder secret is in use outside tests.
+PLACEHOLDER_WARNING = (
+    "note: POLICYGAP_SECRET_KEY is the development placeholder, fine on your own machine only. "
+    "Before any other use, set it to a long random value, for example:\n"
+    "  export POLICYGAP_SECRET_KEY=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')\""
+)
 
 
 @lru_cache

@@ -15,6 +15,7 @@ from service.admin import service as admin_service
 from service.auth import service as auth_service
 from service.auth import totp
 from service.errors import NotFound, RateLimited
+from service.i18n import LANGUAGES
 from service.models import LoginAttempt, User, WebSession, utcnow
 from service.security import safe_next
 from service.web.page import (
@@ -33,6 +34,9 @@ def signed_in(page: PageContext, *, user: User, target: str) -> Response:
     """Start the user's session (a new id: no fixation), end the old one, go to ``target``."""
     session, settings = page.session, page.settings
     old = page.visitor.web_session
+    chosen = old.language if old is not None else None  # chosen on the sign-in pages, if at all
+    if chosen in LANGUAGES and chosen != user.language:
+        auth_service.set_language(session=session, web_session=None, user=user, language=chosen)
     created = auth_service.start_session(
         session=session, settings=settings, user=user, language=page.lang
     )
@@ -48,8 +52,9 @@ def signed_in(page: PageContext, *, user: User, target: str) -> Response:
 def ask_second_factor(page: PageContext, *, user: User, target: str) -> Response:
     """The password was right: a new anonymous session remembers the user until the code."""
     session, settings = page.session, page.settings
+    old = page.visitor.web_session
     created = auth_service.start_session(
-        session=session, settings=settings, user=None, language=page.lang
+        session=session, settings=settings, user=None, language=old.language if old else None
     )
     with db.writing(session):
         row = session.get(WebSession, created.row.id)

@@ -121,8 +121,10 @@ class PageContext:
         """The visitor's CSRF token. An anonymous visitor without a session gets one (and so a
         token) the first time a page asks for it; ``finish`` sets its cookie on the response."""
         if self.visitor.web_session is None and not self._error_page:
+            # no language stored: the session's language is one the visitor chose (/language),
+            # which signing in then keeps for the account (security_pages.signed_in)
             created = auth_service.start_session(
-                session=self.session, settings=self.settings, user=None, language=self.lang
+                session=self.session, settings=self.settings, user=None
             )
             self.visitor.web_session = created.row
             self.visitor.new_session_token = created.token
