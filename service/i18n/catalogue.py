@@ -48,6 +48,39 @@ def _entries(lang: str) -> dict[tuple[str | None, str], str]:
 
 
 @lru_cache
+def _plural_entries(lang: str) -> dict[str, tuple[str, ...]]:
+    """singular msgid -> the translation's plural forms for ``lang`` (empty for English)."""
+    if lang not in LANGUAGES or lang == "en":
+        return {}
+    with po_path(lang).open("rb") as handle:
+        parsed = read_po(handle, locale=lang)
+    # Babel's French has a third form (CLDR "many", for round millions) that we leave empty
+    return {
+        str(m.id[0]): tuple(str(s) for s in m.string if s)
+        for m in parsed
+        if isinstance(m.id, tuple)
+        and isinstance(m.string, tuple)
+        and len([s for s in m.string if s]) >= 2
+    }
+
+
+def plural_index(lang: str, n: int) -> int:
+    """Which plural form ``n`` takes: French says "0 évaluation", "1 évaluation",
+    "2 évaluations"; English "0 assessments", "1 assessment"."""
+    if lang == "fr":
+        return 0 if n in (0, 1) else 1
+    return 0 if n == 1 else 1
+
+
+def ngettext(lang: str, singular: str, plural: str, n: int, **values: object) -> str:
+    """The form of ``singular``/``plural`` that ``n`` takes in ``lang``, with ``{name}``
+    placeholders filled from ``values``."""
+    forms = _plural_entries(lang).get(singular) or (singular, plural)
+    text = forms[min(plural_index(lang, n), len(forms) - 1)]
+    return text.format(**values) if values else text
+
+
+@lru_cache
 def catalogue(lang: str) -> dict[str, str]:
     """msgid -> translation for ``lang``, messages without a context (empty for English)."""
     return {msgid: text for (context, msgid), text in _entries(lang).items() if context is None}
@@ -76,3 +109,6 @@ class Translator:
 
     def pgettext(self, context: str, message: str, **values: object) -> str:
         return pgettext(self.lang, context, message, **values)
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
+        return ngettext(self.lang, singular, plural, n, **values)

@@ -136,6 +136,7 @@ class PageContext:
         lang = self.lang
         return {
             "_": self._,
+            "ngettext": self._.ngettext,  # plural forms: pure, no I/O
             "lang": lang,
             "other_lang": "fr" if lang == "en" else "en",
             "user": self.visitor.user,

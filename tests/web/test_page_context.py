@@ -16,7 +16,7 @@ from service.web import templating
 from tests.builders import World, login, start_assessment, submit_mini
 
 # Callables a template may be given: they do no I/O.
-ALLOWED_CALLABLES = {"_", "localize"}
+ALLOWED_CALLABLES = {"_", "ngettext", "localize"}
 
 
 def _sessions(app: FastAPI) -> int:

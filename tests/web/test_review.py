@@ -88,7 +88,7 @@ def test_inbox_pagination_and_counts(client: TestClient, world: World, app: obje
     second = client.get("/review/?page=2")
     assert "Page 2 of 2" in second.text
     accepted = client.get("/review/?status=accepted")
-    assert "1 assessments match" in accepted.text
+    assert "1 assessment matches" in accepted.text
     assert "Program 00" in accepted.text
 
 
