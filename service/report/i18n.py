@@ -66,6 +66,7 @@ KEYS: Mapping[str, str | tuple[str, str]] = {
     "critical_gaps": N_("Critical gaps"),
     "no_critical_gaps": N_("No critical gap."),
     "law": N_("Applicable law and derived facts"),
+    "context_only": N_("context only"),
     "fact": N_("Fact"),
     "value": N_("Value"),
     "change": N_("Change since the previous assessment"),

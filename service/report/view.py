@@ -600,19 +600,31 @@ def _section_scores(ctx: _Context) -> tuple[SectionScoreRow, ...]:
     for c in res.criteria:
         if c.is_gap:
             gaps_in[c.section] = gaps_in.get(c.section, 0) + 1
-    return tuple(
-        SectionScoreRow(
-            id=s.id,
-            title=ctx.section_titles.get(s.id, s.id),
-            value=s.score,
-            score=percent(s.score, ctx.lang)
-            if s.score is not None
-            else t["not_applicable_section"],
-            gaps=gaps_in.get(s.id, 0),
-            band=band_of(s.score, ctx.q),
+    scored = {s.id: s for s in res.sections}
+    context_only = set(res.context_sections)
+    rows = []
+    for section in ctx.q.sections:  # in the questionnaire's order, context-only sections too
+        s = scored.get(section.id)
+        if s is None and section.id not in context_only:
+            continue
+        value = s.score if s is not None else None
+        if s is None:
+            shown = t["context_only"]  # a section without criteria: it feeds facts, not the score
+        elif value is None:
+            shown = t["not_applicable_section"]
+        else:
+            shown = percent(value, ctx.lang)
+        rows.append(
+            SectionScoreRow(
+                id=section.id,
+                title=ctx.section_titles.get(section.id, section.id),
+                value=value,
+                score=shown,
+                gaps=gaps_in.get(section.id, 0),
+                band=band_of(value, ctx.q),
+            )
         )
-        for s in res.sections
-    )
+    return tuple(rows)
 
 
 def _chart(rows: tuple[SectionScoreRow, ...]) -> Chart:

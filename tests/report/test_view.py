@@ -49,12 +49,22 @@ def test_criterion_detail_names_the_answers_read(report: ReportInput) -> None:
 def test_section_scores_review_state_and_language(report: ReportInput) -> None:
     en = build_view(report, "en")
     fr = build_view(report, "fr")
-    assert [s.id for s in en.section_scores] == [s.id for s in report.result.sections]
-    assert [s.value for s in en.section_scores] == [s.score for s in report.result.sections]
+    # every scored section, and the sections without criteria shown as context only, in order
+    scored = [s for s in en.section_scores if s.id not in report.result.context_sections]
+    assert [s.id for s in scored] == [s.id for s in report.result.sections]
+    assert [s.value for s in scored] == [s.score for s in report.result.sections]
+    order = [s.id for s in report.questionnaire.sections]
+    assert [s.id for s in en.section_scores] == [
+        s
+        for s in order
+        if s in {*report.result.context_sections, *(r.id for r in report.result.sections)}
+    ]
     assert sum(s.gaps for s in en.section_scores) == len(report.result.gaps)
     assert (en.review.status, en.review.accepted_by) == ("accepted", "A. Reviewer")
     assert (en.review.status_label, fr.review.status_label) == ("Accepted", "Acceptée")
-    assert en.section_scores[0].score.replace(".", ",") == fr.section_scores[0].score
+    assert scored[0].score.replace(".", ",") == next(
+        s.score for s in fr.section_scores if s.id == scored[0].id
+    )
 
 
 def test_view_is_frozen_and_the_same_for_the_same_input(report: ReportInput) -> None:

@@ -150,3 +150,19 @@ def test_the_command_line_describes_the_tool_not_a_domain() -> None:
     assert result.exit_code == 0
     assert "facial recognition" not in result.output
     assert "Questionnaires in YAML" in result.output
+
+
+def test_a_section_without_criteria_is_shown_as_context_only() -> None:
+    from service.questionnaire.loader import load_answers, load_file
+    from service.report import render
+
+    questionnaire = load_file(QUESTIONNAIRE).questionnaire
+    assert questionnaire is not None
+    answers, _ = load_answers(ANSWERS.read_bytes(), str(ANSWERS))
+    assert answers is not None
+    report = render.build_report_input(questionnaire, answers)
+    assert report.result.context_sections == ["scope"]
+    rows = {r.id: r.score for r in render.build_view(report, "fr").section_scores}
+    assert rows["scope"] == "contexte seulement"
+    assert next(iter(rows)) == "scope"  # in the questionnaire's order
+    assert "About the program" in render.render_html(report, lang="en")
