@@ -20,6 +20,7 @@ VERDICTS: Mapping[str, str] = {
     "dont_know": N_("Don't know"),
     "unanswered": N_("Unanswered"),
     "not_applicable": N_("Not applicable"),
+    "not_yet_due": N_("Not yet due"),
 }
 # Amber is "Jaune" in French: the word of Canadian French for the middle light (Quebec's
 # Highway Safety Code says "feu jaune") and of federal traffic-light ratings; "orange" is France's.
@@ -289,6 +290,7 @@ VERDICT_ABBREVIATIONS: Mapping[str, str] = {
     "dont_know": N_("?"),
     "unanswered": N_("U"),
     "not_applicable": N_("NA"),
+    "not_yet_due": N_("ND"),
 }
 
 

@@ -41,6 +41,7 @@ from service.questionnaire.schema import (
     Questionnaire,
     QuestionType,
     Reference,
+    Verdict,
 )
 from service.questionnaire.source import (
     SAFE_TAGS,
@@ -432,6 +433,13 @@ class _Checker:
                 )
             for ri, ref in enumerate(c.references):
                 self._check_reference(ref, ("criteria", ci, "references", ri))
+            for ei, esc in enumerate(c.escalate):
+                for ri, ref in enumerate(esc.references):
+                    self._check_reference(ref, ("criteria", ci, "escalate", ei, "references", ri))
+        for fi, fact in enumerate(q.facts):
+            for ti, row in enumerate(fact.table):
+                for ri, ref in enumerate(row.references):
+                    self._check_reference(ref, ("facts", fi, "table", ti, "references", ri))
         if q.inherent_risk and q.inherent_risk not in self.facts:
             self.report.at(
                 ("inherent_risk",),
@@ -495,6 +503,11 @@ class _Checker:
             )
 
     def _check_reference(self, ref: Reference, path: PathT) -> None:
+        if ref.in_force and ref.until and ref.until < ref.in_force:
+            self.report.at(
+                (*path, "until"),
+                f"{ref.source}: until ({ref.until}) is before in_force ({ref.in_force})",
+            )
         if ref.source not in self.sources:
             self.report.at(
                 (*path, "source"),
@@ -531,6 +544,13 @@ class _Checker:
                     f"gate {gate.id} never fires: give it both severities: and verdicts: (it "
                     "fires when a criterion of one of these severities has one of these "
                     "verdicts), or incomplete: true",
+                    code=ProblemCode.gate,
+                )
+            if Verdict.not_yet_due in gate.verdicts:
+                self.report.at(
+                    ("rating", "gates", gi, "verdicts"),
+                    f"gate {gate.id} lists not_yet_due: a criterion not yet due is no gap and "
+                    "never caps the rating; remove it",
                     code=ProblemCode.gate,
                 )
         for ci, c in enumerate(self.q.criteria):
@@ -781,6 +801,10 @@ class _Checker:
             base: PathT = ("criteria", ci)
             if c.applies_if is not None:
                 self.parse_condition(c.applies_if, (*base, "applies_if"), f"c:{c.id}:applies")
+            if c.not_yet_due_if is not None:
+                self.parse_condition(
+                    c.not_yet_due_if, (*base, "not_yet_due_if"), f"c:{c.id}:not_yet_due"
+                )
             for ei, esc in enumerate(c.escalate):
                 self.parse_condition(
                     esc.when, (*base, "escalate", ei, "when"), f"c:{c.id}:esc:{ei}"
@@ -1023,9 +1047,12 @@ class _Checker:
                         "mark it context_only: true",
                         ProblemCode.unread_question,
                     )
-        cited = {r.source for c in q.criteria for r in c.references} | {
-            r.source for question in q.questions() for r in question.references
-        }
+        cited = (
+            {r.source for c in q.criteria for r in c.references}
+            | {r.source for question in q.questions() for r in question.references}
+            | {r.source for c in q.criteria for e in c.escalate for r in e.references}
+            | {r.source for f in q.facts for row in f.table for r in row.references}
+        )
         for si, source in enumerate(q.sources):
             if source.key not in cited:
                 self.report.warn(
@@ -1077,7 +1104,7 @@ _TYPE_FIELDS = {
     "max": (QuestionType.number,),
     "max_length": (QuestionType.text, QuestionType.long_text),
 }
-_CONDITION_FIELDS = {"when", "visible_if", "applies_if", "advisory_if"}
+_CONDITION_FIELDS = {"when", "visible_if", "applies_if", "not_yet_due_if", "advisory_if"}
 _SHORT_FIELDS = {"title", "label", "issuer"}
 
 

@@ -24,6 +24,7 @@ class Program:
     visible_if: Mapping[str, expr.Expr]
     fact_rows: Mapping[str, tuple[expr.Expr, ...]]
     applies_if: Mapping[str, expr.Expr]
+    not_yet_due_if: Mapping[str, expr.Expr]
     escalate: Mapping[str, tuple[expr.Expr, ...]]
     cases: Mapping[str, tuple[expr.Expr, ...]]
     reads: Mapping[str, tuple[str, ...]]  # criterion id -> question ids its rule reads
@@ -94,6 +95,7 @@ def compile_program(questionnaire: Questionnaire) -> Program:
     fact_ids = {f.id for f in questionnaire.facts}
     questions = questionnaire.question_index()
     applies_if: dict[str, expr.Expr] = {}
+    not_yet_due_if: dict[str, expr.Expr] = {}
     escalate: dict[str, tuple[expr.Expr, ...]] = {}
     cases: dict[str, tuple[expr.Expr, ...]] = {}
     reads: dict[str, tuple[str, ...]] = {}
@@ -103,6 +105,8 @@ def compile_program(questionnaire: Questionnaire) -> Program:
         names: list[str] = []
         if c.applies_if:
             applies_if[c.id] = expr.parse(c.applies_if)
+        if c.not_yet_due_if:
+            not_yet_due_if[c.id] = expr.parse(c.not_yet_due_if)
         escalate[c.id] = tuple(expr.parse(e.when) for e in c.escalate)
         cases[c.id] = tuple(expr.parse(case.when) for case in c.rule.cases)
         if c.rule.answer:
@@ -112,7 +116,8 @@ def compile_program(questionnaire: Questionnaire) -> Program:
         rule_reads = [n for n in dict.fromkeys(names) if n in questions]
         reads[c.id] = tuple(rule_reads)
         all_names = set(names)
-        for e in (*escalate[c.id], *([applies_if[c.id]] if c.id in applies_if else [])):
+        gates = [m[c.id] for m in (applies_if, not_yet_due_if) if c.id in m]
+        for e in (*escalate[c.id], *gates):
             all_names |= e.names
         facts_read[c.id] = tuple(sorted(n for n in all_names if n in fact_ids))
         trace_reads[c.id] = tuple(
@@ -127,6 +132,7 @@ def compile_program(questionnaire: Questionnaire) -> Program:
             for f in questionnaire.facts
         },
         applies_if=applies_if,
+        not_yet_due_if=not_yet_due_if,
         escalate=escalate,
         cases=cases,
         reads=reads,

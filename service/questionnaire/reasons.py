@@ -27,6 +27,8 @@ class ReasonCode(StrEnum):
     evidence_missing_capped = "evidence_missing_capped"  # questions: met counted as partial
     na_question_not_asked = "na_question_not_asked"  # question
     na_applies_only_when = "na_applies_only_when"  # condition
+    not_yet_due_if_true = "not_yet_due_if_true"  # condition: the trace of a not-yet-due verdict
+    not_yet_due_while = "not_yet_due_while"  # condition: the generated not-yet-due reason
     text = "text"  # text: prose stored before reason codes existed, shown as it is
 
 

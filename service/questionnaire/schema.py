@@ -8,6 +8,7 @@ loader parses them and checks every name they use.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar
 
@@ -103,14 +104,25 @@ class Verdict(StrEnum):
     dont_know = "dont_know"
     unanswered = "unanswered"
     not_applicable = "not_applicable"
+    # Due only at a later stage (e.g. before launch: a public report, an audit): shown with its
+    # reason and listed in the report's before-launch checklist, but not scored (like not
+    # applicable it leaves the score), never a gap, and no gate fires on it.
+    not_yet_due = "not_yet_due"
 
     @property
     def is_gap(self) -> bool:
-        """A gap: partial, not met, don't know or unanswered; met and not applicable are not."""
+        """A gap: partial, not met, don't know or unanswered; met, not applicable and not yet
+        due are not."""
         return self in _GAPS
+
+    @property
+    def is_scored(self) -> bool:
+        """Counts in the score: every verdict but not applicable and not yet due."""
+        return self not in _UNSCORED
 
 
 _GAPS = frozenset({Verdict.partial, Verdict.not_met, Verdict.dont_know, Verdict.unanswered})
+_UNSCORED = frozenset({Verdict.not_applicable, Verdict.not_yet_due})
 
 
 class Rating(StrEnum):
@@ -146,8 +158,8 @@ class Source(Model):
     key: Annotated[StrictStr, Field(pattern=SOURCE_KEY, max_length=MAX_ID)]
     title: LocalizedText
     issuer: LocalizedText | None = None
-    date: StrictStr | None = Field(
-        default=None, description="Publication or in-force date, free form"
+    date: LocalizedText | None = Field(
+        default=None, description="Publication or in-force date, free form (text or {en:, fr:})"
     )
     url: StrictStr | None = None
     verification: Verification = Verification.unverified
@@ -164,6 +176,14 @@ class Reference(Model):
     )
     note: LocalizedText | None = Field(
         default=None, description='A qualifier such as "via the CAI page" or what the source says'
+    )
+    in_force: date | None = Field(
+        default=None,
+        description="The date the cited provision took effect (the version of the law a finding "
+        'rests on; the report prints "FIPPA s. 38(3), in force 2025-07-01")',
+    )
+    until: date | None = Field(
+        default=None, description="The last day the cited provision was in force (repealed after)"
     )
 
 
@@ -240,6 +260,11 @@ FactValue = StrictStr | StrictBool
 class FactRow(Model):
     when: Condition
     value: FactValue
+    references: list[Reference] = Field(
+        default_factory=list,
+        description="The law this row rests on (with its in_force date): printed beside the "
+        "fact's value in the report when this row decides it",
+    )
 
 
 class Fact(Model):
@@ -261,12 +286,19 @@ class Escalation(Model):
     when: Condition
     to: Severity
     reason: LocalizedText | None = None
+    references: list[Reference] = Field(
+        default_factory=list,
+        description="The law the escalation rests on (with its in_force date): cited with the "
+        "finding when the escalation applies",
+    )
 
 
 class Case(Model):
     when: Condition
     verdict: Verdict
-    reason: LocalizedText | None = Field(default=None, description="Why, for not_applicable")
+    reason: LocalizedText | None = Field(
+        default=None, description="Why, for not_applicable and not_yet_due"
+    )
 
 
 class Rule(Model):
@@ -292,6 +324,12 @@ class Criterion(Model):
     weight: Weight | None = Field(default=None, description="Defaults to the severity's weight")
     applies_if: Condition | None = None
     not_applicable_reason: LocalizedText | None = None
+    not_yet_due_if: Condition | None = Field(
+        default=None,
+        description="When it holds (and the criterion applies), the verdict is not_yet_due: "
+        "shown, not scored, listed in the before-launch checklist",
+    )
+    not_yet_due_reason: LocalizedText | None = None
     rule: Rule
     evidence_required: StrictBool = False
     evidence_from: list[StrictStr] = Field(
@@ -318,7 +356,8 @@ class Gate(Model):
 
 
 # The verdicts that fire the default gates: the gaps, except partial (a partly met critical
-# criterion lowers the score but does not cap the rating on its own).
+# criterion lowers the score but does not cap the rating on its own). Not yet due is no gap:
+# no gate fires on it (the loader refuses a gate that lists it).
 GATE_VERDICTS = [v for v in Verdict if v.is_gap and v is not Verdict.partial]
 
 

@@ -3,6 +3,9 @@
 The semantics, also written down in questionnaires/README.md:
 
 - A criterion whose `applies_if` does not hold is not applicable and leaves the score.
+- Else, when its `not_yet_due_if` holds, it is "not yet due" (or a case says `not_yet_due`):
+  shown with its reason, listed in `Result.before_launch`, not scored (it leaves the score like
+  not applicable), never a gap, and no gate fires on it.
 - Otherwise its rule decides. If a required question the rule reads is shown but unanswered,
   the verdict is "unanswered". Else `answer` maps the one answer (yes -> met, partly ->
   partial, no -> not met, don't know -> don't know, or the author's `map`); `cases` are tried
@@ -91,7 +94,8 @@ class CriterionResult:
     escalation_reason: LocalizedText | None = None
     evidence_capped: bool = False
     documented: bool | None = None  # for met/partial criteria that need evidence
-    na_reason: Reason | LocalizedText | None = None  # generated (Reason) or the author's text
+    # why it is not scored (not applicable or not yet due): generated (Reason) or the author's
+    na_reason: Reason | LocalizedText | None = None
 
     @property
     def is_gap(self) -> bool:
@@ -131,6 +135,8 @@ class Result(_Out):
     # as "context only" (they have no entry in `sections`).
     context_sections: list[str] = []
     inherent_risk: str | None = None
+    # Criteria not yet due (e.g. before launch), in questionnaire order: the report's checklist.
+    before_launch: list[str] = []
 
     def criterion(self, criterion_id: str) -> CriterionResult:
         for c in self.criteria:
@@ -232,6 +238,29 @@ def _score_criterion(
             ),
         )
 
+    due_later = program.not_yet_due_if.get(criterion.id)
+    if due_later is not None and due_later.evaluate(resolved.env, as_of):
+        due_text = criterion.not_yet_due_if or ""
+        return CriterionResult(
+            id=criterion.id,
+            section=criterion.section,
+            verdict=Verdict.not_yet_due,
+            base_severity=criterion.severity,
+            severity=severity,
+            escalated=severity != criterion.severity,
+            escalation_reason=escalation_reason,
+            weight=weight,
+            credit=None,
+            na_reason=criterion.not_yet_due_reason
+            or reason(ReasonCode.not_yet_due_while, condition=due_text),
+            trace=Trace(
+                rule=reason(ReasonCode.not_yet_due_if_true, condition=due_text),
+                reads=reads,
+                facts=facts,
+                escalation=escalation,
+            ),
+        )
+
     verdict, decided_by, rule_na_reason = _verdict_of_rule(
         criterion, program, resolved, answers, as_of
     )
@@ -257,6 +286,8 @@ def _score_criterion(
     na_reason = rule_na_reason  # a case's own reason, kept as before
     if verdict is Verdict.not_applicable:
         na_reason = na_reason or criterion.not_applicable_reason
+    elif verdict is Verdict.not_yet_due:
+        na_reason = na_reason or criterion.not_yet_due_reason
     return CriterionResult(
         id=criterion.id,
         section=criterion.section,
@@ -266,7 +297,7 @@ def _score_criterion(
         escalated=severity != criterion.severity,
         escalation_reason=escalation_reason,
         weight=weight,
-        credit=None if verdict is Verdict.not_applicable else CREDIT.get(verdict, 0.0),
+        credit=CREDIT.get(verdict, 0.0) if verdict.is_scored else None,
         evidence_capped=evidence_capped,
         documented=documented,
         na_reason=na_reason,
@@ -330,7 +361,11 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
     fired: list[GateFired] = []
     for gate in questionnaire.rating.gates:
         hits = [
-            r.id for r in results if r.severity in gate.severities and r.verdict in gate.verdicts
+            r.id
+            for r in results
+            if r.severity in gate.severities
+            and r.verdict in gate.verdicts
+            and r.verdict is not Verdict.not_yet_due  # never fires a gate (the loader refuses it)
         ]
         if hits or (gate.incomplete and not complete):
             fired.append(GateFired(id=gate.id, label=gate.label, cap=gate.cap, criteria=hits))
@@ -366,4 +401,5 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
         unanswered_questions=unanswered,
         context_sections=context_sections,
         inherent_risk=inherent,
+        before_launch=[r.id for r in results if r.verdict is Verdict.not_yet_due],
     )

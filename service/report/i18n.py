@@ -81,6 +81,15 @@ KEYS: Mapping[str, str | tuple[str, str]] = {
         "Every gap, most severe first. Each says what to do and which source requires it."
     ),
     "no_gaps": N_("No gap was found."),
+    "before_launch": N_("Before launch"),
+    "before_launch_intro": N_(
+        "What is not yet due because the program has not been launched: each must be in place before launch. These criteria are not scored."
+    ),
+    "nyd_reason": N_("Why not yet due"),
+    "in_force_from": N_("in force {date}"),
+    "in_force_until": N_("in force until {date}"),
+    "in_force_between": N_("in force {start} to {end}"),
+    "rests_on": N_("rests on"),
     "verdict": N_("Verdict"),
     "severity": N_("Severity"),
     "escalated_from": N_("escalated from {base}"),
@@ -105,7 +114,7 @@ KEYS: Mapping[str, str | tuple[str, str]] = {
         "How the rating was reached, so that nobody has to trust a number they cannot follow."
     ),
     "method_credit": N_(
-        "Each applicable criterion gets a verdict from the rule written in the questionnaire. Met earns full credit, partial half, and not met, don't know and unanswered none. Not applicable criteria leave the score. Where a criterion needs evidence and none is noted, met counts as partial."
+        "Each applicable criterion gets a verdict from the rule written in the questionnaire. Met earns full credit, partial half, and not met, don't know and unanswered none. Criteria that are not applicable or not yet due leave the score. Where a criterion needs evidence and none is noted, met counts as partial."
     ),
     "method_weights": N_(
         "Scores are weighted means over applicable criteria. The weight follows the severity, after any escalation:"

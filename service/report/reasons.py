@@ -32,6 +32,8 @@ REASON_TEXT: Mapping[str, Mapping[ReasonCode, str]] = {
         C.evidence_missing_capped: "no evidence noted on {questions}; met counts as partial",
         C.na_question_not_asked: "The question “{question}” does not apply to this program.",
         C.na_applies_only_when: "Applies only when {condition}.",
+        C.not_yet_due_if_true: "not yet due: {condition}",
+        C.not_yet_due_while: "Not yet due while {condition}.",
         C.text: "{text}",
     },
     "fr": {
@@ -41,7 +43,7 @@ REASON_TEXT: Mapping[str, Mapping[ReasonCode, str]] = {
         C.case: "cas {number}\u00a0: {when}",
         C.no_case_dont_know: "aucun cas vérifié; {question} = {value}",
         C.otherwise: "sinon",
-        C.applies_if_false: "applies_if non remplie\u00a0: {condition}",
+        C.applies_if_false: "condition d'application non remplie\u00a0: {condition}",
         C.escalated: "{base} -> {to} parce que {when}",
         C.evidence_noted: "preuve notée pour {questions}",
         C.evidence_missing: "aucune preuve notée pour {questions}",
@@ -50,6 +52,8 @@ REASON_TEXT: Mapping[str, Mapping[ReasonCode, str]] = {
         ),
         C.na_question_not_asked: "La question «\u00a0{question}\u00a0» ne s'applique pas à ce programme.",
         C.na_applies_only_when: "S'applique seulement si {condition}.",
+        C.not_yet_due_if_true: "pas encore exigible\u00a0: {condition}",
+        C.not_yet_due_while: "Pas encore exigible tant que {condition}.",
         C.text: "{text}",
     },
 }

@@ -9,13 +9,14 @@ state (`view.review`). Pure: no I/O, no clock (the tool version is passed in).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from service.questionnaire.answers import Answers
-from service.questionnaire.engine import Resolved, resolve
+from service.questionnaire.engine import Resolved, program_of, resolve
 from service.questionnaire.schema import (
     DEFAULT_WEIGHTS,
     Criterion,
@@ -125,6 +126,7 @@ class CriticalGap:
 class FactRow:
     label: str
     value: str
+    basis: str = ""  # the law the value rests on, with its version ("" when the row cites none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,20 @@ class GapRow:
     escalated_from: str
     escalation_reason: str
     recommendation: str
+    refs: str  # the citations, with the version of the law; no verification tag (appendix)
+
+
+@dataclass(frozen=True, slots=True)
+class BeforeLaunchRow:
+    """A criterion not yet due: what must be in place before launch (the checklist)."""
+
+    id: str
+    title: str
+    section_title: str
+    severity: Severity
+    severity_label: str
+    reason: str
+    recommendation: str
     refs: str
 
 
@@ -200,6 +216,15 @@ class CriterionDetail:
     @property
     def not_applicable(self) -> bool:
         return self.verdict is Verdict.not_applicable
+
+    @property
+    def not_yet_due(self) -> bool:
+        return self.verdict is Verdict.not_yet_due
+
+    @property
+    def not_scored(self) -> bool:
+        """Not applicable or not yet due: shown with its reason, not scored."""
+        return not self.verdict.is_scored
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +299,8 @@ class SourceRow:
     url: str
     verification: str
     mark: str
-    note: str
+    # No note: a source's `note` is the catalogue's internal record ("Verification status in
+    # the catalogue: ... [V] ... [S]"), for authors; the report prints the verification tag.
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +326,7 @@ class ReportView:
     section_scores: tuple[SectionScoreRow, ...]
     chart: Chart
     gap_rows: tuple[GapRow, ...]
+    before_launch: tuple[BeforeLaunchRow, ...]
     details: tuple[SectionDetail, ...]
     method: Method
     appendix: tuple[AppendixSection, ...]
@@ -349,6 +376,39 @@ def _answer_text(question: Question, value: object, lang: str) -> str:
     return str(value)
 
 
+# English abbreviations of a provision and their French form ("s. 38(3)" -> "art. 38(3)")
+_SECTION_FR = (
+    (re.compile(r"\bss?\.\s"), "art. "),
+    (re.compile(r"\bArts?\.\s"), "art. "),
+    (re.compile(r"\bparas?\.\s"), "par. "),
+    (re.compile(r"\bSch\.\s"), "ann. "),
+    (re.compile(r"\bPart\s(?=\d|[IVX]+\b)"), "partie "),
+    (re.compile(r"\band\b"), "et"),
+)
+
+
+def section_label(section: str, lang: str) -> str:
+    """A provision as the reader's language writes it: French says "art." for a section."""
+    if lang != "fr":
+        return section
+    for pattern, french in _SECTION_FR:
+        section = pattern.sub(french, section)
+    return section
+
+
+def _in_force_text(ref: Reference, lang: str) -> str:
+    t = i18n.TEXT[lang]
+    if ref.in_force and ref.until:
+        return t["in_force_between"].format(
+            start=ref.in_force.isoformat(), end=ref.until.isoformat()
+        )
+    if ref.in_force:
+        return t["in_force_from"].format(date=ref.in_force.isoformat())
+    if ref.until:
+        return t["in_force_until"].format(date=ref.until.isoformat())
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class _RefText:
     text: str
@@ -361,8 +421,10 @@ class _RefText:
 def _ref_text(ref: Reference, sources: Mapping[str, Source], lang: str) -> _RefText:
     source = sources.get(ref.source)
     verification = ref.verification or (source.verification if source else Verification.unverified)
+    text = ref.source + (f" {section_label(ref.section, lang)}" if ref.section else "")
+    in_force = _in_force_text(ref, lang)
     return _RefText(
-        text=ref.source + (f" {ref.section}" if ref.section else ""),
+        text=f"{text}, {in_force}" if in_force else text,
         title=localize(source.title, lang) if source else "",
         verification=verification,
         mark=""
@@ -372,16 +434,26 @@ def _ref_text(ref: Reference, sources: Mapping[str, Source], lang: str) -> _RefT
     )
 
 
-def _refs_line(criterion: Criterion, sources: Mapping[str, Source], lang: str) -> str:
+def reference_text(ref: Reference, sources: Mapping[str, Source], lang: str) -> str:
+    """One citation as the board reads it: source, provision and the version of the law it
+    rests on ("ON-FIPPA s. 38(3), in force 2025-07-01"). No verification tag: the tags are in
+    the appendix and the machine-readable record."""
+    return _ref_text(ref, sources, lang).text
+
+
+def _refs_line(
+    refs: list[Reference], sources: Mapping[str, Source], lang: str, *, notes: bool = True
+) -> str:
     """The references as one line of text (fewer inline boxes: cheaper to lay out)."""
     parts = []
-    for ref in (_ref_text(r, sources, lang) for r in criterion.references):
+    seen: set[str] = set()
+    for ref in (_ref_text(r, sources, lang) for r in refs):
         text = ref.text
-        if ref.mark:
-            text += f" [{ref.mark}]"
-        if ref.note:
+        if notes and ref.note:
             text += f" ({ref.note})"
-        parts.append(text)
+        if text not in seen:
+            seen.add(text)
+            parts.append(text)
     return "; ".join(parts)
 
 
@@ -453,6 +525,28 @@ class _Context:
         value = self.report.record.answers.get(question_id)
         text = _answer_text(self.questions[question_id], value, self.lang)
         return text or self.t["not_answered"]
+
+    def refs_of(self, c: CriterionResult) -> str:
+        """The criterion's citations, then those of the escalation that applied."""
+        criterion = self.criteria[c.id]
+        refs = list(criterion.references)
+        if c.escalated:
+            for row, condition in zip(
+                criterion.escalate, program_of(self.q).escalate[c.id], strict=True
+            ):
+                if condition.evaluate(self.resolved.env, self.report.record.as_of):
+                    refs.extend(row.references)
+                    break
+        return _refs_line(refs, self.sources, self.lang)
+
+    def fact_basis(self, fact_id: str) -> str:
+        """The law the fact's value rests on: the references of the table row that decided it."""
+        fact = next(f for f in self.q.facts if f.id == fact_id)
+        rows = program_of(self.q).fact_rows[fact_id]
+        for row, condition in zip(fact.table, rows, strict=True):
+            if condition.evaluate(self.resolved.env, self.report.record.as_of):
+                return _refs_line(row.references, self.sources, self.lang, notes=False)
+        return ""
 
     def escalated_from(self, c: CriterionResult) -> str:
         if not c.escalated:
@@ -585,7 +679,11 @@ def _summary(ctx: _Context) -> Summary:
         if c.severity is Severity.critical
     )
     facts = tuple(
-        FactRow(label=localize(f.label, lang), value=_fact_value(q, f.id, res.facts[f.id], lang))
+        FactRow(
+            label=localize(f.label, lang),
+            value=_fact_value(q, f.id, res.facts[f.id], lang),
+            basis=ctx.fact_basis(f.id),
+        )
         for f in q.facts
         if f.show_in_report and f.id in res.facts and f.id != q.inherent_risk
     )
@@ -670,7 +768,24 @@ def _gap_row(ctx: _Context, c: CriterionResult) -> GapRow:
         escalated_from=ctx.escalated_from(c),
         escalation_reason=localize(c.escalation_reason, lang) if c.escalation_reason else "",
         recommendation=localize(ctx.criteria[c.id].recommendation, lang),
-        refs=_refs_line(ctx.criteria[c.id], ctx.sources, lang),
+        refs=ctx.refs_of(c),
+    )
+
+
+def _before_launch(ctx: _Context) -> tuple[BeforeLaunchRow, ...]:
+    lang = ctx.lang
+    return tuple(
+        BeforeLaunchRow(
+            id=c.id,
+            title=ctx.title_of(c.id),
+            section_title=ctx.section_titles.get(c.section, c.section),
+            severity=c.severity,
+            severity_label=i18n.SEVERITY[lang][c.severity.value],
+            reason=_na_reason(ctx, c),
+            recommendation=localize(ctx.criteria[c.id].recommendation, lang),
+            refs=ctx.refs_of(c),
+        )
+        for c in (ctx.res.criterion(cid) for cid in ctx.res.before_launch)
     )
 
 
@@ -766,9 +881,12 @@ def _gate_rows(ctx: _Context) -> tuple[GateRow, ...]:
 
 
 def _all_refs(q: Questionnaire) -> list[Reference]:
-    return [r for c in q.criteria for r in c.references] + [
-        r for qq in q.questions() for r in qq.references
-    ]
+    return (
+        [r for c in q.criteria for r in c.references]
+        + [r for qq in q.questions() for r in qq.references]
+        + [r for c in q.criteria for e in c.escalate for r in e.references]
+        + [r for f in q.facts for row in f.table for r in row.references]
+    )
 
 
 def _citations(ctx: _Context) -> str:
@@ -827,11 +945,10 @@ def _sources(ctx: _Context) -> tuple[SourceRow, ...]:
             key=s.key,
             title=localize(s.title, lang),
             issuer=localize(s.issuer, lang) if s.issuer else "",
-            date=s.date or "",
+            date=localize(s.date, lang) if s.date else "",
             url=s.url or "",
             verification=s.verification.value,
             mark=i18n.VERIFICATION[lang][s.verification.value],
-            note=localize(s.note, lang) if s.note else "",
         )
         for s in q.sources
         if s.key in cited
@@ -871,6 +988,7 @@ def build_view(
         section_scores=section_scores,
         chart=_chart(section_scores),
         gap_rows=tuple(_gap_row(ctx, ctx.res.criterion(cid)) for cid in ctx.res.gaps),
+        before_launch=_before_launch(ctx),
         details=_details(ctx, review),
         method=_method(ctx),
         appendix=_appendix(ctx),

@@ -621,8 +621,11 @@ def portfolio(
     gaps = Counter(g for _, d in ordered for g in d.critical_gaps)
     met_share: dict[str, float | None] = {}
     for cid in criteria:
+        # the share of met among the scored verdicts (not applicable and not yet due are not)
         applicable = [
-            v[cid] for v in cells.values() if v.get(cid, "not_applicable") != "not_applicable"
+            v[cid]
+            for v in cells.values()
+            if v.get(cid, "not_applicable") not in ("not_applicable", "not_yet_due")
         ]
         met_share[cid] = (
             round(100 * sum(v == "met" for v in applicable) / len(applicable), 1)

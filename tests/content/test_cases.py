@@ -117,6 +117,8 @@ def test_case_meets_its_legal_expectations(name: str) -> None:
         failures.append(f"score {result.score} below {expected['min_score']}")
     if "inherent_risk" in expected:
         check("inherent_risk", result.inherent_risk, expected["inherent_risk"])
+    if "before_launch" in expected:
+        check("before_launch", result.before_launch, expected["before_launch"])
     for cid, want in expected.get("verdicts", {}).items():
         verdict, severity = (want, None) if isinstance(want, str) else want
         c = by_id[cid]

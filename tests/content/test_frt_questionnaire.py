@@ -1,5 +1,7 @@
-"""The shipped questionnaire `frt-police-canada`: its content, its decision tree, and the sample
-agencies of criteria.md section (d), scored end to end from `questionnaires/examples/`."""
+"""The shipped questionnaire `frt-police-canada` 1.0.0: its content, its decision tree, and the
+sample agencies of criteria.md section (d), scored end to end from their 1.0.0 answer files
+(`tests/data/examples-1.0.0/`; the shipped `questionnaires/examples/` are for 1.1.0 and are
+checked in `test_examples.py`)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from service.questionnaire.schema import Questionnaire
 
 ROOT = Path(__file__).resolve().parents[2]
 QFILE = ROOT / "questionnaires" / "frt-police-canada.yaml"
-EXAMPLES = ROOT / "questionnaires" / "examples"
+EXAMPLES = ROOT / "tests" / "data" / "examples-1.0.0"
 
 # The 70 criterion ids of the catalogue (criteria.md section (b)), by area and count.
 CATALOGUE = {"COL": 14, "CNS": 4, "RET": 6, "TRN": 6, "APP": 4, "GOV": 13, "ACC": 8, "VEN": 6,

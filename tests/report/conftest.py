@@ -1,8 +1,9 @@
 """Report fixtures: each case is rendered once per session (PDF and HTML) and shared.
 
 A case is a questionnaire, an answers file and a language. The fixture questionnaire under
-`tests/report/data/` is always there; the shipped questionnaire's sample agencies
-(`questionnaires/examples/`) are used when present.
+`tests/report/data/` is always there; the shipped questionnaire's sample agencies are rendered
+under 1.0.0 (their 1.0.0 answer files, `tests/data/examples-1.0.0/`, so reports issued under
+1.0.0 keep their golden coverage) and two of them under 1.1.0 (`questionnaires/examples/`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REPORTS = ROOT / "reports"
 QUESTIONNAIRES = ROOT / "questionnaires"
-EXAMPLES = QUESTIONNAIRES / "examples"
+EXAMPLES = QUESTIONNAIRES / "examples"  # answers for 1.1.0
+EXAMPLES_1_0 = ROOT / "tests" / "data" / "examples-1.0.0"
 SUBMITTED_AT = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 
 
@@ -58,12 +60,20 @@ SAMPLES = [
 ]
 
 
+# Under 1.1.0: the most gaps (dated citations, escalations) in English, Québec in French.
+SAMPLES_1_1 = [("ta1-lakeshore", "en"), ("ta3-ville-est", "fr")]
+
+
 def sample_cases() -> list[Case]:
     """The sample agencies of the shipped questionnaire (they must exist)."""
     shipped = QUESTIONNAIRES / "frt-police-canada.yaml"
+    shipped_1_1 = QUESTIONNAIRES / "frt-police-canada-1.1.0.yaml"
     return [
-        Case(f"sample-{stem}-{lang}", shipped, EXAMPLES / f"{stem}.yaml", lang)
+        Case(f"sample-{stem}-{lang}", shipped, EXAMPLES_1_0 / f"{stem}.yaml", lang)
         for stem, lang in SAMPLES
+    ] + [
+        Case(f"sample-1.1.0-{stem}-{lang}", shipped_1_1, EXAMPLES / f"{stem}.yaml", lang)
+        for stem, lang in SAMPLES_1_1
     ]
 
 

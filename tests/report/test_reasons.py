@@ -50,7 +50,18 @@ CASES: list[tuple[Reason, str, str]] = [
     (
         reason(ReasonCode.applies_if_false, condition='uses_live == "yes"'),
         'applies_if does not hold: uses_live == "yes"',
-        f'applies_if non remplie{NBSP}: uses_live == "yes"',
+        # issue 15: the French trace is in French (it read "applies_if non remplie")
+        f'condition d\'application non remplie{NBSP}: uses_live == "yes"',
+    ),
+    (
+        reason(ReasonCode.not_yet_due_if_true, condition='stage == "planned"'),
+        'not yet due: stage == "planned"',
+        f'pas encore exigible{NBSP}: stage == "planned"',
+    ),
+    (
+        reason(ReasonCode.not_yet_due_while, condition='stage == "planned"'),
+        'Not yet due while stage == "planned".',
+        'Pas encore exigible tant que stage == "planned".',
     ),
     (
         reason(ReasonCode.escalated, base="high", to="critical", when='province == "qc"'),

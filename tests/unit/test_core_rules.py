@@ -38,6 +38,7 @@ GAP_TABLE = [
     (Verdict.dont_know, True),
     (Verdict.unanswered, True),
     (Verdict.not_applicable, False),
+    (Verdict.not_yet_due, False),
 ]
 
 
