@@ -43,9 +43,7 @@ KEYS: Mapping[str, str | tuple[str, str]] = {
     "score": N_("Overall score"),
     "doc_id": N_("Document identifier"),
     "advisory": N_("Advisory"),
-    "advisory_banner": N_(
-        "ADVISORY: this body is outside the scope of the guidance; the result is advisory."
-    ),
+    "advisory_banner": N_("ADVISORY: the result is advisory; the summary says why."),
     "incomplete": N_("The assessment is incomplete: unanswered questions count as not met."),
     "summary": N_("Summary for the board"),
     "summary_intro": N_(

@@ -45,7 +45,11 @@ def test_tagged_pdf_language_and_metadata(rendered: Rendered) -> None:
     assert meta.title
     assert rendered.report.record.agency in meta.title
     assert meta.author == rendered.report.record.agency
-    assert meta["/Keywords"] == i18n.TEXT[rendered.case.lang]["keywords"]
+    # the questionnaire's keywords when it gives them (its report: block), else the general ones
+    given = rendered.report.questionnaire.report.keywords
+    lang = rendered.case.lang
+    expected = localize(given, lang) if given else i18n.TEXT[lang]["keywords"]
+    assert meta["/Keywords"] == expected
     assert meta["/CreationDate"].startswith("D:2026")
 
 
