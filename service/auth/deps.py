@@ -18,8 +18,9 @@ from service.auth import service as auth_service
 from service.auth import totp
 from service.config import Settings
 from service.deps import SessionDep
-from service.errors import NotSignedIn
+from service.errors import InvalidText, NotSignedIn
 from service.models import Organisation, Role, User, WebSession, utcnow
+from service.questionnaire.text import clean, is_text
 from service.security import CSRF_FIELD, check_csrf
 
 LANGUAGES = ("en", "fr")
@@ -117,6 +118,9 @@ async def checked_form(request: Request, visitor: Visitor) -> AsyncIterator[Form
             given=given if isinstance(given, str) else None,
             sec_fetch_site=request.headers.get("sec-fetch-site"),
         )
+        for name, value in form.multi_items():
+            if not is_text(name) or (isinstance(value, str) and not is_text(value)):
+                raise InvalidText(field=clean(name)[:100])
         yield form
     finally:
         await form.close()
