@@ -22,7 +22,7 @@ from service.auth.policy import Reach
 from service.documents import store
 from service.documents.archive import Archive
 from service.documents.models import Document, DocumentBlob
-from service.documents.sniff import Refused, clean_name, sniff
+from service.documents.sniff import Refused, check_name, clean_name, sniff
 from service.errors import AppError, NotFound, StaleVersion
 from service.models import AuditEvent, utcnow
 from service.questionnaire.schema import Questionnaire
@@ -55,14 +55,17 @@ class Download:
     sha256: str
 
 
-def check_file(data: bytes, *, max_bytes: int) -> str:
-    """The media type of an upload by content; raises the refusal otherwise."""
+def check_file(data: bytes, *, max_bytes: int, filename: str | None = None) -> str:
+    """The media type of an upload by content; raises the refusal otherwise (also for a text
+    file whose name says it is another type)."""
     if not data:
         raise EmptyFile()
     if len(data) > max_bytes:
         raise TooLarge()
     try:
-        return sniff(data).media_type
+        media_type = sniff(data).media_type
+        check_name(filename, media_type)
+        return media_type
     except Refused as error:
         raise UnsupportedType(str(error)) from error
 
@@ -123,7 +126,7 @@ def _attach_once(
             assessment = assessment_service._load_for_change(
                 session=session, viewer=viewer, assessment_id=assessment_id, expected_version=None
             )
-            media_type = check_file(data, max_bytes=max_bytes)
+            media_type = check_file(data, max_bytes=max_bytes, filename=filename)
             blob = store.put_blob(session, data=data, media_type=media_type, directory=directory)
             doc = Document(
                 assessment_id=assessment.id,

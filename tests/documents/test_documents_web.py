@@ -360,3 +360,21 @@ def test_documents_of_hidden_questions_are_not_frozen(
     with db.new_session(app.state.engine) as s:
         frozen = json.loads(s.exec(select(Submission)).one().canonical)["documents"]
     assert sorted(frozen) == ["pia_done"]
+
+
+def test_names_follow_the_detected_type_and_text_named_pdf_is_refused(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Issue 16: a file kept the extension it was uploaded with (``evidence.html`` served as
+    text, a PDF named ``scan.svg``); a text file named ``.pdf`` was accepted."""
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    assert upload(client, base, files.TEXT, name="evidence.html").status_code == 303
+    assert upload(client, base, files.PDF, name="scan.svg").status_code == 303
+    assert sorted(d.name for d in _docs(app)) == ["evidence.txt", "scan.pdf"]
+    sha = hashlib.sha256(files.TEXT).hexdigest()
+    got = client.get(f"{base}/documents/{sha}")
+    assert 'filename="evidence.txt"' in got.headers["content-disposition"]
+    refused = upload(client, base, files.TEXT + b"2", name="scan.pdf")
+    assert refused.status_code == 415  # as every refused type
+    assert "but it is a text file" in refused.text
