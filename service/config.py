@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     report_marking: str | None = Field(default=None, max_length=60)
     report_timeout_seconds: float = 120.0
     report_memory_limit_mb: int = 1024
+    # ``json``: one JSON object a line (request id, user id, route); ``text``: readable lines
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("database_url")
     @classmethod

@@ -17,8 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
-from service import db
+from service import db, logs
 from service.account import pages as account
 from service.account import security_pages as account_security
 from service.admin import endpoints as admin_api
@@ -128,9 +129,17 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def handle_disconnect(request: Request, exc: Exception) -> Response:
+    """The client went away before its request was read: one line, no traceback; the response
+    goes nowhere."""
+    log.info("client disconnected before the request was read: %s", request.method)
+    return Response(status_code=400)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application (settings from the environment unless given)."""
     settings = settings or get_settings()
+    logs.configure(settings.log_format)
     assessment_service.use_documents(document_store)
 
     @asynccontextmanager
@@ -160,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(ClientDisconnect, handle_disconnect)
     app.add_middleware(JsonTextMiddleware)  # inside the size limit: reads a bounded body
     app.add_middleware(
         BodySizeLimitMiddleware,
@@ -167,6 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes=document_routes.upload_limits(settings),
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
+    app.add_middleware(logs.RequestContextMiddleware)  # outermost: every record has the id
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Routes are matched in order, so the busiest pages come first: the assessment pages. The
     # old section addresses match any page of an assessment, so they come last.

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from service import db
+from service import db, logs
 from service.auth import service as auth_service
 from service.auth import totp
 from service.config import Settings
@@ -91,6 +91,8 @@ def visitor_for(request: Request, session: Session, settings: Settings) -> Visit
         and totp.required_for(session, user.role),
     )
     request.state.visitor = visitor
+    if user is not None:
+        logs.set_user(user.id)
     return visitor
 
 
@@ -135,6 +137,7 @@ def get_api_user(request: Request, session: SessionDep) -> User:
     user = auth_service.user_for_api_token(session=session, secret=secret.strip())
     if user is None:
         raise NotSignedIn("The API token is not valid")
+    logs.set_user(user.id)
     return user
 
 
