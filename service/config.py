@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # Evidence documents: the largest file accepted, and where blobs go (None: the database).
     max_upload_bytes: int = 20 * 1024 * 1024
+    # the documents of one agency's drafts, counted once per document (a copy on another
+    # question or draft counts again: it is what the agency asked to keep)
+    agency_storage_quota_bytes: int = 2 * 1024 * 1024 * 1024
     documents_dir: Path | None = None
     login_max_failures: int = 5
     login_window_seconds: int = 900
@@ -53,6 +56,8 @@ class Settings(BaseSettings):
     report_marking: str | None = Field(default=None, max_length=60)
     report_timeout_seconds: float = 120.0
     report_memory_limit_mb: int = 1024
+    # ``json``: one JSON object a line (request id, user id, route); ``text``: readable lines
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("database_url")
     @classmethod

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -28,6 +30,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 from sqlmodel import Session
 
 from service.config import normalise_database_url
+from service.questionnaire.text import scrubbed
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -145,6 +148,19 @@ def _on_sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+_BAD_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+
+
+def _read_json(raw: str | bytes) -> Any:
+    """JSON columns as read: a lone surrogate or NUL stored before text was checked at the edge
+    comes back as U+FFFD, so that one poisoned answer never breaks the pages that show it."""
+    value = json.loads(raw)
+    probe = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+    if _BAD_ESCAPE.search(probe):  # only an escape can carry those
+        return scrubbed(value)
+    return value
+
+
 def make_engine(url: str, *, echo: bool = False, single_use: bool = False) -> Engine:
     """An engine with the options each back end needs (``single_use``: no pool, for migrations)."""
     url = normalise_database_url(url)
@@ -159,6 +175,7 @@ def make_engine(url: str, *, echo: bool = False, single_use: bool = False) -> En
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             poolclass=StaticPool if memory else (NullPool if single_use else None),
+            json_deserializer=_read_json,
             # A connection per request in flight, kept: an overflow connection is opened (with
             # its pragmas) and closed again for every request beyond the pool's size (the default
             # of 5 churned at 16 concurrent clients). Beyond it, overflow without a limit.
@@ -168,8 +185,15 @@ def make_engine(url: str, *, echo: bool = False, single_use: bool = False) -> En
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     if single_use:
-        return create_engine(url, echo=echo, poolclass=NullPool)
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return create_engine(url, echo=echo, poolclass=NullPool, json_deserializer=_read_json)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        json_deserializer=_read_json,
+    )
 
 
 @contextmanager

@@ -10,11 +10,13 @@ from typing import Any
 
 
 class AppError(Exception):
-    """An expected failure with a status code, a stable code and a message (a catalogue msgid)."""
+    """An expected failure with a status code, a stable code and a message (a catalogue msgid;
+    with ``format_detail``, its ``{placeholders}`` are filled from ``detail`` once translated)."""
 
     status_code = 400
     code = "bad_request"
     message = "The request could not be processed"
+    format_detail = False
 
     def __init__(self, message: str | None = None, **detail: Any) -> None:
         super().__init__(message or self.message)
@@ -83,6 +85,14 @@ class Unprocessable(AppError):
     status_code = 422
     code = "invalid"
     message = "The request is not valid"
+
+
+class InvalidText(Unprocessable):
+    """A form field holds a lone surrogate or a NUL: no page, response or database holds it."""
+
+    code = "not_text"
+    message = "The field “{field}” holds a character that is not text. Remove it and try again"
+    format_detail = True
 
 
 class RateLimited(AppError):

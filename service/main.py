@@ -17,8 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
-from service import db
+from service import db, logs
 from service.account import pages as account
 from service.account import security_pages as account_security
 from service.admin import endpoints as admin_api
@@ -41,7 +42,11 @@ from service.report_delivery import pages as report_pages
 from service.report_delivery import service as web_reports
 from service.review import endpoints as api_review
 from service.review import pages as review_pages
-from service.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from service.security import (
+    BodySizeLimitMiddleware,
+    JsonTextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from service.web import health
 from service.web.page import PageContext
 
@@ -53,12 +58,20 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _error_page(request: Request, *, status_code: int, title: str, message: str) -> Response:
+def _error_page(
+    request: Request,
+    *,
+    status_code: int,
+    title: str,
+    message: str,
+    values: dict[str, object] | None = None,
+) -> Response:
     page = PageContext.for_error(request)
     try:
+        text = page._(message)
         return page.render(
             "error.html",
-            {"title": page._(title), "message": page._(message)},
+            {"title": page._(title), "message": text.format(**values) if values else text},
             status_code=status_code,
         )
     finally:
@@ -69,8 +82,9 @@ async def handle_app_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, AppError):  # pragma: no cover - registered for AppError only
         raise exc
     if _is_api(request):
+        message = exc.message.format(**exc.detail) if exc.format_detail else exc.message
         return JSONResponse(
-            {"detail": exc.message, "code": exc.code, **exc.detail},
+            {"detail": message, "code": exc.code, **exc.detail},
             status_code=exc.status_code,
             headers={"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None,
         )
@@ -83,6 +97,7 @@ async def handle_app_error(request: Request, exc: Exception) -> Response:
         status_code=exc.status_code,
         title=titles.get(exc.status_code, "There is a problem"),
         message=exc.message,
+        values=exc.detail if exc.format_detail else None,
     )
 
 
@@ -114,9 +129,17 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def handle_disconnect(request: Request, exc: Exception) -> Response:
+    """The client went away before its request was read: one line, no traceback; the response
+    goes nowhere."""
+    log.info("client disconnected before the request was read: %s", request.method)
+    return Response(status_code=400)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application (settings from the environment unless given)."""
     settings = settings or get_settings()
+    logs.configure(settings.log_format)
     assessment_service.use_documents(document_store)
 
     @asynccontextmanager
@@ -146,12 +169,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(ClientDisconnect, handle_disconnect)
+    app.add_middleware(JsonTextMiddleware)  # inside the size limit: reads a bounded body
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         routes=document_routes.upload_limits(settings),
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
+    app.add_middleware(logs.RequestContextMiddleware)  # outermost: every record has the id
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Routes are matched in order, so the busiest pages come first: the assessment pages. The
     # old section addresses match any page of an assessment, so they come last.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import CsrfRefused
+from service.questionnaire.text import MESSAGE, first_bad_text
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -130,6 +132,87 @@ class BodySizeLimitMiddleware:
         except _TooLarge:
             if not started:
                 await _send_413(send)
+
+
+class JsonTextMiddleware:
+    """Refuse a JSON request body that Python reads but no response can hold: a string or key
+    with a lone surrogate (``"\\ud800"``) or a NUL, nesting deeper than the parser's recursion
+    limit, an integer of thousands of digits. 422 with the path of the field, before any route
+    sees it; other bodies pass unchanged (the route reports malformed JSON itself)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        content_type = next(
+            (v for k, v in scope.get("headers", []) if k == b"content-type"), b""
+        ).lower()
+        if not (content_type.startswith(b"application/json") or b"+json" in content_type):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)  # disconnected: let the route see it
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        problem = _json_problem(body)
+        if problem is not None:
+            await _send_json(send, 422, problem)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _json_problem(body: bytes) -> dict[str, object] | None:
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError:
+        return None  # the route's own parser answers 422 with where
+    except RecursionError:
+        error = {"loc": ["body"], "msg": "the JSON nests too deeply", "type": "too_deep"}
+        return {"detail": [error], "code": "invalid"}
+    except ValueError:  # an integer of more digits than Python converts
+        error = {"loc": ["body"], "msg": "a number has too many digits", "type": "number"}
+        return {"detail": [error], "code": "invalid"}
+    path = first_bad_text(data)
+    if path is None:
+        return None
+    loc: list[str | int] = ["body", *path]
+    return {
+        "detail": [{"loc": loc, "msg": f"the text {MESSAGE}", "type": "not_text"}],
+        "code": "invalid",
+    }
+
+
+async def _send_json(send: Send, status: int, content: dict[str, object]) -> None:
+    body = json.dumps(content).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class _TooLarge(Exception):

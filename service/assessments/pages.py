@@ -10,10 +10,8 @@ import json
 import uuid
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
@@ -34,7 +32,7 @@ from service.assessments.models import Assessment
 from service.auth import policy
 from service.auth.policy import Permission
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
-from service.questionnaire import engine
+from service.questionnaire import engine, loader
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.schema import Questionnaire, Section, localize
 from service.web.page import PublicPageDep
@@ -324,11 +322,15 @@ def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> 
     elif len(raw) > MAX_IMPORT_BYTES:
         error = _("The file must be smaller than 500 KB")
     else:
-        try:
-            parsed = yaml.safe_load(raw.decode("utf-8"))
-            data = AnswersFile.model_validate(parsed)
-        except (UnicodeDecodeError, yaml.YAMLError, ValidationError):
+        # the CLI's reader: safe YAML or JSON, nesting, numbers and text checked
+        data, read_problems = loader.load_answers(raw, "file")
+        if data is None:
             error = _("The file must be a PolicyGap answers file (JSON or YAML)")
+            problems = [
+                f"{p.line}:{p.col}: {p.path or '(file)'}: {p.message}"
+                for p in read_problems
+                if p.level == "error"
+            ][:10]
         else:
             problems = check_answers_file(questionnaire, data)
             if problems:

@@ -196,12 +196,17 @@ def submissions(*, session: Session, assessment_id: uuid.UUID) -> list[Submissio
     return list(session.exec(query))
 
 
+MAX_NUMBER = 2**31 - 1  # the largest submission number (an INTEGER column)
+
+
 def get_submission(
     *, session: Session, assessment_id: uuid.UUID, number: int | None = None
 ) -> Submission | None:
     """The submission with ``number``, or the latest one."""
     query = select(Submission).where(Submission.assessment_id == assessment_id)
     if number is not None:
+        if not 1 <= number <= MAX_NUMBER:  # no such submission; no database holds the number
+            return None
         query = query.where(Submission.number == number)
     return session.exec(query.order_by(col(Submission.number).desc())).first()
 

@@ -13,13 +13,14 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from service import db
+from service import db, logs
 from service.auth import service as auth_service
 from service.auth import totp
 from service.config import Settings
 from service.deps import SessionDep
-from service.errors import NotSignedIn
+from service.errors import InvalidText, NotSignedIn
 from service.models import Organisation, Role, User, WebSession, utcnow
+from service.questionnaire.text import clean, is_text
 from service.security import CSRF_FIELD, check_csrf
 
 LANGUAGES = ("en", "fr")
@@ -90,6 +91,8 @@ def visitor_for(request: Request, session: Session, settings: Settings) -> Visit
         and totp.required_for(session, user.role),
     )
     request.state.visitor = visitor
+    if user is not None:
+        logs.set_user(user.id)
     return visitor
 
 
@@ -117,6 +120,9 @@ async def checked_form(request: Request, visitor: Visitor) -> AsyncIterator[Form
             given=given if isinstance(given, str) else None,
             sec_fetch_site=request.headers.get("sec-fetch-site"),
         )
+        for name, value in form.multi_items():
+            if not is_text(name) or (isinstance(value, str) and not is_text(value)):
+                raise InvalidText(field=clean(name)[:100])
         yield form
     finally:
         await form.close()
@@ -131,6 +137,7 @@ def get_api_user(request: Request, session: SessionDep) -> User:
     user = auth_service.user_for_api_token(session=session, secret=secret.strip())
     if user is None:
         raise NotSignedIn("The API token is not valid")
+    logs.set_user(user.id)
     return user
 
 

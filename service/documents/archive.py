@@ -15,12 +15,13 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from service.documents.sniff import Refused, clean_name, sniff
+from service.documents.sniff import Refused, check_name, clean_name, sniff
+from service.questionnaire import loader
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.schema import Questionnaire
 
@@ -114,8 +115,15 @@ def build(answers: AnswersFile, documents: list[tuple[str, str, str, bytes]]) ->
 
 def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     """A member's bytes, never more than ``limit`` whatever its header claims."""
-    with archive.open(info) as member:
-        data = member.read(limit + 1)
+    try:
+        with archive.open(info) as member:
+            data = member.read(limit + 1)
+    except NotImplementedError as error:  # a compression method zipfile cannot inflate
+        raise BadArchive(
+            "{name} is compressed in a way that is not supported", name=info.filename
+        ) from error
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
+        raise BadArchive("The archive is damaged") from error
     if len(data) > limit:
         raise BadArchive("{name} is larger than allowed", name=info.filename)
     return data
@@ -166,12 +174,13 @@ def read(
                 raise BadArchive("The archive format must be {format}", format=FORMAT)
             if hashlib.sha256(answers_raw).hexdigest() != manifest.answers_sha256:
                 raise BadArchive("answers.json does not match the hash in the manifest")
-            parsed: Any = json.loads(answers_raw.decode("utf-8"))
-            answers = AnswersFile.model_validate(parsed)
-        except (ValidationError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            # the answers-file reader of the CLI and the web import: depth, numbers and text
+            # checked, never a RecursionError
+            answers = loader.load_answers(answers_raw, ANSWERS)[0]
+            if answers is None:
+                raise BadArchive("The manifest or the answers file is not valid")
+        except ValidationError as error:
             raise BadArchive("The manifest or the answers file is not valid") from error
-        except zipfile.BadZipFile as error:
-            raise BadArchive("The archive is damaged") from error
         problems = check_answers_file(questionnaire, answers)
         if problems:
             raise BadArchive(
@@ -193,10 +202,7 @@ def read(
                     "The document {name!r} is missing from the archive", name=entry.name
                 )
             if entry.sha256 not in blobs:
-                try:
-                    data = _read(archive, by_name[member], max_document_bytes)
-                except zipfile.BadZipFile as error:
-                    raise BadArchive("The archive is damaged") from error
+                data = _read(archive, by_name[member], max_document_bytes)
                 if hashlib.sha256(data).hexdigest() != entry.sha256:
                     raise BadArchive(
                         "The document {name!r} does not match its hash", name=entry.name
@@ -209,6 +215,7 @@ def read(
                 )
             try:
                 media_type = sniff(data).media_type
+                check_name(entry.name, media_type)
             except Refused as error:
                 raise BadArchive(
                     "The document {name!r}: {reason}", name=entry.name, reason=str(error)

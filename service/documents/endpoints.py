@@ -102,6 +102,7 @@ async def api_upload_document(
             data=data,
             max_bytes=settings.max_upload_bytes,
             directory=settings.documents_dir,
+            quota_bytes=settings.agency_storage_quota_bytes,
         )
         body = {
             "id": str(doc.id),
@@ -191,11 +192,13 @@ async def api_import_archive(
             checked=checked,
             max_bytes=settings.max_upload_bytes,
             directory=settings.documents_dir,
+            quota_bytes=settings.agency_storage_quota_bytes,
             as_of=today(),
         )
         return JSONResponse({"documents_attached": added})
 
-    return await run_in_threadpool(apply)
+    with document_service.import_slot():
+        return await run_in_threadpool(apply)
 
 
 class ArchiveRefused(Unprocessable):

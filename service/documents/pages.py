@@ -220,8 +220,13 @@ def _upload_sync(
             data=data,
             max_bytes=page.settings.max_upload_bytes,
             directory=page.settings.documents_dir,
+            quota_bytes=page.settings.agency_storage_quota_bytes,
         )
-    except (document_service.TooLarge, document_service.UnsupportedType) as error:
+    except (
+        document_service.TooLarge,
+        document_service.UnsupportedType,
+        document_service.QuotaExceeded,
+    ) as error:
         message = (
             _(
                 "The file must be smaller than {size}",
@@ -332,7 +337,8 @@ async def import_archive_page(page: PageDep, assessment_id: str, form: PageForm)
     upload = form.get("file")
     limit = archive_limit(page.settings)
     raw = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
-    return await run_in_threadpool(_import_archive_sync, page, assessment_id, form, raw)
+    with document_service.import_slot():
+        return await run_in_threadpool(_import_archive_sync, page, assessment_id, form, raw)
 
 
 def _archive_reason(_: Translator, error: BadArchive) -> str:
@@ -379,6 +385,7 @@ def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: by
         checked=checked,
         max_bytes=page.settings.max_upload_bytes,
         directory=page.settings.documents_dir,
+        quota_bytes=page.settings.agency_storage_quota_bytes,
         as_of=today(),
     )
     return redirect(f"/assessments/{assessment.id}/?notice=saved")

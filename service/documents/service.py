@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from service import db
 from service.assessments import access
@@ -22,7 +25,7 @@ from service.auth.policy import Reach
 from service.documents import store
 from service.documents.archive import Archive
 from service.documents.models import Document, DocumentBlob
-from service.documents.sniff import Refused, clean_name, sniff
+from service.documents.sniff import Refused, check_name, clean_name, sniff
 from service.errors import AppError, NotFound, StaleVersion
 from service.models import AuditEvent, utcnow
 from service.questionnaire.schema import Questionnaire
@@ -33,6 +36,52 @@ class TooLarge(AppError):
     status_code = 413
     code = "too_large"
     message = "The file is too large"
+
+
+class QuotaExceeded(AppError):
+    status_code = 413
+    code = "quota_exceeded"
+    message = (
+        "Your agency's storage quota for documents is full. Remove documents it no longer "
+        "needs, or ask an administrator to raise the quota"
+    )
+
+
+def check_quota(
+    session: Session, organisation_id: uuid.UUID, adding: int, quota_bytes: int | None
+) -> None:
+    """``QuotaExceeded`` when ``adding`` bytes would take the agency's documents over the quota."""
+    if quota_bytes is None:
+        return
+    used = session.exec(
+        select(func.coalesce(func.sum(Document.size), 0))
+        .join(Assessment, col(Assessment.id) == col(Document.assessment_id))
+        .where(Assessment.organisation_id == organisation_id)
+    ).one()
+    if int(used) + adding > quota_bytes:
+        raise QuotaExceeded()
+
+
+class ImportsBusy(AppError):
+    status_code = 429
+    code = "imports_busy"
+    message = "Too many archives are being imported at once. Try again in a minute"
+
+
+# Archive imports at once in this process: each holds the archive and its documents in memory.
+MAX_CONCURRENT_IMPORTS = 2
+_import_slots = threading.BoundedSemaphore(MAX_CONCURRENT_IMPORTS)
+
+
+@contextmanager
+def import_slot() -> Iterator[None]:
+    """Hold one of the archive-import slots; ``ImportsBusy`` (429) when all are taken."""
+    if not _import_slots.acquire(blocking=False):
+        raise ImportsBusy()
+    try:
+        yield
+    finally:
+        _import_slots.release()
 
 
 class UnsupportedType(AppError):
@@ -55,14 +104,17 @@ class Download:
     sha256: str
 
 
-def check_file(data: bytes, *, max_bytes: int) -> str:
-    """The media type of an upload by content; raises the refusal otherwise."""
+def check_file(data: bytes, *, max_bytes: int, filename: str | None = None) -> str:
+    """The media type of an upload by content; raises the refusal otherwise (also for a text
+    file whose name says it is another type)."""
     if not data:
         raise EmptyFile()
     if len(data) > max_bytes:
         raise TooLarge()
     try:
-        return sniff(data).media_type
+        media_type = sniff(data).media_type
+        check_name(filename, media_type)
+        return media_type
     except Refused as error:
         raise UnsupportedType(str(error)) from error
 
@@ -78,8 +130,10 @@ def attach(
     data: bytes,
     max_bytes: int,
     directory: Path | None,
+    quota_bytes: int | None = None,
 ) -> Document:
-    """Attach ``data`` to a question of a draft (the blob is stored once per SHA-256)."""
+    """Attach ``data`` to a question of a draft (the blob is stored once per SHA-256), within
+    the agency's storage quota."""
     if question_id not in questionnaire.question_index():
         raise NotFound(f"There is no question {question_id!r} in this questionnaire")
     try:
@@ -92,6 +146,7 @@ def attach(
             data=data,
             max_bytes=max_bytes,
             directory=directory,
+            quota_bytes=quota_bytes,
         )
     except IntegrityError:
         # the same new file stored by a concurrent upload (PostgreSQL): it exists now
@@ -104,6 +159,7 @@ def attach(
             data=data,
             max_bytes=max_bytes,
             directory=directory,
+            quota_bytes=quota_bytes,
         )
 
 
@@ -117,13 +173,15 @@ def _attach_once(
     data: bytes,
     max_bytes: int,
     directory: Path | None,
+    quota_bytes: int | None,
 ) -> Document:
     try:
         with db.writing(session):
             assessment = assessment_service._load_for_change(
                 session=session, viewer=viewer, assessment_id=assessment_id, expected_version=None
             )
-            media_type = check_file(data, max_bytes=max_bytes)
+            media_type = check_file(data, max_bytes=max_bytes, filename=filename)
+            check_quota(session, assessment.organisation_id, len(data), quota_bytes)
             blob = store.put_blob(session, data=data, media_type=media_type, directory=directory)
             doc = Document(
                 assessment_id=assessment.id,
@@ -320,10 +378,26 @@ def import_archive(
     max_bytes: int,
     directory: Path | None,
     as_of: date,
+    quota_bytes: int | None = None,
 ) -> int:
     """Apply a checked archive to a draft: its answers and notes replace those it holds, its
     documents are attached (a document already on that question is not attached twice).
-    Returns the number of documents attached."""
+    Returns the number of documents attached. Nothing changes when the documents would take
+    the agency over its storage quota."""
+    assessment, _agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=assessment_id
+    )
+    present_now = {
+        (qid, d.sha256)
+        for qid, docs in store.attached(session, assessment_id).items()
+        for d in docs
+    }
+    adding = sum(
+        len(d.data)
+        for d in checked.documents
+        if (d.question, hashlib.sha256(d.data).hexdigest()) not in present_now
+    )
+    check_quota(session, assessment.organisation_id, adding, quota_bytes)
     answers = checked.answers.to_answers()
     assessment_service.save_answers(
         session=session,
@@ -356,6 +430,7 @@ def import_archive(
             data=doc.data,
             max_bytes=max_bytes,
             directory=directory,
+            quota_bytes=quota_bytes,
         )
         present.add((doc.question, digest))
         added += 1

@@ -8,6 +8,7 @@ appended, text holding markup a browser would run) is refused.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -28,13 +29,18 @@ EXTENSIONS = {
     JPEG: "jpg",
     TEXT: "txt",
 }
+# Other extensions a name of that type may keep (a download is served as the detected type).
+ALIASES = {JPEG: {"jpeg", "jpe"}, TEXT: {"text", "csv", "md", "log"}}
+# A text file named as one of these is refused: someone picked the wrong file, or disguised one.
+_BINARY_EXTENSIONS = {"pdf", "docx", "xlsx", "odt", "png", "jpg", "jpeg", "doc", "xls", "gif"}
 KINDS = {PDF: "PDF", DOCX: "DOCX", XLSX: "XLSX", ODT: "ODT", PNG: "PNG", JPEG: "JPEG", TEXT: "Text"}
 
 _ZIP = b"PK\x03\x04"
 _PNG = b"\x89PNG\r\n\x1a\n"
 _JPEG = b"\xff\xd8\xff"
 _MAX_ZIP_MEMBERS = 10_000
-_MARKUP = (b"<html", b"<script", b"<!doctype", b"<svg", b"<?xml", b"<body", b"<iframe")
+# Markup a browser would run, or another file inside, anywhere in a text file (not only its head).
+_MARKUP = re.compile(rb"<(?:html|script|!doctype|svg|\?xml|body|iframe)|%pdf-", re.IGNORECASE)
 _OTHER_MAGIC = (_ZIP, b"%PDF-", _PNG, _JPEG, b"GIF8", b"\x7fELF", b"MZ", b"\xd0\xcf\x11\xe0")
 
 
@@ -120,10 +126,21 @@ def _text(data: bytes) -> str:
         raise Refused("A text file must be UTF-8 encoded") from error
     if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text):
         raise Refused("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
-    lowered = data[:4096].lower()
-    if any(marker in lowered for marker in _MARKUP) or b"%pdf-" in lowered:
+    if _MARKUP.search(data):
         raise Refused("A text file must not hold web page markup or another file")
     return TEXT
+
+
+def _extension(name: str) -> str | None:
+    stem, dot, ext = name.rpartition(".")
+    return ext if dot and stem and 0 < len(ext) <= 8 and ext.isalnum() else None
+
+
+def check_name(name: str | None, media_type: str) -> None:
+    """Refuse a text file whose name says it is a PDF, an office document or an image."""
+    ext = _extension((name or "").replace("\\", "/").split("/")[-1].strip(" ."))
+    if media_type == TEXT and ext is not None and ext.lower() in _BINARY_EXTENSIONS:
+        raise Refused("The file is named as a PDF, office document or image, but it is a text file")
 
 
 def clean_name(name: str | None, media_type: str) -> str:
@@ -131,7 +148,13 @@ def clean_name(name: str | None, media_type: str) -> str:
     at most 150 characters, never empty. Never used to build a path."""
     raw = (name or "").replace("\\", "/").split("/")[-1]
     kept = "".join(c for c in raw if c.isprintable() and c not in '<>:"|?*').strip(" .")
-    if len(kept) > 150:
-        stem, dot, ext = kept.rpartition(".")
-        kept = (stem[: 150 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 8 else kept[:150]
-    return kept or f"document.{EXTENSIONS[media_type]}"
+    wanted = EXTENSIONS[media_type]
+    if not kept:
+        return f"document.{wanted}"
+    # The extension is the detected type's (a download of ``evidence.html`` that is text is
+    # ``evidence.txt``, a PDF named ``scan.svg`` is ``scan.pdf``), or one of its aliases.
+    ext = _extension(kept)
+    stem = kept[: -len(ext) - 1] if ext is not None else kept
+    if ext is None or ext.lower() not in {wanted} | ALIASES.get(media_type, set()):
+        ext = wanted
+    return (stem[: 150 - len(ext) - 1].rstrip(" .") or "document") + "." + ext

@@ -37,6 +37,7 @@ from pydantic import (
 
 from service.questionnaire.schema import Question, Questionnaire, QuestionType
 
+MAX_INT = 2**53  # the largest integer a float (and a JSON reader) holds exactly
 AnswerValue = str | list[str] | int | float
 # As written in a file: kept strict so that `yes` read by YAML as true is reported, not coerced.
 FileValue = StrictBool | StrictStr | list[StrictStr] | StrictInt | StrictFloat | None
@@ -112,11 +113,11 @@ def validate_answer(question: Question, value: object) -> str | None:
             return f"the answer is longer than {question.text_limit} characters"
         return None
     if kind is QuestionType.number:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "the answer must be a number"
+        if isinstance(value, int) and not -MAX_INT <= value <= MAX_INT:
+            return "the number is too large"
+        if not math.isfinite(value):
             return "the answer must be a number"
         if question.min is not None and value < question.min:
             return f"the answer must be at least {question.min:g}"

@@ -28,8 +28,11 @@ from typing import Any, Literal
 import yaml
 from yaml.constructor import SafeConstructor
 
+from service.questionnaire.text import MESSAGE, is_text
+
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
+MAX_NUMBER_CHARS = 4000
 SAFE_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -64,6 +67,8 @@ class ProblemCode(StrEnum):
     key_quoting = "key_quoting"  # a key YAML reads as true/false or a number
     duplicate_key = "duplicate_key"
     tag = "tag"
+    not_text = "not_text"  # a lone surrogate (an escape such as \\ud800) or a NUL character
+    number_too_long = "number_too_long"  # more digits than Python reads as a number
     # the model
     unknown_field = "unknown_field"
     missing_field = "missing_field"
@@ -101,6 +106,8 @@ FATAL = frozenset(
         ProblemCode.second_document,
         ProblemCode.too_deep,
         ProblemCode.key_not_text,
+        ProblemCode.not_text,
+        ProblemCode.number_too_long,
     }
 )
 
@@ -321,6 +328,14 @@ class _Builder:
             # Marks are not needed on the node: the index keeps line and column.
             node = yaml.ScalarNode(tag, event.value, None, None, event.style)
             path = self.next_path()
+            if not is_text(event.value):
+                self.problem(
+                    event.start_mark,
+                    path if path is not None else self.stack[-1].path,
+                    f"the text {MESSAGE}; remove it",
+                    ProblemCode.not_text,
+                )
+                return False
             if path is None:
                 self.key(event, node)
                 return True
@@ -330,7 +345,18 @@ class _Builder:
                 self.problem(event.start_mark, path, _tag_message(tag), ProblemCode.tag)
                 self.attach(None)
             else:
-                self.attach(_scalar(node))
+                try:
+                    value = _scalar(node)
+                except ValueError:  # an integer of more than 4,300 digits
+                    self.problem(
+                        event.start_mark,
+                        path,
+                        f"the number has {len(event.value)} characters; write at most "
+                        f"{MAX_NUMBER_CHARS}",
+                        ProblemCode.number_too_long,
+                    )
+                    return False
+                self.attach(value)
             return True
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             path = self.next_path()

@@ -15,6 +15,8 @@ import hashlib
 import logging
 import multiprocessing
 import resource
+import signal
+import time
 import uuid
 from functools import lru_cache
 from pathlib import Path
@@ -135,6 +137,9 @@ def template_version(settings: Settings) -> str:
 
 
 def _limit_resources(memory_mb: int, cpu_seconds: int) -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the server stops the pool itself
+    # (``shutdown``), rather than its worker dying mid-queue and leaving its semaphores behind.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
@@ -203,11 +208,27 @@ def pool(app: FastAPI) -> concurrent.futures.ProcessPoolExecutor:
     return executor
 
 
-def shutdown(app: FastAPI) -> None:
-    executor = getattr(app.state, "report_pool", None)
-    if executor is not None:
-        executor.shutdown(wait=False, cancel_futures=True)
-        app.state.report_pool = None
+def shutdown(app: FastAPI, *, grace_seconds: float = 10.0) -> None:
+    """Stop the render pool cleanly: queued renders are cancelled, a render in progress gets
+    ``grace_seconds`` to finish, then its process is terminated; the worker processes are
+    joined, so their queues' semaphores are released (stopping the server used to report
+    "leaked semaphore objects")."""
+    executor: concurrent.futures.ProcessPoolExecutor | None = getattr(
+        app.state, "report_pool", None
+    )
+    if executor is None:
+        return
+    app.state.report_pool = None
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace_seconds
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            log.warning("a report render did not stop in %s s; terminating it", grace_seconds)
+            process.terminate()
+            process.join(5)
+    executor.shutdown(wait=True)
 
 
 # --- cache -----------------------------------------------------------------------------------

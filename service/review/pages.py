@@ -31,7 +31,7 @@ from service.assessments.models import Assessment
 from service.auth import policy
 from service.auth.policy import Permission
 from service.documents import service as document_service
-from service.errors import InvalidTransition, NotFound, StaleVersion
+from service.errors import AppError, InvalidTransition, NotFound, StaleVersion
 from service.i18n import labels as labels_module
 from service.i18n.labels import verdict_abbreviation, verdict_label
 from service.models import Organisation
@@ -86,11 +86,17 @@ def parse_filters(request: Request) -> tuple[InboxFilters, list[tuple[str, str]]
     return filters, errors, raw
 
 
+MAX_PAGE = 1_000_000
+
+
 def _page_number(request: Request) -> int:
     try:
-        return max(1, int(request.query_params.get("page", "1")))
+        number = max(1, int(request.query_params.get("page", "1")))
     except ValueError:
         return 1
+    if number > MAX_PAGE:  # no inbox has a million pages; the OFFSET would overflow the database
+        raise AppError("The address is not valid")
+    return number
 
 
 def _query(raw: dict[str, str], **changes: object) -> str:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -95,7 +96,13 @@ class PageContext:
         visitor = getattr(request.state, "visitor", None)
         if not isinstance(visitor, Visitor):
             visitor = Visitor(None, None, None, lang=settings.default_language)
-        session = db.new_session(state.engine)  # no I/O until used, and it is not used
+        session = db.new_session(state.engine)  # no I/O until used
+        for row in (visitor.user, visitor.web_session):
+            if row is not None and sa_inspect(row).expired_attributes:
+                # A use case raised inside ``db.writing``: its rollback expired the user and the
+                # session the layout shows, after the request's session closed. Reattached, they
+                # are read again (a query each) rather than failing with DetachedInstanceError.
+                session.add(row)
         # Before start-up has loaded the questionnaires there are none (an error page uses none).
         registry: Registry = getattr(state, "registry", None) or Registry([])
         return cls(request, session, settings, registry, visitor, error_page=True)

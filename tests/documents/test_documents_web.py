@@ -360,3 +360,86 @@ def test_documents_of_hidden_questions_are_not_frozen(
     with db.new_session(app.state.engine) as s:
         frozen = json.loads(s.exec(select(Submission)).one().canonical)["documents"]
     assert sorted(frozen) == ["pia_done"]
+
+
+def test_names_follow_the_detected_type_and_text_named_pdf_is_refused(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Issue 16: a file kept the extension it was uploaded with (``evidence.html`` served as
+    text, a PDF named ``scan.svg``); a text file named ``.pdf`` was accepted."""
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    assert upload(client, base, files.TEXT, name="evidence.html").status_code == 303
+    assert upload(client, base, files.PDF, name="scan.svg").status_code == 303
+    assert sorted(d.name for d in _docs(app)) == ["evidence.txt", "scan.pdf"]
+    sha = hashlib.sha256(files.TEXT).hexdigest()
+    got = client.get(f"{base}/documents/{sha}")
+    assert 'filename="evidence.txt"' in got.headers["content-disposition"]
+    refused = upload(client, base, files.TEXT + b"2", name="scan.pdf")
+    assert refused.status_code == 415  # as every refused type
+    assert "but it is a text file" in refused.text
+
+
+def test_an_agency_storage_quota_refuses_uploads_and_archives_beyond_it(sqlite_url: str) -> None:
+    """Issue 16: a small archive could add 147 MB to the database; each agency now has a quota
+    (POLICYGAP_AGENCY_STORAGE_QUOTA_BYTES) counted over its drafts' documents."""
+    settings = make_settings(sqlite_url, agency_storage_quota_bytes=len(files.PDF) + 10)
+    app = create_app(settings)
+    from tests.builders import make_world
+
+    w = make_world(app.state.engine)
+    with TestClient(app) as client:
+        login(client, w.officer_a.email)
+        base = start_assessment(client)
+        assert upload(client, base, files.PDF).status_code == 303
+        r = upload(client, base, files.PNG, name="photo.png")
+        assert r.status_code == 413
+        assert "storage quota" in r.text.replace("&#39;", "'")
+        exported = client.get(base + "/archive.zip").content
+        with TestClient(app) as other_agency:
+            login(other_agency, w.officer_b.email)
+            assert (
+                upload(other_agency, start_assessment(other_agency), files.PDF).status_code == 303
+            )
+        second = start_assessment(client, program="Second")
+        page = client.get(second + "/import-archive")
+        r = client.post(
+            second + "/import-archive",
+            data={"csrf_token": csrf_from(page.text)},
+            files={"file": ("a.zip", exported, "application/zip")},
+        )
+        assert r.status_code == 413, r.text
+        assert "storage quota" in r.text.replace("&#39;", "'")
+    app.state.engine.dispose()
+
+
+def test_archive_imports_at_once_are_limited(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Issue 16: each import holds an archive's documents in memory; at most
+    MAX_CONCURRENT_IMPORTS run at once, the next gets 429 with a clear message."""
+    from service.documents import service as document_service
+
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    page = client.get(base + "/import-archive")
+    held = [document_service.import_slot() for _ in range(document_service.MAX_CONCURRENT_IMPORTS)]
+    for slot in held:
+        slot.__enter__()
+    try:
+        r = client.post(
+            base + "/import-archive",
+            data={"csrf_token": csrf_from(page.text)},
+            files={"file": ("a.zip", b"PK\x03\x04junk", "application/zip")},
+        )
+        assert r.status_code == 429
+        assert "Try again in a minute" in r.text
+    finally:
+        for slot in held:
+            slot.__exit__(None, None, None)
+    r = client.post(
+        base + "/import-archive",
+        data={"csrf_token": csrf_from(page.text)},
+        files={"file": ("a.zip", b"PK\x03\x04junk", "application/zip")},
+    )
+    assert r.status_code == 422

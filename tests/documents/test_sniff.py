@@ -47,8 +47,8 @@ def test_refused_types(data: bytes) -> None:
 @pytest.mark.parametrize(
     ("name", "shown"),
     [
-        ("../../etc/passwd", "passwd"),
-        ("..\\..\\windows\\win.ini", "win.ini"),
+        ("../../etc/passwd", "passwd.pdf"),
+        ("..\\..\\windows\\win.ini", "win.pdf"),
         ("..", "document.pdf"),
         ("", "document.pdf"),
         (None, "document.pdf"),
@@ -78,3 +78,42 @@ def test_macro_documents_are_refused() -> None:
 def test_pdf_with_a_stray_zip_marker_is_still_a_pdf() -> None:
     data = files.PDF + b"stream PK\x05\x06 not a zip endstream\n%%EOF\n"
     assert sniff.sniff(data).media_type == sniff.PDF
+
+
+def test_markup_anywhere_in_a_text_file_is_refused() -> None:
+    """Issue 16: markup after the first 4 KB passed as text/plain."""
+    padding = b"Notes of the privacy impact assessment.\n" * 200  # over 4 KB
+    assert len(padding) > 4096
+    for marker in (b"<script>alert(1)</script>", b"<SVG onload=x>", b"%PDF-1.4"):
+        with pytest.raises(sniff.Refused, match="markup"):
+            sniff.sniff(padding + marker + b"\n")
+    assert sniff.sniff(padding).media_type == sniff.TEXT
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type", "shown"),
+    [
+        ("evidence.html", sniff.TEXT, "evidence.txt"),
+        ("scan.svg", sniff.PDF, "scan.pdf"),
+        ("photo.JPEG", sniff.JPEG, "photo.JPEG"),
+        ("photo.jpg", sniff.JPEG, "photo.jpg"),
+        ("notes.csv", sniff.TEXT, "notes.csv"),
+        ("Policy v2.docx", sniff.DOCX, "Policy v2.docx"),
+        ("Policy v2", sniff.DOCX, "Policy v2.docx"),
+        ("report.pdf.exe", sniff.PDF, "report.pdf.pdf"),
+    ],
+)
+def test_the_name_takes_the_extension_of_the_detected_type(
+    name: str, media_type: str, shown: str
+) -> None:
+    assert sniff.clean_name(name, media_type) == shown
+
+
+def test_a_text_file_named_as_another_type_is_refused_saying_what_it_is() -> None:
+    with pytest.raises(sniff.Refused, match="but it is a text file"):
+        sniff.check_name("scan.pdf", sniff.TEXT)
+    with pytest.raises(sniff.Refused, match="but it is a text file"):
+        sniff.check_name("photo.PNG", sniff.TEXT)
+    sniff.check_name("notes.txt", sniff.TEXT)
+    sniff.check_name("notes", sniff.TEXT)
+    sniff.check_name("scan.svg", sniff.PDF)  # renamed, not refused

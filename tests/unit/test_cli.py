@@ -158,6 +158,38 @@ def test_score_bad_answers_exit_2_with_located_message(
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("as_of: 2026-01-01", "as_of: 2026-02-30"), "as_of"),
+        (("review_date: 2025-06-01", "review_date: " + "9" * 5000), "the number has 5000"),
+        (("review_date: 2025-06-01", "review_date: " + "9" * 4000), "YYYY-MM-DD"),
+        (("topics: [a, b, c, d]", "topics: " + "[" * 2000 + "]" * 2000), "exceed"),
+        (("topics: [a, b, c, d]", "topics: " + "[" * 50_000 + "]" * 50_000), "exceed"),
+        (("q_med: Policy 12", 'q_med: "Policy \\ud800"'), "invalid Unicode"),
+        (("q_med: Policy 12", 'q_med: "Policy \\0"'), "not text"),
+    ],
+    ids=[
+        "impossible-date",
+        "5000-digits",
+        "4000-digits",
+        "2000-deep",
+        "50000-deep",
+        "surrogate",
+        "nul",
+    ],
+)
+def test_score_hostile_answers_exit_2_without_a_traceback(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    answers = write(tmp_path, GOOD_ANSWERS.replace(*change))
+    result = runner.invoke(app, ["score", str(DATA / "scoring.yaml"), str(answers)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_score_with_broken_questionnaire_exits_1(tmp_path: Path) -> None:
     answers = write(tmp_path, GOOD_ANSWERS)
     result = runner.invoke(app, ["score", str(DATA / "broken" / "bad_severity.yaml"), str(answers)])

@@ -267,3 +267,16 @@ def test_reassessment_versions_order_a_candidate_before_its_release(tmp_path: Pa
 def test_bands_from_top() -> None:
     assert [b.min_score for b in ODD.bands_from_top()] == [90, 60, 10]
     assert [b.rating for b in DEFAULT.bands_from_top()] == [Rating.green, Rating.amber, Rating.red]
+
+
+def test_a_number_beyond_a_float_is_refused_not_raised() -> None:
+    """An integer of 4,000 digits reads as an int, and math.isfinite() of it raised
+    OverflowError: the scorer's check says it is too large instead."""
+    from service.questionnaire.answers import validate_answer
+    from service.questionnaire.schema import Question
+
+    question = Question.model_validate(
+        {"id": "n", "type": "number", "text": {"en": "How many?", "fr": "Combien ?"}}
+    )
+    assert validate_answer(question, int("9" * 4000)) == "the number is too large"
+    assert validate_answer(question, 2**53) is None
