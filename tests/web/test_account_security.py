@@ -11,14 +11,17 @@ from typing import Any
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlmodel import select
 
 from service import db
 from service.admin import service as admin_service
 from service.auth import service as auth_service
+from service.main import create_app
 from service.models import ApiToken, RecoveryCode, User, utcnow
 from service.security import token_hash
-from tests.builders import PASSWORD, World, csrf_from, login, post_form
+from tests.builders import PASSWORD, World, csrf_from, login, post_form, submit_mini
+from tests.conftest import make_settings
 
 
 @pytest.mark.parametrize(
@@ -316,3 +319,39 @@ def test_tokens_of_a_deactivated_user_do_not_come_back_on_reactivation(
         assert client.get("/api/v1/assessments", headers=_bearer(secret)).status_code == 401
         admin_service.update_user(s, world.admin, world.officer_a.id, active=True)
     assert client.get("/api/v1/assessments", headers=_bearer(secret)).status_code == 401
+
+
+def test_authenticated_responses_are_not_stored(client: TestClient, world: World) -> None:
+    login(client, world.officer_a.email)
+    base = submit_mini(client)
+    secret = _new_token(client, {"name": "script"})
+    pages = [
+        "/assessments/",
+        base + "/",
+        base + "/result",
+        base + "/report.html",
+        base + "/report.pdf",
+        base + "/export",
+        "/account/tokens",
+        "/account/security",
+    ]
+    for url in pages:
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert "no-store" in r.headers.get("cache-control", ""), url
+    api = client.get("/api/v1/assessments", headers=_bearer(secret))
+    assert "no-store" in api.headers.get("cache-control", "")
+    # Static files may still be cached.
+    assert "no-store" not in client.get("/report.css").headers.get("cache-control", "")
+
+
+def test_production_cookies_are_secure_and_https_is_required(sqlite_url: str) -> None:
+    with pytest.raises(ValidationError, match="POLICYGAP_BEHIND_TLS_PROXY"):
+        make_settings(sqlite_url, env="production")
+    settings = make_settings(sqlite_url, env="production", behind_tls_proxy=True)
+    assert settings.secure_cookies
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/login")
+        assert "secure" in page.headers["set-cookie"].lower()
+        assert "max-age=31536000" in page.headers["strict-transport-security"]
+    assert not make_settings(sqlite_url).secure_cookies  # development and tests: plain HTTP
