@@ -49,10 +49,15 @@ class Settings(BaseSettings):
     # Evidence documents: the largest file accepted, and where blobs go (None: the database).
     max_upload_bytes: int = 20 * 1024 * 1024
     documents_dir: Path | None = None
-    login_max_failures: int = 5
+    # Sign-in abuse (issue 16): no hard lock of an account. From this many failures in the
+    # window, the next attempt on the account waits 15, 30, 60... seconds after the last
+    # failure, up to the maximum; one client address may fail this many times in the window.
+    login_delay_after_failures: int = 5
+    login_first_delay_seconds: int = 15
+    login_max_delay_seconds: int = 300
     login_window_seconds: int = 900
-    # Account security (issue 7): per-address sign-in limit, idle and absolute session expiry.
     login_max_failures_per_address: int = 20
+    # Account security (issue 7): idle and absolute session expiry.
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
     default_language: Literal["en", "fr"] = "en"

@@ -51,16 +51,16 @@ def login(page: PublicPageDep, form: PublicPageForm) -> Response:
         except RateLimited as refused:
             user = None
             status = 429
-            minutes = refused.detail.get("minutes", 15)
+            seconds = int(refused.detail.get("seconds", 60))
             if refused.detail.get("limit") == "address":
                 message = _(
                     "Too many attempts from your address. Wait {minutes} minutes, then try again",
-                    minutes=minutes,
+                    minutes=max(1, -(-seconds // 60)),
                 )
             else:
                 message = _(
-                    "Too many attempts for this account. Wait {minutes} minutes, then try again",
-                    minutes=minutes,
+                    "Too many attempts for this account. Wait {seconds} seconds, then try again",
+                    seconds=seconds,
                 )
             errors.append(("email", message))
         else:

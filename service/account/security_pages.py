@@ -15,7 +15,7 @@ from service import db
 from service.admin import service as admin_service
 from service.auth import service as auth_service
 from service.auth import totp
-from service.errors import NotFound, RateLimited
+from service.errors import NotFound
 from service.models import LoginAttempt, User, WebSession, utcnow
 from service.security import safe_next
 from service.web.page import (
@@ -97,7 +97,9 @@ def login_code(page: PublicPageDep, form: PublicPageForm) -> Response:
     which = auth_service.throttled(session=session, settings=page.settings, email=user.email, ip=ip)
     if which is not None:
         status = 429
-        error = _(str(RateLimited.message))
+        error = _(
+            "Too many attempts. Wait {seconds} seconds, then try again", seconds=which.seconds
+        )
     elif auth_service.use_second_factor(session=session, user_id=user.id, code=code):
         return signed_in(page, user=user, target=target)
     else:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from math import ceil
 from pathlib import Path
 from typing import Any
 
@@ -175,30 +176,61 @@ def create_user(
     return user
 
 
-def _recent_failures(
+def _failures(
     *, session: Session, since: datetime, email: str | None = None, ip: str | None = None
-) -> int:
-    query = select(func.count()).where(
+) -> tuple[int, datetime | None, datetime | None]:
+    """How many failed attempts since ``since``, the first and the last."""
+    query = select(func.count(), func.min(LoginAttempt.at), func.max(LoginAttempt.at)).where(
         col(LoginAttempt.success).is_(False), LoginAttempt.at >= since
     )
     if email is not None:
         query = query.where(LoginAttempt.email == email)
     if ip is not None:
         query = query.where(LoginAttempt.ip == ip)
-    return int(session.exec(query).one())
+    count, first, last = session.exec(query).one()
+    return int(count), _aware(first), _aware(last)
 
 
-def throttled(*, session: Session, settings: Settings, email: str, ip: str) -> str | None:
-    """``"account"`` or ``"address"`` when sign-in is refused for now, else None."""
-    since = utcnow() - timedelta(seconds=settings.login_window_seconds)
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)  # aggregates come back without the column's type
+
+
+def sign_in_delay(failures: int, settings: Settings) -> int:
+    """Seconds an account waits after its last failure: none for the first few, then 15, 30,
+    60... (``login_first_delay_seconds`` doubling) up to ``login_max_delay_seconds``."""
+    over = failures - settings.login_delay_after_failures
+    if over < 0:
+        return 0
+    delay: int = settings.login_first_delay_seconds * 2 ** min(over, 30)
+    return min(settings.login_max_delay_seconds, delay)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    limit: str  # "account" (the progressive delay) or "address" (the per-client limit)
+    seconds: int  # how long until the next attempt is heard
+
+
+def throttled(*, session: Session, settings: Settings, email: str, ip: str) -> Refusal | None:
+    """Why a sign-in attempt is refused for now, or None. An account is never locked: after a
+    few failures each attempt waits a little longer (so an attacker cannot lock a reviewer out
+    for long); a client address that fails too often across accounts waits for the window."""
+    now = utcnow()
+    since = now - timedelta(seconds=settings.login_window_seconds)
     email = normalise_email(email)[:254]
-    if _recent_failures(session=session, email=email, since=since) >= settings.login_max_failures:
-        return "account"
-    if ip and (
-        _recent_failures(session=session, ip=ip[:64], since=since)
-        >= settings.login_max_failures_per_address
-    ):
-        return "address"
+    count, _first, last = _failures(session=session, email=email, since=since)
+    delay = sign_in_delay(count, settings)
+    if delay and last is not None and now < last + timedelta(seconds=delay):
+        return Refusal(
+            "account", max(1, ceil((last + timedelta(seconds=delay) - now).total_seconds()))
+        )
+    if ip:
+        count, first, _last = _failures(session=session, ip=ip[:64], since=since)
+        if count >= settings.login_max_failures_per_address and first is not None:
+            free_at = first + timedelta(seconds=settings.login_window_seconds)
+            return Refusal("address", max(1, ceil((free_at - now).total_seconds())))
     return None
 
 
@@ -213,8 +245,8 @@ def authenticate(
     ``sign_in_throttled``."""
     email = normalise_email(email)[:254]
     now = utcnow()
-    which = throttled(session=session, settings=settings, email=email, ip=ip)
-    if which is not None:
+    refusal = throttled(session=session, settings=settings, email=email, ip=ip)
+    if refusal is not None:
         user = get_user_by_email(session=session, email=email)
         record(
             session,
@@ -222,9 +254,9 @@ def authenticate(
             actor_id=user.id if user else None,
             email=email,
             ip=ip[:64],
-            limit=which,
+            limit=refusal.limit,
         )
-        raise RateLimited(minutes=max(1, settings.login_window_seconds // 60), limit=which)
+        raise RateLimited(seconds=refusal.seconds, limit=refusal.limit)
     user = get_user_by_email(session=session, email=email)
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     ok = ok and user is not None and user.active

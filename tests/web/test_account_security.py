@@ -17,8 +17,9 @@ from sqlmodel import select
 from service import db
 from service.admin import service as admin_service
 from service.auth import service as auth_service
+from service.config import Settings
 from service.main import create_app
-from service.models import ApiToken, RecoveryCode, User, utcnow
+from service.models import ApiToken, LoginAttempt, RecoveryCode, User, utcnow
 from service.security import token_hash
 from tests.builders import PASSWORD, World, csrf_from, login, post_form, submit_mini
 from tests.conftest import make_settings
@@ -355,3 +356,60 @@ def test_production_cookies_are_secure_and_https_is_required(sqlite_url: str) ->
         assert "secure" in page.headers["set-cookie"].lower()
         assert "max-age=31536000" in page.headers["strict-transport-security"]
     assert not make_settings(sqlite_url).secure_cookies  # development and tests: plain HTTP
+
+
+# --- Sign-in abuse --------------------------------------------------------------------------
+
+
+def _sign_in(client: TestClient, email: str, password: str) -> Any:
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_from(page.text)},
+        follow_redirects=False,
+    )
+
+
+def _age_attempts(client: TestClient, seconds: int) -> None:
+    with db.new_session(_engine(client)) as s, db.writing(s):
+        for attempt in s.exec(select(LoginAttempt)):
+            attempt.at = attempt.at - timedelta(seconds=seconds)
+
+
+def test_wrong_passwords_slow_an_account_down_but_do_not_lock_it(
+    client: TestClient, world: World
+) -> None:
+    attacker = TestClient(client.app, client=("203.0.113.9", 5000))
+    for _ in range(5):
+        assert _sign_in(attacker, world.officer_a.email, "wrong password!").status_code == 422
+    # Right after, even the owner waits a few seconds (and is told how long)...
+    owner = TestClient(client.app, client=("198.51.100.7", 5000))
+    waiting = _sign_in(owner, world.officer_a.email, PASSWORD)
+    assert waiting.status_code == 429
+    assert re.search(r"Wait \d+ seconds", waiting.text)
+    # ...but not 15 minutes: once the delay has passed, the right password works.
+    _age_attempts(client, 20)
+    assert _sign_in(owner, world.officer_a.email, PASSWORD).status_code == 303
+
+
+def test_the_delay_grows_with_each_failure_and_is_capped(
+    client: TestClient, world: World, settings: Settings
+) -> None:
+    delays = [auth_service.sign_in_delay(failures, settings) for failures in range(0, 30)]
+    assert (
+        delays[: settings.login_delay_after_failures] == [0] * settings.login_delay_after_failures
+    )
+    assert delays == sorted(delays)
+    assert max(delays) == settings.login_max_delay_seconds
+
+
+def test_one_client_is_limited_across_accounts(client: TestClient, world: World) -> None:
+    sprayer = TestClient(client.app, client=("203.0.113.9", 5000))
+    limit = client.app.state.settings.login_max_failures_per_address  # type: ignore[attr-defined]
+    for n in range(limit):
+        assert _sign_in(sprayer, f"user{n}@example.test", "wrong password!").status_code == 422
+    refused = _sign_in(sprayer, world.officer_b.email, PASSWORD)
+    assert refused.status_code == 429
+    assert "from your address" in refused.text
+    # Another client is not affected.
+    assert _sign_in(TestClient(client.app), world.officer_b.email, PASSWORD).status_code == 303
