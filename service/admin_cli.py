@@ -340,9 +340,16 @@ def register(app: typer.Typer) -> None:
             f"--port={port}",
             f"--workers={workers}",
             f"--timeout-worker-healthcheck={worker_start_timeout}",
-            "--proxy-headers",
+            # The app reads X-Forwarded-* itself, from POLICYGAP_TRUSTED_PROXIES only
+            # (service.main); uvicorn's own reading would trust 127.0.0.1 by default.
+            "--no-proxy-headers",
             "--log-level=info",
         ]
+        if settings.serves_tls:
+            argv += [
+                f"--ssl-certfile={settings.tls_certfile}",
+                f"--ssl-keyfile={settings.tls_keyfile}",
+            ]
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(sys.executable, argv)  # noqa: S606 - this interpreter, fixed arguments

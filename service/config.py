@@ -30,7 +30,16 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./var/policygap.sqlite3"
     secret_key: str = PLACEHOLDER_SECRET
+    # Secure cookies and HSTS: always in production; elsewhere when this is true.
     cookie_secure: bool = False
+    # HTTPS in production: either uvicorn terminates TLS (`policygap serve` passes these files
+    # as --ssl-certfile/--ssl-keyfile), or a proxy in front does and this says so.
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    behind_tls_proxy: bool = False
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or
+    # networks, comma-separated); empty: none, the client is the TCP peer.
+    trusted_proxies: str = ""
     session_cookie_name: str = "policygap_session"
     session_max_age_seconds: int = 8 * 3600
     anonymous_session_max_age_seconds: int = 3600
@@ -42,10 +51,15 @@ class Settings(BaseSettings):
     # question or draft counts again: it is what the agency asked to keep)
     agency_storage_quota_bytes: int = 2 * 1024 * 1024 * 1024
     documents_dir: Path | None = None
-    login_max_failures: int = 5
+    # Sign-in abuse (issue 16): no hard lock of an account. From this many failures in the
+    # window, the next attempt on the account waits 15, 30, 60... seconds after the last
+    # failure, up to the maximum; one client address may fail this many times in the window.
+    login_delay_after_failures: int = 5
+    login_first_delay_seconds: int = 15
+    login_max_delay_seconds: int = 300
     login_window_seconds: int = 900
-    # Account security (issue 7): per-address sign-in limit, idle and absolute session expiry.
     login_max_failures_per_address: int = 20
+    # Account security (issue 7): idle and absolute session expiry.
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
     default_language: Literal["en", "fr"] = "en"
@@ -63,6 +77,29 @@ class Settings(BaseSettings):
     @classmethod
     def _normalise_url(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """The session cookie is ``Secure`` (and HSTS is sent): in production, or when asked."""
+        return self.cookie_secure or self.env == "production"
+
+    @property
+    def serves_tls(self) -> bool:
+        return self.tls_certfile is not None and self.tls_keyfile is not None
+
+    @model_validator(mode="after")
+    def _require_https_in_production(self) -> Settings:
+        if self.env != "production" or self.behind_tls_proxy:
+            return self
+        if not self.serves_tls:
+            raise ValueError(
+                "production needs HTTPS: set POLICYGAP_TLS_CERTFILE and POLICYGAP_TLS_KEYFILE, "
+                "or POLICYGAP_BEHIND_TLS_PROXY=true when a proxy in front terminates TLS"
+            )
+        for path in (self.tls_certfile, self.tls_keyfile):
+            if path is not None and not path.is_file():
+                raise ValueError(f"POLICYGAP_TLS_CERTFILE/KEYFILE: {path} is not a file")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service import db, logs
 from service.account import pages as account
@@ -176,7 +177,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         routes=document_routes.upload_limits(settings),
     )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts=settings.secure_cookies,
+        session_cookie=settings.session_cookie_name,
+    )
+    if settings.trusted_proxies.strip():
+        # The one place the client's address and scheme are read from X-Forwarded-For and
+        # X-Forwarded-Proto: only when the TCP peer is one of these proxies (uvicorn runs with
+        # --no-proxy-headers). The sign-in limits count request.client.host.
+        app.add_middleware(
+            ProxyHeadersMiddleware,
+            trusted_hosts=[h.strip() for h in settings.trusted_proxies.split(",") if h.strip()],
+        )
     app.add_middleware(logs.RequestContextMiddleware)  # outermost: every record has the id
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Routes are matched in order, so the busiest pages come first: the assessment pages. The

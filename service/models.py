@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, BigInteger, DateTime, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -130,6 +130,8 @@ class User(SQLModel, table=True):
     active: bool = True
     language: str = Field(default="en", max_length=2)
     totp_secret: str | None = Field(default=None, max_length=64)  # set once enrolment is confirmed
+    # The time step (Unix time // 30) of the last code accepted: that code and older are refused.
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = created_at_field()
 
 
@@ -178,8 +180,17 @@ class LoginAttempt(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
 
 
+class TokenScope(StrEnum):
+    """What an API token may do: read only, or read and write."""
+
+    read = "read"
+    write = "write"
+
+
 class ApiToken(SQLModel, table=True):
-    """A personal API token; only the SHA-256 of the secret is stored."""
+    """A personal API token; only the SHA-256 of the secret is stored. It stops working at
+    ``expires_at`` and, for good, once revoked (sign out everywhere, password change,
+    deactivation, reset, or by its owner)."""
 
     __tablename__ = "api_token"
 
@@ -187,9 +198,24 @@ class ApiToken(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=100)
     token_hash: str = Field(max_length=64, unique=True)
+    scope: str = Field(default=TokenScope.write.value, max_length=8)
     created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use code that stands in for the authenticator app at sign-in; only the SHA-256
+    of the code is stored (the codes are random, 50 bits, so a fast hash is enough)."""
+
+    __tablename__ = "recovery_code"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = created_at_field()
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class QuestionnaireState(SQLModel, table=True):

@@ -56,22 +56,49 @@ def check_csrf(*, expected: str | None, given: str | None, sec_fetch_site: str |
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
+    """The security headers on every response, and ``Cache-Control: no-store`` on every
+    answer to a request that carries credentials (the session cookie or an API token) or that
+    sets a cookie, unless the route declared the answer ``public`` (the report's CSS)."""
+
+    def __init__(
+        self, app: ASGIApp, *, hsts: bool = False, session_cookie: str = "policygap_session"
+    ) -> None:
         self.app = app
         self.headers = dict(SECURITY_HEADERS)
         if hsts:
             self.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        self.cookie_prefix = session_cookie.encode() + b"="
+
+    def _has_credentials(self, scope: Scope) -> bool:
+        for name, value in scope.get("headers", []):
+            if name == b"authorization":
+                return True
+            if name == b"cookie" and any(
+                part.strip().startswith(self.cookie_prefix) for part in value.split(b";")
+            ):
+                return True
+        return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        credentials = self._has_credentials(scope)
+        static = str(scope.get("path", "")).startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
                     headers.setdefault(name, value)
+                cache = headers.get("cache-control", "")
+                if (
+                    (credentials or "set-cookie" in headers)
+                    and not static
+                    and "public" not in cache
+                    and "no-store" not in cache
+                ):
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

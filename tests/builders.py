@@ -271,6 +271,7 @@ def server(
             str(port),
             "--log-level",
             "warning",
+            "--no-proxy-headers",  # as deployed: the app reads X-Forwarded-For itself
         ],
         env=env,
         cwd=ROOT,

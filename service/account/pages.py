@@ -12,6 +12,7 @@ from service.auth import policy
 from service.auth import service as auth_service
 from service.auth.policy import Permission
 from service.errors import RateLimited
+from service.models import ApiToken, TokenScope
 from service.security import safe_next
 from service.web.i18n import LANGUAGES
 from service.web.page import PageContextDep, PageContextForm, PublicPageDep, PublicPageForm
@@ -50,16 +51,16 @@ def login(page: PublicPageDep, form: PublicPageForm) -> Response:
         except RateLimited as refused:
             user = None
             status = 429
-            minutes = refused.detail.get("minutes", 15)
+            seconds = int(refused.detail.get("seconds", 60))
             if refused.detail.get("limit") == "address":
                 message = _(
                     "Too many attempts from your address. Wait {minutes} minutes, then try again",
-                    minutes=minutes,
+                    minutes=max(1, -(-seconds // 60)),
                 )
             else:
                 message = _(
-                    "Too many attempts for this account. Wait {minutes} minutes, then try again",
-                    minutes=minutes,
+                    "Too many attempts for this account. Wait {seconds} seconds, then try again",
+                    seconds=seconds,
                 )
             errors.append(("email", message))
         else:
@@ -99,11 +100,24 @@ def set_language(page: PublicPageDep, form: PublicPageForm) -> Response:
     return RedirectResponse(safe_next(str(form.get("next") or ""), "/"), status_code=303)
 
 
+# How long a new token lasts, as offered on the form (days; 90 by default).
+TOKEN_DAYS = ("7", "30", "90", "180", "365")
+
+
+def _tokens_context(tokens: list[ApiToken], new_token: str | None) -> dict[str, object]:
+    return {
+        "tokens": tokens,
+        "new_token": new_token,
+        "token_days": TOKEN_DAYS,
+        "default_days": str(auth_service.TOKEN_DAYS_DEFAULT),
+    }
+
+
 @router.get("/account/tokens", name="show_tokens")
 def show_tokens(page: PageContextDep) -> HTMLResponse:
     policy.check(page.user, Permission.account_tokens)
     tokens = auth_service.list_api_tokens(session=page.session, user=page.user)
-    return page.render("account/tokens.html", {"tokens": tokens, "new_token": None})
+    return page.render("account/tokens.html", _tokens_context(tokens, None))
 
 
 @router.post("/account/tokens", name="create_token")
@@ -119,6 +133,11 @@ def create_token(page: PageContextDep, form: PageContextForm) -> Response:
             auth_service.revoke_api_token(session=page.session, user=page.user, token_id=token_id)
         return RedirectResponse("/account/tokens", status_code=303)
     name = str(form.get("name") or "").strip() or "API token"
-    secret = auth_service.create_api_token(session=page.session, user=page.user, name=name)
+    scope = TokenScope.write if form.get("scope") == TokenScope.write else TokenScope.read
+    days_text = str(form.get("days") or "")
+    days = int(days_text) if days_text in TOKEN_DAYS else auth_service.TOKEN_DAYS_DEFAULT
+    secret = auth_service.create_api_token(
+        session=page.session, user=page.user, name=name, days=days, scope=scope
+    )
     tokens = auth_service.list_api_tokens(session=page.session, user=page.user)
-    return page.render("account/tokens.html", {"tokens": tokens, "new_token": secret})
+    return page.render("account/tokens.html", _tokens_context(tokens, secret))

@@ -9,12 +9,13 @@ import segno
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup, escape
+from starlette.datastructures import FormData
 
 from service import db
 from service.admin import service as admin_service
 from service.auth import service as auth_service
 from service.auth import totp
-from service.errors import NotFound, RateLimited
+from service.errors import NotFound
 from service.i18n import LANGUAGES
 from service.models import LoginAttempt, User, WebSession, utcnow
 from service.security import safe_next
@@ -101,8 +102,10 @@ def login_code(page: PublicPageDep, form: PublicPageForm) -> Response:
     which = auth_service.throttled(session=session, settings=page.settings, email=user.email, ip=ip)
     if which is not None:
         status = 429
-        error = _(str(RateLimited.message))
-    elif totp.verify(user.totp_secret, code):
+        error = _(
+            "Too many attempts. Wait {seconds} seconds, then try again", seconds=which.seconds
+        )
+    elif auth_service.use_second_factor(session=session, user_id=user.id, code=code):
         return signed_in(page, user=user, target=target)
     else:
         with db.writing(session):
@@ -110,7 +113,9 @@ def login_code(page: PublicPageDep, form: PublicPageForm) -> Response:
             auth_service.audit(
                 session, action="sign_in_failed", actor_id=user.id, email=user.email, factor="totp"
             )
-        error = _("Enter the 6-digit code your authenticator app shows now")
+        error = _(
+            "Enter the 6-digit code your authenticator app shows now (each code works once), or one of your recovery codes"
+        )
     return page.render(
         "account/login_code.html",
         {"next": target, "form_errors": [("code", error)]},
@@ -119,11 +124,63 @@ def login_code(page: PublicPageDep, form: PublicPageForm) -> Response:
     )
 
 
+def _security_page(
+    page: PageContext, *, errors: list[tuple[str, str]] | None = None, status_code: int = 200
+) -> Response:
+    return page.render(
+        "account/security.html",
+        {
+            "signed_out": page.request.query_params.get("done") == "1",
+            "recovery_codes_left": auth_service.recovery_codes_left(
+                session=page.session, user_id=page.user.id
+            ),
+            "form_errors": errors or [],
+        },
+        status_code=status_code,
+        errors=bool(errors),
+    )
+
+
 @router.get("/account/security", name="show_security")
 def show_security(page: PageContextDep) -> Response:
-    return page.render(
-        "account/security.html", {"signed_out": page.request.query_params.get("done") == "1"}
-    )
+    return _security_page(page)
+
+
+def _reauthentication_error(page: PageContext, form: FormData) -> list[tuple[str, str]]:
+    """Nothing when the form's password (and current code, with a second factor) are right;
+    otherwise the error to show. Asked before the second factor changes."""
+    _ = page._
+    password = str(form.get("password") or "")
+    code = str(form.get("current_code") or "")
+    if auth_service.reauthenticate(
+        session=page.session, user_id=page.user.id, password=password, code=code
+    ):
+        return []
+    if page.user.totp_secret is None:
+        return [("password", _("Enter your current password"))]
+    return [
+        (
+            "password",
+            _(
+                "Enter your current password and a new code from your authenticator app (or a recovery code)"
+            ),
+        )
+    ]
+
+
+def _recovery_codes_page(page: PageContext, codes: list[str]) -> Response:
+    return page.render("account/recovery_codes.html", {"codes": codes})
+
+
+@router.post("/account/recovery-codes", name="new_recovery_codes")
+def new_recovery_codes(page: PageContextDep, form: PageContextForm) -> Response:
+    if page.user.totp_secret is None:
+        raise NotFound()
+    errors = _reauthentication_error(page, form)
+    if errors:
+        return _security_page(page, errors=errors, status_code=422)
+    codes = auth_service.new_recovery_codes(session=page.session, user_id=page.user.id)
+    return _recovery_codes_page(page, codes)
 
 
 @router.post("/account/sign-out-everywhere", name="sign_out_everywhere")
@@ -169,32 +226,36 @@ def show_totp(page: PageContextDep) -> Response:
 
 @router.post("/account/totp", name="enrol_totp")
 def enrol_totp(page: PageContextDep, form: PageContextForm) -> Response:
+    """Set up the authenticator app; removing or replacing one asks for the password and a
+    current code first. A new app comes with ten new recovery codes, shown once."""
     _ = page._
     session, user = page.session, page.user
-    if form.get("remove") and user.totp_secret is not None:
+    enrolled = user.totp_secret is not None
+    if form.get("remove") and enrolled:
         if totp.required_for(session, user.role):
             raise NotFound()
-        with db.writing(session):
-            row = session.get(User, user.id)
-            if row is not None:
-                row.totp_secret = None
-            auth_service.audit(session, action="totp_removed", actor_id=user.id)
+        errors = _reauthentication_error(page, form)
+        if errors:
+            return _security_page(page, errors=errors, status_code=422)
+        auth_service.remove_totp(session=session, user_id=user.id)
         return RedirectResponse("/account/security", status_code=303)
     secret = str(form.get("secret") or "")
-    code = str(form.get("code") or "")
-    if len(secret) < 16 or not totp.verify(secret, code):
+    secret = secret if len(secret) >= 16 else totp.new_secret()
+    if enrolled:
+        errors = _reauthentication_error(page, form)
+        if errors:
+            return _totp_page(page, secret=secret, errors=errors, status_code=422)
+    codes = auth_service.enrol_totp(
+        session=session, user_id=user.id, secret=secret, code=str(form.get("code") or "")
+    )
+    if codes is None:
         return _totp_page(
             page,
-            secret=secret if len(secret) >= 16 else totp.new_secret(),
+            secret=secret,
             errors=[("code", _("Enter the 6-digit code your authenticator app shows now"))],
             status_code=422,
         )
-    with db.writing(session):
-        row = session.get(User, user.id)
-        if row is not None:
-            row.totp_secret = secret
-        auth_service.audit(session, action="totp_enrolled", actor_id=user.id)
-    return RedirectResponse("/account/security", status_code=303)
+    return _recovery_codes_page(page, codes)
 
 
 @router.get("/account/set-password/{token}", name="show_set_password")

@@ -26,12 +26,12 @@ from service.assessments.service import (
 from service.auth import policy, scope, totp
 from service.auth import service as auth_service
 from service.models import (
-    ApiToken,
     AuditEvent,
     BodyType,
     Organisation,
     OrgKind,
     QuestionnaireState,
+    RecoveryCode,
     Role,
     SiteSetting,
     User,
@@ -302,6 +302,8 @@ def update_user(
         if changes:
             if "active" in changes or "role" in changes:
                 session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))
+            if changes.get("active") is False:
+                auth_service.revoke_all_api_tokens(session, user.id)
             auth_service.audit(
                 session, action="user_changed", actor_id=actor.id, user_id=str(user.id), **changes
             )
@@ -318,11 +320,9 @@ def reset_user(session: Session, actor: User, user_id: uuid.UUID) -> str:
         user.password_hash = NO_PASSWORD
         user.totp_secret = None
         session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))
-        now = utcnow()
-        for api_token in session.exec(
-            select(ApiToken).where(ApiToken.user_id == user.id, col(ApiToken.revoked_at).is_(None))
-        ):
-            api_token.revoked_at = now
+        user.totp_last_step = None
+        session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+        auth_service.revoke_all_api_tokens(session, user.id)
         auth_service.audit(session, action="user_reset", actor_id=actor.id, user_id=str(user.id))
     return new_account_link(session, user_id=user_id, purpose="reset", actor=actor)
 

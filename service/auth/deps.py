@@ -18,8 +18,8 @@ from service.auth import service as auth_service
 from service.auth import totp
 from service.config import Settings
 from service.deps import SessionDep
-from service.errors import InvalidText, NotSignedIn
-from service.models import Organisation, Role, User, WebSession, utcnow
+from service.errors import Forbidden, InvalidText, NotSignedIn
+from service.models import Organisation, Role, TokenScope, User, WebSession, utcnow
 from service.questionnaire.text import clean, is_text
 from service.security import CSRF_FIELD, check_csrf
 
@@ -128,15 +128,30 @@ async def checked_form(request: Request, visitor: Visitor) -> AsyncIterator[Form
         await form.close()
 
 
+_READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ReadOnlyToken(Forbidden):
+    code = "read_only_token"
+    message = "This API token may only read. Create a token that may read and write"
+
+
 def get_api_user(request: Request, session: SessionDep) -> User:
-    """The owner of the ``Authorization: Bearer`` personal API token (401 otherwise)."""
+    """The owner of the ``Authorization: Bearer`` personal API token: 401 when it is unknown,
+    revoked or expired; 403 when a read-only token asks to change something, or when the
+    user's role must have a second factor and they have none."""
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise NotSignedIn("Send a personal API token: Authorization: Bearer <token>")
-    user = auth_service.user_for_api_token(session=session, secret=secret.strip())
-    if user is None:
+    found = auth_service.api_token_for(session=session, secret=secret.strip())
+    if found is None:
         raise NotSignedIn("The API token is not valid")
+    token, user = found
+    if token.scope != TokenScope.write and request.method not in _READING_METHODS:
+        raise ReadOnlyToken()
+    if user.totp_secret is None and totp.required_for(session, user.role):
+        raise totp.SecondFactorRequiredForApi()
     logs.set_user(user.id)
     return user
 

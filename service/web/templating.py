@@ -85,7 +85,7 @@ def set_session_cookie(response: Any, *, settings: Settings, token: str, max_age
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=settings.secure_cookies,
         path="/",
     )
 

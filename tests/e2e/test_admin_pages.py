@@ -4,6 +4,7 @@ used in the browser, and TOTP enrolment then sign-in with the code."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,6 +120,10 @@ def test_totp_enrolment_and_sign_in(page: Page, admin_live: tuple[str, World]) -
     secret = page.locator("#totp-secret").inner_text().strip()
     type_into(page, "#code", pyotp.TOTP(secret).now())
     press(page, "form[action='/account/totp'] button.button")
+    # Issue 16: the ten recovery codes are shown once, then the security page.
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    audit(page, "admin-22a-recovery-codes")
+    page.click("a[href='/account/security']")
     page.wait_for_url(re.compile(r".*/account/security$"))
     audit(page, "admin-22-security-enrolled")
     # Sign out everywhere, then sign in again: the code is asked for.
@@ -127,7 +132,8 @@ def test_totp_enrolment_and_sign_in(page: Page, admin_live: tuple[str, World]) -
     _sign_in(page, base, world.admin.email)
     page.wait_for_url(re.compile(r".*/login/code.*"))
     audit(page, "admin-23-login-code")
-    type_into(page, "#code", pyotp.TOTP(secret).now())
+    # Issue 16: the code used to enrol works once; the next one signs in.
+    type_into(page, "#code", pyotp.TOTP(secret).at(time.time() + 30))
     press(page, "form[action='/login/code'] button.button")
     page.wait_for_url(re.compile(r".*/admin/organisations$"))
     page.goto(base + "/admin/audit?what=totp_enrolled")

@@ -39,6 +39,7 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("POST", "/account/sign-out-everywhere"): None,
     ("GET", "/account/totp"): None,
     ("POST", "/account/totp"): None,
+    ("POST", "/account/recovery-codes"): None,
     ("GET", "/account/set-password/{token}"): None,
     ("POST", "/account/set-password/{token}"): None,
     ("GET", "/account/tokens"): P.account_tokens,
