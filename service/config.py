@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     documents_dir: Path | None = None
     login_max_failures: int = 5
     login_window_seconds: int = 900
-    # Account security (issue 7): per-address sign-in limit, idle and absolute session expiry.
+    # Account security: per-address sign-in limit, idle and absolute session expiry.
     login_max_failures_per_address: int = 20
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600

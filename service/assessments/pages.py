@@ -88,7 +88,7 @@ def list_assessments(page: PageDep) -> HTMLResponse:
 def _start_context(
     page: Page, *, program: str = "", chosen: str = "", errors: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
-    # One choice per questionnaire: its newest published version (administration, issue 7).
+    # One choice per questionnaire: its newest published version: admin/service.py publishes versions.
     offered = assessment_service.offered_for_new(page.session, page.registry)
     choices = [q for i, q in enumerate(offered) if i == 0 or offered[i - 1].id != q.id]
     choices.sort(key=lambda q: q.id)

@@ -9,8 +9,8 @@
   members the agency the board is attached to; reviewers the agencies their regulator oversees;
   admins every agency (``None`` = no restriction).
 
-Issue 6 (inbox, review, portfolio, exports, API) calls ``visible_agency_ids`` /
-``can_see_agency``; keep these signatures stable.
+The inbox, review, portfolio, exports and API (``review/service.py`` among them)
+call ``visible_agency_ids`` / ``can_see_agency``; keep these signatures stable.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 A submission never changes, so its PDF is rendered once per (submission hash, language, template
 version, review state) and kept in ``report_cache``; every instance shares that cache. Rendering
-runs in a one-process pool (``pitfalls.md``: in a thread of the web worker it starves requests),
+runs in a one-process pool (in a thread of the web worker, WeasyPrint holds the interpreter and starves
+requests),
 with a memory and CPU-time limit. Right after a submit or a decision the PDFs are rendered in
 the background (``prerender_latest``, a listener of ``assessments.events``), so the first
 download is already cached.

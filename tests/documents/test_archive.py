@@ -220,7 +220,7 @@ def test_every_refusal_reason_has_a_french_translation() -> None:
     import re
     from pathlib import Path
 
-    from service.web.i18n import catalogue
+    from service.i18n.catalogue import catalogue
 
     root = Path(archive.__file__).parent
     reasons = re.findall(r'BadArchive\(\s*"([^"]+)"', (root / "archive.py").read_text())

@@ -327,8 +327,8 @@ def test_views_and_list_macro_for_other_pages(
 ) -> None:
     from service.assessments.service import Viewer
     from service.documents.service import views_by_question
+    from service.i18n.catalogue import Translator
     from service.models import Organisation
-    from service.web.i18n import Translator
     from service.web.templating import templates
 
     login(client, world.officer_a.email)
