@@ -18,11 +18,7 @@ from service import db
 from service.admin.models import AccountToken
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment
-from service.assessments.service import (
-    PUBLISHED,
-    RETIRED,
-    version_state,
-)
+from service.assessments.service import version_state
 from service.auth import policy, scope, totp
 from service.auth import service as auth_service
 from service.models import (
@@ -35,6 +31,7 @@ from service.models import (
     Role,
     SiteSetting,
     User,
+    VersionState,
     WebSession,
     utcnow,
 )
@@ -87,20 +84,20 @@ class OrganisationInput:
             out.append(("name_fr", "Enter the name in French"))
         if self.province and self.province not in scope.PROVINCES:
             out.append(("province", "Choose a province or territory"))
-        if self.kind == OrgKind.agency.value:
+        if self.kind == OrgKind.agency:
             if self.body_type not in {b.value for b in BodyType}:
                 out.append(("body_type", "Choose the type of body"))
-            if self.body_type != BodyType.federal.value and not self.province:
+            if self.body_type != BodyType.federal and not self.province:
                 out.append(("province", "Choose a province or territory"))
             if self.regulator_id is not None:
                 reg = session.get(Organisation, self.regulator_id)
-                if reg is None or reg.kind != OrgKind.regulator.value:
+                if reg is None or reg.kind != OrgKind.regulator:
                     out.append(("regulator_id", "Choose a regulator"))
-        if self.kind == OrgKind.board.value:
+        if self.kind == OrgKind.board:
             agency = session.get(Organisation, self.agency_id) if self.agency_id else None
-            if agency is None or agency.kind != OrgKind.agency.value:
+            if agency is None or agency.kind != OrgKind.agency:
                 out.append(("agency_id", "Choose the agency the board oversees"))
-        if self.kind == OrgKind.regulator.value:
+        if self.kind == OrgKind.regulator:
             bad = [j for j in self.jurisdictions or [] if j not in scope.JURISDICTIONS]
             if bad:
                 out.append(("jurisdictions", "Choose the jurisdictions from the list"))
@@ -118,21 +115,21 @@ def save_organisation(
         if org_id is not None and org is None:
             raise AdminError("No such organisation")
         if org is None:
-            org = Organisation(kind=data.kind, slug="", name_en="", name_fr="")
+            org = Organisation(kind=OrgKind(data.kind), slug="", name_en="", name_fr="")
             session.add(org)
         elif org.kind != data.kind:
             raise AdminError("The kind of an organisation cannot change")
         org.slug = data.slug.strip()
         org.name_en = data.name_en.strip()
         org.name_fr = data.name_fr.strip()
-        is_agency = data.kind == OrgKind.agency.value
-        org.body_type = data.body_type if is_agency else None
+        is_agency = data.kind == OrgKind.agency
+        org.body_type = BodyType(data.body_type) if is_agency and data.body_type else None
         org.province = data.province or None
         org.regulator_id = data.regulator_id if is_agency else None
-        org.agency_id = data.agency_id if data.kind == OrgKind.board.value else None
+        org.agency_id = data.agency_id if data.kind == OrgKind.board else None
         org.jurisdictions = (
             sorted(set(data.jurisdictions or [])) or None
-            if data.kind == OrgKind.regulator.value
+            if data.kind == OrgKind.regulator
             else None
         )
         session.flush()
@@ -283,7 +280,7 @@ def update_user(
         user = session.get(User, user_id)
         if user is None:
             raise AdminError("No such user")
-        new_role = role if role is not None else user.role
+        new_role = Role(role) if role is not None else user.role
         new_org = organisation_id if role is not None else user.organisation_id
         if role is not None:
             _check_role(session, new_role, new_org)
@@ -389,7 +386,7 @@ def set_version_state(
     version: str,
     state: str,
 ) -> None:
-    if state not in (PUBLISHED, RETIRED):
+    if state not in set(VersionState):
         raise AdminError("Choose publish or retire")
     if registry.get(questionnaire_id, version) is None:
         raise AdminError("No such questionnaire version")
@@ -397,15 +394,15 @@ def set_version_state(
         row = session.get(QuestionnaireState, (questionnaire_id, version))
         if row is None:
             row = QuestionnaireState(
-                questionnaire_id=questionnaire_id, version=version, state=state
+                questionnaire_id=questionnaire_id, version=version, state=VersionState(state)
             )
             session.add(row)
-        row.state = state
+        row.state = VersionState(state)
         row.changed_by_id = actor.id
         row.changed_at = utcnow()
         auth_service.audit(
             session,
-            action=f"questionnaire_{'published' if state == PUBLISHED else 'retired'}",
+            action=f"questionnaire_{VersionState(state).value}",
             actor_id=actor.id,
             questionnaire_id=questionnaire_id,
             version=version,

@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from service.models import AssessmentStatus
+
 
 class ErrorOut(BaseModel):
     detail: Any = Field(description="What is wrong (a message, or a list of field errors)")
@@ -37,7 +39,7 @@ class AssessmentRecord(Protocol):
     questionnaire_id: str
     questionnaire_version: str
     program: str
-    status: str
+    status: AssessmentStatus
     version: int
     answers: dict[str, Any]
     evidence: dict[str, str]
@@ -52,7 +54,7 @@ class AssessmentPublic(BaseModel):
     questionnaire_id: str
     questionnaire_version: str
     program: str
-    status: str
+    status: AssessmentStatus
     version: int
     answers: dict[str, Any]
     evidence: dict[str, str]

@@ -40,6 +40,7 @@ from service.models import (
     QuestionnaireState,
     SectionStatus,
     User,
+    VersionState,
     utcnow,
 )
 from service.questionnaire import engine, scoring
@@ -62,7 +63,7 @@ def answers_of(assessment: Assessment) -> Answers:
 
 def section_statuses(questionnaire: Questionnaire, assessment: Assessment) -> dict[str, str]:
     stored = assessment.section_status
-    return {s.id: stored.get(s.id, SectionStatus.not_started.value) for s in questionnaire.sections}
+    return {s.id: stored.get(s.id, SectionStatus.not_started) for s in questionnaire.sections}
 
 
 def unanswered_required(
@@ -183,7 +184,7 @@ def reassessment_of(*, session: Session, assessment_id: uuid.UUID) -> Reassessme
 
 def regulators_for(*, session: Session, agency: Organisation) -> list[Organisation]:
     """The regulators that receive this agency's submissions."""
-    query = select(Organisation).where(Organisation.kind == OrgKind.regulator.value)
+    query = select(Organisation).where(Organisation.kind == OrgKind.regulator)
     return [r for r in session.exec(query) if access.oversees(r, agency)]
 
 
@@ -357,11 +358,11 @@ def save_answers(
             touched = sorted({sections[q] for q in [*values, *evidence]})
             statuses = dict(assessment.section_status)
             for section_id in touched:
-                if statuses.get(section_id) == SectionStatus.completed.value and not _unanswered(
+                if statuses.get(section_id) == SectionStatus.completed and not _unanswered(
                     questionnaire, new_values, section_id, visible
                 ):
                     continue
-                statuses[section_id] = SectionStatus.in_progress.value
+                statuses[section_id] = SectionStatus.in_progress
             assessment.section_status = statuses
             assessment.updated_at = utcnow()
             _audit(
@@ -441,7 +442,7 @@ def submit(
             if workflow.next_state(assessment.status, "submit", viewer.user.role) is None:
                 raise AlreadySubmitted()
             if any(
-                s != SectionStatus.completed.value
+                s != SectionStatus.completed
                 for s in section_statuses(questionnaire, assessment).values()
             ):
                 raise InvalidTransition("Complete every section before you submit the assessment")
@@ -484,7 +485,7 @@ def submit(
                 session, assessment=assessment, submission=submission, result=result
             )
             previous = assessment.status
-            assessment.status = AssessmentStatus.submitted.value
+            assessment.status = AssessmentStatus.submitted
             assessment.updated_at = now
             _audit(
                 session,
@@ -503,32 +504,32 @@ def submit(
 # --- which questionnaire versions new assessments start with ------------------------------
 
 
-PUBLISHED = "published"
-
-
-RETIRED = "retired"
-
-
-def questionnaire_states(session: Session) -> dict[tuple[str, str], str]:
+def questionnaire_states(session: Session) -> dict[tuple[str, str], VersionState]:
     return {
         (r.questionnaire_id, r.version): r.state for r in session.exec(select(QuestionnaireState))
     }
 
 
-def version_state(states: dict[tuple[str, str], str], registry: Registry, q: Questionnaire) -> str:
+def version_state(
+    states: dict[tuple[str, str], VersionState], registry: Registry, q: Questionnaire
+) -> VersionState:
     """``published`` or ``retired``: an admin's choice, else the latest version of an id is
     published and earlier ones are retired."""
     chosen = states.get((q.id, q.version))
     if chosen is not None:
         return chosen
     latest = registry.latest(q.id)
-    return PUBLISHED if latest is not None and latest.version == q.version else RETIRED
+    if latest is not None and latest.version == q.version:
+        return VersionState.published
+    return VersionState.retired
 
 
 def offered_for_new(session: Session, registry: Registry) -> list[Questionnaire]:
     """The questionnaire versions new assessments may start with (newest first per id)."""
     states = questionnaire_states(session)
-    out = [q for q in registry.all() if version_state(states, registry, q) == PUBLISHED]
+    out = [
+        q for q in registry.all() if version_state(states, registry, q) == VersionState.published
+    ]
     return sorted(out, key=lambda q: (q.id, version_key(q.version)), reverse=True)
 
 
@@ -583,7 +584,7 @@ def officer_comments(
     """The reviewer's comments on the latest reviewed submission, while the assessment is
     back with the officer: every comment on the task list (``section_id`` None), else those of
     criteria in the section or reading its questions. General comments come first."""
-    if assessment.status != AssessmentStatus.returned.value:
+    if assessment.status != AssessmentStatus.returned:
         return []
     latest = latest_comments(session=session, assessment_id=assessment.id)
     if not latest:

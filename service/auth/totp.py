@@ -10,11 +10,11 @@ import pyotp
 from sqlmodel import Session
 
 from service.errors import AppError
-from service.models import SiteSetting
+from service.models import Role, SiteSetting
 
 REQUIRE_SETTING = "require_totp_roles"
 ISSUER = "PolicyGap"
-ENROLABLE_ROLES = ("reviewer", "admin")
+ENROLABLE_ROLES = (Role.reviewer, Role.admin)
 
 
 class SecondFactorRequired(AppError):

@@ -31,7 +31,7 @@ from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
 from service.config import Settings
 from service.errors import AppError
-from service.models import Organisation
+from service.models import AssessmentStatus, Organisation
 from service.questionnaire.loader import Registry, load_directory
 from service.questionnaire.schema import Questionnaire
 from service.report_delivery.models import ReportCache
@@ -47,7 +47,9 @@ class ReportUnavailable(AppError):
 
 
 def review_state(assessment: Assessment) -> str:
-    return "accepted" if assessment.status == "accepted" else "submitted"
+    if assessment.status == AssessmentStatus.accepted:
+        return AssessmentStatus.accepted.value
+    return AssessmentStatus.submitted.value
 
 
 # --- what the renderer is given --------------------------------------------------------------

@@ -20,6 +20,7 @@ from service.auth import policy
 from service.auth.policy import Permission
 from service.deps import RegistryDep, SessionDep
 from service.errors import NotFound
+from service.models import AssessmentStatus
 from service.questionnaire import scoring
 from service.questionnaire.submission import parse_submission
 from service.review import service as review_service
@@ -276,8 +277,12 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
             for c, s, u in assessment_service.comments(session=session, assessment_id=assessment.id)
         ],
         changes=changes,
-        accepted_by=accepted.by if accepted and assessment.status == "accepted" else None,
-        accepted_at=accepted.at if accepted and assessment.status == "accepted" else None,
+        accepted_by=accepted.by
+        if accepted and assessment.status == AssessmentStatus.accepted
+        else None,
+        accepted_at=accepted.at
+        if accepted and assessment.status == AssessmentStatus.accepted
+        else None,
     )
 
 

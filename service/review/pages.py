@@ -34,7 +34,7 @@ from service.documents import service as document_service
 from service.errors import InvalidTransition, NotFound, StaleVersion
 from service.i18n import labels as labels_module
 from service.i18n.labels import verdict_abbreviation, verdict_label
-from service.models import Organisation
+from service.models import AssessmentStatus, Organisation
 from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire, localize
 from service.questionnaire.submission import parse_submission
@@ -446,7 +446,9 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
         # the use case rolled back; render here, while the session is open (422 for a missing
         # comment, 409 when the assessment is no longer waiting for review or changed meanwhile)
         assessment, agency, questionnaire = page.load(assessment_id)
-        missing_comment = assessment.status == "submitted" and not isinstance(error, StaleVersion)
+        missing_comment = assessment.status == AssessmentStatus.submitted and not isinstance(
+            error, StaleVersion
+        )
         context = _review_context(page, assessment, agency, questionnaire)
         return page.render(
             "review/review.html",
