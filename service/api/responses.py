@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from service.i18n.labels import status_label
 from service.models import AssessmentStatus
 
 
@@ -55,6 +56,7 @@ class AssessmentPublic(BaseModel):
     questionnaire_version: str
     program: str
     status: AssessmentStatus
+    status_label: str = Field(description="The status in the request's language")
     version: int
     answers: dict[str, Any]
     evidence: dict[str, str]
@@ -63,7 +65,9 @@ class AssessmentPublic(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, assessment: AssessmentRecord, agency_name: str) -> AssessmentPublic:
+    def of(
+        cls, assessment: AssessmentRecord, agency_name: str, lang: str = "en"
+    ) -> AssessmentPublic:
         return cls(
             id=assessment.id,
             agency=agency_name,
@@ -71,6 +75,7 @@ class AssessmentPublic(BaseModel):
             questionnaire_version=assessment.questionnaire_version,
             program=assessment.program,
             status=assessment.status,
+            status_label=status_label(assessment.status, lang),
             version=assessment.version,
             answers=dict(assessment.answers),
             evidence=dict(assessment.evidence),

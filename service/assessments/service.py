@@ -52,9 +52,12 @@ from service.questionnaire.submission import (
     answers_with_documents,
     build_submission,
     canonical_json,
+    parse_submission,
     sha256_hex,
 )
 from service.questionnaire.versions import version_key
+from service.report.inputs import build_report_input
+from service.report.view import ReportView, build_view
 
 
 def answers_of(assessment: Assessment) -> Answers:
@@ -205,6 +208,43 @@ def get_submission(
     if number is not None:
         query = query.where(Submission.number == number)
     return session.exec(query.order_by(col(Submission.number).desc())).first()
+
+
+def report_view(
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    lang: str,
+    *,
+    submission: Submission | None = None,
+    as_of: date | None = None,
+) -> ReportView:
+    """The report view every page and the API read verdicts, gaps and section scores from.
+
+    Of ``submission``: its frozen record and the Result stored at submit (nothing is scored
+    again). Without one, of the draft's answers so far, scored ``as_of`` (documents count as
+    evidence, as they will at submit)."""
+    status = str(assessment.status)
+    if submission is not None:
+        record = parse_submission(submission.canonical.encode("utf-8"))
+        result = scoring.Result.model_validate(submission.result)
+        return build_view(
+            build_report_input(questionnaire, record, status=status, result=result), lang
+        )
+    if as_of is None:
+        raise ValueError("a draft's report view needs the date it speaks for (as_of)")
+    session = object_session(assessment)
+    refs = _documents.refs_of(session, assessment.id) if session is not None else {}  # type: ignore[arg-type]
+    record = build_submission(
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        questionnaire_sha256=questionnaire.sha256,
+        as_of=as_of,
+        agency="",
+        program=assessment.program,
+        answers=answers_of(assessment),
+        documents={qid: list(found) for qid, found in refs.items()},
+    )
+    return build_view(build_report_input(questionnaire, record, status=status), lang)
 
 
 # Events of a review in progress, which the agency and the board do not see.

@@ -35,9 +35,7 @@ from service.errors import InvalidTransition, NotFound, StaleVersion
 from service.i18n import labels as labels_module
 from service.i18n.labels import verdict_abbreviation, verdict_label
 from service.models import AssessmentStatus, Organisation
-from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire, localize
-from service.questionnaire.submission import parse_submission
 from service.review import service as review_service
 from service.review.service import InboxFilters
 
@@ -287,41 +285,8 @@ def _review_context(
     if not subs:
         raise NotFound()
     latest = subs[-1]
-    record = parse_submission(latest.canonical.encode("utf-8"))
-    result = scoring.Result.model_validate(latest.result)
+    view = assessment_service.report_view(questionnaire, assessment, lang, submission=latest)
     index = questionnaire.question_index()
-    criteria = {c.id: c for c in questionnaire.criteria}
-    by_section: dict[str, list[dict[str, Any]]] = {}
-    for cr in result.criteria:
-        crit = criteria.get(cr.id)
-        reads = []
-        for qid in cr.trace.reads:
-            q = index.get(qid)
-            if q is None:
-                continue
-            reads.append(
-                {
-                    "id": qid,
-                    "question": localize(q.text, lang),
-                    "answer": forms.display_value(q, record.answers.get(qid), lang),
-                    "evidence": record.evidence.get(qid, ""),
-                }
-            )
-        by_section.setdefault(cr.section, []).append(
-            {
-                "id": cr.id,
-                "title": localize(crit.title, lang) if crit else cr.id,
-                "verdict": cr.verdict.value,
-                "verdict_label": verdict_label(cr.verdict, page.visitor.lang),
-                "severity": cr.severity.value,
-                "reads": reads,
-            }
-        )
-    sections = [
-        {"id": s.id, "title": localize(s.title, lang), "criteria": by_section.get(s.id, [])}
-        for s in questionnaire.sections
-        if by_section.get(s.id)
-    ]
     change = None
     if len(subs) > 1:
         d = review_service.diff(questionnaire, subs[-2], latest)
@@ -373,8 +338,8 @@ def _review_context(
             session=page.session, viewer=page.viewer, assessment=assessment
         ),
         "submission": latest,
-        "result": result,
-        "sections": sections,
+        "result": view.report.result,
+        "sections": view.details,
         "change": change,
         "history": history,
         "actions": actions,
