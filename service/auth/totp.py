@@ -10,6 +10,7 @@ import pyotp
 from sqlmodel import Session
 
 from service.errors import AppError
+from service.i18n.catalogue import N_
 from service.models import Role, SiteSetting
 
 REQUIRE_SETTING = "require_totp_roles"
@@ -22,7 +23,7 @@ class SecondFactorRequired(AppError):
 
     status_code = 403
     code = "second_factor_required"
-    message = "Set up a second factor (an authenticator app) before you continue"
+    message = N_("Set up a second factor (an authenticator app) before you continue")
 
 
 def new_secret() -> str:

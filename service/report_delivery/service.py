@@ -31,6 +31,7 @@ from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
 from service.config import Settings
 from service.errors import AppError
+from service.i18n.catalogue import N_
 from service.models import AssessmentStatus, Organisation
 from service.questionnaire.loader import Registry, load_directory
 from service.questionnaire.schema import Questionnaire
@@ -43,7 +44,7 @@ LANGUAGES = ("en", "fr")
 class ReportUnavailable(AppError):
     status_code = 503
     code = "report_unavailable"
-    message = "The report could not be produced. Try again in a few minutes"
+    message = N_("The report could not be produced. Try again in a few minutes")
 
 
 def review_state(assessment: Assessment) -> str:
