@@ -241,7 +241,7 @@ def _load_example(
     if exists is not None:
         return []
     officer = session.exec(
-        select(User).where(User.organisation_id == agency.id, User.role == Role.officer.value)
+        select(User).where(User.organisation_id == agency.id, User.role == Role.officer)
     ).first()
     created: list[str] = []
     if officer is None:
@@ -276,7 +276,7 @@ def _load_example(
         return [*created, f"draft: {agency.name_en} - {program}"]
     with db.writing(session):
         fresh = session.get_one(Assessment, assessment.id)
-        fresh.section_status = {s.id: SectionStatus.completed.value for s in questionnaire.sections}
+        fresh.section_status = {s.id: SectionStatus.completed for s in questionnaire.sections}
     assessment_service.submit(
         session=session,
         viewer=viewer,
@@ -285,12 +285,12 @@ def _load_example(
         questionnaire=questionnaire,
     )
     if status == "accepted":
-        reviewer = session.exec(select(User).where(User.role == Role.reviewer.value)).first()
+        reviewer = session.exec(select(User).where(User.role == Role.reviewer)).first()
         with db.writing(session):
             fresh = session.get_one(Assessment, assessment.id)
-            fresh.status = AssessmentStatus.accepted.value
+            fresh.status = AssessmentStatus.accepted
             review_digest.set_status(
-                session, assessment_id=fresh.id, status=AssessmentStatus.accepted.value
+                session, assessment_id=fresh.id, status=AssessmentStatus.accepted
             )
             session.add(
                 AuditEvent(

@@ -58,8 +58,8 @@ class Settings(BaseSettings):
     login_first_delay_seconds: int = 15
     login_max_delay_seconds: int = 300
     login_window_seconds: int = 900
+    # Account security: per-address sign-in limit, idle and absolute session expiry.
     login_max_failures_per_address: int = 20
-    # Account security (issue 7): idle and absolute session expiry.
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 3600
     default_language: Literal["en", "fr"] = "en"

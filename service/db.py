@@ -1,7 +1,8 @@
 """Engines, sessions, migrations, and the one write path for SQLite.
 
 SQLite gets WAL, ``synchronous=NORMAL``, a busy timeout, foreign keys and one writer at a time
-(``pitfalls.md``: the default busy-handler back-off gives a p99 near one second): a thread lock
+(docs/production.md, "With SQLite": left to SQLite's busy handler, writers from several
+workers slept and retried and saved more slowly than one): a thread lock
 within a process and an ``flock`` on a file beside the database between processes, so writers
 from several workers queue and wake as soon as the lock is free instead of sleeping and retrying.
 PostgreSQL uses psycopg 3 with ``pool_pre_ping``. Tables come from Alembic, never ``create_all``.

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.i18n.catalogue import N_
+
 
 class AppError(Exception):
     """An expected failure with a status code, a stable code and a message (a catalogue msgid;
@@ -15,7 +17,7 @@ class AppError(Exception):
 
     status_code = 400
     code = "bad_request"
-    message = "The request could not be processed"
+    message = N_("The request could not be processed")
     format_detail = False
 
     def __init__(self, message: str | None = None, **detail: Any) -> None:
@@ -28,74 +30,74 @@ class AppError(Exception):
 class NotSignedIn(AppError):
     status_code = 401
     code = "not_signed_in"
-    message = "Sign in to continue"
+    message = N_("Sign in to continue")
 
 
 class Forbidden(AppError):
     status_code = 403
     code = "forbidden"
-    message = "You cannot do this with your role"
+    message = N_("You cannot do this with your role")
 
 
 class CsrfRefused(Forbidden):
     code = "csrf"
-    message = "The form was out of date or came from another site. Go back and try again"
+    message = N_("The form was out of date or came from another site. Go back and try again")
 
 
 class NotFound(AppError):
     status_code = 404
     code = "not_found"
-    message = "Page not found"
+    message = N_("Page not found")
 
 
 class Conflict(AppError):
     status_code = 409
     code = "conflict"
-    message = "The request conflicts with the current state"
+    message = N_("The request conflicts with the current state")
 
 
 class StaleVersion(Conflict):
     code = "stale_version"
-    message = "Someone else saved this assessment after you opened it"
+    message = N_("Someone else saved this assessment after you opened it")
 
 
 class AlreadySubmitted(Conflict):
     code = "already_submitted"
-    message = "This assessment has been submitted and can no longer be changed"
+    message = N_("This assessment has been submitted and can no longer be changed")
 
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
-    message = "This assessment cannot move to that status"
+    message = N_("This assessment cannot move to that status")
 
 
 class PreconditionFailed(AppError):
     status_code = 412
     code = "precondition_failed"
-    message = "The If-Match version does not match the assessment's version"
+    message = N_("The If-Match version does not match the assessment's version")
 
 
 class PreconditionRequired(AppError):
     status_code = 428
     code = "precondition_required"
-    message = "Send the assessment's version in an If-Match header"
+    message = N_("Send the assessment's version in an If-Match header")
 
 
 class Unprocessable(AppError):
     status_code = 422
     code = "invalid"
-    message = "The request is not valid"
+    message = N_("The request is not valid")
 
 
 class InvalidText(Unprocessable):
     """A form field holds a lone surrogate or a NUL: no page, response or database holds it."""
 
     code = "not_text"
-    message = "The field “{field}” holds a character that is not text. Remove it and try again"
+    message = N_("The field “{field}” holds a character that is not text. Remove it and try again")
     format_detail = True
 
 
 class RateLimited(AppError):
     status_code = 429
     code = "rate_limited"
-    message = "Too many attempts. Wait 15 minutes, then try again"
+    message = N_("Too many attempts. Wait 15 minutes, then try again")

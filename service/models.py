@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, MetaData
+from sqlalchemy import JSON, BigInteger, DateTime, MetaData, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -52,6 +52,35 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumString(TypeDecorator[E], Generic[E]):
+    """A ``StrEnum`` column stored as its value in a ``VARCHAR(length)``, read back as the enum.
+
+    The database type is a plain string (no migration, no database enum), so the column reads
+    as the Python enum in code and compares with it in queries. A value outside the enum is
+    refused on the way in.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int = 16) -> None:
+        super().__init__(length=length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+    @property
+    def python_type(self) -> type[E]:
+        return self.enum
+
+
 def created_at_field() -> Any:
     """A ``created_at`` column: timezone-aware, set on insert."""
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
@@ -86,6 +115,13 @@ class AssessmentStatus(StrEnum):
     accepted = "accepted"
 
 
+class VersionState(StrEnum):
+    """Whether a questionnaire version is offered for new assessments."""
+
+    published = "published"
+    retired = "retired"
+
+
 class SectionStatus(StrEnum):
     not_started = "not_started"
     in_progress = "in_progress"
@@ -101,11 +137,11 @@ class Organisation(SQLModel, table=True):
     """
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    kind: str = Field(max_length=16, index=True)
+    kind: OrgKind = Field(sa_type=EnumString(OrgKind), index=True)
     slug: str = Field(max_length=64, unique=True)
     name_en: str = Field(max_length=200)
     name_fr: str = Field(max_length=200)
-    body_type: str | None = Field(default=None, max_length=16)
+    body_type: BodyType | None = Field(default=None, sa_type=EnumString(BodyType))
     province: str | None = Field(default=None, max_length=2)
     agency_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id")
     # Agencies: the regulator named explicitly (else the jurisdiction rule of service.auth.scope).
@@ -123,7 +159,7 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, unique=True)
     full_name: str = Field(max_length=200)
     password_hash: str = Field(max_length=200)
-    role: str = Field(max_length=16)
+    role: Role = Field(sa_type=EnumString(Role))
     organisation_id: uuid.UUID | None = Field(
         default=None, foreign_key="organisation.id", index=True
     )
@@ -229,7 +265,7 @@ class QuestionnaireState(SQLModel, table=True):
 
     questionnaire_id: str = Field(primary_key=True, max_length=100)
     version: str = Field(primary_key=True, max_length=50)
-    state: str = Field(max_length=16)  # published | retired
+    state: VersionState = Field(sa_type=EnumString(VersionState))
     changed_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

@@ -12,9 +12,9 @@ from service.auth import policy
 from service.auth import service as auth_service
 from service.auth.policy import Permission
 from service.errors import RateLimited
+from service.i18n.catalogue import LANGUAGES
 from service.models import ApiToken, TokenScope
 from service.security import safe_next
-from service.web.i18n import LANGUAGES
 from service.web.page import PageContextDep, PageContextForm, PublicPageDep, PublicPageForm
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

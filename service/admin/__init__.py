@@ -1,1 +1,1 @@
-"""Administration: organisations, users, questionnaire versions, the audit log (issue 7)."""
+"""Administration: organisations, users, questionnaire versions, the audit log."""

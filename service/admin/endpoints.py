@@ -56,7 +56,7 @@ def _org_out(org: Organisation, regulators: list[Organisation]) -> OrganisationO
         province=org.province,
         regulator_id=org.regulator_id,
         agency_id=org.agency_id,
-        jurisdictions=sorted(scope.jurisdictions_of(org)) if org.kind == "regulator" else [],
+        jurisdictions=sorted(scope.jurisdictions_of(org)) if org.kind == OrgKind.regulator else [],
         overseen_by=[r.id for r in regulators if scope.regulator_oversees(r, org)],
     )
 
@@ -76,7 +76,7 @@ def _user_out(user: User) -> UserOut:
 @router.get("/organisations", response_model=list[OrganisationOut])
 def api_organisations(session: SessionDep, admin: ApiOrganisationsAdmin) -> list[OrganisationOut]:
     orgs = admin_service.list_organisations(session)
-    regulators = [o for o in orgs if o.kind == OrgKind.regulator.value]
+    regulators = [o for o in orgs if o.kind == OrgKind.regulator]
     return [_org_out(o, regulators) for o in orgs]
 
 
@@ -92,7 +92,7 @@ def _api_save_org(
     except AdminError as error:
         raise Unprocessable(str(error)) from error
     regulators = [
-        o for o in admin_service.list_organisations(session) if o.kind == OrgKind.regulator.value
+        o for o in admin_service.list_organisations(session) if o.kind == OrgKind.regulator
     ]
     return _org_out(org, regulators)
 

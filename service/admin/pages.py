@@ -78,8 +78,8 @@ def _org_context(session: Session, org: Organisation | None, kind: str) -> dict[
     return {
         "org": org,
         "kind": kind,
-        "regulators": [o for o in all_orgs if o.kind == OrgKind.regulator.value],
-        "agencies": [o for o in all_orgs if o.kind == OrgKind.agency.value],
+        "regulators": [o for o in all_orgs if o.kind == OrgKind.regulator],
+        "agencies": [o for o in all_orgs if o.kind == OrgKind.agency],
         "body_types": [b.value for b in BodyType],
     }
 
@@ -111,11 +111,10 @@ def admin_organisations(
     overseers = {
         o.id: [r for r in orgs if scope.regulator_oversees(r, o)]
         for o in orgs
-        if o.kind == OrgKind.agency.value
+        if o.kind == OrgKind.agency
     }
     boards = {
-        o.id: [b for b in orgs if b.kind == OrgKind.board.value and b.agency_id == o.id]
-        for o in orgs
+        o.id: [b for b in orgs if b.kind == OrgKind.board and b.agency_id == o.id] for o in orgs
     }
     return _page(
         page,

@@ -18,13 +18,10 @@ from service import db
 from service.admin.models import AccountToken
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment
-from service.assessments.service import (
-    PUBLISHED,
-    RETIRED,
-    version_state,
-)
+from service.assessments.service import version_state
 from service.auth import policy, scope, totp
 from service.auth import service as auth_service
+from service.i18n.catalogue import N_
 from service.models import (
     AuditEvent,
     BodyType,
@@ -35,6 +32,7 @@ from service.models import (
     Role,
     SiteSetting,
     User,
+    VersionState,
     WebSession,
     utcnow,
 )
@@ -73,37 +71,37 @@ class OrganisationInput:
     def problems(self, session: Session, current: uuid.UUID | None = None) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
         if self.kind not in {k.value for k in OrgKind}:
-            out.append(("kind", "Choose the kind of organisation"))
+            out.append(("kind", N_("Choose the kind of organisation")))
         slug = self.slug.strip()
         if not slug or len(slug) > 64 or not all(c.isalnum() or c == "-" for c in slug):
-            out.append(("slug", "Enter a short name of letters, digits and hyphens"))
+            out.append(("slug", N_("Enter a short name of letters, digits and hyphens")))
         else:
             other = session.exec(select(Organisation).where(Organisation.slug == slug)).first()
             if other is not None and other.id != current:
-                out.append(("slug", "Another organisation has this short name"))
+                out.append(("slug", N_("Another organisation has this short name")))
         if not self.name_en.strip():
-            out.append(("name_en", "Enter the name in English"))
+            out.append(("name_en", N_("Enter the name in English")))
         if not self.name_fr.strip():
-            out.append(("name_fr", "Enter the name in French"))
+            out.append(("name_fr", N_("Enter the name in French")))
         if self.province and self.province not in scope.PROVINCES:
-            out.append(("province", "Choose a province or territory"))
-        if self.kind == OrgKind.agency.value:
+            out.append(("province", N_("Choose a province or territory")))
+        if self.kind == OrgKind.agency:
             if self.body_type not in {b.value for b in BodyType}:
-                out.append(("body_type", "Choose the type of body"))
-            if self.body_type != BodyType.federal.value and not self.province:
-                out.append(("province", "Choose a province or territory"))
+                out.append(("body_type", N_("Choose the type of body")))
+            if self.body_type != BodyType.federal and not self.province:
+                out.append(("province", N_("Choose a province or territory")))
             if self.regulator_id is not None:
                 reg = session.get(Organisation, self.regulator_id)
-                if reg is None or reg.kind != OrgKind.regulator.value:
-                    out.append(("regulator_id", "Choose a regulator"))
-        if self.kind == OrgKind.board.value:
+                if reg is None or reg.kind != OrgKind.regulator:
+                    out.append(("regulator_id", N_("Choose a regulator")))
+        if self.kind == OrgKind.board:
             agency = session.get(Organisation, self.agency_id) if self.agency_id else None
-            if agency is None or agency.kind != OrgKind.agency.value:
-                out.append(("agency_id", "Choose the agency the board oversees"))
-        if self.kind == OrgKind.regulator.value:
+            if agency is None or agency.kind != OrgKind.agency:
+                out.append(("agency_id", N_("Choose the agency the board oversees")))
+        if self.kind == OrgKind.regulator:
             bad = [j for j in self.jurisdictions or [] if j not in scope.JURISDICTIONS]
             if bad:
-                out.append(("jurisdictions", "Choose the jurisdictions from the list"))
+                out.append(("jurisdictions", N_("Choose the jurisdictions from the list")))
         return out
 
 
@@ -116,23 +114,23 @@ def save_organisation(
     with db.writing(session):
         org = session.get(Organisation, org_id) if org_id else None
         if org_id is not None and org is None:
-            raise AdminError("No such organisation")
+            raise AdminError(N_("No such organisation"))
         if org is None:
-            org = Organisation(kind=data.kind, slug="", name_en="", name_fr="")
+            org = Organisation(kind=OrgKind(data.kind), slug="", name_en="", name_fr="")
             session.add(org)
         elif org.kind != data.kind:
-            raise AdminError("The kind of an organisation cannot change")
+            raise AdminError(N_("The kind of an organisation cannot change"))
         org.slug = data.slug.strip()
         org.name_en = data.name_en.strip()
         org.name_fr = data.name_fr.strip()
-        is_agency = data.kind == OrgKind.agency.value
-        org.body_type = data.body_type if is_agency else None
+        is_agency = data.kind == OrgKind.agency
+        org.body_type = BodyType(data.body_type) if is_agency and data.body_type else None
         org.province = data.province or None
         org.regulator_id = data.regulator_id if is_agency else None
-        org.agency_id = data.agency_id if data.kind == OrgKind.board.value else None
+        org.agency_id = data.agency_id if data.kind == OrgKind.board else None
         org.jurisdictions = (
             sorted(set(data.jurisdictions or [])) or None
-            if data.kind == OrgKind.regulator.value
+            if data.kind == OrgKind.regulator
             else None
         )
         session.flush()
@@ -173,10 +171,10 @@ def role_fits(role: str, org: Organisation | None) -> bool:
 
 def _check_role(session: Session, role: str, organisation_id: uuid.UUID | None) -> None:
     if role not in {r.value for r in Role}:
-        raise AdminError("Choose a role")
+        raise AdminError(N_("Choose a role"))
     org = session.get(Organisation, organisation_id) if organisation_id else None
     if not role_fits(role, org):
-        raise AdminError("Choose an organisation of the kind this role needs")
+        raise AdminError(N_("Choose an organisation of the kind this role needs"))
 
 
 def new_account_link(
@@ -220,7 +218,9 @@ def find_account_token(*, session: Session, token: str) -> tuple[AccountToken, U
 def use_account_token(*, session: Session, token: str, password: str) -> User:
     found = find_account_token(session=session, token=token)
     if found is None:
-        raise AdminError("This link is not valid any more. Ask your administrator for a new one")
+        raise AdminError(
+            N_("This link is not valid any more. Ask your administrator for a new one")
+        )
     row, user = found
     auth_service.set_password(session=session, user_id=user.id, password=password)
     with db.writing(session):
@@ -244,12 +244,12 @@ def invite_user(
     """Create an account without a usable password and return it with its invitation token."""
     email = auth_service.normalise_email(email)
     if "@" not in email or len(email) > 254:
-        raise AdminError("Enter an email address like name@example.ca")
+        raise AdminError(N_("Enter an email address like name@example.ca"))
     if not full_name.strip():
-        raise AdminError("Enter the person's name")
+        raise AdminError(N_("Enter the person's name"))
     _check_role(session, role, organisation_id)
     if auth_service.get_user_by_email(session=session, email=email) is not None:
-        raise AdminError("An account with this email address exists already")
+        raise AdminError(N_("An account with this email address exists already"))
     user = auth_service.create_user(
         session=session,
         email=email,
@@ -282,13 +282,13 @@ def update_user(
     with db.writing(session):
         user = session.get(User, user_id)
         if user is None:
-            raise AdminError("No such user")
-        new_role = role if role is not None else user.role
+            raise AdminError(N_("No such user"))
+        new_role = Role(role) if role is not None else user.role
         new_org = organisation_id if role is not None else user.organisation_id
         if role is not None:
             _check_role(session, new_role, new_org)
         if user.id == actor.id and (active is False or new_role != user.role):
-            raise AdminError("You cannot deactivate your own account or change your own role")
+            raise AdminError(N_("You cannot deactivate your own account or change your own role"))
         changes: dict[str, Any] = {}
         if new_role != user.role or new_org != user.organisation_id:
             changes.update(role=new_role, organisation_id=str(new_org) if new_org else None)
@@ -316,7 +316,7 @@ def reset_user(session: Session, actor: User, user_id: uuid.UUID) -> str:
     with db.writing(session):
         user = session.get(User, user_id)
         if user is None:
-            raise AdminError("No such user")
+            raise AdminError(N_("No such user"))
         user.password_hash = NO_PASSWORD
         user.totp_secret = None
         session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))
@@ -389,23 +389,23 @@ def set_version_state(
     version: str,
     state: str,
 ) -> None:
-    if state not in (PUBLISHED, RETIRED):
-        raise AdminError("Choose publish or retire")
+    if state not in set(VersionState):
+        raise AdminError(N_("Choose publish or retire"))
     if registry.get(questionnaire_id, version) is None:
-        raise AdminError("No such questionnaire version")
+        raise AdminError(N_("No such questionnaire version"))
     with db.writing(session):
         row = session.get(QuestionnaireState, (questionnaire_id, version))
         if row is None:
             row = QuestionnaireState(
-                questionnaire_id=questionnaire_id, version=version, state=state
+                questionnaire_id=questionnaire_id, version=version, state=VersionState(state)
             )
             session.add(row)
-        row.state = state
+        row.state = VersionState(state)
         row.changed_by_id = actor.id
         row.changed_at = utcnow()
         auth_service.audit(
             session,
-            action=f"questionnaire_{'published' if state == PUBLISHED else 'retired'}",
+            action=f"questionnaire_{VersionState(state).value}",
             actor_id=actor.id,
             questionnaire_id=questionnaire_id,
             version=version,

@@ -3,9 +3,9 @@ organisation) and the optimistic-locking header."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Query, Request
 
 from service.auth import policy
 from service.auth.deps import ApiUser
@@ -37,6 +37,23 @@ def require(permission: Permission) -> Any:
 
     holds.permission = permission  # type: ignore[attr-defined]
     return Depends(holds)
+
+
+def request_language(
+    request: Request,
+    lang: Annotated[
+        Literal["en", "fr"] | None,
+        Query(description="The language of the labels (else Accept-Language, else English)"),
+    ] = None,
+) -> str:
+    """The language of the ``*_label`` fields: ``?lang=``, else ``Accept-Language``."""
+    if lang is not None:
+        return lang
+    accept = request.headers.get("accept-language", "")
+    return "fr" if accept.strip().lower().startswith("fr") else "en"
+
+
+LangDep = Annotated[str, Depends(request_language)]
 
 
 IfMatch = Annotated[str | None, Header(description='The version you read, as its ETag: "3"')]

@@ -9,6 +9,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from service.i18n.labels import status_label
+from service.models import AssessmentStatus
+
 
 class ErrorOut(BaseModel):
     detail: Any = Field(description="What is wrong (a message, or a list of field errors)")
@@ -37,7 +40,7 @@ class AssessmentRecord(Protocol):
     questionnaire_id: str
     questionnaire_version: str
     program: str
-    status: str
+    status: AssessmentStatus
     version: int
     answers: dict[str, Any]
     evidence: dict[str, str]
@@ -52,7 +55,8 @@ class AssessmentPublic(BaseModel):
     questionnaire_id: str
     questionnaire_version: str
     program: str
-    status: str
+    status: AssessmentStatus
+    status_label: str = Field(description="The status in the request's language")
     version: int
     answers: dict[str, Any]
     evidence: dict[str, str]
@@ -61,7 +65,9 @@ class AssessmentPublic(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, assessment: AssessmentRecord, agency_name: str) -> AssessmentPublic:
+    def of(
+        cls, assessment: AssessmentRecord, agency_name: str, lang: str = "en"
+    ) -> AssessmentPublic:
         return cls(
             id=assessment.id,
             agency=agency_name,
@@ -69,6 +75,7 @@ class AssessmentPublic(BaseModel):
             questionnaire_version=assessment.questionnaire_version,
             program=assessment.program,
             status=assessment.status,
+            status_label=status_label(assessment.status, lang),
             version=assessment.version,
             answers=dict(assessment.answers),
             evidence=dict(assessment.evidence),

@@ -18,7 +18,7 @@ from service.auth import policy, scope
 from service.auth.policy import Permission, Reach
 from service.models import AssessmentStatus, Organisation, OrgKind, User
 
-EDITABLE = frozenset({AssessmentStatus.draft.value, AssessmentStatus.returned.value})
+EDITABLE = frozenset({AssessmentStatus.draft, AssessmentStatus.returned})
 
 
 def oversees(regulator: Organisation | None, agency: Organisation) -> bool:
@@ -29,7 +29,7 @@ def oversees(regulator: Organisation | None, agency: Organisation) -> bool:
 def board_agency_id(organisation: Organisation | None) -> uuid.UUID | None:
     if organisation is None:
         return None
-    if organisation.kind == OrgKind.board.value:
+    if organisation.kind == OrgKind.board:
         return organisation.agency_id
     return organisation.id
 
@@ -46,11 +46,11 @@ def can_view(
     if reach is Reach.board_agency:
         return (
             board_agency_id(organisation) == assessment.organisation_id
-            and assessment.status == AssessmentStatus.accepted.value
+            and assessment.status == AssessmentStatus.accepted
         )
     if reach is not Reach.overseen_agencies:
         return False
-    return assessment.status != AssessmentStatus.draft.value and oversees(organisation, agency)
+    return assessment.status != AssessmentStatus.draft and oversees(organisation, agency)
 
 
 def can_edit(*, user: User, assessment: Assessment) -> bool:
@@ -65,5 +65,5 @@ def can_start(user: User, organisation: Organisation | None) -> bool:
     return (
         policy.allowed(user.role, Permission.assessment_start)
         and organisation is not None
-        and organisation.kind == OrgKind.agency.value
+        and organisation.kind == OrgKind.agency
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from service.assessments.models import Assessment, Submission, SubmissionDigest
+from service.models import AssessmentStatus
 from service.questionnaire import scoring
 
 
@@ -42,7 +43,7 @@ def record_submission(
             questionnaire_version=assessment.questionnaire_version,
             number=submission.number,
             latest=True,
-            status="submitted",
+            status=AssessmentStatus.submitted,
             rating=result.rating.value,
             score=result.score,
             verdicts=verdicts_string(result),
@@ -54,7 +55,7 @@ def record_submission(
     )
 
 
-def set_status(session: Session, *, assessment_id: object, status: str) -> None:
+def set_status(session: Session, *, assessment_id: object, status: AssessmentStatus) -> None:
     """Keep the latest digest's copy of the assessment's status in step (inside the caller's
     write transaction)."""
     for digest in session.exec(

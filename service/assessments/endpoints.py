@@ -143,7 +143,7 @@ def create_assessment(
     viewer: ViewerDep,
 ) -> AssessmentPublic:
     """Start an assessment for your agency (officers)."""
-    # Only published versions start new assessments (administration, issue 7).
+    # Only published versions start new assessments: admin/service.py publishes versions.
     offered = assessment_service.offered_for_new(session, registry)
     questionnaire = next(
         (

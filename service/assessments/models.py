@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.models import AssessmentStatus, UTCDateTime, created_at_field
+from service.models import AssessmentStatus, EnumString, UTCDateTime, created_at_field
 
 _assessment_version = Column("version", Integer, nullable=False)
 
@@ -32,7 +32,9 @@ class Assessment(SQLModel, table=True):
     answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     evidence: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     section_status: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
-    status: str = Field(default=AssessmentStatus.draft.value, max_length=16, index=True)
+    status: AssessmentStatus = Field(
+        default=AssessmentStatus.draft, sa_type=EnumString(AssessmentStatus), index=True
+    )
     version: int = Field(default=1, sa_column=_assessment_version)
     created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = created_at_field()
@@ -90,8 +92,10 @@ class SubmissionDigest(SQLModel, table=True):
     number: int
     latest: bool = True  # the assessment's latest submission
     # the assessment's status, kept in step on its latest digest (submit, return, accept)
-    status: str = Field(
-        default="submitted", max_length=16, sa_column_kwargs={"server_default": "submitted"}
+    status: AssessmentStatus = Field(
+        default=AssessmentStatus.submitted,
+        sa_type=EnumString(AssessmentStatus),
+        sa_column_kwargs={"server_default": AssessmentStatus.submitted},
     )
     rating: str = Field(max_length=8)
     score: float | None = None

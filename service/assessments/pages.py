@@ -86,7 +86,7 @@ def list_assessments(page: PageDep) -> HTMLResponse:
 def _start_context(
     page: Page, *, program: str = "", chosen: str = "", errors: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
-    # One choice per questionnaire: its newest published version (administration, issue 7).
+    # One choice per questionnaire: its newest published version: admin/service.py publishes versions.
     offered = assessment_service.offered_for_new(page.session, page.registry)
     choices = [q for i, q in enumerate(offered) if i == 0 or offered[i - 1].id != q.id]
     choices.sort(key=lambda q: q.id)
@@ -140,25 +140,16 @@ def _summary(page: Page, questionnaire: Questionnaire, assessment: Assessment) -
         submission = assessment_service.get_submission(
             session=page.session, assessment_id=assessment.id
         )
-    if submission is not None:
-        result = submission.result
-    else:
-        result = assessment_service.preview(questionnaire, assessment, as_of=today()).model_dump(
-            mode="json"
-        )
-    titles = {c.id: localize(c.title, page.visitor.lang) for c in questionnaire.criteria}
-    by_id = {c["id"]: c for c in result["criteria"]}
-    critical = [
-        {"id": gid, "title": titles.get(gid, gid), "verdict": by_id[gid]["verdict"]}
-        for gid in result["gaps"]
-        if gid in by_id and by_id[gid]["severity"] == "critical"
-    ]
+    view = assessment_service.report_view(
+        questionnaire, assessment, page.visitor.lang, submission=submission, as_of=today()
+    )
+    result = view.report.result
     return {
-        "rating": result["rating"],
-        "score": result["score"],
-        "gap_count": len(result["gaps"]),
-        "critical_gaps": critical,
-        "complete": result["complete"],
+        "rating": result.rating,
+        "score": result.score,
+        "gap_count": len(result.gaps),
+        "critical_gaps": view.summary.critical,
+        "complete": result.complete,
     }
 
 

@@ -40,6 +40,7 @@ from service.models import (
     QuestionnaireState,
     SectionStatus,
     User,
+    VersionState,
     utcnow,
 )
 from service.questionnaire import engine, scoring
@@ -51,9 +52,12 @@ from service.questionnaire.submission import (
     answers_with_documents,
     build_submission,
     canonical_json,
+    parse_submission,
     sha256_hex,
 )
 from service.questionnaire.versions import version_key
+from service.report.inputs import build_report_input
+from service.report.view import ReportView, build_view
 
 
 def answers_of(assessment: Assessment) -> Answers:
@@ -62,7 +66,7 @@ def answers_of(assessment: Assessment) -> Answers:
 
 def section_statuses(questionnaire: Questionnaire, assessment: Assessment) -> dict[str, str]:
     stored = assessment.section_status
-    return {s.id: stored.get(s.id, SectionStatus.not_started.value) for s in questionnaire.sections}
+    return {s.id: stored.get(s.id, SectionStatus.not_started) for s in questionnaire.sections}
 
 
 def unanswered_required(
@@ -183,7 +187,7 @@ def reassessment_of(*, session: Session, assessment_id: uuid.UUID) -> Reassessme
 
 def regulators_for(*, session: Session, agency: Organisation) -> list[Organisation]:
     """The regulators that receive this agency's submissions."""
-    query = select(Organisation).where(Organisation.kind == OrgKind.regulator.value)
+    query = select(Organisation).where(Organisation.kind == OrgKind.regulator)
     return [r for r in session.exec(query) if access.oversees(r, agency)]
 
 
@@ -209,6 +213,43 @@ def get_submission(
             return None
         query = query.where(Submission.number == number)
     return session.exec(query.order_by(col(Submission.number).desc())).first()
+
+
+def report_view(
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    lang: str,
+    *,
+    submission: Submission | None = None,
+    as_of: date | None = None,
+) -> ReportView:
+    """The report view every page and the API read verdicts, gaps and section scores from.
+
+    Of ``submission``: its frozen record and the Result stored at submit (nothing is scored
+    again). Without one, of the draft's answers so far, scored ``as_of`` (documents count as
+    evidence, as they will at submit)."""
+    status = str(assessment.status)
+    if submission is not None:
+        record = parse_submission(submission.canonical.encode("utf-8"))
+        result = scoring.Result.model_validate(submission.result)
+        return build_view(
+            build_report_input(questionnaire, record, status=status, result=result), lang
+        )
+    if as_of is None:
+        raise ValueError("a draft's report view needs the date it speaks for (as_of)")
+    session = object_session(assessment)
+    refs = _documents.refs_of(session, assessment.id) if session is not None else {}  # type: ignore[arg-type]
+    record = build_submission(
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        questionnaire_sha256=questionnaire.sha256,
+        as_of=as_of,
+        agency="",
+        program=assessment.program,
+        answers=answers_of(assessment),
+        documents={qid: list(found) for qid, found in refs.items()},
+    )
+    return build_view(build_report_input(questionnaire, record, status=status), lang)
 
 
 # Events of a review in progress, which the agency and the board do not see.
@@ -362,11 +403,11 @@ def save_answers(
             touched = sorted({sections[q] for q in [*values, *evidence]})
             statuses = dict(assessment.section_status)
             for section_id in touched:
-                if statuses.get(section_id) == SectionStatus.completed.value and not _unanswered(
+                if statuses.get(section_id) == SectionStatus.completed and not _unanswered(
                     questionnaire, new_values, section_id, visible
                 ):
                     continue
-                statuses[section_id] = SectionStatus.in_progress.value
+                statuses[section_id] = SectionStatus.in_progress
             assessment.section_status = statuses
             assessment.updated_at = utcnow()
             _audit(
@@ -446,7 +487,7 @@ def submit(
             if workflow.next_state(assessment.status, "submit", viewer.user.role) is None:
                 raise AlreadySubmitted()
             if any(
-                s != SectionStatus.completed.value
+                s != SectionStatus.completed
                 for s in section_statuses(questionnaire, assessment).values()
             ):
                 raise InvalidTransition("Complete every section before you submit the assessment")
@@ -489,7 +530,7 @@ def submit(
                 session, assessment=assessment, submission=submission, result=result
             )
             previous = assessment.status
-            assessment.status = AssessmentStatus.submitted.value
+            assessment.status = AssessmentStatus.submitted
             assessment.updated_at = now
             _audit(
                 session,
@@ -508,32 +549,32 @@ def submit(
 # --- which questionnaire versions new assessments start with ------------------------------
 
 
-PUBLISHED = "published"
-
-
-RETIRED = "retired"
-
-
-def questionnaire_states(session: Session) -> dict[tuple[str, str], str]:
+def questionnaire_states(session: Session) -> dict[tuple[str, str], VersionState]:
     return {
         (r.questionnaire_id, r.version): r.state for r in session.exec(select(QuestionnaireState))
     }
 
 
-def version_state(states: dict[tuple[str, str], str], registry: Registry, q: Questionnaire) -> str:
+def version_state(
+    states: dict[tuple[str, str], VersionState], registry: Registry, q: Questionnaire
+) -> VersionState:
     """``published`` or ``retired``: an admin's choice, else the latest version of an id is
     published and earlier ones are retired."""
     chosen = states.get((q.id, q.version))
     if chosen is not None:
         return chosen
     latest = registry.latest(q.id)
-    return PUBLISHED if latest is not None and latest.version == q.version else RETIRED
+    if latest is not None and latest.version == q.version:
+        return VersionState.published
+    return VersionState.retired
 
 
 def offered_for_new(session: Session, registry: Registry) -> list[Questionnaire]:
     """The questionnaire versions new assessments may start with (newest first per id)."""
     states = questionnaire_states(session)
-    out = [q for q in registry.all() if version_state(states, registry, q) == PUBLISHED]
+    out = [
+        q for q in registry.all() if version_state(states, registry, q) == VersionState.published
+    ]
     return sorted(out, key=lambda q: (q.id, version_key(q.version)), reverse=True)
 
 
@@ -588,7 +629,7 @@ def officer_comments(
     """The reviewer's comments on the latest reviewed submission, while the assessment is
     back with the officer: every comment on the task list (``section_id`` None), else those of
     criteria in the section or reading its questions. General comments come first."""
-    if assessment.status != AssessmentStatus.returned.value:
+    if assessment.status != AssessmentStatus.returned:
         return []
     latest = latest_comments(session=session, assessment_id=assessment.id)
     if not latest:

@@ -9,8 +9,8 @@
   members the agency the board is attached to; reviewers the agencies their regulator oversees;
   admins every agency (``None`` = no restriction).
 
-Issue 6 (inbox, review, portfolio, exports, API) calls ``visible_agency_ids`` /
-``can_see_agency``; keep these signatures stable.
+The inbox, review, portfolio, exports and API (``review/service.py`` among them)
+call ``visible_agency_ids`` / ``can_see_agency``; keep these signatures stable.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ JURISDICTIONS = (FEDERAL, *PROVINCES)
 
 def jurisdiction_of(agency: Organisation) -> str | None:
     """``federal`` for a federal body, else its province or territory code (None if unknown)."""
-    if agency.body_type == BodyType.federal.value:
+    if agency.body_type == BodyType.federal:
         return FEDERAL
     return agency.province
 
@@ -45,9 +45,9 @@ def jurisdictions_of(regulator: Organisation) -> frozenset[str]:
 
 def regulator_oversees(regulator: Organisation | None, agency: Organisation) -> bool:
     """Whether ``regulator`` receives ``agency``'s submissions (pure: no database access)."""
-    if regulator is None or regulator.kind != OrgKind.regulator.value:
+    if regulator is None or regulator.kind != OrgKind.regulator:
         return False
-    if agency.kind != OrgKind.agency.value:
+    if agency.kind != OrgKind.agency:
         return False
     if agency.regulator_id is not None:
         return agency.regulator_id == regulator.id
@@ -57,7 +57,7 @@ def regulator_oversees(regulator: Organisation | None, agency: Organisation) -> 
 
 def regulators_for(session: Session, agency: Organisation) -> list[Organisation]:
     """The regulators that receive this agency's submissions (shown to the officer)."""
-    query = select(Organisation).where(Organisation.kind == OrgKind.regulator.value)
+    query = select(Organisation).where(Organisation.kind == OrgKind.regulator)
     return [r for r in session.exec(query) if regulator_oversees(r, agency)]
 
 
@@ -78,14 +78,14 @@ def visible_agency_ids(session: Session, user: User) -> set[uuid.UUID] | None:
     if org is None:
         return set()
     if reach is Reach.own_agency:
-        return {org.id} if org.kind == OrgKind.agency.value else set()
+        return {org.id} if org.kind == OrgKind.agency else set()
     if reach is Reach.board_agency:
-        if org.kind == OrgKind.board.value and org.agency_id is not None:
+        if org.kind == OrgKind.board and org.agency_id is not None:
             return {org.agency_id}
         return set()
-    if org.kind != OrgKind.regulator.value:
+    if org.kind != OrgKind.regulator:
         return set()
-    agencies = session.exec(select(Organisation).where(Organisation.kind == OrgKind.agency.value))
+    agencies = session.exec(select(Organisation).where(Organisation.kind == OrgKind.agency))
     return {a.id for a in agencies if regulator_oversees(org, a)}
 
 

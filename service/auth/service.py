@@ -28,8 +28,10 @@ from service.i18n.catalogue import N_
 from service.models import (
     ApiToken,
     AuditEvent,
+    BodyType,
     LoginAttempt,
     Organisation,
+    OrgKind,
     RecoveryCode,
     Role,
     TokenScope,
@@ -167,7 +169,7 @@ def create_user(
         email=normalise_email(email),
         full_name=full_name,
         password_hash=password_hash or hash_password(password),
-        role=role.value,
+        role=Role(role),
         organisation_id=organisation_id,
         language=language,
     )
@@ -608,10 +610,10 @@ def get_or_create_organisation(
         return found
     org = Organisation(
         slug=slug,
-        kind=kind,
+        kind=OrgKind(kind),
         name_en=name_en,
         name_fr=name_fr,
-        body_type=body_type,
+        body_type=BodyType(body_type) if body_type else None,
         province=province,
         agency_id=agency_id,
     )

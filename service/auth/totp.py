@@ -15,11 +15,12 @@ import pyotp
 from sqlmodel import Session
 
 from service.errors import AppError
-from service.models import SiteSetting
+from service.i18n.catalogue import N_
+from service.models import Role, SiteSetting
 
 REQUIRE_SETTING = "require_totp_roles"
 ISSUER = "PolicyGap"
-ENROLABLE_ROLES = ("reviewer", "admin")
+ENROLABLE_ROLES = (Role.reviewer, Role.admin)
 
 
 class SecondFactorRequired(AppError):
@@ -27,7 +28,7 @@ class SecondFactorRequired(AppError):
 
     status_code = 403
     code = "second_factor_required"
-    message = "Set up a second factor (an authenticator app) before you continue"
+    message = N_("Set up a second factor (an authenticator app) before you continue")
 
 
 class SecondFactorRequiredForApi(SecondFactorRequired):

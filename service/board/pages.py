@@ -15,8 +15,6 @@ from service.auth import policy
 from service.auth.policy import Permission
 from service.board import service as board_service
 from service.errors import NotFound
-from service.i18n.labels import verdict_label
-from service.questionnaire import scoring
 from service.questionnaire.schema import Severity, localize
 from service.review import service as review_service
 
@@ -50,35 +48,18 @@ def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
     )
     if submission is None:
         raise NotFound()
-    lang = page.visitor.lang
-    result = scoring.Result.model_validate(submission.result)
-    criteria = {c.id: c for c in questionnaire.criteria}
-    gaps = [
-        {
-            "id": c.id,
-            "title": localize(criteria[c.id].title, lang) if c.id in criteria else c.id,
-            "severity": c.severity.value,
-            "verdict": verdict_label(c.verdict, page.visitor.lang),
-            "recommendation": localize(criteria[c.id].recommendation, lang)
-            if c.id in criteria and criteria[c.id].recommendation
-            else "",
-        }
-        for c in result.criteria
-        if c.verdict.is_gap
-    ]
-    gaps.sort(key=lambda g: Severity(g["severity"]).rank)
-    sections = {s.id: localize(s.title, lang) for s in questionnaire.sections}
+    view = assessment_service.report_view(
+        questionnaire, assessment, page.visitor.lang, submission=submission
+    )
     return page.render(
         "board/summary.html",
         page.common(assessment, agency, questionnaire)
         | {
             "submission": submission,
-            "result": result,
-            "gaps": gaps,
-            "critical": [g for g in gaps if g["severity"] == "critical"],
-            "section_rows": [
-                {"title": sections.get(s.id, s.id), "score": s.score} for s in result.sections
-            ],
+            "result": view.report.result,
+            "gaps": view.gap_rows,
+            "critical": [g for g in view.gap_rows if g.severity is Severity.critical],
+            "section_rows": view.section_scores,
             "acceptance": review_service.acceptance(
                 session=page.session, assessment_id=assessment.id
             ),

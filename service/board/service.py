@@ -23,7 +23,7 @@ def board_list(*, session: Session, viewer: Viewer) -> list[tuple[Assessment, Su
         .join(SubmissionDigest, col(SubmissionDigest.assessment_id) == col(Assessment.id))
         .where(
             Assessment.organisation_id == agency,
-            Assessment.status == AssessmentStatus.accepted.value,
+            Assessment.status == AssessmentStatus.accepted,
             col(SubmissionDigest.latest),
         )
         .order_by(col(SubmissionDigest.submitted_at).desc())

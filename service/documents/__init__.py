@@ -1,1 +1,1 @@
-"""Evidence documents attached to answers (issue 8)."""
+"""Evidence documents attached to answers."""

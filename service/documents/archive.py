@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.documents.sniff import Refused, check_name, clean_name, sniff
+from service.i18n.catalogue import N_
 from service.questionnaire import loader
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.schema import Questionnaire
@@ -123,9 +124,9 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
             "{name} is compressed in a way that is not supported", name=info.filename
         ) from error
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
-        raise BadArchive("The archive is damaged") from error
+        raise BadArchive(N_("The archive is damaged")) from error
     if len(data) > limit:
-        raise BadArchive("{name} is larger than allowed", name=info.filename)
+        raise BadArchive(N_("{name} is larger than allowed"), name=info.filename)
     return data
 
 
@@ -137,54 +138,56 @@ def read(
         archive = zipfile.ZipFile(io.BytesIO(raw))
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise BadArchive("The file is not a ZIP archive") from error
+        raise BadArchive(N_("The file is not a ZIP archive")) from error
     with archive:
         if len(infos) > MAX_MEMBERS:
-            raise BadArchive("The archive has too many files")
+            raise BadArchive(N_("The archive has too many files"))
         names = [i.filename for i in infos]
         if len(set(names)) != len(names):
-            raise BadArchive("The archive holds the same file name twice")
+            raise BadArchive(N_("The archive holds the same file name twice"))
         by_name: dict[str, zipfile.ZipInfo] = {}
         total = 0
         for info in infos:
             name = info.filename
             if name not in (ANSWERS, MANIFEST) and not _DOCUMENT.fullmatch(name):
-                raise BadArchive("Unexpected file in the archive: {name!r}", name=name[:100])
+                raise BadArchive(N_("Unexpected file in the archive: {name!r}"), name=name[:100])
             if info.flag_bits & 0x1:
-                raise BadArchive("Encrypted archives are not accepted")
+                raise BadArchive(N_("Encrypted archives are not accepted"))
             limit = MAX_JSON_BYTES if name in (ANSWERS, MANIFEST) else max_document_bytes
             if info.file_size > limit:
-                raise BadArchive("{name} is larger than allowed", name=name)
+                raise BadArchive(N_("{name} is larger than allowed"), name=name)
             if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(
                 info.compress_size, 1
             ):
-                raise BadArchive("{name} is compressed suspiciously well (a ZIP bomb?)", name=name)
+                raise BadArchive(
+                    N_("{name} is compressed suspiciously well (a ZIP bomb?)"), name=name
+                )
             total += info.file_size
             by_name[name] = info
         if total > max_total_bytes:
-            raise BadArchive("The archive is larger than allowed once unpacked")
+            raise BadArchive(N_("The archive is larger than allowed once unpacked"))
         if ANSWERS not in by_name or MANIFEST not in by_name:
-            raise BadArchive("The archive must hold answers.json and manifest.json")
+            raise BadArchive(N_("The archive must hold answers.json and manifest.json"))
         try:
             manifest = Manifest.model_validate_json(
                 _read(archive, by_name[MANIFEST], MAX_JSON_BYTES)
             )
             answers_raw = _read(archive, by_name[ANSWERS], MAX_JSON_BYTES)
             if manifest.format != FORMAT:
-                raise BadArchive("The archive format must be {format}", format=FORMAT)
+                raise BadArchive(N_("The archive format must be {format}"), format=FORMAT)
             if hashlib.sha256(answers_raw).hexdigest() != manifest.answers_sha256:
-                raise BadArchive("answers.json does not match the hash in the manifest")
+                raise BadArchive(N_("answers.json does not match the hash in the manifest"))
             # the answers-file reader of the CLI and the web import: depth, numbers and text
             # checked, never a RecursionError
             answers = loader.load_answers(answers_raw, ANSWERS)[0]
             if answers is None:
-                raise BadArchive("The manifest or the answers file is not valid")
+                raise BadArchive(N_("The manifest or the answers file is not valid"))
         except ValidationError as error:
-            raise BadArchive("The manifest or the answers file is not valid") from error
+            raise BadArchive(N_("The manifest or the answers file is not valid")) from error
         problems = check_answers_file(questionnaire, answers)
         if problems:
             raise BadArchive(
-                "The answers do not fit this questionnaire: {problems}",
+                N_("The answers do not fit this questionnaire: {problems}"),
                 problems="; ".join(problems[:3]),
             )
         questions = questionnaire.question_index()
@@ -193,35 +196,37 @@ def read(
         for entry in manifest.documents:
             if entry.question not in questions:
                 raise BadArchive(
-                    "There is no question {question!r} in this questionnaire",
+                    N_("There is no question {question!r} in this questionnaire"),
                     question=entry.question,
                 )
             member = f"documents/{entry.sha256}"
             if member not in by_name:
                 raise BadArchive(
-                    "The document {name!r} is missing from the archive", name=entry.name
+                    N_("The document {name!r} is missing from the archive"), name=entry.name
                 )
             if entry.sha256 not in blobs:
                 data = _read(archive, by_name[member], max_document_bytes)
                 if hashlib.sha256(data).hexdigest() != entry.sha256:
                     raise BadArchive(
-                        "The document {name!r} does not match its hash", name=entry.name
+                        N_("The document {name!r} does not match its hash"), name=entry.name
                     )
                 blobs[entry.sha256] = data
             data = blobs[entry.sha256]
             if len(data) != entry.size:
                 raise BadArchive(
-                    "The document {name!r} does not have its stated size", name=entry.name
+                    N_("The document {name!r} does not have its stated size"), name=entry.name
                 )
             try:
                 media_type = sniff(data).media_type
                 check_name(entry.name, media_type)
             except Refused as error:
                 raise BadArchive(
-                    "The document {name!r}: {reason}", name=entry.name, reason=str(error)
+                    N_("The document {name!r}: {reason}"), name=entry.name, reason=str(error)
                 ) from error
             if media_type != entry.media_type:
-                raise BadArchive("The document {name!r} is not the type it claims", name=entry.name)
+                raise BadArchive(
+                    N_("The document {name!r} is not the type it claims"), name=entry.name
+                )
             documents.append(
                 ArchiveDocument(
                     question=entry.question,
@@ -234,5 +239,5 @@ def read(
             f"documents/{d.sha256}" for d in manifest.documents
         }
         if unused:
-            raise BadArchive("The archive holds documents the manifest does not list")
+            raise BadArchive(N_("The archive holds documents the manifest does not list"))
         return Archive(answers=answers, documents=documents)

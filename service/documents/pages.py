@@ -43,9 +43,9 @@ from service.documents.archive import read as read_archive
 from service.documents.models import Document
 from service.documents.sniff import KINDS
 from service.errors import NotFound
+from service.i18n.catalogue import Translator
 from service.questionnaire import engine
 from service.questionnaire.schema import localize
-from service.web.i18n import Translator
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 MULTIPART_ROOM = 64 * 1024  # framing, the CSRF token and the question id around the file

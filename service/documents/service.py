@@ -27,6 +27,7 @@ from service.documents.archive import Archive
 from service.documents.models import Document, DocumentBlob
 from service.documents.sniff import Refused, check_name, clean_name, sniff
 from service.errors import AppError, NotFound, StaleVersion
+from service.i18n.catalogue import N_
 from service.models import AuditEvent, utcnow
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import DocumentRef
@@ -35,7 +36,7 @@ from service.questionnaire.submission import DocumentRef
 class TooLarge(AppError):
     status_code = 413
     code = "too_large"
-    message = "The file is too large"
+    message = N_("The file is too large")
 
 
 class QuotaExceeded(AppError):
@@ -87,13 +88,13 @@ def import_slot() -> Iterator[None]:
 class UnsupportedType(AppError):
     status_code = 415
     code = "unsupported_type"
-    message = "The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file"
+    message = N_("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
 
 
 class EmptyFile(AppError):
     status_code = 422
     code = "empty_file"
-    message = "The selected file is empty"
+    message = N_("The selected file is empty")
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,7 @@ DETAIL_KEYS: Mapping[str, str] = {
     "previous": N_("Previous assessment"),
     "previous_status": N_("Previous status"),
     "previous_submission": N_("Previous submission"),
+    "program": N_("Program"),
     "purpose": N_("Purpose"),
     "question": N_("Question"),
     "questionnaire": N_("Questionnaire"),
@@ -279,8 +280,15 @@ def detail_items(detail: object, lang: str) -> list[tuple[str, str]]:
     """An audit event's detail as (label, readable value) pairs, never a repr."""
     if not isinstance(detail, Mapping):
         return []
+    # beside a section, the status is the section's (not started, in progress, completed)
+    of_section = "section" in detail
     return [
-        (_label(DETAIL_KEYS, key, lang), _detail_value(key, value, lang))
+        (
+            _label(DETAIL_KEYS, key, lang),
+            section_status_label(value, lang)
+            if of_section and key == "status"
+            else _detail_value(key, value, lang),
+        )
         for key, value in sorted(detail.items())
     ]
 

@@ -179,11 +179,15 @@ class _ByLanguage(Mapping[str, Mapping[str, str]]):
     def __init__(self, values: Mapping[str, object], label: Callable[[str, str], str]) -> None:
         self._values = values
         self._label = label
+        self._read: dict[str, Mapping[str, str]] = {}  # the catalogue is read once per language
 
     def __getitem__(self, lang: str) -> Mapping[str, str]:
-        if lang not in LANGUAGES:
-            raise KeyError(lang)
-        return {value: self._label(value, lang) for value in self._values}
+        found = self._read.get(lang)
+        if found is None:
+            if lang not in LANGUAGES:
+                raise KeyError(lang)
+            found = self._read[lang] = {value: self._label(value, lang) for value in self._values}
+        return found
 
     def __iter__(self) -> Iterator[str]:
         return iter(LANGUAGES)

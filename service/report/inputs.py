@@ -65,8 +65,12 @@ def build_report_input(
     submitted_at: datetime | None = None,
     review: ReviewInfo | None = None,
     previous: Result | None = None,
+    result: Result | None = None,
 ) -> ReportInput:
-    """A ReportInput from an answers file (as the CLI reads it) or a frozen submission record."""
+    """A ReportInput from an answers file (as the CLI reads it) or a frozen submission record.
+
+    ``result``: the Result stored with a submission, so it is shown as it was scored at submit
+    (and not scored again); without it the answers are scored here."""
     if isinstance(answers, SubmissionRecord):
         record = answers
     else:
@@ -84,7 +88,8 @@ def build_report_input(
             number=number,
             submitted_at=submitted_at,
         )
-    result = score(questionnaire, record.to_answers(), as_of=record.as_of)
+    if result is None:
+        result = score(questionnaire, record.to_answers(), as_of=record.as_of)
     return ReportInput(
         questionnaire=questionnaire,
         record=record,

@@ -9,61 +9,73 @@ by its text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
+from service.i18n.catalogue import LANGUAGES, N_, gettext
 from service.questionnaire.reasons import Reason, ReasonCode
 from service.questionnaire.schema import LocalizedText, Questionnaire, localize
 from service.report import i18n
 
 C = ReasonCode
 
-REASON_TEXT: Mapping[str, Mapping[ReasonCode, str]] = {
-    "en": {
-        C.question_unanswered: "question {question} is not answered",
-        C.answer: "answer: {question} = {value}",
-        C.answer_not_asked: "answer: {question} (not asked)",
-        C.case: "case {number}: {when}",
-        C.no_case_dont_know: "no case held; {question} = {value}",
-        C.otherwise: "otherwise",
-        C.applies_if_false: "applies_if does not hold: {condition}",
-        C.escalated: "{base} -> {to} because {when}",
-        C.evidence_noted: "evidence noted on {questions}",
-        C.evidence_missing: "no evidence noted on {questions}",
-        C.evidence_missing_capped: "no evidence noted on {questions}; met counts as partial",
-        C.na_question_not_asked: "The question “{question}” does not apply to this program.",
-        C.na_applies_only_when: "Applies only when {condition}.",
-        C.not_yet_due_if_true: "not yet due: {condition}",
-        C.not_yet_due_while: "Not yet due while {condition}.",
-        C.text: "{text}",
-    },
-    "fr": {
-        C.question_unanswered: "la question {question} est sans réponse",
-        C.answer: "réponse\u00a0: {question} = {value}",
-        C.answer_not_asked: "réponse\u00a0: {question} (question non posée)",
-        C.case: "cas {number}\u00a0: {when}",
-        C.no_case_dont_know: "aucun cas vérifié; {question} = {value}",
-        C.otherwise: "sinon",
-        C.applies_if_false: "condition d'application non remplie\u00a0: {condition}",
-        C.escalated: "{base} -> {to} parce que {when}",
-        C.evidence_noted: "preuve notée pour {questions}",
-        C.evidence_missing: "aucune preuve notée pour {questions}",
-        C.evidence_missing_capped: (
-            "aucune preuve notée pour {questions}; respecté compte comme partiel"
-        ),
-        C.na_question_not_asked: "La question «\u00a0{question}\u00a0» ne s'applique pas à ce programme.",
-        C.na_applies_only_when: "S'applique seulement si {condition}.",
-        C.not_yet_due_if_true: "pas encore exigible\u00a0: {condition}",
-        C.not_yet_due_while: "Pas encore exigible tant que {condition}.",
-        C.text: "{text}",
-    },
+# The reasons' words, in the catalogue (French in messages.po); ``{...}`` are the reason's values.
+REASON_MESSAGES: Mapping[ReasonCode, str] = {
+    C.question_unanswered: N_("question {question} is not answered"),
+    C.answer: N_("answer: {question} = {value}"),
+    C.answer_not_asked: N_("answer: {question} (not asked)"),
+    C.case: N_("case {number}: {when}"),
+    C.no_case_dont_know: N_("no case held; {question} = {value}"),
+    C.otherwise: N_("otherwise"),
+    C.applies_if_false: N_("applies_if does not hold: {condition}"),
+    C.escalated: N_("{base} -> {to} because {when}"),
+    C.evidence_noted: N_("evidence noted on {questions}"),
+    C.evidence_missing: N_("no evidence noted on {questions}"),
+    C.evidence_missing_capped: N_("no evidence noted on {questions}; met counts as partial"),
+    C.na_question_not_asked: N_("The question “{question}” does not apply to this program."),
+    C.na_applies_only_when: N_("Applies only when {condition}."),
+    C.not_yet_due_if_true: N_("not yet due: {condition}"),
+    C.not_yet_due_while: N_("Not yet due while {condition}."),
+    C.text: "{text}",  # an author's text, as it is
 }
-ANY_QUESTION = {"en": "any question", "fr": "aucune question"}
+
+
+class _ReasonTexts(Mapping[str, Mapping[ReasonCode, str]]):
+    """``REASON_TEXT[lang][code]``: the reasons' templates in one language, from the catalogue."""
+
+    def __init__(self) -> None:
+        self._read: dict[str, Mapping[ReasonCode, str]] = {}
+
+    def __getitem__(self, lang: str) -> Mapping[ReasonCode, str]:
+        found = self._read.get(lang)
+        if found is None:
+            if lang not in LANGUAGES:
+                raise KeyError(lang)
+            found = self._read[lang] = {
+                code: message if code is C.text else gettext(lang, message)
+                for code, message in REASON_MESSAGES.items()
+            }
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
+REASON_TEXT: Mapping[str, Mapping[ReasonCode, str]] = _ReasonTexts()
+ANY_QUESTION = N_("any question")
 
 _EVIDENCE = (C.evidence_noted, C.evidence_missing, C.evidence_missing_capped)
 
 
 def _question_text(question_id: str, lang: str, questionnaire: Questionnaire | None) -> str:
-    question = questionnaire.question_index().get(question_id) if questionnaire else None
+    index = (
+        questionnaire.derived("report.questions", Questionnaire.question_index)
+        if questionnaire
+        else {}
+    )
+    question = index.get(question_id)
     return localize(question.text, lang) if question else question_id
 
 
@@ -72,7 +84,7 @@ def _values(reason: Reason, lang: str, questionnaire: Questionnaire | None) -> d
     code = reason.code
     if code in _EVIDENCE:
         ids = values.get("questions", "").split()
-        values["questions"] = ", ".join(ids) or ANY_QUESTION[lang]
+        values["questions"] = ", ".join(ids) or gettext(lang, ANY_QUESTION)
     elif code is C.escalated:
         words = i18n.SEVERITY[lang]
         for key in ("base", "to"):

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from service.questionnaire.answers import Answers
@@ -314,24 +315,77 @@ class Integrity:
     stated: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ReportView:
-    """Everything a report shows, in one language."""
+    """Everything a report shows, in one language.
 
+    Each part is built the first time it is read and kept: a page that shows the verdicts does
+    not pay for the method, the appendix or the sources. Two views are equal when they are of
+    the same input, language, marking and tool version.
+    """
+
+    report: ReportInput
     lang: str
-    labels: Mapping[str, str]  # the report's own words (i18n.TEXT[lang])
-    cover: Cover
-    review: ReviewState
-    summary: Summary
-    section_scores: tuple[SectionScoreRow, ...]
-    chart: Chart
-    gap_rows: tuple[GapRow, ...]
-    before_launch: tuple[BeforeLaunchRow, ...]
-    details: tuple[SectionDetail, ...]
-    method: Method
-    appendix: tuple[AppendixSection, ...]
-    sources: tuple[SourceRow, ...]
-    integrity: Integrity
+    marking: str | None = None
+    tool_version: str = ""
+
+    @cached_property
+    def _ctx(self) -> _Context:
+        return _context(self.report, self.lang)
+
+    @cached_property
+    def labels(self) -> Mapping[str, str]:
+        """The report's own words (``i18n.TEXT[lang]``)."""
+        return self._ctx.t
+
+    @cached_property
+    def cover(self) -> Cover:
+        return _cover(self._ctx, marking=self.marking)
+
+    @cached_property
+    def review(self) -> ReviewState:
+        return _review(self._ctx)
+
+    @cached_property
+    def summary(self) -> Summary:
+        return _summary(self._ctx)
+
+    @cached_property
+    def section_scores(self) -> tuple[SectionScoreRow, ...]:
+        return _section_scores(self._ctx)
+
+    @cached_property
+    def chart(self) -> Chart:
+        return _chart(self.section_scores)
+
+    @cached_property
+    def gap_rows(self) -> tuple[GapRow, ...]:
+        ctx = self._ctx
+        return tuple(_gap_row(ctx, ctx.res.criterion(cid)) for cid in ctx.res.gaps)
+
+    @cached_property
+    def before_launch(self) -> tuple[BeforeLaunchRow, ...]:
+        return _before_launch(self._ctx)
+
+    @cached_property
+    def details(self) -> tuple[SectionDetail, ...]:
+        return _details(self._ctx, self.review)
+
+    @cached_property
+    def method(self) -> Method:
+        return _method(self._ctx)
+
+    @cached_property
+    def appendix(self) -> tuple[AppendixSection, ...]:
+        return _appendix(self._ctx)
+
+    @cached_property
+    def sources(self) -> tuple[SourceRow, ...]:
+        return _sources(self._ctx)
+
+    @cached_property
+    def integrity(self) -> Integrity:
+        return _integrity(self._ctx, self.tool_version)
 
     def criterion_detail(self, criterion_id: str) -> CriterionDetail:
         """One criterion's verdict, severity, reason and the answers it read."""
@@ -584,10 +638,14 @@ def _context(report: ReportInput, lang: str) -> _Context:
         report=report,
         lang=lang,
         t=_words(q, lang),
-        criteria={c.id: c for c in q.criteria},
-        questions=q.question_index(),
-        section_titles={s.id: localize(s.title, lang) for s in q.sections},
-        sources=q.source_index(),
+        # indexes of the questionnaire, built once per loaded model (it is frozen)
+        criteria=q.derived("report.criteria", lambda m: {c.id: c for c in m.criteria}),
+        questions=q.derived("report.questions", Questionnaire.question_index),
+        section_titles=q.derived(
+            f"report.section_titles.{lang}",
+            lambda m: {s.id: localize(s.title, lang) for s in m.sections},
+        ),
+        sources=q.derived("report.sources", Questionnaire.source_index),
         resolved=resolved,
     )
 
@@ -976,22 +1034,4 @@ def build_view(
         raise ValueError(f"unsupported language {lang!r}; use one of {', '.join(i18n.LANGUAGES)}")
     if report.status not in STATUSES:
         raise ValueError(f"unknown status {report.status!r}")
-    ctx = _context(report, lang)
-    review = _review(ctx)
-    section_scores = _section_scores(ctx)
-    return ReportView(
-        lang=lang,
-        labels=ctx.t,
-        cover=_cover(ctx, marking=marking),
-        review=review,
-        summary=_summary(ctx),
-        section_scores=section_scores,
-        chart=_chart(section_scores),
-        gap_rows=tuple(_gap_row(ctx, ctx.res.criterion(cid)) for cid in ctx.res.gaps),
-        before_launch=_before_launch(ctx),
-        details=_details(ctx, review),
-        method=_method(ctx),
-        appendix=_appendix(ctx),
-        sources=_sources(ctx),
-        integrity=_integrity(ctx, tool_version),
-    )
+    return ReportView(report=report, lang=lang, marking=marking, tool_version=tool_version)

@@ -30,7 +30,7 @@ def _submission_or_404(page: Page, assessment: Assessment, number: int | None) -
 def _audit_read(
     page: Page, action: str, assessment: Assessment, submission: Submission, lang: str
 ) -> None:
-    """Who read which report (issue 7: reads are audited, not only changes)."""
+    """Who read which report (reads are audited, not only changes: the audit log of admin/pages.py)."""
     auth_service.record(
         page.session,
         action=action,

@@ -2,7 +2,8 @@
 
 A submission never changes, so its PDF is rendered once per (submission hash, language, template
 version, review state) and kept in ``report_cache``; every instance shares that cache. Rendering
-runs in a one-process pool (``pitfalls.md``: in a thread of the web worker it starves requests),
+runs in a one-process pool (in a thread of the web worker, WeasyPrint holds the interpreter and starves
+requests),
 with a memory and CPU-time limit. Right after a submit or a decision the PDFs are rendered in
 the background (``prerender_latest``, a listener of ``assessments.events``), so the first
 download is already cached.
@@ -32,7 +33,8 @@ from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
 from service.config import Settings
 from service.errors import AppError
-from service.models import Organisation
+from service.i18n.catalogue import N_
+from service.models import AssessmentStatus, Organisation
 from service.questionnaire.loader import Registry, load_directory
 from service.questionnaire.schema import Questionnaire
 from service.report_delivery.models import ReportCache
@@ -44,11 +46,13 @@ LANGUAGES = ("en", "fr")
 class ReportUnavailable(AppError):
     status_code = 503
     code = "report_unavailable"
-    message = "The report could not be produced. Try again in a few minutes"
+    message = N_("The report could not be produced. Try again in a few minutes")
 
 
 def review_state(assessment: Assessment) -> str:
-    return "accepted" if assessment.status == "accepted" else "submitted"
+    if assessment.status == AssessmentStatus.accepted:
+        return AssessmentStatus.accepted.value
+    return AssessmentStatus.submitted.value
 
 
 # --- what the renderer is given --------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from service.api.deps import IfMatch, ViewerDep, require, required_version
+from service.api.deps import IfMatch, LangDep, ViewerDep, require, required_version
 from service.api.responses import ERRORS, AssessmentPublic
 from service.assessments import events, workflow
 from service.assessments import service as assessment_service
@@ -20,8 +20,7 @@ from service.auth import policy
 from service.auth.policy import Permission
 from service.deps import RegistryDep, SessionDep
 from service.errors import NotFound
-from service.questionnaire import scoring
-from service.questionnaire.submission import parse_submission
+from service.models import AssessmentStatus
 from service.review import service as review_service
 from service.review.service import InboxFilters
 
@@ -61,7 +60,9 @@ class CriterionReview(BaseModel):
     id: str
     section: str
     severity: str
+    severity_label: str
     verdict: str
+    verdict_label: str
     answers: list[AnswerRead]
 
 
@@ -96,6 +97,7 @@ class ReviewOut(BaseModel):
     assessment: AssessmentPublic
     submission: int
     rating: str
+    rating_label: str
     score: float | None
     allowed_actions: list[str]
     criteria: list[CriterionReview]
@@ -206,7 +208,9 @@ def api_inbox(
     )
 
 
-def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UUID) -> ReviewOut:
+def _review_out(
+    session: Any, viewer: Any, registry: Any, assessment_id: uuid.UUID, lang: str = "en"
+) -> ReviewOut:
     assessment, agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=assessment_id
     )
@@ -214,11 +218,13 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
     if not subs:
         raise NotFound()
     latest = subs[-1]
-    record = parse_submission(latest.canonical.encode("utf-8"))
-    result = scoring.Result.model_validate(latest.result)
     changes = None
     questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
-    if len(subs) > 1 and questionnaire is not None:
+    if questionnaire is None:
+        raise NotFound()
+    view = assessment_service.report_view(questionnaire, assessment, lang, submission=latest)
+    record, result = view.report.record, view.report.result
+    if len(subs) > 1:
         d = review_service.diff(questionnaire, subs[-2], latest)
         changes = ChangesOut(
             previous_submission=d.previous_number,
@@ -241,9 +247,10 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
         )
     accepted = review_service.acceptance(session=session, assessment_id=assessment.id)
     return ReviewOut(
-        assessment=AssessmentPublic.of(assessment, agency.name_en),
+        assessment=AssessmentPublic.of(assessment, agency.name_en, lang),
         submission=latest.number,
         rating=result.rating.value,
+        rating_label=view.cover.rating_label,
         score=result.score,
         allowed_actions=[
             a.value for a in workflow.allowed_actions(assessment.status, viewer.user.role)
@@ -253,17 +260,20 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
                 id=c.id,
                 section=c.section,
                 severity=c.severity.value,
+                severity_label=c.severity_label,
                 verdict=c.verdict.value,
+                verdict_label=c.verdict_label,
                 answers=[
                     AnswerRead(
-                        question_id=q,
-                        value=record.answers.get(q),
-                        evidence=record.evidence.get(q),
+                        question_id=read.question_id,
+                        value=record.answers.get(read.question_id),
+                        evidence=record.evidence.get(read.question_id),
                     )
-                    for q in c.trace.reads
+                    for read in c.reads
                 ],
             )
-            for c in result.criteria
+            for section in view.details
+            for c in section.criteria
         ],
         comments=[
             CommentOut(
@@ -276,8 +286,12 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
             for c, s, u in assessment_service.comments(session=session, assessment_id=assessment.id)
         ],
         changes=changes,
-        accepted_by=accepted.by if accepted and assessment.status == "accepted" else None,
-        accepted_at=accepted.at if accepted and assessment.status == "accepted" else None,
+        accepted_by=accepted.by
+        if accepted and assessment.status == AssessmentStatus.accepted
+        else None,
+        accepted_at=accepted.at
+        if accepted and assessment.status == AssessmentStatus.accepted
+        else None,
     )
 
 
@@ -288,9 +302,13 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
     dependencies=[require(Permission.review_read)],
 )
 def api_review(
-    assessment_id: uuid.UUID, session: SessionDep, viewer: ViewerDep, registry: RegistryDep
+    assessment_id: uuid.UUID,
+    session: SessionDep,
+    viewer: ViewerDep,
+    registry: RegistryDep,
+    lang: LangDep,
 ) -> ReviewOut:
-    return _review_out(session, viewer, registry, assessment_id)
+    return _review_out(session, viewer, registry, assessment_id, lang)
 
 
 @router.post(
@@ -306,6 +324,7 @@ def api_decide(
     session: SessionDep,
     viewer: ViewerDep,
     registry: RegistryDep,
+    lang: LangDep,
     if_match: IfMatch = None,
 ) -> ReviewOut:
     assessment, _agency = assessment_service.get_visible(
@@ -326,7 +345,7 @@ def api_decide(
         general_comment=body.general_comment,
     )
     events.submission_changed(request.app, assessment_id)
-    return _review_out(session, viewer, registry, assessment_id)
+    return _review_out(session, viewer, registry, assessment_id, lang)
 
 
 @router.get(

@@ -34,10 +34,8 @@ from service.documents import service as document_service
 from service.errors import AppError, InvalidTransition, NotFound, StaleVersion
 from service.i18n import labels as labels_module
 from service.i18n.labels import verdict_abbreviation, verdict_label
-from service.models import Organisation
-from service.questionnaire import scoring
+from service.models import AssessmentStatus, Organisation
 from service.questionnaire.schema import Questionnaire, localize
-from service.questionnaire.submission import parse_submission
 from service.review import service as review_service
 from service.review.service import InboxFilters
 
@@ -293,41 +291,8 @@ def _review_context(
     if not subs:
         raise NotFound()
     latest = subs[-1]
-    record = parse_submission(latest.canonical.encode("utf-8"))
-    result = scoring.Result.model_validate(latest.result)
+    view = assessment_service.report_view(questionnaire, assessment, lang, submission=latest)
     index = questionnaire.question_index()
-    criteria = {c.id: c for c in questionnaire.criteria}
-    by_section: dict[str, list[dict[str, Any]]] = {}
-    for cr in result.criteria:
-        crit = criteria.get(cr.id)
-        reads = []
-        for qid in cr.trace.reads:
-            q = index.get(qid)
-            if q is None:
-                continue
-            reads.append(
-                {
-                    "id": qid,
-                    "question": localize(q.text, lang),
-                    "answer": forms.display_value(q, record.answers.get(qid), lang),
-                    "evidence": record.evidence.get(qid, ""),
-                }
-            )
-        by_section.setdefault(cr.section, []).append(
-            {
-                "id": cr.id,
-                "title": localize(crit.title, lang) if crit else cr.id,
-                "verdict": cr.verdict.value,
-                "verdict_label": verdict_label(cr.verdict, page.visitor.lang),
-                "severity": cr.severity.value,
-                "reads": reads,
-            }
-        )
-    sections = [
-        {"id": s.id, "title": localize(s.title, lang), "criteria": by_section.get(s.id, [])}
-        for s in questionnaire.sections
-        if by_section.get(s.id)
-    ]
     change = None
     if len(subs) > 1:
         d = review_service.diff(questionnaire, subs[-2], latest)
@@ -379,8 +344,8 @@ def _review_context(
             session=page.session, viewer=page.viewer, assessment=assessment
         ),
         "submission": latest,
-        "result": result,
-        "sections": sections,
+        "result": view.report.result,
+        "sections": view.details,
         "change": change,
         "history": history,
         "actions": actions,
@@ -452,7 +417,9 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
         # the use case rolled back; render here, while the session is open (422 for a missing
         # comment, 409 when the assessment is no longer waiting for review or changed meanwhile)
         assessment, agency, questionnaire = page.load(assessment_id)
-        missing_comment = assessment.status == "submitted" and not isinstance(error, StaleVersion)
+        missing_comment = assessment.status == AssessmentStatus.submitted and not isinstance(
+            error, StaleVersion
+        )
         context = _review_context(page, assessment, agency, questionnaire)
         return page.render(
             "review/review.html",

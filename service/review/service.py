@@ -54,9 +54,9 @@ from service.questionnaire.versions import version_key
 from service.review.models import ReviewDraft
 
 STATUSES = (
-    AssessmentStatus.submitted.value,
-    AssessmentStatus.returned.value,
-    AssessmentStatus.accepted.value,
+    AssessmentStatus.submitted,
+    AssessmentStatus.returned,
+    AssessmentStatus.accepted,
 )
 RATINGS = ("red", "amber", "green")
 SORTS = {
@@ -196,7 +196,7 @@ def inbox(
     _require_reviewer(viewer)
     where = _inbox_where(session, viewer, filters)
     status_col = col(SubmissionDigest.status)
-    counts = dict.fromkeys(STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for status, number in session.exec(
         select(status_col, func.count()).where(*where).group_by(status_col)
     ).all():
@@ -236,7 +236,7 @@ def inbox_all(*, session: Session, viewer: Viewer, filters: InboxFilters) -> lis
 
 def agencies_for_filter(session: Session, viewer: Viewer) -> list[Organisation]:
     ids = visible_agency_ids(session, viewer.user)
-    query = select(Organisation).where(Organisation.kind == OrgKind.agency.value)
+    query = select(Organisation).where(Organisation.kind == OrgKind.agency)
     if ids is not None:
         query = query.where(col(Organisation.id).in_(ids))
     return list(session.exec(query.order_by(col(Organisation.name_en))))
@@ -310,14 +310,14 @@ def decide(
                 reopened = sections_to_reopen(questionnaire, result, set(texts))
                 statuses = dict(assessment.section_status)
                 for section_id in reopened:
-                    statuses[section_id] = SectionStatus.in_progress.value
+                    statuses[section_id] = SectionStatus.in_progress
                 assessment.section_status = statuses
             previous = assessment.status
-            assessment.status = target.value
+            assessment.status = target
             assessment.updated_at = now
             digest = session.get(SubmissionDigest, submission.id)
             if digest is not None:
-                digest.status = target.value
+                digest.status = target
                 session.add(digest)
             session.add(
                 AuditEvent(
@@ -392,7 +392,7 @@ def save_draft(
     with db.writing(session):
         assessment = _under_review(session, viewer, assessment_id)
         policy.check(viewer.user, Permission.review_decide)
-        if assessment.status != AssessmentStatus.submitted.value:
+        if assessment.status != AssessmentStatus.submitted:
             raise InvalidTransition("This assessment is not waiting for review")
         # Comments written on one submission never become a draft on a later one.
         if expected_version is not None and expected_version != assessment.version:
@@ -451,7 +451,7 @@ def acceptance(*, session: Session, assessment_id: uuid.UUID) -> Acceptance | No
 
 def review_info(*, session: Session, assessment: Assessment) -> dict[str, Any] | None:
     """Plain (picklable) review data for the report of an accepted assessment."""
-    if assessment.status != AssessmentStatus.accepted.value:
+    if assessment.status != AssessmentStatus.accepted:
         return None
     accepted = acceptance(session=session, assessment_id=assessment.id)
     latest = latest_comments(session=session, assessment_id=assessment.id)
@@ -662,7 +662,7 @@ def reassess(
     )
     if not access.can_start(viewer.user, viewer.organisation):
         raise Forbidden()
-    if previous.status != AssessmentStatus.accepted.value:
+    if previous.status != AssessmentStatus.accepted:
         raise InvalidTransition("Only an accepted assessment can be reassessed")
     if questionnaire.id != previous.questionnaire_id or version_key(
         questionnaire.version

@@ -27,12 +27,12 @@ from service.auth.principal import Viewer
 from service.config import Settings
 from service.deps import request_session
 from service.errors import NotFound
+from service.i18n.catalogue import Translator
 from service.models import User
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import localize
 from service.security import CSRF_FIELD
 from service.web import templating
-from service.web.i18n import Translator
 
 
 def today() -> date:

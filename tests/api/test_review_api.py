@@ -118,3 +118,26 @@ def test_api_portfolio_board_and_reassess(app: FastAPI, client: TestClient, worl
         f"/api/v1/assessments/{a}/reassess", json={"questionnaire_version": "9"}, headers=officer
     )
     assert missing.status_code == 404
+
+
+def test_api_review_carries_labels_in_the_request_language(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Verdicts, severities, the rating and the status come with their labels, in the language
+    of ``?lang=`` or else of Accept-Language; the values stay as they are."""
+    aid = submitted(app.state.engine, world.officer_a, BAD)
+    reviewer = _auth(app, world, "reviewer_on")
+    url = f"/api/v1/review/assessments/{aid}"
+    en = client.get(url, headers=reviewer).json()
+    fr = client.get(url, headers={**reviewer, "Accept-Language": "fr-CA,fr;q=0.9"}).json()
+    by_query = client.get(url + "?lang=fr", headers=reviewer).json()
+    gov_en = next(c for c in en["criteria"] if c["id"] == "GOV-01")
+    gov_fr = next(c for c in fr["criteria"] if c["id"] == "GOV-01")
+    assert (gov_en["verdict"], gov_en["verdict_label"]) == ("not_met", "Not met")
+    assert (gov_fr["verdict"], gov_fr["verdict_label"]) == ("not_met", "Non respecté")
+    assert gov_fr["severity_label"] != gov_fr["severity"]
+    assert (en["rating"], en["rating_label"]) == ("red", "Red")
+    assert fr["rating_label"] == "Rouge"
+    assert en["assessment"]["status_label"] == "Submitted"
+    assert fr["assessment"]["status_label"] == by_query["assessment"]["status_label"] == "Soumise"
+    assert client.get(url + "?lang=de", headers=reviewer).status_code == 422

@@ -224,3 +224,45 @@ def test_postgres_urls_are_normalised() -> None:
     assert normalise_database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalise_database_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalise_database_url("sqlite:///x") == "sqlite:///x"
+
+
+def test_role_and_status_columns_read_back_as_their_enums(engine: Engine) -> None:
+    """Roles, kinds and statuses are stored as strings and read back as the StrEnums, so code
+    compares with ``Role.officer``, never with ``"officer"`` or ``Role.officer.value``."""
+    from sqlalchemy import String, cast
+    from sqlmodel import col, select
+
+    from service.models import AssessmentStatus, OrgKind, Role, User
+
+    with Session(engine) as s:
+        org = _agency(s)
+        user = User(
+            email=f"{uuid.uuid4().hex[:8]}@example.org",
+            full_name="U",
+            password_hash="x",
+            role="officer",
+            organisation_id=org.id,
+        )
+        a = Assessment(
+            organisation_id=org.id, questionnaire_id="q", questionnaire_version="1", program="p"
+        )
+        with db.writing(s):
+            s.add_all([user, a])
+        raw = s.exec(select(cast(col(User.role), String)).where(User.id == user.id)).one()
+        assert raw == "officer"
+        assert type(raw) is str
+        ids = (user.id, org.id, a.id)
+    with Session(engine) as s:
+        user_back = s.get(User, ids[0])
+        org_back = s.get(Organisation, ids[1])
+        a_back = s.get(Assessment, ids[2])
+        assert user_back is not None
+        assert org_back is not None
+        assert a_back is not None
+        assert user_back.role is Role.officer
+        assert org_back.kind is OrgKind.agency
+        assert a_back.status is AssessmentStatus.draft
+    with Session(engine) as s:
+        wrong = User(email="w@example.org", full_name="W", password_hash="x", role="sheriff")
+        with pytest.raises(Exception, match="sheriff"), db.writing(s):
+            s.add(wrong)

@@ -220,10 +220,10 @@ def test_every_refusal_reason_has_a_french_translation() -> None:
     import re
     from pathlib import Path
 
-    from service.web.i18n import catalogue
+    from service.i18n.catalogue import catalogue
 
     root = Path(archive.__file__).parent
-    reasons = re.findall(r'BadArchive\(\s*"([^"]+)"', (root / "archive.py").read_text())
+    reasons = re.findall(r'BadArchive\(\s*(?:N_\(\s*)?"([^"]+)"', (root / "archive.py").read_text())
     reasons += re.findall(r'Refused\(\s*"([^"]+)"', (root / "sniff.py").read_text())
     assert len(reasons) >= 30
     french = catalogue("fr")

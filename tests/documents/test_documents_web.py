@@ -168,7 +168,7 @@ def test_access_by_role_and_agency(app: FastAPI, world: World) -> None:
         assert status(world.officer_b.email) == 404
         with db.new_session(app.state.engine) as s:
             a = s.exec(select(Assessment)).one()
-            a.status = AssessmentStatus.accepted.value
+            a.status = AssessmentStatus.accepted
             s.add(a)
             s.commit()
         assert status(world.board_a.email) == 200
@@ -219,7 +219,7 @@ def test_submit_freezes_documents(app: FastAPI, client: TestClient, world: World
     # returned to the officer, who removes the document from the draft through the page
     with db.new_session(app.state.engine) as s:
         a = s.exec(select(Assessment)).one()
-        a.status = AssessmentStatus.returned.value
+        a.status = AssessmentStatus.returned
         s.add(a)
         s.commit()
     (doc,) = _docs(app)
@@ -327,8 +327,8 @@ def test_views_and_list_macro_for_other_pages(
 ) -> None:
     from service.assessments.service import Viewer
     from service.documents.service import views_by_question
+    from service.i18n.catalogue import Translator
     from service.models import Organisation
-    from service.web.i18n import Translator
     from service.web.templating import templates
 
     login(client, world.officer_a.email)

@@ -93,3 +93,20 @@ def test_punctuate() -> None:
     assert punctuate("Vraiment ?", "fr") == "Vraiment?"
     assert punctuate("https://example.ca 10:30", "fr") == "https://example.ca 10:30"
     assert punctuate("Rating: Red", "en") == "Rating: Red"
+
+
+def test_messages_passed_around_as_values_are_extracted(
+    extracted: set[tuple[str | None, str]],
+) -> None:
+    """Error texts raised as values (errors.py, admin, archives, documents) and the reasons of
+    the report are marked ``N_``, so the completeness test above sees them."""
+    for message in (
+        "Sign in to continue",  # service/errors.py
+        "No such organisation",  # service/admin/service.py
+        "Enter the name in French",  # admin's form problems
+        "The archive is damaged",  # service/documents/archive.py
+        "The file is too large",  # service/documents/service.py
+        "The report could not be produced. Try again in a few minutes",  # report delivery
+        "no evidence noted on {questions}",  # service/report/reasons.py
+    ):
+        assert (None, message) in extracted, message

@@ -14,10 +14,10 @@ from service.admin_cli import DEMO_USERS, ensure_demo
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment
 from service.auth.principal import Viewer
+from service.i18n.catalogue import catalogue
 from service.main import create_app
 from service.models import Organisation, User
 from service.questionnaire.loader import load_directory
-from service.web.i18n import catalogue
 from service.web.templating import TEMPLATES_DIR
 from tests.builders import ROOT, World, csrf_from, login, parse, start_assessment
 from tests.conftest import make_settings

@@ -85,3 +85,14 @@ def test_the_cli_speaks_the_report_s_words(tmp_path: Path) -> None:
     for value in ("met", "not_met"):
         assert f"  {verdict_label(value, 'fr')} " in out.stdout
     assert severity_label("high", "fr") in out.stdout
+
+
+def test_audit_detail_labels_the_program_and_a_section_status() -> None:
+    """The history and the audit log showed "program : ..." and "Statut : completed"."""
+    assert labels.detail_text({"program": "P"}, "fr") == "Programme\u00a0: P"
+    completed = labels.section_status_label("completed", "fr")
+    assert completed != "completed"
+    assert labels.detail_text({"section": "scope", "status": "completed"}, "fr") == (
+        f"Section\u00a0: scope; Statut\u00a0: {completed}"
+    )
+    assert labels.detail_text({"status": "submitted"}, "fr") == "Statut\u00a0: Soumise"
