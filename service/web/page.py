@@ -47,11 +47,12 @@ def parse_id(raw: str) -> uuid.UUID:
 
 
 def form_version(form: FormData) -> int | None:
+    """The record version a form was filled in on: its ``version`` field, digits only (None when
+    it is missing or anything else: ``""``, ``abc``, ``1.0``, `` 1``, ``+1``, ``1_0``)."""
     raw = form.get("version")
-    try:
-        return int(raw) if isinstance(raw, str) else None
-    except ValueError:
+    if not isinstance(raw, str) or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         return None
+    return int(raw)
 
 
 def redirect(url: str) -> RedirectResponse:
