@@ -493,6 +493,17 @@ def _section_context(
     }
 
 
+def _field_labels(page: Page, section: Section) -> dict[str, str]:
+    """The section form's fields as a person knows them: the questions and their notes."""
+    lang = page.visitor.lang
+    labels: dict[str, str] = {}
+    for q in section.questions:
+        text = localize(q.text, lang)
+        labels[q.id] = text
+        labels[forms.evidence_field(q.id)] = page._("Evidence for: {question}", question=text)
+    return labels
+
+
 def _typed(
     page: Page, questionnaire: Questionnaire, section: Section, raw: dict[str, Any]
 ) -> list[dict[str, str]]:
@@ -528,6 +539,7 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
     return_all = page.request.query_params.get("return") == "all"
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
+    page.label_fields(_field_labels(page, section))
     lists = {key: form.getlist(key) for key in form}
     parsed = forms.parse_section(
         section, {k: [v for v in vals if isinstance(v, str)] for k, vals in lists.items()}, page._

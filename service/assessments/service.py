@@ -354,7 +354,7 @@ def apply_answers(
     every required question answered. Works out which questions are shown twice: before the
     save and after (an answer of a hidden question never changes what is shown).
 
-    Runs inside the caller's ``db.writing`` transaction, on an assessment ``_load_for_change``
+    Runs inside the caller's ``db.writing`` transaction, on an assessment ``load_for_change``
     gave it (so that a use case can change more than the answers in one transaction: the
     archive import)."""
     index = questionnaire.question_index()

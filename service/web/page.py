@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import inspect
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -55,6 +56,12 @@ def form_version(form: FormData) -> int | None:
     return int(raw)
 
 
+def _expired(visitor: Visitor) -> bool:
+    """Whether a row the visitor holds has attributes that must be read again."""
+    rows = (visitor.user, visitor.web_session, visitor.organisation)
+    return any(row is not None and inspect(row).expired_attributes for row in rows)
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
@@ -96,6 +103,10 @@ class PageContext:
         visitor = getattr(request.state, "visitor", None)
         if not isinstance(visitor, Visitor):
             visitor = Visitor(None, None, None, lang=settings.default_language)
+        elif _expired(visitor):
+            # A failed write rolled the request's session back, which expired its rows, and the
+            # session is closed: they cannot be read again. The page is shown without them.
+            visitor = Visitor(None, None, None, lang=visitor.lang)
         session = db.new_session(state.engine)  # no I/O until used, and it is not used
         # Before start-up has loaded the questionnaires there are none (an error page uses none).
         registry: Registry = getattr(state, "registry", None) or Registry([])
@@ -176,6 +187,11 @@ class PageContext:
                 max_age=self.settings.anonymous_session_max_age_seconds,
             )
         return response
+
+    def label_fields(self, labels: dict[str, str]) -> None:
+        """The words to show for the form's fields should a change fail because the database
+        cannot be written (the 503 page shows back what was typed, under these labels)."""
+        self.request.state.field_labels = labels
 
     def require_user(self) -> None:
         """NotSignedIn (or SecondFactorRequired) now, before the page's handler runs."""
