@@ -6,6 +6,7 @@ Start-up loads the questionnaires; it never migrates the database (``policygap s
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import InternalError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -137,6 +139,46 @@ async def handle_disconnect(request: Request, exc: Exception) -> Response:
     return Response(status_code=400)
 
 
+# A database or a disk that cannot take a write now: full, read-only, gone away. Not a bug of
+# the request: it is answered with 503 (and, on a page, what the user typed, to copy).
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
+# Form fields that are not what a person typed.
+NOT_TYPED = frozenset({"version", "action", "next"})
+
+
+async def handle_unavailable(request: Request, exc: Exception) -> Response:
+    """503 for a database (or documents directory) that cannot be written or reached.
+
+    The use case has rolled back and the request's session is closed, so the connection goes
+    back to the pool clean and the next request works. The cause goes to the log; the page
+    shows back the text fields that were posted, so that nothing typed is lost."""
+    if isinstance(exc, OSError) and exc.errno not in STORAGE_ERRNOS:
+        raise exc
+    log.error("storage unavailable: %s %s: %s", request.method, request.url.path, exc, exc_info=exc)
+    headers = {"Retry-After": "60"}
+    message = "The service cannot save changes right now. Nothing was saved. Try again later"
+    if _is_api(request):
+        return JSONResponse(
+            {"detail": message, "code": "unavailable"}, status_code=503, headers=headers
+        )
+    posted = getattr(request.state, "posted", None) or []
+    labels: dict[str, str] = getattr(request.state, "field_labels", None) or {}
+    typed = [
+        (labels.get(name, name), value)
+        for name, value in posted
+        if name not in NOT_TYPED and value.strip()
+    ]
+    page = PageContext.for_error(request)
+    try:
+        response = page.render(
+            "unavailable.html", {"typed": typed, "back_url": request.url.path}, status_code=503
+        )
+    finally:
+        page.session.close()
+    response.headers.update(headers)
+    return response
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application (settings from the environment unless given)."""
     settings = settings or get_settings()
@@ -172,6 +214,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(ClientDisconnect, handle_disconnect)
     app.add_middleware(JsonTextMiddleware)  # inside the size limit: reads a bounded body
+    for unavailable in (OperationalError, InternalError, OSError):
+        app.add_exception_handler(unavailable, handle_unavailable)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,

@@ -6,24 +6,36 @@ docs/architecture.md)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
-from service.assessments import access
+from service.assessments import access, forms
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment
 from service.auth.deps import checked_form
 from service.errors import Forbidden, NotFound
 from service.models import Organisation
+from service.questionnaire import engine
+from service.questionnaire.answers import AnswerValue
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, Section, localize
 from service.web.page import PageContext, form_version, open_page, parse_id, redirect, today
 
-__all__ = ["Page", "PageDep", "PageForm", "form_version", "parse_id", "redirect", "today"]
+__all__ = [
+    "Page",
+    "PageDep",
+    "PageForm",
+    "form_version",
+    "parse_id",
+    "redirect",
+    "today",
+    "typed_rows",
+]
 
 
 def section_slug(section_id: str) -> str:
@@ -48,6 +60,33 @@ def questionnaire_of(registry: Registry, assessment: Assessment) -> Questionnair
     if questionnaire is None:
         raise NotFound("The questionnaire version of this assessment is not loaded")
     return questionnaire
+
+
+def typed_rows(
+    questionnaire: Questionnaire,
+    values: Mapping[str, AnswerValue | list[str] | None],
+    evidence: Mapping[str, str | None],
+    lang: str,
+    *,
+    sections: list[Section] | None = None,
+) -> list[dict[str, str]]:
+    """What a person sent and was not saved, question by question, as the conflict page shows
+    it (``values`` as typed in a form or as read from a file; ``evidence`` by question id)."""
+    rows = []
+    for section in sections or questionnaire.sections:
+        for q in section.questions:
+            typed = values.get(q.id)
+            note = evidence.get(q.id) or ""
+            if typed in (None, "", []) and not note:
+                continue
+            if isinstance(typed, list):
+                answer = ", ".join(str(v) for v in typed)
+            elif isinstance(typed, str) or typed is None:
+                answer = typed or ""
+            else:
+                answer = forms.display_value(q, typed, lang)
+            rows.append({"question": localize(q.text, lang), "answer": answer, "evidence": note})
+    return rows
 
 
 class Page(PageContext):
@@ -91,6 +130,73 @@ class Page(PageContext):
             "base": f"/assessments/{assessment.id}",
             "editable": self.editable(assessment),
         }
+
+    def section_rows(
+        self,
+        questionnaire: Questionnaire,
+        assessment: Assessment,
+        section: Section,
+        *,
+        return_all: bool,
+    ) -> dict[str, Any]:
+        """A section's questions shown now, with their saved answers and notes (check your
+        answers, a section's check page, the conflict page)."""
+        lang = self.visitor.lang
+        visible = engine.resolve(
+            questionnaire, assessment_service.answers_of(assessment), today()
+        ).visible
+        base = section_url(assessment.id, section.id)
+        rows = []
+        for q in section.questions:
+            if q.id not in visible:
+                continue
+            rows.append(
+                {
+                    "id": q.id,
+                    "question": localize(q.text, lang),
+                    "answer": forms.display_value(q, assessment.answers.get(q.id), lang),
+                    "evidence": assessment.evidence.get(q.id, ""),
+                    "required": q.required,
+                    "change_url": base + ("?return=all" if return_all else "") + f"#{q.id}",
+                }
+            )
+        return {
+            "id": section.id,
+            "title": localize(section.title, lang),
+            "rows": rows,
+            "check_url": base + "/check",
+        }
+
+    def conflict(
+        self,
+        assessment_id: uuid.UUID,
+        section: Section | None,
+        yours: list[dict[str, str]] | None = None,
+        *,
+        missing_version: bool = False,
+    ) -> HTMLResponse:
+        """The change was not saved: 409 when someone saved after the form was read, 428 when
+        the form did not say which version it was read at (``missing_version``: it might be
+        stale, so it is not merged). Shows the answers saved now (of ``section``, or all) and
+        ``yours``, what the user sent (``typed_rows``), so that nothing typed is lost."""
+        assessment, agency, questionnaire = self.load(str(assessment_id))
+        sections = [section] if section else questionnaire.sections
+        groups = [
+            self.section_rows(questionnaire, assessment, s, return_all=False) for s in sections
+        ]
+        return self.render(
+            "assessments/conflict.html",
+            self.common(assessment, agency, questionnaire)
+            | {
+                "groups": groups,
+                "yours": yours or [],
+                "missing_version": missing_version,
+                "reload_url": section_url(assessment.id, section.id)
+                if section
+                else f"/assessments/{assessment.id}/",
+            },
+            status_code=428 if missing_version else 409,
+        )
 
     def review_comments(
         self, assessment: Assessment, questionnaire: Questionnaire, section_id: str | None = None

@@ -7,7 +7,6 @@ Routes stay thin: they parse, call ``service.assessments.service`` and render.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -27,6 +26,7 @@ from service.assessments.frame import (
     redirect,
     section_url,
     today,
+    typed_rows,
 )
 from service.assessments.models import Assessment
 from service.auth import policy
@@ -201,7 +201,7 @@ def show_check_answers(page: PageDep, assessment_id: str) -> Response:
         page.common(assessment, agency, questionnaire)
         | {
             "groups": [
-                _rows(page, questionnaire, assessment, s, return_all=True)
+                page.section_rows(questionnaire, assessment, s, return_all=True)
                 for s in questionnaire.sections
             ],
             "form_errors": [],
@@ -215,18 +215,24 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
     policy.check(page.viewer.user, Permission.assessment_submit)
+    statuses = assessment_service.section_statuses(questionnaire, assessment)
+    if any(s != "completed" for s in statuses.values()):
+        return redirect(f"/assessments/{assessment.id}/")  # nothing to submit yet: no change
+    version = form_version(form)
+    if version != assessment.version:
+        return page.conflict(assessment.id, None, missing_version=version is None)
     try:
         submission = assessment_service.submit(
             session=page.session,
             viewer=page.viewer,
             assessment_id=assessment.id,
-            expected_version=form_version(form),
+            expected_version=version,
             questionnaire=questionnaire,
         )
     except InvalidTransition:
         return redirect(f"/assessments/{assessment.id}/")
     except StaleVersion:
-        return _conflict(page, assessment.id, None)
+        return page.conflict(assessment.id, None)
     events.submission_changed(page.request.app, submission.assessment_id)
     return redirect(f"/assessments/{assessment.id}/submitted")
 
@@ -304,6 +310,9 @@ def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> 
     assessment, agency, questionnaire = page.load(assessment_id)
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
+    version = form_version(form)
+    if version is None:
+        return page.conflict(assessment.id, None, missing_version=True)
     _ = page._
     problems: list[str] = []
     error: str | None = None
@@ -330,17 +339,21 @@ def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> 
         return page.render(
             "assessments/import.html",
             page.common(assessment, agency, questionnaire)
-            | {"form_errors": [("file", error or "")], "problems": problems},
+            # the version the form was read at, not the latest: a stale form stays stale
+            | {"form_errors": [("file", error or "")], "problems": problems, "version": version},
             status_code=422,
             errors=True,
         )
     answers = data.to_answers()  # the file replaces the answers and notes it holds, no others
+    if version != assessment.version:
+        yours = typed_rows(questionnaire, answers.values, answers.evidence, page.visitor.lang)
+        return page.conflict(assessment.id, None, yours)
     try:
         assessment_service.save_answers(
             session=page.session,
             viewer=page.viewer,
             assessment_id=assessment.id,
-            expected_version=form_version(form),
+            expected_version=version,
             questionnaire=questionnaire,
             values=dict(answers.values),
             evidence=dict(answers.evidence),
@@ -348,46 +361,12 @@ def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> 
             source="import",
         )
     except StaleVersion:
-        return _conflict(page, assessment.id, None)
+        yours = typed_rows(questionnaire, answers.values, answers.evidence, page.visitor.lang)
+        return page.conflict(assessment.id, None, yours)
     return redirect(f"/assessments/{assessment.id}/?notice=saved")
 
 
 # --- sections --------------------------------------------------------------------------------
-
-
-def _rows(
-    page: Page,
-    questionnaire: Questionnaire,
-    assessment: Assessment,
-    section: Section,
-    *,
-    return_all: bool,
-) -> dict[str, Any]:
-    lang = page.visitor.lang
-    visible = engine.resolve(
-        questionnaire, assessment_service.answers_of(assessment), today()
-    ).visible
-    base = section_url(assessment.id, section.id)
-    rows = []
-    for q in section.questions:
-        if q.id not in visible:
-            continue
-        rows.append(
-            {
-                "id": q.id,
-                "question": localize(q.text, lang),
-                "answer": forms.display_value(q, assessment.answers.get(q.id), lang),
-                "evidence": assessment.evidence.get(q.id, ""),
-                "required": q.required,
-                "change_url": base + ("?return=all" if return_all else "") + f"#{q.id}",
-            }
-        )
-    return {
-        "id": section.id,
-        "title": localize(section.title, lang),
-        "rows": rows,
-        "check_url": base + "/check",
-    }
 
 
 # What a section page shows of each question that no answer changes: texts, options and the
@@ -507,39 +486,23 @@ def _section_context(
     }
 
 
-def _conflict(
-    page: Page,
-    assessment_id: uuid.UUID,
-    section: Section | None,
-    mine: dict[str, Any] | None = None,
-) -> HTMLResponse:
-    """409: someone saved first. Show the newer answers; keep what the user typed visible."""
-    assessment, agency, questionnaire = page.load(str(assessment_id))
-    sections = [section] if section else questionnaire.sections
-    groups = [_rows(page, questionnaire, assessment, s, return_all=False) for s in sections]
-    yours = []
-    if section is not None and mine:
-        for q in section.questions:
-            typed = mine.get(q.id)
-            if typed not in (None, "", []):
-                yours.append(
-                    {
-                        "question": localize(q.text, page.visitor.lang),
-                        "answer": ", ".join(typed) if isinstance(typed, list) else str(typed),
-                    }
-                )
-    return page.render(
-        "assessments/conflict.html",
-        page.common(assessment, agency, questionnaire)
-        | {
-            "groups": groups,
-            "yours": yours,
-            "reload_url": section_url(assessment.id, section.id)
-            if section
-            else f"/assessments/{assessment.id}/",
-        },
-        status_code=409,
-    )
+def _field_labels(page: Page, section: Section) -> dict[str, str]:
+    """The section form's fields as a person knows them: the questions and their notes."""
+    lang = page.visitor.lang
+    labels: dict[str, str] = {}
+    for q in section.questions:
+        text = localize(q.text, lang)
+        labels[q.id] = text
+        labels[forms.evidence_field(q.id)] = page._("Evidence for: {question}", question=text)
+    return labels
+
+
+def _typed(
+    page: Page, questionnaire: Questionnaire, section: Section, raw: dict[str, Any]
+) -> list[dict[str, str]]:
+    """What the section's form held, for the conflict page."""
+    notes = {q.id: raw.get(forms.evidence_field(q.id)) for q in section.questions}
+    return typed_rows(questionnaire, raw, notes, page.visitor.lang, sections=[section])
 
 
 @router.get("/assessments/{assessment_id}/sections/{slug}", name="show_section")
@@ -569,10 +532,19 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
     return_all = page.request.query_params.get("return") == "all"
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
+    page.label_fields(_field_labels(page, section))
     lists = {key: form.getlist(key) for key in form}
     parsed = forms.parse_section(
         section, {k: [v for v in vals if isinstance(v, str)] for k, vals in lists.items()}, page._
     )
+    version = form_version(form)
+    if version != assessment.version:
+        return page.conflict(
+            assessment.id,
+            section,
+            _typed(page, questionnaire, section, parsed.raw),
+            missing_version=version is None,
+        )
     if parsed.errors:
         # A hidden question is not asked, so what its (hidden) field holds is not an error.
         shown = assessment_service.visible_with(
@@ -602,14 +574,16 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             session=page.session,
             viewer=page.viewer,
             assessment_id=assessment.id,
-            expected_version=form_version(form),
+            expected_version=version,
             questionnaire=questionnaire,
             values=parsed.values,
             evidence=parsed.evidence,
             as_of=today(),
         )
     except StaleVersion:
-        return _conflict(page, assessment.id, section, parsed.raw)
+        return page.conflict(
+            assessment.id, section, _typed(page, questionnaire, section, parsed.raw)
+        )
     base = f"/assessments/{assessment.id}"
     if form.get("action") == "later":
         return redirect(f"{base}/?notice=saved")
@@ -645,7 +619,7 @@ def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResp
         "assessments/check_section.html",
         page.common(assessment, agency, questionnaire)
         | {
-            "group": _rows(page, questionnaire, assessment, section, return_all=False),
+            "group": page.section_rows(questionnaire, assessment, section, return_all=False),
             "form_errors": [],
             "completed": assessment.section_status.get(section.id) == "completed",
             "section_url": section_url(assessment.id, slug),
@@ -659,6 +633,9 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
     section = find_section(questionnaire, slug)
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
+    version = form_version(form)
+    if version != assessment.version:
+        return page.conflict(assessment.id, section, missing_version=version is None)
     _ = page._
     choice = form.get("completed")
     error: str | None = None
@@ -670,7 +647,7 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
                 session=page.session,
                 viewer=page.viewer,
                 assessment_id=assessment.id,
-                expected_version=form_version(form),
+                expected_version=version,
                 questionnaire=questionnaire,
                 section_id=section.id,
                 completed=choice == "yes",
@@ -679,13 +656,13 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
         except InvalidTransition:
             error = _("Answer every required question before you mark this section as completed")
         except StaleVersion:
-            return _conflict(page, assessment.id, section)
+            return page.conflict(assessment.id, section)
     if error:
         return page.render(
             "assessments/check_section.html",
             page.common(assessment, agency, questionnaire)
             | {
-                "group": _rows(page, questionnaire, assessment, section, return_all=False),
+                "group": page.section_rows(questionnaire, assessment, section, return_all=False),
                 "form_errors": [("completed", error)],
                 "completed": False,
                 "section_url": section_url(assessment.id, slug),

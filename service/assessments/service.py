@@ -287,7 +287,7 @@ def _audit(
     )
 
 
-def _load_for_change(
+def load_for_change(
     *, session: Session, viewer: Viewer, assessment_id: uuid.UUID, expected_version: int | None
 ) -> Assessment:
     """The assessment, checked for role, status and version.
@@ -360,67 +360,96 @@ def save_answers(
     as_of: date,
     source: str = "web",
 ) -> SavedAnswers:
-    """Merge answers (None clears one) into the draft, dropping those of questions no longer
-    shown; sections touched become In progress unless they were Completed and still have
-    every required question answered. Works out which questions are shown twice: before the
-    save and after (an answer of a hidden question never changes what is shown)."""
-    index = questionnaire.question_index()
-    unknown = [k for k in [*values, *evidence] if k not in index]
-    if unknown:
-        raise NotFound(f"There is no question {unknown[0]!r} in this questionnaire")
+    """Merge answers (None clears one) into the draft, in one transaction (``apply_answers``)."""
     try:
         with db.writing(session):
-            assessment = _load_for_change(
+            assessment = load_for_change(
                 session=session,
                 viewer=viewer,
                 assessment_id=assessment_id,
                 expected_version=expected_version,
             )
-            before = engine.resolve(questionnaire, answers_of(assessment), as_of).visible
-            new_values = dict(assessment.answers)
-            new_notes = dict(assessment.evidence)
-            changed: list[str] = []
-            for qid, value in values.items():
-                if value in (None, "", []):
-                    if new_values.pop(qid, None) is not None:
-                        changed.append(qid)
-                elif new_values.get(qid) != value:
-                    new_values[qid] = value
-                    changed.append(qid)
-            for qid, note in evidence.items():
-                if not note:
-                    new_notes.pop(qid, None)
-                else:
-                    new_notes[qid] = note
-            visible = engine.resolve(
-                questionnaire, Answers(values=new_values, evidence=new_notes), as_of
-            ).visible
-            new_values = {k: v for k, v in new_values.items() if k in visible}
-            new_notes = {k: v for k, v in new_notes.items() if k in visible}
-            assessment.answers = new_values
-            assessment.evidence = new_notes
-            sections = questionnaire.section_of()
-            touched = sorted({sections[q] for q in [*values, *evidence]})
-            statuses = dict(assessment.section_status)
-            for section_id in touched:
-                if statuses.get(section_id) == SectionStatus.completed and not _unanswered(
-                    questionnaire, new_values, section_id, visible
-                ):
-                    continue
-                statuses[section_id] = SectionStatus.in_progress
-            assessment.section_status = statuses
-            assessment.updated_at = utcnow()
-            _audit(
-                session,
-                user=viewer.user,
+            saved = apply_answers(
+                session=session,
+                viewer=viewer,
                 assessment=assessment,
-                action="save",
-                sections=touched,
-                changed=sorted(changed),
+                questionnaire=questionnaire,
+                values=values,
+                evidence=evidence,
+                as_of=as_of,
                 source=source,
             )
     except StaleDataError as error:
         raise StaleVersion() from error
+    return saved
+
+
+def apply_answers(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment: Assessment,
+    questionnaire: Questionnaire,
+    values: Mapping[str, AnswerValue | None],
+    evidence: Mapping[str, str | None],
+    as_of: date,
+    source: str,
+) -> SavedAnswers:
+    """Merge answers (None clears one) into ``assessment``, dropping those of questions no
+    longer shown; sections touched become In progress unless they were Completed and still have
+    every required question answered. Works out which questions are shown twice: before the
+    save and after (an answer of a hidden question never changes what is shown).
+
+    Runs inside the caller's ``db.writing`` transaction, on an assessment ``load_for_change``
+    gave it (so that a use case can change more than the answers in one transaction: the
+    archive import)."""
+    index = questionnaire.question_index()
+    unknown = [k for k in [*values, *evidence] if k not in index]
+    if unknown:
+        raise NotFound(f"There is no question {unknown[0]!r} in this questionnaire")
+    before = engine.resolve(questionnaire, answers_of(assessment), as_of).visible
+    new_values = dict(assessment.answers)
+    new_notes = dict(assessment.evidence)
+    changed: list[str] = []
+    for qid, value in values.items():
+        if value in (None, "", []):
+            if new_values.pop(qid, None) is not None:
+                changed.append(qid)
+        elif new_values.get(qid) != value:
+            new_values[qid] = value
+            changed.append(qid)
+    for qid, note in evidence.items():
+        if not note:
+            new_notes.pop(qid, None)
+        else:
+            new_notes[qid] = note
+    visible = engine.resolve(
+        questionnaire, Answers(values=new_values, evidence=new_notes), as_of
+    ).visible
+    new_values = {k: v for k, v in new_values.items() if k in visible}
+    new_notes = {k: v for k, v in new_notes.items() if k in visible}
+    assessment.answers = new_values
+    assessment.evidence = new_notes
+    sections = questionnaire.section_of()
+    touched = sorted({sections[q] for q in [*values, *evidence]})
+    statuses = dict(assessment.section_status)
+    for section_id in touched:
+        if statuses.get(section_id) == SectionStatus.completed.value and not _unanswered(
+            questionnaire, new_values, section_id, visible
+        ):
+            continue
+        statuses[section_id] = SectionStatus.in_progress.value
+    assessment.section_status = statuses
+    assessment.updated_at = utcnow()
+    _audit(
+        session,
+        user=viewer.user,
+        assessment=assessment,
+        action="save",
+        sections=touched,
+        changed=sorted(changed),
+        source=source,
+    )
     newly = frozenset(q for q in visible - before if q not in new_values)
     return SavedAnswers(assessment=assessment, visible=visible, newly_visible=newly)
 
@@ -439,7 +468,7 @@ def mark_section(
     """Record the officer's answer to "Have you completed this section?"."""
     try:
         with db.writing(session):
-            assessment = _load_for_change(
+            assessment = load_for_change(
                 session=session,
                 viewer=viewer,
                 assessment_id=assessment_id,
@@ -478,7 +507,7 @@ def submit(
     """Freeze the answers into a numbered, hashed, immutable submission."""
     try:
         with db.writing(session):
-            assessment = _load_for_change(
+            assessment = load_for_change(
                 session=session,
                 viewer=viewer,
                 assessment_id=assessment_id,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
@@ -22,6 +24,8 @@ from service.errors import Forbidden, InvalidText, NotSignedIn
 from service.models import Organisation, Role, TokenScope, User, WebSession, utcnow
 from service.questionnaire.text import clean, is_text
 from service.security import CSRF_FIELD, check_csrf
+
+log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "fr")
 _TOUCH_AFTER = timedelta(minutes=5)
@@ -75,11 +79,16 @@ def visitor_for(request: Request, session: Session, settings: Settings) -> Visit
         and user is not None
         and now - web_session.last_seen_at > touch_after
     ):
-        with db.writing(session):
-            row = session.get(WebSession, web_session.id)
-            if row is not None:
-                row.last_seen_at = now
-                row.expires_at = now + timedelta(seconds=settings.session_max_age_seconds)
+        try:
+            with db.writing(session):
+                row = session.get(WebSession, web_session.id)
+                if row is not None:
+                    row.last_seen_at = now
+                    row.expires_at = now + timedelta(seconds=settings.session_max_age_seconds)
+        except (OperationalError, InternalError) as error:
+            # A full disk or a read-only database: the pages that only read still work (the
+            # session is touched again on a later request); a change gets the 503 page.
+            log.warning("could not touch the session: %s", error)
     lang = _language(request, user, web_session, settings.default_language)
     visitor = Visitor(
         web_session=web_session,
@@ -113,6 +122,13 @@ def signed_in_user(request: Request, visitor: Visitor) -> User:
 async def checked_form(request: Request, visitor: Visitor) -> AsyncIterator[FormData]:
     """The posted form once its CSRF token matches the visitor's session (403 otherwise)."""
     form = await request.form()
+    # What was typed, for a page that must show it back when it cannot be saved (the 503 page
+    # of ``service.main``): the text fields, never the token.
+    request.state.posted = [
+        (name, value)
+        for name, value in form.multi_items()
+        if isinstance(value, str) and name != CSRF_FIELD
+    ]
     try:
         given = form.get(CSRF_FIELD)
         check_csrf(

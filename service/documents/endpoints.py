@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from service.api.deps import IfMatch, required_version
 from service.api.responses import ERRORS, ErrorOut
 from service.assessments import service as assessment_service
 from service.assessments.frame import questionnaire_of, today
@@ -164,8 +165,11 @@ async def api_import_archive(
     settings: SettingsDep,
     registry: RegistryDep,
     user: ApiUser,
+    if_match: IfMatch = None,
 ) -> JSONResponse:
-    """Import an archive into a draft (the whole archive is checked before anything changes)."""
+    """Import an archive into a draft, at the version named by ``If-Match`` (428 without it,
+    412 when the draft has changed since). The whole archive is checked before anything
+    changes; its answers and documents are applied in one transaction."""
     raw = await request.body()
 
     def apply() -> JSONResponse:
@@ -174,6 +178,7 @@ async def api_import_archive(
             session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
         )
         questionnaire = questionnaire_of(registry, assessment)
+        version = required_version(if_match, assessment)
         try:
             checked = read_archive(
                 raw,
@@ -187,7 +192,7 @@ async def api_import_archive(
             session=session,
             viewer=viewer,
             assessment_id=assessment.id,
-            expected_version=None,
+            expected_version=version,
             questionnaire=questionnaire,
             checked=checked,
             max_bytes=settings.max_upload_bytes,

@@ -30,10 +30,12 @@ from service.assessments.frame import (
     PageDep,
     PageForm,
     find_section,
+    form_version,
     parse_id,
     redirect,
     section_url,
     today,
+    typed_rows,
 )
 from service.config import Settings
 from service.documents import service as document_service
@@ -42,7 +44,7 @@ from service.documents.archive import BadArchive
 from service.documents.archive import read as read_archive
 from service.documents.models import Document
 from service.documents.sniff import KINDS
-from service.errors import NotFound
+from service.errors import NotFound, StaleVersion
 from service.i18n.catalogue import Translator
 from service.questionnaire import engine
 from service.questionnaire.schema import localize
@@ -314,13 +316,18 @@ def export_archive_page(page: PageDep, assessment_id: str) -> Response:
     return _zip_response(assessment.id, body)
 
 
-def _archive_page(page: Page, assessment_id: str, error: str | None, status: int) -> Response:
+def _archive_page(
+    page: Page, assessment_id: str, error: str | None, status: int, version: int | None = None
+) -> Response:
+    """The import form (again, with ``error``; a form sent again keeps the ``version`` it was
+    read at, so that a stale one stays stale)."""
     assessment, agency, questionnaire = page.load(assessment_id)
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
     context = page.common(assessment, agency, questionnaire) | {
         "form_errors": [("file", error)] if error else [],
         "max_size": human_size(archive_limit(page.settings), page.visitor.lang),
+        "version": assessment.version if version is None else version,
     }
     return page.render(
         "documents/import_archive.html", context, status_code=status, errors=bool(error)
@@ -353,9 +360,12 @@ def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: by
     assessment, agency, questionnaire = page.load(assessment_id)
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
+    version = form_version(form)
+    if version is None:
+        return page.conflict(assessment.id, None, missing_version=True)
     _ = page._
     if not raw:
-        return _archive_page(page, assessment_id, _("Select an assessment archive"), 422)
+        return _archive_page(page, assessment_id, _("Select an assessment archive"), 422, version)
     if len(raw) > archive_limit(page.settings):
         return _archive_page(
             page,
@@ -365,6 +375,7 @@ def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: by
                 size=human_size(archive_limit(page.settings), page.visitor.lang),
             ),
             413,
+            version,
         )
     try:
         checked = read_archive(
@@ -375,17 +386,26 @@ def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: by
         )
     except BadArchive as error:
         message = _("The archive was not imported: {reason}", reason=_archive_reason(_, error))
-        return _archive_page(page, assessment_id, message, 422)
-    document_service.import_archive(
-        session=page.session,
-        viewer=page.viewer,
-        assessment_id=assessment.id,
-        expected_version=None,
-        questionnaire=questionnaire,
-        checked=checked,
-        max_bytes=page.settings.max_upload_bytes,
-        directory=page.settings.documents_dir,
-        quota_bytes=page.settings.agency_storage_quota_bytes,
-        as_of=today(),
-    )
+        return _archive_page(page, assessment_id, message, 422, version)
+    if version != assessment.version:
+        answers = checked.answers.to_answers()
+        yours = typed_rows(questionnaire, answers.values, answers.evidence, page.visitor.lang)
+        return page.conflict(assessment.id, None, yours)
+    try:
+        document_service.import_archive(
+            session=page.session,
+            viewer=page.viewer,
+            assessment_id=assessment.id,
+            expected_version=version,
+            questionnaire=questionnaire,
+            checked=checked,
+            max_bytes=page.settings.max_upload_bytes,
+            directory=page.settings.documents_dir,
+            quota_bytes=page.settings.agency_storage_quota_bytes,
+            as_of=today(),
+        )
+    except StaleVersion:
+        answers = checked.answers.to_answers()
+        yours = typed_rows(questionnaire, answers.values, answers.evidence, page.visitor.lang)
+        return page.conflict(assessment.id, None, yours)
     return redirect(f"/assessments/{assessment.id}/?notice=saved")

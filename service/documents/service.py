@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import uuid
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ from service.i18n.catalogue import N_
 from service.models import AuditEvent, utcnow
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import DocumentRef
+
+log = logging.getLogger(__name__)
 
 
 class TooLarge(AppError):
@@ -178,26 +181,53 @@ def _attach_once(
 ) -> Document:
     try:
         with db.writing(session):
-            assessment = assessment_service._load_for_change(
+            assessment = assessment_service.load_for_change(
                 session=session, viewer=viewer, assessment_id=assessment_id, expected_version=None
             )
-            media_type = check_file(data, max_bytes=max_bytes, filename=filename)
-            check_quota(session, assessment.organisation_id, len(data), quota_bytes)
-            blob = store.put_blob(session, data=data, media_type=media_type, directory=directory)
-            doc = Document(
-                assessment_id=assessment.id,
+            doc = _attach_to(
+                session=session,
+                viewer=viewer,
+                assessment=assessment,
                 question_id=question_id,
-                sha256=blob.sha256,
-                name=clean_name(filename, media_type),
-                size=len(data),
-                media_type=media_type,
-                uploaded_by_id=viewer.user.id,
+                filename=filename,
+                data=data,
+                max_bytes=max_bytes,
+                directory=directory,
+                quota_bytes=quota_bytes,
             )
-            session.add(doc)
-            assessment.updated_at = utcnow()  # a new version: a concurrent submit sees it
-            _audit(session, viewer, assessment, "document_attach", doc)
     except StaleDataError as error:
         raise StaleVersion() from error
+    return doc
+
+
+def _attach_to(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment: Assessment,
+    question_id: str,
+    filename: str | None,
+    data: bytes,
+    max_bytes: int,
+    directory: Path | None,
+    quota_bytes: int | None = None,
+) -> Document:
+    """Attach ``data`` inside the caller's write transaction, within the agency's quota."""
+    media_type = check_file(data, max_bytes=max_bytes, filename=filename)
+    check_quota(session, assessment.organisation_id, len(data), quota_bytes)
+    blob = store.put_blob(session, data=data, media_type=media_type, directory=directory)
+    doc = Document(
+        assessment_id=assessment.id,
+        question_id=question_id,
+        sha256=blob.sha256,
+        name=clean_name(filename, media_type),
+        size=len(data),
+        media_type=media_type,
+        uploaded_by_id=viewer.user.id,
+    )
+    session.add(doc)
+    assessment.updated_at = utcnow()  # a new version: a concurrent submit sees it
+    _audit(session, viewer, assessment, "document_attach", doc)
     return doc
 
 
@@ -215,7 +245,7 @@ def remove(
     orphan: str | None = None
     try:
         with db.writing(session):
-            assessment = assessment_service._load_for_change(
+            assessment = assessment_service.load_for_change(
                 session=session, viewer=viewer, assessment_id=assessment_id, expected_version=None
             )
             doc = session.get(Document, document_id)
@@ -373,7 +403,7 @@ def import_archive(
     session: Session,
     viewer: Viewer,
     assessment_id: uuid.UUID,
-    expected_version: int | None,
+    expected_version: int,
     questionnaire: Questionnaire,
     checked: Archive,
     max_bytes: int,
@@ -381,61 +411,124 @@ def import_archive(
     as_of: date,
     quota_bytes: int | None = None,
 ) -> int:
-    """Apply a checked archive to a draft: its answers and notes replace those it holds, its
-    documents are attached (a document already on that question is not attached twice).
-    Returns the number of documents attached. Nothing changes when the documents would take
-    the agency over its storage quota."""
-    assessment, _agency = assessment_service.get_visible(
-        session=session, viewer=viewer, assessment_id=assessment_id
-    )
-    present_now = {
-        (qid, d.sha256)
-        for qid, docs in store.attached(session, assessment_id).items()
-        for d in docs
-    }
-    adding = sum(
-        len(d.data)
-        for d in checked.documents
-        if (d.question, hashlib.sha256(d.data).hexdigest()) not in present_now
-    )
-    check_quota(session, assessment.organisation_id, adding, quota_bytes)
-    answers = checked.answers.to_answers()
-    assessment_service.save_answers(
-        session=session,
-        viewer=viewer,
-        assessment_id=assessment_id,
-        expected_version=expected_version,
-        questionnaire=questionnaire,
-        values=dict(answers.values),
-        evidence=dict(answers.evidence),
-        as_of=as_of,
-        source="archive",
-    )
-    present = {
-        (qid, d.sha256)
-        for qid, docs in store.attached(session, assessment_id).items()
-        for d in docs
-    }
-    added = 0
-    for doc in checked.documents:
-        digest = hashlib.sha256(doc.data).hexdigest()
-        if (doc.question, digest) in present:
-            continue
-        attach(
+    """Apply a checked archive to a draft at ``expected_version``: its answers and notes
+    replace those it holds, its documents are attached (a document already on that question is
+    not attached twice). All of it in one transaction: on any failure (a full disk, a stale
+    version) nothing is changed, and files written to ``directory`` for documents that no row
+    names are removed again. Returns the number of documents attached."""
+    try:
+        return _import_archive_once(
             session=session,
             viewer=viewer,
             assessment_id=assessment_id,
+            expected_version=expected_version,
             questionnaire=questionnaire,
-            question_id=doc.question,
-            filename=doc.name,
-            data=doc.data,
+            checked=checked,
             max_bytes=max_bytes,
             directory=directory,
             quota_bytes=quota_bytes,
+            as_of=as_of,
         )
-        present.add((doc.question, digest))
-        added += 1
+    except IntegrityError:
+        # the same new file stored by a concurrent upload (PostgreSQL): it exists now
+        return _import_archive_once(
+            session=session,
+            viewer=viewer,
+            assessment_id=assessment_id,
+            expected_version=expected_version,
+            questionnaire=questionnaire,
+            checked=checked,
+            max_bytes=max_bytes,
+            directory=directory,
+            quota_bytes=quota_bytes,
+            as_of=as_of,
+        )
+
+
+def _import_archive_once(
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    expected_version: int,
+    questionnaire: Questionnaire,
+    checked: Archive,
+    max_bytes: int,
+    directory: Path | None,
+    as_of: date,
+    quota_bytes: int | None = None,
+) -> int:
+    answers = checked.answers.to_answers()
+    index = questionnaire.question_index()
+    unknown = [d.question for d in checked.documents if d.question not in index]
+    if unknown:
+        raise NotFound(f"There is no question {unknown[0]!r} in this questionnaire")
+    added = 0
+    try:
+        with db.writing(session):
+            assessment = assessment_service.load_for_change(
+                session=session,
+                viewer=viewer,
+                assessment_id=assessment_id,
+                expected_version=expected_version,
+            )
+            assessment_service.apply_answers(
+                session=session,
+                viewer=viewer,
+                assessment=assessment,
+                questionnaire=questionnaire,
+                values=dict(answers.values),
+                evidence=dict(answers.evidence),
+                as_of=as_of,
+                source="archive",
+            )
+            present = {
+                (qid, d.sha256)
+                for qid, docs in store.attached(session, assessment.id).items()
+                for d in docs
+            }
+            adding = sum(
+                len(d.data)
+                for d in checked.documents
+                if (d.question, hashlib.sha256(d.data).hexdigest()) not in present
+            )
+            # the whole archive within the quota, checked before anything is stored
+            check_quota(session, assessment.organisation_id, adding, quota_bytes)
+            for doc in checked.documents:
+                digest = hashlib.sha256(doc.data).hexdigest()
+                if (doc.question, digest) in present:
+                    continue
+                _attach_to(
+                    session=session,
+                    viewer=viewer,
+                    assessment=assessment,
+                    question_id=doc.question,
+                    filename=doc.name,
+                    data=doc.data,
+                    max_bytes=max_bytes,
+                    directory=directory,
+                )
+                present.add((doc.question, digest))
+                added += 1
+    except StaleDataError as error:
+        _forget_files(session, directory, checked)
+        raise StaleVersion() from error
+    except BaseException:
+        _forget_files(session, directory, checked)
+        raise
     return added
+
+
+def _forget_files(session: Session, directory: Path | None, checked: Archive) -> None:
+    """After a failed import: remove the files it wrote that no blob row names (the rows were
+    rolled back). Best effort: the database may be the reason the import failed."""
+    if directory is None:
+        return
+    for sha256 in sorted({hashlib.sha256(d.data).hexdigest() for d in checked.documents}):
+        try:
+            store.delete_file_if_unused(session, directory, sha256)
+        except Exception:  # the import's own error is the one to report
+            log.warning("could not clean up the document file %s", sha256, exc_info=True)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import inspect
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -48,11 +48,18 @@ def parse_id(raw: str) -> uuid.UUID:
 
 
 def form_version(form: FormData) -> int | None:
+    """The record version a form was filled in on: its ``version`` field, digits only (None when
+    it is missing or anything else: ``""``, ``abc``, ``1.0``, `` 1``, ``+1``, ``1_0``)."""
     raw = form.get("version")
-    try:
-        return int(raw) if isinstance(raw, str) else None
-    except ValueError:
+    if not isinstance(raw, str) or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         return None
+    return int(raw)
+
+
+def _expired(visitor: Visitor) -> bool:
+    """Whether a row the visitor holds has attributes that must be read again."""
+    rows = (visitor.user, visitor.web_session, visitor.organisation)
+    return any(row is not None and inspect(row).expired_attributes for row in rows)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -96,13 +103,11 @@ class PageContext:
         visitor = getattr(request.state, "visitor", None)
         if not isinstance(visitor, Visitor):
             visitor = Visitor(None, None, None, lang=settings.default_language)
-        session = db.new_session(state.engine)  # no I/O until used
-        for row in (visitor.user, visitor.web_session):
-            if row is not None and sa_inspect(row).expired_attributes:
-                # A use case raised inside ``db.writing``: its rollback expired the user and the
-                # session the layout shows, after the request's session closed. Reattached, they
-                # are read again (a query each) rather than failing with DetachedInstanceError.
-                session.add(row)
+        elif _expired(visitor):
+            # A failed write rolled the request's session back, which expired its rows, and the
+            # session is closed: they cannot be read again. The page is shown without them.
+            visitor = Visitor(None, None, None, lang=visitor.lang)
+        session = db.new_session(state.engine)  # no I/O until used, and it is not used
         # Before start-up has loaded the questionnaires there are none (an error page uses none).
         registry: Registry = getattr(state, "registry", None) or Registry([])
         return cls(request, session, settings, registry, visitor, error_page=True)
@@ -185,6 +190,11 @@ class PageContext:
                 max_age=self.settings.anonymous_session_max_age_seconds,
             )
         return response
+
+    def label_fields(self, labels: dict[str, str]) -> None:
+        """The words to show for the form's fields should a change fail because the database
+        cannot be written (the 503 page shows back what was typed, under these labels)."""
+        self.request.state.field_labels = labels
 
     def require_user(self) -> None:
         """NotSignedIn (or SecondFactorRequired) now, before the page's handler runs."""

@@ -20,7 +20,7 @@ from service.documents.models import Document
 from service.questionnaire.answers import AnswersFile
 from service.questionnaire.loader import load_directory
 from service.questionnaire.schema import Questionnaire
-from tests.builders import World, csrf_from, login, post_form, start_assessment
+from tests.builders import World, csrf_from, login, post_form, start_assessment, version_from
 from tests.conftest import make_settings
 from tests.documents import files
 from tests.documents.test_documents_web import SECTION, upload
@@ -180,14 +180,15 @@ def test_export_then_import_through_the_pages(app: FastAPI, world: World) -> Non
         assert page.status_code == 200
         r = client.post(
             other + "/import-archive",
-            data={"csrf_token": csrf_from(page.text)},
+            data={"csrf_token": csrf_from(page.text), "version": version_from(page.text)},
             files={"file": ("a.zip", exported.content, "application/zip")},
             follow_redirects=False,
         )
         assert r.status_code == 303, r.text
+        page = client.get(other + "/import-archive")  # the version after the import
         bad = client.post(
             other + "/import-archive",
-            data={"csrf_token": csrf_from(page.text)},
+            data={"csrf_token": csrf_from(page.text), "version": version_from(page.text)},
             files={"file": ("a.zip", b"PK\x03\x04junk", "application/zip")},
         )
         assert bad.status_code == 422
@@ -197,7 +198,7 @@ def test_export_then_import_through_the_pages(app: FastAPI, world: World) -> Non
         client.post("/language", data={"csrf_token": csrf_from(page.text), "lang": "fr"})
         bad = client.post(
             other + "/import-archive",
-            data={"csrf_token": csrf_from(page.text)},
+            data={"csrf_token": csrf_from(page.text), "version": version_from(page.text)},
             files={"file": ("a.zip", b"not a zip", "application/zip")},
         )
         assert bad.status_code == 422

@@ -75,10 +75,19 @@ def test_api_documents(app: FastAPI, client: TestClient, world: World) -> None:
     archive = client.get(url + "/archive", headers=auth)
     assert archive.status_code == 200
     assert archive.headers["content-type"] == "application/zip"
-    again = client.post(url + "/archive", content=archive.content, headers=auth)
+    # an import names the version it applies to, as every change through the API (issue 20)
+    unversioned = client.post(url + "/archive", content=archive.content, headers=auth)
+    assert unversioned.status_code == 428
+    stale = client.post(
+        url + "/archive", content=archive.content, headers={**auth, "If-Match": '"1"'}
+    )
+    assert stale.status_code == 412
+    current = {**auth, "If-Match": client.get(url, headers=auth).headers["etag"]}
+    again = client.post(url + "/archive", content=archive.content, headers=current)
     assert again.status_code == 200, again.text
     assert again.json() == {"documents_attached": 0}  # already attached: not twice
-    junk = client.post(url + "/archive", content=b"junk", headers=auth)
+    current = {**auth, "If-Match": client.get(url, headers=auth).headers["etag"]}
+    junk = client.post(url + "/archive", content=b"junk", headers=current)
     assert junk.status_code == 422
     assert junk.json()["code"] == "bad_archive"
 

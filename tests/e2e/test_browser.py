@@ -30,17 +30,26 @@ def audit(page: Page, name: str) -> None:
 
 
 def tab_to(page: Page, selector: str, limit: int = 60) -> None:
-    """Press Tab until the element matching ``selector`` has the focus."""
+    """Press Tab until the element matching ``selector`` has the focus.
+
+    It waits for the state it needs, never for a time: the page loaded (so its script has run,
+    which may move the focus to an error summary) and the element shown; and it returns only
+    once the element has the focus, so the next key press goes to it."""
+    page.wait_for_load_state("load")
+    matches = page.locator(selector)
+    expect(matches.filter(visible=True).first).to_be_visible()
     for _ in range(limit):
         page.keyboard.press("Tab")
         if page.evaluate(
             "(s) => document.activeElement && document.activeElement.matches(s)", selector
         ):
+            expect(matches.and_(page.locator(":focus"))).to_be_focused()
             return
     raise AssertionError(f"could not reach {selector} with the keyboard")
 
 
 def press(page: Page, selector: str, key: str = "Enter") -> None:
+    """Press ``key`` on the element matching ``selector``, reached by keyboard."""
     tab_to(page, selector)
     page.keyboard.press(key)
 
@@ -48,6 +57,7 @@ def press(page: Page, selector: str, key: str = "Enter") -> None:
 def type_into(page: Page, selector: str, text: str) -> None:
     tab_to(page, selector)
     page.keyboard.type(text)
+    expect(page.locator(selector).first).to_have_value(re.compile(re.escape(text)))
 
 
 def sign_in(page: Page, base: str, email: str) -> None:
@@ -65,7 +75,7 @@ def test_keyboard_journey_with_axe_on_every_page(page: Page, live: tuple[str, Wo
     audit(page, "01-login")
     press(page, "button.button")  # empty form: errors
     expect(page).to_have_title(re.compile(r"^Error: "))
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    expect(page.locator(".error-summary")).to_be_focused()
     audit(page, "02-login-errors")
     type_into(page, "#email", world.officer_a.email)
     type_into(page, "#password", PASSWORD)
@@ -95,7 +105,7 @@ def test_keyboard_journey_with_axe_on_every_page(page: Page, live: tuple[str, Wo
     type_into(page, "#searches", "many")
     press(page, "button[value='continue']")
     expect(page).to_have_title(re.compile(r"^Error: "))
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    expect(page.locator(".error-summary")).to_be_focused()
     audit(page, "08-section-errors")
     tab_to(page, "#searches")
     page.keyboard.press("Control+A")
@@ -211,3 +221,77 @@ def test_shipped_questionnaire_pages_pass_axe(page: Page, tmp_path: Path) -> Non
         for section in questionnaire.sections:
             page.goto(f"{assessment}/{section.id.replace('_', '-')}")
             audit(page, f"31-shipped-{section.id}")
+
+
+def test_pages_that_keep_what_was_typed(
+    page: Page, live: tuple[str, World], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The conflict page (409: someone saved first; 428: the form named no version) and the
+    page of a database that cannot be written (503) show what was typed, and pass axe."""
+    base, world = live
+    sign_in(page, base, world.officer_a.email)
+    page.goto(base + "/assessments/new")
+    type_into(page, "#program", "Conflicts")
+    press(page, "button.button")
+    page.wait_for_url(re.compile(r".*/assessments/[0-9a-f-]{36}/$"))
+    section = page.url + "sections/governance"
+    page.goto(section)
+    colleague = page.context.new_page()  # the same officer in another tab saves first
+    colleague.goto(section)
+    type_into(colleague, "#evidence-pia_done", "Saved in the other tab")
+    press(colleague, "button[value='later']")
+    colleague.wait_for_url(re.compile(r".*/[0-9a-f-]{36}/\?notice=saved$"))
+    colleague.close()
+    type_into(page, "#evidence-pia_done", "Typed in this tab")
+    press(page, "button[value='continue']")
+    expect(page.locator("h1")).to_have_text("Your changes were not saved")
+    expect(page.locator("main")).to_contain_text("Typed in this tab")
+    expect(page.locator("main")).to_contain_text("Saved in the other tab")
+    audit(page, "50-conflict")
+    page.goto(section)
+    page.locator("input[name='version']").evaluate("(field) => field.remove()")
+    type_into(page, "#evidence-pia_done", " and more")
+    press(page, "button[value='continue']")
+    expect(page.locator("main")).to_contain_text("did not say which version")
+    audit(page, "51-version-missing")
+
+    # 503: rendered by an app whose database refuses every commit, shown at the live origin
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel import Session
+
+    from service.main import create_app
+    from tests.builders import csrf_from, login, start_assessment, version_from
+    from tests.conftest import make_settings
+
+    url = f"sqlite:///{tmp_path / 'full.sqlite3'}"
+    db.upgrade_to_head(url)
+    app = create_app(make_settings(url))
+    other = make_world(app.state.engine)
+    with TestClient(app) as client:
+        login(client, other.officer_a.email)
+        assessment = start_assessment(client)
+        form = client.get(assessment + "/sections/governance")
+
+        def full(self: Session) -> None:
+            raise OperationalError("COMMIT", None, sqlite3.OperationalError("database is full"))
+
+        monkeypatch.setattr(Session, "commit", full)
+        r = client.post(
+            assessment + "/sections/governance",
+            data={
+                "csrf_token": csrf_from(form.text),
+                "version": version_from(form.text),
+                "evidence-pia_done": "Typed while the disk was full",
+                "action": "continue",
+            },
+        )
+        monkeypatch.undo()
+    app.state.engine.dispose()
+    assert r.status_code == 503
+    page.goto(base + "/login")
+    page.set_content(r.text)
+    expect(page.locator("main")).to_contain_text("Typed while the disk was full")
+    audit(page, "52-unavailable")

@@ -14,15 +14,28 @@ from tests.e2e.test_browser import audit, press, sign_in, tab_to, type_into
 pytestmark = pytest.mark.e2e
 
 
+def _intercept_file_choosers(page: Page) -> None:
+    """Have the browser hand file choosers to the test from now on.
+
+    Playwright turns the interception on when the first ``filechooser`` listener is added, and
+    off when the last is removed, without waiting for the browser: a chooser opened at once
+    after ``expect_file_chooser`` began could open natively (never seen by the test) on a busy
+    machine. A listener kept for the whole test, added long before the first chooser, keeps the
+    interception on throughout."""
+    page.on("filechooser", lambda _chooser: None)
+
+
 def _choose_file_by_keyboard(page: Page, selector: str, path: Path) -> None:
-    tab_to(page, selector)
+    tab_to(page, selector)  # returns once the file control has the focus
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
     chooser.value.set_files(str(path))
+    expect(page.locator(selector)).to_have_value(re.compile(re.escape(path.name) + "$"))
 
 
 def test_upload_by_keyboard_with_axe(page: Page, live: tuple[str, World], tmp_path: Path) -> None:
     base, world = live
+    _intercept_file_choosers(page)
     sign_in(page, base, world.officer_a.email)
     page.goto(base + "/assessments/new")
     type_into(page, "#program", "Documents program")
