@@ -17,7 +17,7 @@ from service.assessments.models import Assessment, Submission
 from service.documents.models import Document, DocumentBlob
 from service.main import create_app
 from service.models import AssessmentStatus, AuditEvent
-from tests.builders import World, csrf_from, login, start_assessment, submit_mini
+from tests.builders import World, csrf_from, login, start_assessment, submit_mini, version_from
 from tests.conftest import make_settings
 from tests.documents import files
 
@@ -405,7 +405,7 @@ def test_an_agency_storage_quota_refuses_uploads_and_archives_beyond_it(sqlite_u
         page = client.get(second + "/import-archive")
         r = client.post(
             second + "/import-archive",
-            data={"csrf_token": csrf_from(page.text)},
+            data={"csrf_token": csrf_from(page.text), "version": version_from(page.text)},
             files={"file": ("a.zip", exported, "application/zip")},
         )
         assert r.status_code == 413, r.text
@@ -429,7 +429,7 @@ def test_archive_imports_at_once_are_limited(
     try:
         r = client.post(
             base + "/import-archive",
-            data={"csrf_token": csrf_from(page.text)},
+            data={"csrf_token": csrf_from(page.text), "version": version_from(page.text)},
             files={"file": ("a.zip", b"PK\x03\x04junk", "application/zip")},
         )
         assert r.status_code == 429
@@ -439,7 +439,7 @@ def test_archive_imports_at_once_are_limited(
             slot.__exit__(None, None, None)
     r = client.post(
         base + "/import-archive",
-        data={"csrf_token": csrf_from(page.text)},
+        data={"csrf_token": csrf_from(page.text), "version": version_from(page.text)},
         files={"file": ("a.zip", b"PK\x03\x04junk", "application/zip")},
     )
     assert r.status_code == 422
