@@ -26,6 +26,7 @@ lint: sync
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy
+	$(UV) run lint-imports
 
 fmt: sync
 	$(UV) run ruff check --fix .

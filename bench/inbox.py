@@ -35,14 +35,14 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from service import db  # noqa: E402
+from service.assessments.digest import verdicts_string  # noqa: E402
+from service.assessments.models import Assessment, Submission, SubmissionDigest  # noqa: E402
 from service.auth import service as auth_service  # noqa: E402
 from service.config import Settings  # noqa: E402
-from service.models import Assessment, Organisation, Role, Submission  # noqa: E402
+from service.models import Organisation, Role  # noqa: E402
 from service.questionnaire import scoring  # noqa: E402
 from service.questionnaire.answers import AnswersFile  # noqa: E402
 from service.questionnaire.loader import load_directory  # noqa: E402
-from service.review.digest import GAP, verdicts_string  # noqa: E402
-from service.review.models import SubmissionDigest  # noqa: E402
 
 PASSWORD = "bench password 12345"  # noqa: S105 - a throwaway benchmark account
 TARGET_INBOX_MS = 100.0
@@ -164,7 +164,7 @@ def fill(url: str, *, agencies: int, submissions: int) -> str:
                         "critical_gaps": [
                             c.id
                             for c in result.criteria
-                            if c.severity.value == "critical" and c.verdict.value in GAP
+                            if c.severity.value == "critical" and c.verdict.is_gap
                         ],
                         "submitted_at": at,
                     }

@@ -79,7 +79,7 @@ def bare_app() -> object:
     original = templating.templates.TemplateResponse
 
     def capture(request: object, name: str, context: dict[str, object], **kwargs: object) -> object:
-        if name == "section.html":
+        if name == "assessments/section.html":
             captured.update(context)
         return original(request, name, context, **kwargs)  # type: ignore[arg-type]
 
@@ -91,7 +91,7 @@ def bare_app() -> object:
             assert client.get(f"{client_base}/{slug}").status_code == 200
     finally:
         templating.templates.TemplateResponse = original  # type: ignore[method-assign]
-    template = templating.templates.env.get_template("section.html")
+    template = templating.templates.env.get_template("assessments/section.html")
     app = FastAPI()
 
     @app.get("/page", response_class=HTMLResponse)

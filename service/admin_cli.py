@@ -17,22 +17,15 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from service import db
+from service.assessments import digest as review_digest
 from service.assessments import service as assessment_service
+from service.assessments.models import Assessment
 from service.assessments.service import Viewer
 from service.auth import service as auth_service
 from service.config import get_settings
-from service.models import (
-    Assessment,
-    AssessmentStatus,
-    AuditEvent,
-    Organisation,
-    Role,
-    SectionStatus,
-    User,
-)
+from service.models import AssessmentStatus, AuditEvent, Organisation, Role, SectionStatus, User
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.loader import Registry, load_directory
-from service.review import digest as review_digest
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from service.cli_support import load_answers_or_exit, load_questionnaire_or_exit
 from service.questionnaire import loader, scoring
-from service.questionnaire.answers import AnswersFile, check_answers_file
+from service.questionnaire.answers import AnswersFile
 from service.questionnaire.schema import Questionnaire, json_schema, localize
 
 app = typer.Typer(
@@ -37,38 +38,6 @@ class OutputFormat(StrEnum):
 class Lang(StrEnum):
     en = "en"
     fr = "fr"
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def load_questionnaire_or_exit(path: Path) -> Questionnaire:
-    result = loader.load_file(path)
-    for problem in result.problems:
-        typer.echo(problem.format(), err=True)
-    if result.questionnaire is None:
-        fail(f"{path}: the questionnaire has {len(result.errors)} error(s)", 1)
-    return result.questionnaire
-
-
-def load_answers_or_exit(path: Path, questionnaire: Questionnaire) -> AnswersFile:
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        fail(f"{path}: cannot read the file: {error.strerror}")
-    data, problems = loader.load_answers(raw, str(path))
-    for problem in problems:
-        typer.echo(problem.format(), err=True)
-    if data is None:
-        fail(f"{path}: not a valid answers file (see questionnaires/README.md)")
-    messages = check_answers_file(questionnaire, data)
-    if messages:
-        for problem in loader.locate_answer_problems(str(path), raw, messages):
-            typer.echo(problem.format(), err=True)
-        fail(f"{path}: {len(messages)} problem(s) with the answers")
-    return data
 
 
 @app.command()
@@ -223,9 +192,16 @@ def main() -> None:
 
 
 # The report (`report`, `verify`) and the web app (`serve`, `migrate`, `createuser`, `demo`,
-# `backup`, `restore`) add their commands; imported last, as they use the helpers above.
-from service import admin_cli, ops_cli  # noqa: E402
-from service.report import cli as report_cli  # noqa: E402
+# `backup`, `restore`) add their commands.
+from service import (  # noqa: E402
+    admin_cli,
+    ops_cli,
+    report_cli,
+)
+from service.assessments import service as assessment_service  # noqa: E402
+from service.documents import store as document_store  # noqa: E402
+
+assessment_service.use_documents(document_store)
 
 report_cli.register(app)
 admin_cli.register(app)

@@ -19,18 +19,23 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service import db
-from service.admin import routes as admin_routes
-from service.api import review as api_review
-from service.api import routes as api_routes
+from service.account import pages as account
+from service.account import security_pages as account_security
+from service.admin import pages as admin_routes
+from service.assessments import endpoints as api_routes
+from service.assessments import pages as assessment_pages
+from service.assessments import questionnaire_pages as questionnaires
+from service.assessments import service as assessment_service
 from service.config import Settings, get_settings
-from service.documents import routes as document_routes
+from service.documents import pages as document_routes
+from service.documents import store as document_store
 from service.errors import AppError, NotSignedIn
 from service.questionnaire.loader import load_directory
+from service.report_delivery import service as web_reports
+from service.review import endpoints as api_review
+from service.review import pages as review_pages
 from service.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from service.web import account, health, questionnaires
-from service.web import assessments as assessment_pages
-from service.web import reports as web_reports
-from service.web import review as review_pages
+from service.web import health
 from service.web.i18n import Translator
 from service.web.templating import templates
 
@@ -118,6 +123,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application (settings from the environment unless given)."""
     settings = settings or get_settings()
+    assessment_service.use_documents(document_store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -163,5 +169,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(document_routes.api_router)
     app.include_router(api_review.router)
     app.include_router(api_routes.router)
+    app.include_router(account_security.router)
     admin_routes.install(app)
     return app

@@ -8,11 +8,11 @@ always replaced by a new dict, never changed in place (in-place changes are not 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Integer, LargeBinary, MetaData, UniqueConstraint
+from sqlalchemy import JSON, DateTime, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -52,7 +52,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def _created() -> Any:
+def created_at_field() -> Any:
+    """A ``created_at`` column: timezone-aware, set on insert."""
     return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -108,7 +109,7 @@ class Organisation(SQLModel, table=True):
     regulator_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id")
     # Regulators: the jurisdictions overseen ("federal", "ON"...); empty: from ``province``.
     jurisdictions: list[str] | None = Field(default=None, sa_type=JSON)
-    created_at: datetime = _created()
+    created_at: datetime = created_at_field()
 
     def name(self, lang: str) -> str:
         return self.name_fr if lang == "fr" else self.name_en
@@ -126,7 +127,7 @@ class User(SQLModel, table=True):
     active: bool = True
     language: str = Field(default="en", max_length=2)
     totp_secret: str | None = Field(default=None, max_length=64)  # set once enrolment is confirmed
-    created_at: datetime = _created()
+    created_at: datetime = created_at_field()
 
 
 class WebSession(SQLModel, table=True):
@@ -144,60 +145,9 @@ class WebSession(SQLModel, table=True):
     pending_user_id: uuid.UUID | None = Field(
         default=None, foreign_key="user.id", ondelete="CASCADE"
     )
-    created_at: datetime = _created()
-    last_seen_at: datetime = _created()
+    created_at: datetime = created_at_field()
+    last_seen_at: datetime = created_at_field()
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
-
-
-_assessment_version = Column("version", Integer, nullable=False)
-
-
-class Assessment(SQLModel, table=True):
-    """One agency's answers to one questionnaire version: a draft until submitted."""
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
-    questionnaire_id: str = Field(max_length=100)
-    questionnaire_version: str = Field(max_length=50)
-    program: str = Field(max_length=200)
-    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    evidence: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
-    section_status: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
-    status: str = Field(default=AssessmentStatus.draft.value, max_length=16, index=True)
-    version: int = Field(default=1, sa_column=_assessment_version)
-    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
-    created_at: datetime = _created()
-    updated_at: datetime = _created()
-
-    __mapper_args__ = {"version_id_col": _assessment_version}
-
-
-class Submission(SQLModel, table=True):
-    """An immutable snapshot taken at each submit; ``sha256`` is of ``canonical`` exactly."""
-
-    __table_args__ = (UniqueConstraint("assessment_id", "number"),)
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    assessment_id: uuid.UUID = Field(foreign_key="assessment.id", index=True)
-    number: int
-    canonical: str  # the canonical submission JSON (UTF-8 text)
-    sha256: str = Field(max_length=64, index=True)
-    result: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    as_of: date
-    submitted_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
-    submitted_at: datetime = _created()
-
-
-class ReviewComment(SQLModel, table=True):
-    __tablename__ = "review_comment"
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    assessment_id: uuid.UUID = Field(foreign_key="assessment.id", index=True)
-    submission_id: uuid.UUID | None = Field(default=None, foreign_key="submission.id")
-    criterion_id: str | None = Field(default=None, max_length=20)
-    author_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
-    body: str
-    created_at: datetime = _created()
 
 
 class AuditEvent(SQLModel, table=True):
@@ -225,21 +175,6 @@ class LoginAttempt(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
 
 
-class ReportCache(SQLModel, table=True):
-    """Rendered PDFs keyed by (submission hash, language, template version, review state)."""
-
-    __tablename__ = "report_cache"
-    __table_args__ = (UniqueConstraint("sha256", "language", "template_version", "review_state"),)
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    sha256: str = Field(max_length=64)
-    language: str = Field(max_length=2)
-    template_version: str = Field(max_length=40)
-    review_state: str = Field(max_length=16)
-    pdf: bytes = Field(sa_type=LargeBinary)
-    created_at: datetime = _created()
-
-
 class ApiToken(SQLModel, table=True):
     """A personal API token; only the SHA-256 of the secret is stored."""
 
@@ -249,12 +184,32 @@ class ApiToken(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     name: str = Field(max_length=100)
     token_hash: str = Field(max_length=64, unique=True)
-    created_at: datetime = _created()
+    created_at: datetime = created_at_field()
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-# Tables of other areas, imported here so the metadata (and so Alembic) sees them.
-from service.admin import models as _admin_models  # noqa: E402, F401
-from service.documents import models as _document_models  # noqa: E402, F401
-from service.review import models as _review_models  # noqa: E402, F401
+class QuestionnaireState(SQLModel, table=True):
+    """Whether a questionnaire version is offered for new assessments (published) or retired.
+
+    A loaded version without a row is published when it is the only (latest) one of its id,
+    see ``service.admin.service.questionnaire_versions``.
+    """
+
+    __tablename__ = "questionnaire_state"
+
+    questionnaire_id: str = Field(primary_key=True, max_length=100)
+    version: str = Field(primary_key=True, max_length=50)
+    state: str = Field(max_length=16)  # published | retired
+    changed_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SiteSetting(SQLModel, table=True):
+    """A setting an admin changes at run time (e.g. ``require_totp_roles``)."""
+
+    __tablename__ = "site_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(default="", max_length=1000)
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -149,3 +150,14 @@ async def _send_413(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to (never another site); by default the home page, which sends
+    each role to the page of its main job."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target

@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from service import db
 from service.config import Settings, normalise_database_url
-from service.models import metadata
+from service.tables import metadata
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

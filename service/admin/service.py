@@ -15,28 +15,33 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, or_, select
 
 from service import db
-from service.admin.models import AccountToken, QuestionnaireState, SiteSetting
+from service.admin.models import AccountToken
+from service.assessments import service as assessment_service
+from service.assessments.models import Assessment
+from service.assessments.service import (
+    PUBLISHED,
+    RETIRED,
+    version_state,
+)
 from service.auth import scope, totp
 from service.auth import service as auth_service
 from service.models import (
     ApiToken,
-    Assessment,
     AuditEvent,
     BodyType,
     Organisation,
     OrgKind,
+    QuestionnaireState,
     Role,
+    SiteSetting,
     User,
     WebSession,
     utcnow,
 )
-from service.questionnaire.loader import Registry, _version_key
-from service.questionnaire.schema import Questionnaire
+from service.questionnaire.loader import Registry
 from service.security import new_token, token_hash
 
 LINK_LIFETIME = timedelta(days=7)
-PUBLISHED = "published"
-RETIRED = "retired"
 # Not an Argon2 hash: matches no password until a one-time link sets one.
 NO_PASSWORD = "!"  # noqa: S105
 
@@ -353,41 +358,8 @@ class VersionRow:
     assessments: int
 
 
-def _states(session: Session) -> dict[tuple[str, str], str]:
-    return {
-        (r.questionnaire_id, r.version): r.state for r in session.exec(select(QuestionnaireState))
-    }
-
-
-def version_state(states: dict[tuple[str, str], str], registry: Registry, q: Questionnaire) -> str:
-    """``published`` or ``retired``: an admin's choice, else the latest version of an id is
-    published and earlier ones are retired."""
-    chosen = states.get((q.id, q.version))
-    if chosen is not None:
-        return chosen
-    latest = registry.latest(q.id)
-    return PUBLISHED if latest is not None and latest.version == q.version else RETIRED
-
-
-def offered_for_new(session: Session, registry: Registry) -> list[Questionnaire]:
-    """The questionnaire versions new assessments may start with (newest first per id)."""
-    states = _states(session)
-    out = [q for q in registry.all() if version_state(states, registry, q) == PUBLISHED]
-    return sorted(out, key=lambda q: (q.id, _version_key(q.version)), reverse=True)
-
-
-def version_for_new(
-    session: Session, registry: Registry, questionnaire_id: str
-) -> Questionnaire | None:
-    """The version a new assessment of ``questionnaire_id`` starts with (None: not offered)."""
-    for q in offered_for_new(session, registry):
-        if q.id == questionnaire_id:
-            return q
-    return None
-
-
 def questionnaire_versions(session: Session, registry: Registry) -> list[VersionRow]:
-    states = _states(session)
+    states = assessment_service.questionnaire_states(session)
     counts: dict[tuple[str, str], int] = {}
     for qid, version in session.exec(
         select(Assessment.questionnaire_id, Assessment.questionnaire_version)

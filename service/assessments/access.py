@@ -11,15 +11,9 @@ from __future__ import annotations
 
 import uuid
 
+from service.assessments.models import Assessment
 from service.auth import scope
-from service.models import (
-    Assessment,
-    AssessmentStatus,
-    Organisation,
-    OrgKind,
-    Role,
-    User,
-)
+from service.models import AssessmentStatus, Organisation, OrgKind, Role, User
 
 EDITABLE = frozenset({AssessmentStatus.draft.value, AssessmentStatus.returned.value})
 

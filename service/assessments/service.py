@@ -8,9 +8,9 @@ the check and the commit), and writes an audit event.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy import bindparam
 from sqlalchemy.orm import object_session
@@ -18,8 +18,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, select
 
 from service import db
-from service.assessments import access
-from service.documents import store as document_store
+from service.assessments import access, workflow
+from service.assessments import digest as review_digest
+from service.assessments.models import Assessment, Reassessment, ReviewComment, Submission
+from service.auth.principal import Viewer as Viewer
 from service.errors import (
     AlreadySubmitted,
     Forbidden,
@@ -28,32 +30,28 @@ from service.errors import (
     StaleVersion,
 )
 from service.models import (
-    Assessment,
     AssessmentStatus,
     AuditEvent,
     Organisation,
     OrgKind,
+    QuestionnaireState,
     Role,
     SectionStatus,
-    Submission,
     User,
     utcnow,
 )
 from service.questionnaire import engine, scoring
 from service.questionnaire.answers import Answers, AnswerValue
-from service.questionnaire.schema import Questionnaire
-from service.questionnaire.submission import build_submission, canonical_json, sha256_hex
-from service.review import digest as review_digest
-from service.review import workflow
-from service.review.models import Reassessment
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """The user asking, with their organisation (access depends on both)."""
-
-    user: User
-    organisation: Organisation | None
+from service.questionnaire.loader import Registry
+from service.questionnaire.schema import Questionnaire, localize
+from service.questionnaire.submission import (
+    DocumentRef,
+    answers_with_documents,
+    build_submission,
+    canonical_json,
+    sha256_hex,
+)
+from service.questionnaire.versions import version_key
 
 
 def answers_of(assessment: Assessment) -> Answers:
@@ -103,8 +101,8 @@ def preview(questionnaire: Questionnaire, assessment: Assessment, *, as_of: date
     answers = answers_of(assessment)
     session = object_session(assessment)
     if session is not None:
-        refs = document_store.refs_of(session, assessment.id)  # type: ignore[arg-type]
-        answers = document_store.answers_with_documents(answers, refs)
+        refs = _documents.refs_of(session, assessment.id)  # type: ignore[arg-type]
+        answers = answers_with_documents(answers, refs)
     return scoring.score(questionnaire, answers, as_of=as_of)
 
 
@@ -454,7 +452,7 @@ def submit(
                 answers=answers_of(assessment),
                 number=int(count) + 1,
                 submitted_at=now,
-                documents=document_store.refs_of(
+                documents=_documents.refs_of(
                     session,
                     assessment.id,
                     questions=engine.resolve(questionnaire, answers_of(assessment), as_of).visible,
@@ -491,3 +489,173 @@ def submit(
     except StaleDataError as error:
         raise StaleVersion() from error
     return submission
+
+
+# --- which questionnaire versions new assessments start with ------------------------------
+
+
+PUBLISHED = "published"
+
+
+RETIRED = "retired"
+
+
+def questionnaire_states(session: Session) -> dict[tuple[str, str], str]:
+    return {
+        (r.questionnaire_id, r.version): r.state for r in session.exec(select(QuestionnaireState))
+    }
+
+
+def version_state(states: dict[tuple[str, str], str], registry: Registry, q: Questionnaire) -> str:
+    """``published`` or ``retired``: an admin's choice, else the latest version of an id is
+    published and earlier ones are retired."""
+    chosen = states.get((q.id, q.version))
+    if chosen is not None:
+        return chosen
+    latest = registry.latest(q.id)
+    return PUBLISHED if latest is not None and latest.version == q.version else RETIRED
+
+
+def offered_for_new(session: Session, registry: Registry) -> list[Questionnaire]:
+    """The questionnaire versions new assessments may start with (newest first per id)."""
+    states = questionnaire_states(session)
+    out = [q for q in registry.all() if version_state(states, registry, q) == PUBLISHED]
+    return sorted(out, key=lambda q: (q.id, version_key(q.version)), reverse=True)
+
+
+def version_for_new(
+    session: Session, registry: Registry, questionnaire_id: str
+) -> Questionnaire | None:
+    """The version a new assessment of ``questionnaire_id`` starts with (None: not offered)."""
+    for q in offered_for_new(session, registry):
+        if q.id == questionnaire_id:
+            return q
+    return None
+
+
+# --- the reviewer's comments, as the officer sees them after a return ------------------------
+
+
+def comments(
+    *, session: Session, assessment_id: uuid.UUID
+) -> list[tuple[ReviewComment, Submission | None, User | None]]:
+    query = (
+        select(ReviewComment, Submission, User)
+        .join(Submission, col(Submission.id) == col(ReviewComment.submission_id), isouter=True)
+        .join(User, col(User.id) == col(ReviewComment.author_id), isouter=True)
+        .where(ReviewComment.assessment_id == assessment_id)
+        .order_by(col(ReviewComment.created_at), col(ReviewComment.id))
+    )
+    return [(c, s, u) for c, s, u in session.exec(query).all()]
+
+
+def latest_comments(*, session: Session, assessment_id: uuid.UUID) -> dict[str | None, list[str]]:
+    """The comments made on the latest reviewed submission: criterion id (None: general) ->
+    texts. What the officer sees after a return, and what an accepted report carries."""
+    rows = comments(session=session, assessment_id=assessment_id)
+    if not rows:
+        return {}
+    last = max((s.number for _, s, _ in rows if s is not None), default=0)
+    out: dict[str | None, list[str]] = {}
+    for comment, submission, _ in rows:
+        if submission is None or submission.number == last:
+            out.setdefault(comment.criterion_id, []).append(comment.body)
+    return out
+
+
+def officer_comments(
+    *,
+    session: Session,
+    assessment: Assessment,
+    questionnaire: Questionnaire,
+    lang: str,
+    section_id: str | None = None,
+) -> list[dict[str, str]]:
+    """The reviewer's comments on the latest reviewed submission, while the assessment is
+    back with the officer: every comment on the task list (``section_id`` None), else those of
+    criteria in the section or reading its questions. General comments come first."""
+    if assessment.status != AssessmentStatus.returned.value:
+        return []
+    latest = latest_comments(session=session, assessment_id=assessment.id)
+    if not latest:
+        return []
+    titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
+    keep: set[str] | None = None
+    if section_id is not None:
+        submission = get_submission(session=session, assessment_id=assessment.id)
+        keep = set()
+        if submission is not None:
+            section_of = questionnaire.section_of()
+            for c in scoring.Result.model_validate(submission.result).criteria:
+                if c.section == section_id or any(
+                    section_of.get(q) == section_id for q in c.trace.reads
+                ):
+                    keep.add(c.id)
+    out: list[dict[str, str]] = []
+    for text in latest.get(None, []):
+        if section_id is None:
+            out.append({"criterion": "", "title": "", "body": text})
+    for cid, texts in latest.items():
+        if cid is None or (keep is not None and cid not in keep):
+            continue
+        out.extend({"criterion": cid, "title": titles.get(cid, ""), "body": t} for t in texts)
+    return out
+
+
+def new_questions_in(
+    *,
+    session: Session,
+    assessment: Assessment,
+    questionnaire: Questionnaire,
+    lang: str,
+    section_id: str,
+) -> list[dict[str, str]]:
+    """Questions of a section that are new in this version since the accepted assessment a
+    reassessment started from (shown while it is being edited)."""
+    if assessment.status not in access.EDITABLE:
+        return []
+    link = reassessment_of(session=session, assessment_id=assessment.id)
+    if link is None or not link.new_questions:
+        return []
+    section = next((s for s in questionnaire.sections if s.id == section_id), None)
+    if section is None:
+        return []
+    new = set(link.new_questions)
+    return [{"id": q.id, "text": localize(q.text, lang)} for q in section.questions if q.id in new]
+
+
+# --- documents as evidence (the documents feature supplies them: see use_documents) ---------
+
+
+class DocumentSource(Protocol):
+    """Where the documents attached to an assessment's questions come from."""
+
+    def refs_of(
+        self,
+        session: Session,
+        assessment_id: uuid.UUID,
+        *,
+        questions: Collection[str] | None = None,
+    ) -> dict[str, list[DocumentRef]]: ...
+
+
+class _NoDocuments:
+    def refs_of(
+        self,
+        session: Session,
+        assessment_id: uuid.UUID,
+        *,
+        questions: Collection[str] | None = None,
+    ) -> dict[str, list[DocumentRef]]:
+        return {}
+
+
+_documents: DocumentSource = _NoDocuments()
+
+
+def use_documents(source: DocumentSource) -> None:
+    """Count the documents of ``source`` as evidence in previews and submissions. The documents
+    feature sits above this one (it uses these use cases), so the app wires it in:
+    ``service.documents.store`` is passed by ``main.create_app`` and by the command line."""
+    global _documents
+    _documents = source

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pyotp
 from sqlmodel import Session
 
-from service.admin.models import SiteSetting
 from service.errors import AppError
+from service.models import SiteSetting
 
 REQUIRE_SETTING = "require_totp_roles"
 ISSUER = "PolicyGap"

@@ -15,13 +15,14 @@ from sqlmodel import Session, col, select
 from service import db
 from service.assessments import access
 from service.assessments import service as assessment_service
+from service.assessments.models import Assessment, Submission
 from service.assessments.service import Viewer
 from service.documents import store
 from service.documents.archive import Archive
 from service.documents.models import Document, DocumentBlob
 from service.documents.sniff import Refused, clean_name, sniff
 from service.errors import AppError, NotFound, StaleVersion
-from service.models import Assessment, AuditEvent, Role, Submission, utcnow
+from service.models import AuditEvent, Role, utcnow
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import DocumentRef
 
@@ -361,7 +362,7 @@ def import_archive(
 
 @dataclass(frozen=True)
 class DocumentView:
-    """One document as pages show it (see ``documents/_list.html``)."""
+    """One document as pages show it (see ``components/_document_list.html``)."""
 
     name: str
     sha256: str
@@ -374,7 +375,7 @@ def views_by_question(
     *, session: Session, viewer: Viewer, assessment: Assessment
 ) -> dict[str, list[DocumentView]]:
     """What ``viewer`` may open, by question id, with download URLs: for other pages (review,
-    check answers) to list beside each answer with ``documents/_list.html``."""
+    check answers) to list beside each answer with ``components/_document_list.html``."""
     refs = visible_refs(session=session, viewer=viewer, assessment=assessment)
     return {
         qid: [

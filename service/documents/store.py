@@ -18,9 +18,8 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from service import db
+from service.assessments.models import Submission
 from service.documents.models import Document, DocumentBlob
-from service.models import Submission
-from service.questionnaire.answers import Answers
 from service.questionnaire.submission import DocumentRef
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -144,16 +143,6 @@ def refs_of(
         for qid, docs in attached(session, assessment_id).items()
         if questions is None or qid in questions
     }
-
-
-def answers_with_documents(answers: Answers, refs: dict[str, list[DocumentRef]]) -> Answers:
-    """``answers`` where a question backed only by documents has an evidence entry naming
-    them: the same rule as ``SubmissionRecord.to_answers`` (so a draft previews as it scores)."""
-    evidence = dict(answers.evidence)
-    for qid, items in refs.items():
-        if items and not evidence.get(qid, "").strip():
-            evidence[qid] = "; ".join(ref.label() for ref in items)
-    return Answers(values=answers.values, evidence=evidence)
 
 
 def submission_refs(submission: Submission) -> dict[str, list[DocumentRef]]:

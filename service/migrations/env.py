@@ -7,7 +7,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-from service import models  # noqa: F401 - registers every table on the metadata
+from service import tables  # noqa: F401 - registers every table on the metadata
 from service.config import get_settings
 from service.db import make_engine
 from service.models import metadata

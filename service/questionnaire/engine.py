@@ -140,11 +140,7 @@ def compile_program(questionnaire: Questionnaire) -> Program:
 
 def program_of(questionnaire: Questionnaire) -> Program:
     """The compiled program of a questionnaire, built once and kept with it."""
-    program = questionnaire._program
-    if not isinstance(program, Program):
-        program = compile_program(questionnaire)
-        questionnaire._program = program
-    return program
+    return questionnaire.derived("program", compile_program)
 
 
 def env_value(question: Question, value: AnswerValue | None) -> expr.Value:

@@ -7,8 +7,9 @@ loader parses them and checks every name they use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -18,24 +19,11 @@ from pydantic import (
     PrivateAttr,
     StrictBool,
     StrictStr,
+    ValidationInfo,
+    model_validator,
 )
 
 SNAKE_ID = r"^[a-z][a-z0-9_]*$"
-# Section pages live at /assessments/{id}/{section-id-with-dashes}: these ids name other pages.
-RESERVED_SECTION_IDS = frozenset(
-    {
-        "archive",
-        "check_your_answers",
-        "documents",
-        "export",
-        "history",
-        "import",
-        "import_archive",
-        "reassess",
-        "result",
-        "submitted",
-    }
-)
 CRITERION_ID = r"^[A-Z]{3}-\d{2}$"
 SOURCE_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
@@ -72,8 +60,13 @@ class Severity(StrEnum):
     medium = "medium"
     low = "low"
 
+    @property
+    def rank(self) -> int:
+        """0 for critical, 1 high, 2 medium, 3 low: sorting by rank puts the most severe first."""
+        return _SEVERITY_RANK[self]
 
-SEVERITY_ORDER = {Severity.critical: 0, Severity.high: 1, Severity.medium: 2, Severity.low: 3}
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 DEFAULT_WEIGHTS = {
     Severity.critical: 8.0,
     Severity.high: 4.0,
@@ -90,14 +83,27 @@ class Verdict(StrEnum):
     unanswered = "unanswered"
     not_applicable = "not_applicable"
 
+    @property
+    def is_gap(self) -> bool:
+        """A gap: partial, not met, don't know or unanswered; met and not applicable are not."""
+        return self in _GAPS
+
+
+_GAPS = frozenset({Verdict.partial, Verdict.not_met, Verdict.dont_know, Verdict.unanswered})
+
 
 class Rating(StrEnum):
     red = "red"
     amber = "amber"
     green = "green"
 
+    @property
+    def rank(self) -> int:
+        """0 for red, 1 amber, 2 green: a gate caps a rating to the lower rank."""
+        return _RATING_RANK[self]
 
-RATING_ORDER = {Rating.red: 0, Rating.amber: 1, Rating.green: 2}
+
+_RATING_RANK = {r: i for i, r in enumerate(Rating)}
 
 
 class QuestionType(StrEnum):
@@ -290,7 +296,9 @@ class Gate(Model):
     incomplete: StrictBool = Field(default=False, description="Fires when answers are incomplete")
 
 
-GAP_VERDICTS = [Verdict.not_met, Verdict.dont_know, Verdict.unanswered]
+# The verdicts that fire the default gates: the gaps, except partial (a partly met critical
+# criterion lowers the score but does not cap the rating on its own).
+GATE_VERDICTS = [v for v in Verdict if v.is_gap and v is not Verdict.partial]
 
 
 def default_bands() -> list[Band]:
@@ -311,7 +319,7 @@ def default_gates() -> list[Gate]:
             },
             cap=Rating.red,
             severities=[Severity.critical],
-            verdicts=GAP_VERDICTS,
+            verdicts=GATE_VERDICTS,
         ),
         Gate(
             id="high_gap",
@@ -321,7 +329,7 @@ def default_gates() -> list[Gate]:
             },
             cap=Rating.amber,
             severities=[Severity.high],
-            verdicts=GAP_VERDICTS,
+            verdicts=GATE_VERDICTS,
         ),
         Gate(
             id="incomplete",
@@ -338,6 +346,19 @@ def default_gates() -> list[Gate]:
 class RatingScheme(Model):
     bands: list[Band] = Field(default_factory=default_bands, min_length=1)
     gates: list[Gate] = Field(default_factory=default_gates)
+
+    def bands_from_top(self) -> list[Band]:
+        """The bands, highest `min_score` first."""
+        return sorted(self.bands, key=lambda b: b.min_score, reverse=True)
+
+    def band_of(self, score: float) -> Rating:
+        """The rating of the band a score falls in: the band with the highest `min_score` not
+        above it (below every band: the lowest band)."""
+        bands = self.bands_from_top()
+        return next((b.rating for b in bands if score >= b.min_score), bands[-1].rating)
+
+
+_T = TypeVar("_T")
 
 
 class Questionnaire(Model):
@@ -359,13 +380,32 @@ class Questionnaire(Model):
         default=None, description="The fact that holds the inherent-risk level of the deployment"
     )
 
-    # Set by the loader: the SHA-256 of the file's bytes, and the parsed conditions.
+    # The SHA-256 of the file's bytes, given to validation by the loader as
+    # `model_validate(data, context={"sha256": ...})`; and what is derived from the model once
+    # (the compiled program), kept with it by `derived`.
     _sha256: str = PrivateAttr(default="")
-    _program: object = PrivateAttr(default=None)
+    _derived: dict[str, object] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _take_sha256(self, info: ValidationInfo) -> Questionnaire:
+        context = info.context
+        if isinstance(context, dict) and isinstance(context.get("sha256"), str):
+            self._sha256 = context["sha256"]
+        return self
 
     @property
     def sha256(self) -> str:
+        """The SHA-256 of the file it was loaded from ("" when not loaded from a file).
+
+        `registry.LoadedQuestionnaire.sha256` is the same value; this property stays so the
+        many callers that hold only the model can read it."""
         return self._sha256
+
+    def derived(self, name: str, build: Callable[[Questionnaire], _T]) -> _T:
+        """`build(self)`, computed once per model and kept with it (the model is frozen)."""
+        if name not in self._derived:
+            self._derived[name] = build(self)
+        return self._derived[name]  # type: ignore[return-value]
 
     def questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]

@@ -24,16 +24,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from service.questionnaire import expr
 from service.questionnaire.answers import Answers
 from service.questionnaire.engine import Program, Resolved, program_of, resolve
+from service.questionnaire.reasons import Reason, ReasonCode, from_stored, reason
 from service.questionnaire.schema import (
     DEFAULT_WEIGHTS,
-    RATING_ORDER,
-    SEVERITY_ORDER,
     Criterion,
     LocalizedText,
     Questionnaire,
@@ -44,7 +44,6 @@ from service.questionnaire.schema import (
 )
 
 CREDIT = {Verdict.met: 1.0, Verdict.partial: 0.5}
-GAP_VERDICTS = frozenset({Verdict.partial, Verdict.not_met, Verdict.dont_know, Verdict.unanswered})
 YES_NO_MAP = {
     "yes": Verdict.met,
     "partly": Verdict.partial,
@@ -62,15 +61,19 @@ class _Out(BaseModel):
 # is a Pydantic model, so it validates from JSON and dumps to JSON as usual.
 
 
+# A reason read back from JSON; a result stored before reason codes holds prose (a `text` Reason).
+StoredReason = Annotated[Reason, BeforeValidator(from_stored)]
+
+
 @dataclass(frozen=True, slots=True)
 class Trace:
-    """How a verdict was reached: the rule that decided it and what it read."""
+    """How a verdict was reached: the rule that decided it and what it read, as reason codes."""
 
-    rule: str
+    rule: StoredReason
     reads: dict[str, expr.Value]  # dates as YYYY-MM-DD text
     facts: dict[str, str | bool]
-    escalation: str | None = None
-    evidence: str | None = None
+    escalation: StoredReason | None = None
+    evidence: StoredReason | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +90,11 @@ class CriterionResult:
     escalation_reason: LocalizedText | None = None
     evidence_capped: bool = False
     documented: bool | None = None  # for met/partial criteria that need evidence
-    na_reason: LocalizedText | None = None
+    na_reason: Reason | LocalizedText | None = None  # generated (Reason) or the author's text
 
     @property
     def is_gap(self) -> bool:
-        return self.verdict in GAP_VERDICTS
+        return self.verdict.is_gap
 
 
 class SectionScore(_Out):
@@ -139,44 +142,47 @@ def _plain(value: expr.Value) -> expr.Value:
 
 def _verdict_of_rule(
     criterion: Criterion, program: Program, resolved: Resolved, answers: Answers, as_of: date
-) -> tuple[Verdict, str, LocalizedText | None]:
+) -> tuple[Verdict, Reason, Reason | LocalizedText | None]:
     """The rule's verdict, the part of the rule that decided it, and an N/A reason."""
     rule = criterion.rule
     reads = program.reads[criterion.id]
     for qid in reads:
         question = program.questions[qid]
         if qid in resolved.visible and question.required and resolved.env.get(qid) is None:
-            return Verdict.unanswered, f"question {qid} is not answered", None
+            return Verdict.unanswered, reason(ReasonCode.question_unanswered, question=qid), None
     if rule.answer:
         qid = rule.answer
         if qid not in resolved.visible:
             return (
                 Verdict.not_applicable,
-                f"answer: {qid} (not asked)",
-                {
-                    "en": f"Question {qid} does not apply to this program.",
-                    "fr": f"La question {qid} ne s'applique pas à ce programme.",
-                },
+                reason(ReasonCode.answer_not_asked, question=qid),
+                reason(ReasonCode.na_question_not_asked, question=qid),
             )
         value = resolved.env.get(qid)
         if value is None:
-            return Verdict.unanswered, f"question {qid} is not answered", None
+            return Verdict.unanswered, reason(ReasonCode.question_unanswered, question=qid), None
         question = program.questions[qid]
+        decided = reason(ReasonCode.answer, question=qid, value=f"{value}")
         if isinstance(value, str) and value in program.dont_know[qid]:
-            return Verdict.dont_know, f"answer: {qid} = {value}", None
+            return Verdict.dont_know, decided, None
         mapping = rule.map or (YES_NO_MAP if question.type is QuestionType.yes_no else {})
         verdict = mapping.get(str(value), rule.otherwise)
-        return verdict, f"answer: {qid} = {value}", None
+        return verdict, decided, None
     for index, (case, condition) in enumerate(
         zip(rule.cases, program.cases[criterion.id], strict=True), start=1
     ):
         if condition.evaluate(resolved.env, as_of):
-            return case.verdict, f"case {index}: {case.when}", case.reason
+            return (
+                case.verdict,
+                reason(ReasonCode.case, number=str(index), when=case.when),
+                case.reason,
+            )
     for qid in reads:
         value = resolved.env.get(qid)
         if isinstance(value, str) and value in program.dont_know[qid]:
-            return Verdict.dont_know, f"no case held; {qid} = {value}", None
-    return rule.otherwise, "otherwise", None
+            decided = reason(ReasonCode.no_case_dont_know, question=qid, value=value)
+            return Verdict.dont_know, decided, None
+    return rule.otherwise, reason(ReasonCode.otherwise), None
 
 
 def _score_criterion(
@@ -184,12 +190,14 @@ def _score_criterion(
 ) -> CriterionResult:
     facts = {f: resolved.facts[f] for f in program.facts_read[criterion.id]}
     severity = criterion.severity
-    escalation: str | None = None
+    escalation: Reason | None = None
     escalation_reason: LocalizedText | None = None
     for row, condition in zip(criterion.escalate, program.escalate[criterion.id], strict=True):
         if condition.evaluate(resolved.env, as_of):
             severity = row.to
-            escalation = f"{criterion.severity.value} -> {row.to.value} because {row.when}"
+            escalation = reason(
+                ReasonCode.escalated, base=criterion.severity.value, to=row.to.value, when=row.when
+            )
             escalation_reason = row.reason
             break
     weight = criterion.weight if criterion.weight is not None else DEFAULT_WEIGHTS[severity]
@@ -197,10 +205,10 @@ def _score_criterion(
 
     applies = program.applies_if.get(criterion.id)
     if applies is not None and not applies.evaluate(resolved.env, as_of):
-        reason = criterion.not_applicable_reason or {
-            "en": f"Applies only when {criterion.applies_if}.",
-            "fr": f"S'applique seulement si {criterion.applies_if}.",
-        }
+        applies_text = criterion.applies_if or ""
+        why_not: Reason | LocalizedText = criterion.not_applicable_reason or reason(
+            ReasonCode.na_applies_only_when, condition=applies_text
+        )
         return CriterionResult(
             id=criterion.id,
             section=criterion.section,
@@ -211,31 +219,38 @@ def _score_criterion(
             escalation_reason=escalation_reason,
             weight=weight,
             credit=None,
-            na_reason=reason,
+            na_reason=why_not,
             trace=Trace(
-                rule=f"applies_if does not hold: {criterion.applies_if}",
+                rule=reason(ReasonCode.applies_if_false, condition=applies_text),
                 reads=reads,
                 facts=facts,
                 escalation=escalation,
             ),
         )
 
-    verdict, decided_by, na_reason = _verdict_of_rule(criterion, program, resolved, answers, as_of)
+    verdict, decided_by, rule_na_reason = _verdict_of_rule(
+        criterion, program, resolved, answers, as_of
+    )
     evidence_capped = False
     documented: bool | None = None
-    evidence_note: str | None = None
+    evidence_note: Reason | None = None
     if criterion.evidence_required and verdict in (Verdict.met, Verdict.partial):
         sources = criterion.evidence_from or list(program.reads[criterion.id])
         backed = [q for q in sources if answers.evidence.get(q, "").strip()]
         documented = bool(backed)
         if documented:
-            evidence_note = f"evidence noted on {', '.join(backed)}"
+            evidence_note = reason(ReasonCode.evidence_noted, questions=" ".join(backed))
         else:
-            evidence_note = f"no evidence noted on {', '.join(sources) or 'any question'}"
-            if verdict is Verdict.met:
+            evidence_capped = verdict is Verdict.met
+            code = (
+                ReasonCode.evidence_missing_capped
+                if evidence_capped
+                else ReasonCode.evidence_missing
+            )
+            evidence_note = reason(code, questions=" ".join(sources))
+            if evidence_capped:
                 verdict = Verdict.partial
-                evidence_capped = True
-                evidence_note += "; met counts as partial"
+    na_reason = rule_na_reason  # a case's own reason, kept as before
     if verdict is Verdict.not_applicable:
         na_reason = na_reason or criterion.not_applicable_reason
     return CriterionResult(
@@ -302,10 +317,8 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
     ]
     complete = not unanswered and all(r.verdict is not Verdict.unanswered for r in results)
 
-    bands = sorted(questionnaire.rating.bands, key=lambda b: b.min_score, reverse=True)
-    band_rating = bands[0].rating
-    if overall is not None:
-        band_rating = next((b.rating for b in bands if overall >= b.min_score), bands[-1].rating)
+    # No applicable criterion: the top band (the gates may still cap it).
+    band_rating = questionnaire.rating.band_of(100.0 if overall is None else overall)
 
     rating = band_rating
     fired: list[GateFired] = []
@@ -315,14 +328,14 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
         ]
         if hits or (gate.incomplete and not complete):
             fired.append(GateFired(id=gate.id, label=gate.label, cap=gate.cap, criteria=hits))
-            if RATING_ORDER[gate.cap] < RATING_ORDER[rating]:
+            if gate.cap.rank < rating.rank:
                 rating = gate.cap
 
     section_index = {s.id: i for i, s in enumerate(questionnaire.sections)}
     position = {c.id: i for i, c in enumerate(questionnaire.criteria)}
     gaps = sorted(
         (r for r in results if r.is_gap),
-        key=lambda r: (SEVERITY_ORDER[r.severity], section_index.get(r.section, 0), position[r.id]),
+        key=lambda r: (r.severity.rank, section_index.get(r.section, 0), position[r.id]),
     )
     advisory = bool(program.advisory_if and program.advisory_if.evaluate(resolved.env, as_of))
     inherent = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -56,12 +56,24 @@ class SubmissionRecord(BaseModel):
     documents: dict[str, list[DocumentRef]] = Field(default_factory=dict)
 
     def to_answers(self) -> Answers:
-        """The answers to score: a question backed by documents counts as having evidence."""
-        evidence = dict(self.evidence)
-        for qid, refs in self.documents.items():
-            if refs and not evidence.get(qid, "").strip():
-                evidence[qid] = "; ".join(ref.label() for ref in refs)
-        return Answers(values=dict(self.answers), evidence=evidence)
+        """The answers to score, with the documents counted as evidence."""
+        answers = Answers(values=dict(self.answers), evidence=dict(self.evidence))
+        return answers_with_documents(answers, self.documents)
+
+
+def answers_with_documents(
+    answers: Answers, documents: Mapping[str, Sequence[DocumentRef]]
+) -> Answers:
+    """The document-evidence rule: a question with documents attached and no evidence note
+    counts as evidenced, by an evidence entry naming the documents. A written note stays.
+
+    One rule for a submission (`SubmissionRecord.to_answers`) and a draft's preview, so a
+    draft previews as it will score."""
+    evidence = dict(answers.evidence)
+    for qid, refs in documents.items():
+        if refs and not evidence.get(qid, "").strip():
+            evidence[qid] = "; ".join(ref.label() for ref in refs)
+    return Answers(values=answers.values, evidence=evidence)
 
 
 def canonical_bytes(data: Mapping[str, Any]) -> bytes:

@@ -1,7 +1,7 @@
 """The reviewer's and the board's use cases: inbox, decisions, diffs, portfolio, reassessment.
 
 Every change runs in one ``db.writing`` transaction, checks the workflow table
-(``service.review.workflow``) and writes an audit event. Reading never re-scores: the inbox and
+(``service.assessments.workflow``) and writes an audit event. Reading never re-scores: the inbox and
 the portfolio read ``SubmissionDigest`` rows written at submit time.
 """
 
@@ -20,31 +20,38 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, delete, func, select
 
 from service import db
-from service.assessments import access
+from service.assessments import access, workflow
 from service.assessments import service as assessment_service
-from service.assessments.service import Viewer
+from service.assessments.digest import parse_verdicts
+from service.assessments.models import (
+    Assessment,
+    Reassessment,
+    ReviewComment,
+    Submission,
+    SubmissionDigest,
+)
+from service.assessments.service import (
+    Viewer,
+    latest_comments,
+)
+from service.assessments.workflow import Action
 from service.auth import scope
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import (
-    Assessment,
     AssessmentStatus,
     AuditEvent,
     Organisation,
     OrgKind,
-    ReviewComment,
     Role,
     SectionStatus,
-    Submission,
     User,
     utcnow,
 )
 from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import SubmissionRecord, parse_submission
-from service.review import workflow
-from service.review.digest import parse_verdicts
-from service.review.models import Reassessment, ReviewDraft, SubmissionDigest
-from service.review.workflow import Action
+from service.questionnaire.versions import version_key
+from service.review.models import ReviewDraft
 
 STATUSES = (
     AssessmentStatus.submitted.value,
@@ -234,33 +241,6 @@ def agencies_for_filter(session: Session, viewer: Viewer) -> list[Organisation]:
 
 
 # --- comments and decisions ------------------------------------------------------------------
-
-
-def comments(
-    *, session: Session, assessment_id: uuid.UUID
-) -> list[tuple[ReviewComment, Submission | None, User | None]]:
-    query = (
-        select(ReviewComment, Submission, User)
-        .join(Submission, col(Submission.id) == col(ReviewComment.submission_id), isouter=True)
-        .join(User, col(User.id) == col(ReviewComment.author_id), isouter=True)
-        .where(ReviewComment.assessment_id == assessment_id)
-        .order_by(col(ReviewComment.created_at), col(ReviewComment.id))
-    )
-    return [(c, s, u) for c, s, u in session.exec(query).all()]
-
-
-def latest_comments(*, session: Session, assessment_id: uuid.UUID) -> dict[str | None, list[str]]:
-    """The comments made on the latest reviewed submission: criterion id (None: general) ->
-    texts. What the officer sees after a return, and what an accepted report carries."""
-    rows = comments(session=session, assessment_id=assessment_id)
-    if not rows:
-        return {}
-    last = max((s.number for _, s, _ in rows if s is not None), default=0)
-    out: dict[str | None, list[str]] = {}
-    for comment, submission, _ in rows:
-        if submission is None or submission.number == last:
-            out.setdefault(comment.criterion_id, []).append(comment.body)
-    return out
 
 
 def sections_to_reopen(
@@ -706,10 +686,6 @@ def last_accepted(
     return (found[0], found[1]) if found else None
 
 
-def _version_key(version: str) -> tuple[int | str, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in version.split("."))
-
-
 def reassess(
     *,
     session: Session,
@@ -727,9 +703,9 @@ def reassess(
         raise Forbidden()
     if previous.status != AssessmentStatus.accepted.value:
         raise InvalidTransition("Only an accepted assessment can be reassessed")
-    if questionnaire.id != previous.questionnaire_id or _version_key(
+    if questionnaire.id != previous.questionnaire_id or version_key(
         questionnaire.version
-    ) < _version_key(previous.questionnaire_version):
+    ) < version_key(previous.questionnaire_version):
         raise InvalidTransition("Choose the same questionnaire, in the same or a newer version")
     submission = assessment_service.get_submission(session=session, assessment_id=previous.id)
     if submission is None:  # pragma: no cover
@@ -800,82 +776,17 @@ def previous_result(*, session: Session, assessment_id: uuid.UUID) -> dict[str, 
 # --- what the officer sees after a return ----------------------------------------------------
 
 
-def officer_comments(
-    *,
-    session: Session,
-    assessment: Assessment,
-    questionnaire: Questionnaire,
-    lang: str,
-    section_id: str | None = None,
-) -> list[dict[str, str]]:
-    """The reviewer's comments on the latest reviewed submission, while the assessment is
-    back with the officer: every comment on the task list (``section_id`` None), else those of
-    criteria in the section or reading its questions. General comments come first."""
-    if assessment.status != AssessmentStatus.returned.value:
-        return []
-    latest = latest_comments(session=session, assessment_id=assessment.id)
-    if not latest:
-        return []
-    from service.questionnaire.schema import localize
-
-    titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
-    keep: set[str] | None = None
-    if section_id is not None:
-        submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
-        keep = set()
-        if submission is not None:
-            section_of = questionnaire.section_of()
-            for c in scoring.Result.model_validate(submission.result).criteria:
-                if c.section == section_id or any(
-                    section_of.get(q) == section_id for q in c.trace.reads
-                ):
-                    keep.add(c.id)
-    out: list[dict[str, str]] = []
-    for text in latest.get(None, []):
-        if section_id is None:
-            out.append({"criterion": "", "title": "", "body": text})
-    for cid, texts in latest.items():
-        if cid is None or (keep is not None and cid not in keep):
-            continue
-        out.extend({"criterion": cid, "title": titles.get(cid, ""), "body": t} for t in texts)
-    return out
-
-
-def new_questions_in(
-    *,
-    session: Session,
-    assessment: Assessment,
-    questionnaire: Questionnaire,
-    lang: str,
-    section_id: str,
-) -> list[dict[str, str]]:
-    """Questions of a section that are new in this version since the accepted assessment a
-    reassessment started from (shown while it is being edited)."""
-    if assessment.status not in access.EDITABLE:
-        return []
-    link = assessment_service.reassessment_of(session=session, assessment_id=assessment.id)
-    if link is None or not link.new_questions:
-        return []
-    from service.questionnaire.schema import localize
-
-    section = next((s for s in questionnaire.sections if s.id == section_id), None)
-    if section is None:
-        return []
-    new = set(link.new_questions)
-    return [{"id": q.id, "text": localize(q.text, lang)} for q in section.questions if q.id in new]
-
-
 def reassessment_versions(
     registry_versions: list[Questionnaire], previous: Assessment
 ) -> list[Questionnaire]:
     """The questionnaire versions a reassessment of ``previous`` may use (same id, same or newer)."""
-    floor = _version_key(previous.questionnaire_version)
+    floor = version_key(previous.questionnaire_version)
     return sorted(
         (
             q
             for q in registry_versions
-            if q.id == previous.questionnaire_id and _version_key(q.version) >= floor
+            if q.id == previous.questionnaire_id and version_key(q.version) >= floor
         ),
-        key=lambda q: _version_key(q.version),
+        key=lambda q: version_key(q.version),
         reverse=True,
     )

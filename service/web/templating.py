@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -19,9 +19,25 @@ from service.security import CSRF_FIELD
 from service.web.i18n import Translator
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+SERVICE_DIR = Path(__file__).parent.parent
+# Each feature keeps its page templates in its own ``templates/`` folder, named here by the
+# feature's folder ("assessments/section.html" is ``service/assessments/templates/section.html``);
+# the shared layout, error page and components stay in ``service/web/templates``.
+FEATURES = ("account", "admin", "assessments", "board", "documents", "report_delivery", "review")
 
 _env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
+    loader=ChoiceLoader(
+        [
+            FileSystemLoader(TEMPLATES_DIR),
+            PrefixLoader(
+                {
+                    name: FileSystemLoader(SERVICE_DIR / name / "templates")
+                    for name in FEATURES
+                    if (SERVICE_DIR / name / "templates").is_dir()
+                }
+            ),
+        ]
+    ),
     autoescape=True,
     undefined=StrictUndefined,
     trim_blocks=True,

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from service import db
-from service.models import metadata
+from service.tables import metadata
 from tests.conftest import create_pg_database, drop_pg_database
 
 

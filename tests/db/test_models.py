@@ -18,7 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from service import db
-from service.models import Assessment, Organisation
+from service.assessments.models import Assessment
+from service.models import Organisation
 
 
 def _agency(session: Session) -> Organisation:

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from service import db
+from service.assessments.models import Assessment
 from service.documents import archive
 from service.documents.models import Document
-from service.models import Assessment
 from service.questionnaire.answers import AnswersFile
 from service.questionnaire.loader import load_directory
 from service.questionnaire.schema import Questionnaire
@@ -244,6 +244,6 @@ def test_every_refusal_reason_has_a_french_translation() -> None:
 def test_sizes_are_written_as_each_language_writes_them(
     size: int, lang: str, expected: str
 ) -> None:
-    from service.documents.routes import human_size
+    from service.documents.pages import human_size
 
     assert human_size(size, lang) == expected

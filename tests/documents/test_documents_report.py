@@ -106,8 +106,8 @@ def test_verify_checks_frozen_documents(pdf: bytes, tmp_path: Path) -> None:
 
 
 def test_draft_preview_counts_documents_as_submit_does(with_document: render.ReportInput) -> None:
-    from service.documents.store import answers_with_documents
     from service.questionnaire.answers import Answers
+    from service.questionnaire.submission import answers_with_documents
 
     rec = with_document.record
     draft = answers_with_documents(

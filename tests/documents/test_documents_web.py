@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from service import db
+from service.assessments.models import Assessment, Submission
 from service.documents.models import Document, DocumentBlob
 from service.main import create_app
-from service.models import Assessment, AssessmentStatus, AuditEvent, Submission
+from service.models import AssessmentStatus, AuditEvent
 from tests.builders import World, csrf_from, login, post_form, start_assessment
 from tests.conftest import make_settings
 from tests.documents import files
@@ -355,7 +356,7 @@ def test_views_and_list_macro_for_other_pages(
         outsider = Viewer(user=world.reviewer_on, organisation=None)
         assert views_by_question(session=s, viewer=outsider, assessment=assessment) == {}
     template = templates.env.from_string(
-        '{% from "documents/_list.html" import document_list with context %}'
+        '{% from "components/_document_list.html" import document_list with context %}'
         "{{ document_list(docs) }}"
     )
     html = template.render(docs=views["pia_done"], _=Translator("fr"))

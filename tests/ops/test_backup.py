@@ -17,8 +17,9 @@ import pytest
 from sqlmodel import col, func, select
 
 from service import db, ops_cli
+from service.assessments.models import Assessment
 from service.auth import service as auth_service
-from service.models import Assessment, AuditEvent
+from service.models import AuditEvent
 from tests.builders import ROOT, make_world, server
 from tests.conftest import create_pg_database, drop_pg_database
 

@@ -7,9 +7,8 @@ from sqlmodel import select
 
 from service import db
 from service.admin_cli import ensure_demo
-from service.models import Assessment
+from service.assessments.models import Assessment, SubmissionDigest
 from service.questionnaire.loader import load_directory
-from service.review.models import SubmissionDigest
 from tests.builders import ROOT
 
 

@@ -11,10 +11,10 @@ from sqlmodel import select
 
 from service import db
 from service.assessments import service as assessment_service
+from service.assessments.models import Assessment, ReviewComment, SubmissionDigest
 from service.errors import Forbidden, InvalidTransition, NotFound
-from service.models import Assessment, AuditEvent, ReviewComment
+from service.models import AuditEvent
 from service.review import service as review_service
-from service.review.models import SubmissionDigest
 from service.review.service import InboxFilters
 from tests.builders import make_world
 from tests.review.helpers import GOOD, answer, decide, mini, resubmit, submitted, viewer

@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
+from service.assessments import workflow
+from service.assessments.workflow import Action
 from service.models import AssessmentStatus, Role
-from service.review import workflow
-from service.review.workflow import Action
 
 S = AssessmentStatus
 EXPECTED = {

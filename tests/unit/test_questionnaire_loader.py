@@ -358,10 +358,3 @@ def test_random_bytes_never_raise(raw: bytes) -> None:
     assert result.questionnaire is None
     data, problems = loader.load_answers(raw, "b.yaml")
     assert data is None or not [p for p in problems if p.level == "error"]
-
-
-def test_section_ids_that_name_assessment_pages_are_reserved(tmp_path: Path) -> None:
-    result = _mini_with(tmp_path, "  - id: governance\n", "  - id: documents\n")
-    assert "documents names a page of every assessment; choose another section id" in [
-        p.message for p in result.errors
-    ]

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from service.questionnaire import loader, scoring
 from service.questionnaire.answers import Answers
-from service.questionnaire.schema import RATING_ORDER, Questionnaire, Verdict
+from service.questionnaire.reasons import ReasonCode, reason
+from service.questionnaire.schema import Questionnaire, Verdict
 
 DATA = Path(__file__).parent.parent / "data"
 AS_OF = date(2026, 1, 1)
@@ -252,7 +253,9 @@ def test_escalation_is_traced_and_weighted(questionnaire: Questionnaire) -> None
         True,
         8.0,
     )
-    assert high.trace.escalation == 'high -> critical because province == "qc"'
+    assert high.trace.escalation == reason(
+        ReasonCode.escalated, base="high", to="critical", when='province == "qc"'
+    )
     assert high.trace.reads == {"q_high": "yes", "province": "qc"}
     not_escalated = scoring.score(questionnaire, answers(), as_of=AS_OF).criterion("HIG-01")
     assert (not_escalated.severity.value, not_escalated.escalated, not_escalated.weight) == (
@@ -264,12 +267,18 @@ def test_escalation_is_traced_and_weighted(questionnaire: Questionnaire) -> None
 
 def test_trace_names_the_deciding_rule(questionnaire: Questionnaire) -> None:
     result = scoring.score(questionnaire, answers({"topics": ["a", "b"]}), as_of=AS_OF)
-    assert result.criterion("TOP-01").trace.rule == "case 2: count(topics) >= 2"
-    assert result.criterion("CRT-01").trace.rule == "answer: q_crit = yes"
-    assert result.criterion("LIV-01").trace.rule == 'applies_if does not hold: uses_live == "yes"'
+    assert result.criterion("TOP-01").trace.rule == reason(
+        ReasonCode.case, number="2", when="count(topics) >= 2"
+    )
+    assert result.criterion("CRT-01").trace.rule == reason(
+        ReasonCode.answer, question="q_crit", value="yes"
+    )
+    assert result.criterion("LIV-01").trace.rule == reason(
+        ReasonCode.applies_if_false, condition='uses_live == "yes"'
+    )
     capped = scoring.score(questionnaire, answers(evidence={}), as_of=AS_OF).criterion("MED-01")
     assert capped.evidence_capped
-    assert capped.trace.evidence == "no evidence noted on q_med; met counts as partial"
+    assert capped.trace.evidence == reason(ReasonCode.evidence_missing_capped, questions="q_med")
 
 
 def test_not_applicable_has_a_reason_and_no_credit(questionnaire: Questionnaire) -> None:
@@ -389,7 +398,7 @@ def test_not_met_to_met_never_lowers_a_score(
     assert high.score >= low.score
     for before, after in zip(low.sections, high.sections, strict=True):
         assert (after.score or 0) >= (before.score or 0)
-    assert RATING_ORDER[high.rating] >= RATING_ORDER[low.rating]
+    assert high.rating.rank >= low.rating.rank
 
 
 @settings(max_examples=200, deadline=None)

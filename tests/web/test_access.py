@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 
 from service import db
 from service.assessments import service as assessment_service
+from service.assessments.models import Assessment
 from service.assessments.service import Viewer
 from service.auth import service as auth_service
-from service.models import Assessment, Organisation, User
+from service.models import Organisation, User
 from tests.builders import World, csrf_from, login, version_from
 
 ROLES = ["officer_a", "officer_b", "reviewer_on", "reviewer_fed", "board_a", "admin", "anonymous"]

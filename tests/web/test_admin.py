@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from service import db
-from service.admin import service as admin_service
+from service.assessments import service as assessment_service
 from service.auth import service as auth_service
 from service.config import Settings
 from service.models import AuditEvent, Organisation, User, WebSession, utcnow
@@ -298,7 +298,7 @@ def test_questionnaire_versions_publish_and_retire(client: TestClient, world: Wo
     assert client.put(url, json={"state": "retired"}, headers=headers).status_code == 204
     registry = client.app.state.registry  # type: ignore[attr-defined]
     with db.new_session(_engine(client)) as s:
-        offered = admin_service.offered_for_new(s, registry)
+        offered = assessment_service.offered_for_new(s, registry)
         assert (first["questionnaire_id"], first["version"]) not in {
             (q.id, q.version) for q in offered
         }
@@ -546,8 +546,9 @@ def _submit(client: TestClient) -> str:
 def test_report_views_and_downloads_are_audited(
     client: TestClient, world: World, settings: Settings
 ) -> None:
-    from service.models import ReportCache, Submission
-    from service.web import reports as web_reports
+    from service.assessments.models import Submission
+    from service.report_delivery import service as web_reports
+    from service.report_delivery.models import ReportCache
 
     login(client, world.officer_a.email)
     base = _submit(client)

@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from service import db
-from service.models import Assessment, AuditEvent
+from service.assessments.models import Assessment
+from service.models import AuditEvent
 from tests.builders import World, csrf_from, login, post_form, start_assessment, version_from
 
 

@@ -13,8 +13,9 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from service import db
+from service.assessments.models import Submission
 from service.main import create_app
-from service.models import ReportCache, Submission
+from service.report_delivery.models import ReportCache
 from tests.builders import World, login, make_world, post_form, start_assessment
 from tests.conftest import make_settings
 

@@ -12,9 +12,10 @@ from sqlmodel import select
 
 from service import db
 from service.assessments import service as assessment_service
+from service.assessments.models import Assessment, ReviewComment, SubmissionDigest
 from service.documents import service as document_service
-from service.models import Assessment, AuditEvent, Organisation, ReviewComment, Role
-from service.review.models import ReviewDraft, SubmissionDigest
+from service.models import AuditEvent, Organisation, Role
+from service.review.models import ReviewDraft
 from tests.builders import World, csrf_from, login, make_user, parse, version_from
 from tests.documents.files import PDF
 from tests.review.helpers import GOOD, answer, decide, mini, resubmit, submitted, viewer

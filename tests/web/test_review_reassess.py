@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from service import db
+from service.assessments.models import Assessment, Reassessment
 from service.config import Settings
-from service.models import Assessment
-from service.review.models import Reassessment
 from tests.builders import World, csrf_from, login
 from tests.conftest import make_settings
 from tests.review.helpers import DATA, GOOD, answer, decide, resubmit, submitted

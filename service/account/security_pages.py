@@ -1,0 +1,311 @@
+"""Account security pages: the second factor at sign-in and its enrolment, sign out everywhere,
+and the one-time link (invitation or reset) that sets a password."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import segno
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup, escape
+from sqlmodel import Session
+
+from service import db
+from service.admin import service as admin_service
+from service.auth import service as auth_service
+from service.auth import totp
+from service.auth.deps import CheckedForm, CurrentUser, Visitor, VisitorDep
+from service.config import Settings
+from service.deps import SessionDep, SettingsDep
+from service.errors import NotFound, RateLimited
+from service.models import LoginAttempt, User, WebSession, utcnow
+from service.security import safe_next
+from service.web.i18n import Translator
+from service.web.templating import render, set_session_cookie
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+def signed_in(
+    *, session: Session, settings: Settings, visitor: Visitor, user: User, target: str
+) -> Response:
+    """Start the user's session (a new id: no fixation), end the old one, go to ``target``."""
+    old = visitor.web_session
+    created = auth_service.start_session(
+        session=session, settings=settings, user=user, language=visitor.lang
+    )
+    if old is not None:
+        auth_service.end_session(session=session, session_id=old.id)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(
+        response, settings=settings, token=created.token, max_age=settings.session_max_age_seconds
+    )
+    return response
+
+
+def ask_second_factor(
+    *, session: Session, settings: Settings, visitor: Visitor, user: User, target: str
+) -> Response:
+    """The password was right: a new anonymous session remembers the user until the code."""
+    created = auth_service.start_session(
+        session=session, settings=settings, user=None, language=visitor.lang
+    )
+    with db.writing(session):
+        row = session.get(WebSession, created.row.id)
+        if row is not None:
+            row.pending_user_id = user.id
+    if visitor.web_session is not None:
+        auth_service.end_session(session=session, session_id=visitor.web_session.id)
+    response = RedirectResponse(f"/login/code?next={quote(target, safe='')}", status_code=303)
+    set_session_cookie(
+        response,
+        settings=settings,
+        token=created.token,
+        max_age=settings.anonymous_session_max_age_seconds,
+    )
+    return response
+
+
+def _pending_user(session: Session, visitor: Visitor) -> User | None:
+    if visitor.web_session is None or visitor.web_session.pending_user_id is None:
+        return None
+    user = session.get(User, visitor.web_session.pending_user_id)
+    return user if user is not None and user.active and user.totp_secret else None
+
+
+@router.get("/login/code", name="show_login_code")
+def show_login_code(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    visitor: VisitorDep,
+    next: str = "/assessments/",
+) -> Response:
+    if _pending_user(session, visitor) is None:
+        return RedirectResponse("/login", status_code=303)
+    return render(
+        request,
+        "account/login_code.html",
+        {"next": safe_next(next), "form_errors": []},
+        session=session,
+        settings=settings,
+        visitor=visitor,
+    )
+
+
+@router.post("/login/code", name="login_code")
+def login_code(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    visitor: VisitorDep,
+    form: CheckedForm,
+) -> Response:
+    _ = Translator(visitor.lang)
+    user = _pending_user(session, visitor)
+    if user is None or user.totp_secret is None:
+        return RedirectResponse("/login", status_code=303)
+    target = safe_next(str(form.get("next") or ""))
+    code = str(form.get("code") or "")
+    ip = request.client.host if request.client else ""
+    status = 422
+    which = auth_service.throttled(session=session, settings=settings, email=user.email, ip=ip)
+    if which is not None:
+        status = 429
+        error = _(str(RateLimited.message))
+    elif totp.verify(user.totp_secret, code):
+        return signed_in(
+            session=session, settings=settings, visitor=visitor, user=user, target=target
+        )
+    else:
+        with db.writing(session):
+            session.add(LoginAttempt(email=user.email, ip=ip[:64], success=False, at=utcnow()))
+            auth_service.audit(
+                session, action="sign_in_failed", actor_id=user.id, email=user.email, factor="totp"
+            )
+        error = _("Enter the 6-digit code your authenticator app shows now")
+    return render(
+        request,
+        "account/login_code.html",
+        {"next": target, "form_errors": [("code", error)]},
+        session=session,
+        settings=settings,
+        visitor=visitor,
+        status_code=status,
+        errors=True,
+    )
+
+
+@router.get("/account/security", name="show_security")
+def show_security(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    visitor: VisitorDep,
+    user: CurrentUser,
+) -> Response:
+    return render(
+        request,
+        "account/security.html",
+        {"signed_out": request.query_params.get("done") == "1"},
+        session=session,
+        settings=settings,
+        visitor=visitor,
+    )
+
+
+@router.post("/account/sign-out-everywhere", name="sign_out_everywhere")
+def sign_out_everywhere(
+    session: SessionDep, settings: SettingsDep, user: CurrentUser, form: CheckedForm
+) -> Response:
+    auth_service.end_all_sessions(session=session, user_id=user.id)
+    auth_service.record(session, action="sign_out_everywhere", actor_id=user.id)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(settings.session_cookie_name, path="/")
+    return response
+
+
+def qr_code(text: str, label: str) -> Markup:
+    """``text`` as a QR code in inline SVG (no script, nothing fetched), named ``label`` for
+    screen readers, with the standard quiet zone of four modules."""
+    svg = segno.make(text, error="m").svg_inline(scale=4, border=4, svgclass="qr-code")
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1))  # noqa: S704 - segno's SVG, our escaped label
+
+
+def _totp_page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    visitor: Visitor,
+    user: User,
+    *,
+    secret: str,
+    errors: list[tuple[str, str]],
+    status_code: int = 200,
+) -> Response:
+    uri = totp.provisioning_uri(secret, user.email)
+    return render(
+        request,
+        "account/totp.html",
+        {
+            "secret": secret,
+            "uri": uri,
+            "qr_code": qr_code(uri, Translator(visitor.lang)("QR code of the key for your app")),
+            "enrolled": user.totp_secret is not None,
+            "required": totp.required_for(session, user.role),
+            "form_errors": errors,
+        },
+        session=session,
+        settings=settings,
+        visitor=visitor,
+        status_code=status_code,
+        errors=bool(errors),
+    )
+
+
+@router.get("/account/totp", name="show_totp")
+def show_totp(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    visitor: VisitorDep,
+    user: CurrentUser,
+) -> Response:
+    return _totp_page(
+        request, session, settings, visitor, user, secret=totp.new_secret(), errors=[]
+    )
+
+
+@router.post("/account/totp", name="enrol_totp")
+def enrol_totp(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    visitor: VisitorDep,
+    user: CurrentUser,
+    form: CheckedForm,
+) -> Response:
+    _ = Translator(visitor.lang)
+    if form.get("remove") and user.totp_secret is not None:
+        if totp.required_for(session, user.role):
+            raise NotFound()
+        with db.writing(session):
+            row = session.get(User, user.id)
+            if row is not None:
+                row.totp_secret = None
+            auth_service.audit(session, action="totp_removed", actor_id=user.id)
+        return RedirectResponse("/account/security", status_code=303)
+    secret = str(form.get("secret") or "")
+    code = str(form.get("code") or "")
+    if len(secret) < 16 or not totp.verify(secret, code):
+        return _totp_page(
+            request,
+            session,
+            settings,
+            visitor,
+            user,
+            secret=secret if len(secret) >= 16 else totp.new_secret(),
+            errors=[("code", _("Enter the 6-digit code your authenticator app shows now"))],
+            status_code=422,
+        )
+    with db.writing(session):
+        row = session.get(User, user.id)
+        if row is not None:
+            row.totp_secret = secret
+        auth_service.audit(session, action="totp_enrolled", actor_id=user.id)
+    return RedirectResponse("/account/security", status_code=303)
+
+
+@router.get("/account/set-password/{token}", name="show_set_password")
+def show_set_password(
+    request: Request, token: str, session: SessionDep, settings: SettingsDep, visitor: VisitorDep
+) -> Response:
+    found = admin_service.find_account_token(session=session, token=token)
+    if found is None:
+        raise NotFound("This link is not valid any more. Ask your administrator for a new one")
+    return render(
+        request,
+        "account/set_password.html",
+        {"token": token, "email": found[1].email, "form_errors": []},
+        session=session,
+        settings=settings,
+        visitor=visitor,
+    )
+
+
+@router.post("/account/set-password/{token}", name="set_password")
+def set_password(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    visitor: VisitorDep,
+    form: CheckedForm,
+) -> Response:
+    _ = Translator(visitor.lang)
+    found = admin_service.find_account_token(session=session, token=token)
+    if found is None:
+        raise NotFound("This link is not valid any more. Ask your administrator for a new one")
+    _row, user = found
+    password = str(form.get("password") or "")
+    confirm = str(form.get("confirm") or "")
+    error: str | None
+    if password != confirm:
+        error = _("The two passwords are not the same")
+    else:
+        problem = auth_service.password_problem(password, email=user.email)
+        error = _(problem) if problem else None
+    if error is None:
+        admin_service.use_account_token(session=session, token=token, password=password)
+        return RedirectResponse("/login?password=set", status_code=303)
+    return render(
+        request,
+        "account/set_password.html",
+        {"token": token, "email": user.email, "form_errors": [("password", error)]},
+        session=session,
+        settings=settings,
+        visitor=visitor,
+        status_code=422,
+        errors=True,
+    )

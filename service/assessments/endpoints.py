@@ -1,0 +1,440 @@
+"""JSON API routes: questionnaires, assessments (create, read, patch answers, sections, submit),
+results and report PDFs. Authentication: ``Authorization: Bearer <personal API token>``.
+
+Optimistic locking: every change needs ``If-Match: "<version>"`` (428 without it, 412 when it is
+not the current version, 409 when another writer won the race or the assessment is submitted).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import Response as RawResponse
+
+from service.assessments import access
+from service.assessments import service as assessment_service
+from service.assessments.models import Assessment, Submission
+from service.assessments.schemas import (
+    AnswersPatch,
+    AssessmentCreate,
+    AssessmentPublic,
+    ErrorOut,
+    QuestionnaireSummary,
+    ResultPublic,
+    SectionStatusIn,
+    SubmissionPublic,
+)
+from service.assessments.service import Viewer
+from service.auth import service as auth_service
+from service.auth.deps import ApiUser
+from service.deps import RegistryDep, SessionDep
+from service.errors import (
+    AlreadySubmitted,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unprocessable,
+)
+from service.models import Organisation
+from service.questionnaire.answers import validate_answer
+from service.questionnaire.loader import Registry
+from service.questionnaire.schema import Questionnaire, localize
+from service.report_delivery import service as web_reports
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in {
+        401: "No or an invalid API token",
+        403: "Your role cannot do this",
+        404: "Not found, or not visible to you",
+        409: "Conflict: submitted already, or another writer saved first",
+        412: "If-Match is not the current version",
+        413: "Request too large",
+        422: "Invalid request",
+        428: "If-Match is required",
+    }.items()
+}
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+
+def get_viewer(user: ApiUser, session: SessionDep) -> Viewer:
+    organisation = session.get(Organisation, user.organisation_id) if user.organisation_id else None
+    return Viewer(user=user, organisation=organisation)
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+IfMatch = Annotated[str | None, Header(description='The version you read, as its ETag: "3"')]
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def etag(assessment: Assessment) -> str:
+    return f'"{assessment.version}"'
+
+
+def required_version(if_match: str | None, assessment: Assessment) -> int:
+    if not if_match:
+        raise PreconditionRequired()
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or int(text) != assessment.version:
+        raise PreconditionFailed(current_version=assessment.version)
+    return int(text)
+
+
+def questionnaire_of(registry: Registry, assessment: Assessment) -> Questionnaire:
+    questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
+    if questionnaire is None:
+        raise NotFound("The questionnaire version of this assessment is not loaded")
+    return questionnaire
+
+
+def public(assessment: Assessment, agency: Organisation) -> AssessmentPublic:
+    return AssessmentPublic(
+        id=assessment.id,
+        agency=agency.name_en,
+        questionnaire_id=assessment.questionnaire_id,
+        questionnaire_version=assessment.questionnaire_version,
+        program=assessment.program,
+        status=assessment.status,
+        version=assessment.version,
+        answers=dict(assessment.answers),
+        evidence=dict(assessment.evidence),
+        section_status=dict(assessment.section_status),
+        created_at=assessment.created_at,
+        updated_at=assessment.updated_at,
+    )
+
+
+def submission_public(submission: Submission) -> SubmissionPublic:
+    return SubmissionPublic(
+        id=submission.id,
+        assessment_id=submission.assessment_id,
+        number=submission.number,
+        sha256=submission.sha256,
+        as_of=submission.as_of,
+        submitted_at=submission.submitted_at,
+        rating=str(submission.result.get("rating", "")),
+        score=submission.result.get("score"),
+    )
+
+
+def load(
+    session: SessionDep, viewer: Viewer, assessment_id: uuid.UUID
+) -> tuple[Assessment, Organisation]:
+    return assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=assessment_id
+    )
+
+
+# --- questionnaires --------------------------------------------------------------------------
+
+
+@router.get("/questionnaires", tags=["questionnaires"], response_model=list[QuestionnaireSummary])
+def list_questionnaires(
+    registry: RegistryDep, _user: ApiUser, lang: str = "en"
+) -> list[QuestionnaireSummary]:
+    """The questionnaires loaded by this instance."""
+    return [
+        QuestionnaireSummary(
+            id=q.id,
+            version=q.version,
+            title=localize(q.title, lang),
+            languages=list(q.languages),
+            sha256=q.sha256,
+            sections=[s.id for s in q.sections],
+        )
+        for q in sorted(registry.all(), key=lambda q: (q.id, q.version))
+    ]
+
+
+@router.get(
+    "/questionnaires/{questionnaire_id}/{version}",
+    tags=["questionnaires"],
+    response_model=Questionnaire,
+)
+def get_questionnaire(
+    questionnaire_id: str, version: str, registry: RegistryDep, _user: ApiUser
+) -> Questionnaire:
+    """One questionnaire version, in full."""
+    questionnaire = registry.get(questionnaire_id, version)
+    if questionnaire is None:
+        raise NotFound()
+    return questionnaire
+
+
+# --- assessments -----------------------------------------------------------------------------
+
+
+@router.get("/assessments", tags=["assessments"], response_model=list[AssessmentPublic])
+def list_assessments(session: SessionDep, viewer: ViewerDep) -> list[AssessmentPublic]:
+    """The assessments you may see."""
+    return [
+        public(a, org) for a, org in assessment_service.list_visible(session=session, viewer=viewer)
+    ]
+
+
+@router.post("/assessments", tags=["assessments"], status_code=201, response_model=AssessmentPublic)
+def create_assessment(
+    body: AssessmentCreate,
+    response: Response,
+    session: SessionDep,
+    registry: RegistryDep,
+    viewer: ViewerDep,
+) -> AssessmentPublic:
+    """Start an assessment for your agency (officers)."""
+    # Only published versions start new assessments (administration, issue 7).
+    offered = assessment_service.offered_for_new(session, registry)
+    questionnaire = next(
+        (
+            q
+            for q in offered
+            if q.id == body.questionnaire and (not body.version or q.version == body.version)
+        ),
+        None,
+    )
+    if questionnaire is None:
+        raise Unprocessable("There is no such questionnaire (or version)")
+    if not access.can_start(viewer.user, viewer.organisation):
+        raise Forbidden()
+    assessment = assessment_service.start(
+        session=session,
+        viewer=viewer,
+        questionnaire=questionnaire,
+        program=body.program.strip() or body.program,
+    )
+    agency = session.get_one(Organisation, assessment.organisation_id)
+    response.headers["ETag"] = etag(assessment)
+    response.headers["Location"] = f"/api/v1/assessments/{assessment.id}"
+    return public(assessment, agency)
+
+
+@router.get("/assessments/{assessment_id}", tags=["assessments"], response_model=AssessmentPublic)
+def get_assessment(
+    assessment_id: uuid.UUID, response: Response, session: SessionDep, viewer: ViewerDep
+) -> AssessmentPublic:
+    """One assessment; its ETag is the version to send back in If-Match."""
+    assessment, agency = load(session, viewer, assessment_id)
+    response.headers["ETag"] = etag(assessment)
+    return public(assessment, agency)
+
+
+@router.patch(
+    "/assessments/{assessment_id}/answers", tags=["assessments"], response_model=AssessmentPublic
+)
+def patch_answers(
+    assessment_id: uuid.UUID,
+    body: AnswersPatch,
+    response: Response,
+    session: SessionDep,
+    registry: RegistryDep,
+    viewer: ViewerDep,
+    if_match: IfMatch = None,
+) -> AssessmentPublic:
+    """Set or clear answers and evidence notes (If-Match required)."""
+    assessment, agency = load(session, viewer, assessment_id)
+    questionnaire = questionnaire_of(registry, assessment)
+    _check_changeable(viewer, assessment)
+    version = required_version(if_match, assessment)
+    index = questionnaire.question_index()
+    problems: list[dict[str, Any]] = []
+    for qid, value in body.answers.items():
+        question = index.get(qid)
+        if question is None:
+            problems.append({"loc": ["answers", qid], "msg": "there is no such question"})
+        elif value is not None and (message := validate_answer(question, value)):
+            problems.append({"loc": ["answers", qid], "msg": message})
+    for qid, note in body.evidence.items():
+        if qid not in index:
+            problems.append({"loc": ["evidence", qid], "msg": "there is no such question"})
+        elif note and len(note) > 10_000:
+            problems.append(
+                {"loc": ["evidence", qid], "msg": "the note is longer than 10000 characters"}
+            )
+    if problems:
+        raise Unprocessable("Some answers are not acceptable", errors=problems)
+    saved = assessment_service.save_answers(
+        session=session,
+        viewer=viewer,
+        assessment_id=assessment.id,
+        expected_version=version,
+        questionnaire=questionnaire,
+        values=dict(body.answers),
+        evidence=dict(body.evidence),
+        as_of=today(),
+        source="api",
+    )
+    response.headers["ETag"] = etag(saved)
+    return public(saved, agency)
+
+
+def _check_changeable(viewer: Viewer, assessment: Assessment) -> None:
+    if not access.can_edit(user=viewer.user, assessment=assessment):
+        raise Forbidden()
+    if assessment.status not in access.EDITABLE:
+        raise AlreadySubmitted()
+
+
+@router.put(
+    "/assessments/{assessment_id}/sections/{section_id}",
+    tags=["assessments"],
+    response_model=AssessmentPublic,
+)
+def set_section_status(
+    assessment_id: uuid.UUID,
+    section_id: str,
+    body: SectionStatusIn,
+    response: Response,
+    session: SessionDep,
+    registry: RegistryDep,
+    viewer: ViewerDep,
+    if_match: IfMatch = None,
+) -> AssessmentPublic:
+    """Mark a section completed (every required question answered) or in progress."""
+    assessment, agency = load(session, viewer, assessment_id)
+    questionnaire = questionnaire_of(registry, assessment)
+    if section_id not in {s.id for s in questionnaire.sections}:
+        raise NotFound()
+    _check_changeable(viewer, assessment)
+    version = required_version(if_match, assessment)
+    try:
+        saved = assessment_service.mark_section(
+            session=session,
+            viewer=viewer,
+            assessment_id=assessment.id,
+            expected_version=version,
+            questionnaire=questionnaire,
+            section_id=section_id,
+            completed=body.status == "completed",
+            as_of=today(),
+        )
+    except InvalidTransition as error:
+        raise Unprocessable(error.message) from error
+    response.headers["ETag"] = etag(saved)
+    return public(saved, agency)
+
+
+@router.post(
+    "/assessments/{assessment_id}/submit",
+    tags=["assessments"],
+    status_code=201,
+    response_model=SubmissionPublic,
+)
+def submit_assessment(
+    assessment_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    registry: RegistryDep,
+    viewer: ViewerDep,
+    if_match: IfMatch = None,
+) -> SubmissionPublic:
+    """Freeze the answers into a new numbered submission (every section completed)."""
+    assessment, _agency = load(session, viewer, assessment_id)
+    questionnaire = questionnaire_of(registry, assessment)
+    _check_changeable(viewer, assessment)
+    version = required_version(if_match, assessment)
+    submission = assessment_service.submit(
+        session=session,
+        viewer=viewer,
+        assessment_id=assessment.id,
+        expected_version=version,
+        questionnaire=questionnaire,
+    )
+    web_reports.prerender(request.app, submission_id=submission.id)
+    return submission_public(submission)
+
+
+@router.get(
+    "/assessments/{assessment_id}/submissions",
+    tags=["results"],
+    response_model=list[SubmissionPublic],
+)
+def list_submissions(
+    assessment_id: uuid.UUID, session: SessionDep, viewer: ViewerDep
+) -> list[SubmissionPublic]:
+    """Every submission of an assessment, oldest first."""
+    assessment, _agency = load(session, viewer, assessment_id)
+    return [
+        submission_public(s)
+        for s in assessment_service.submissions(session=session, assessment_id=assessment.id)
+    ]
+
+
+@router.get("/assessments/{assessment_id}/result", tags=["results"], response_model=ResultPublic)
+def get_result(
+    assessment_id: uuid.UUID, session: SessionDep, registry: RegistryDep, viewer: ViewerDep
+) -> ResultPublic:
+    """The result of the latest submission; for a draft, a preview computed now."""
+    assessment, _agency = load(session, viewer, assessment_id)
+    if assessment.status in access.EDITABLE and access.can_edit(
+        user=viewer.user, assessment=assessment
+    ):
+        questionnaire = questionnaire_of(registry, assessment)
+        result = assessment_service.preview(questionnaire, assessment, as_of=today())
+        return ResultPublic(
+            assessment_id=assessment.id,
+            preview=True,
+            submission_number=None,
+            sha256=None,
+            result=result.model_dump(mode="json"),
+        )
+    submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+    if submission is None:
+        raise NotFound()
+    return ResultPublic(
+        assessment_id=assessment.id,
+        preview=False,
+        submission_number=submission.number,
+        sha256=submission.sha256,
+        result=submission.result,
+    )
+
+
+@router.get(
+    "/assessments/{assessment_id}/report.pdf",
+    tags=["results"],
+    response_class=RawResponse,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The gap report as PDF"}},
+)
+def get_report_pdf(
+    assessment_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    registry: RegistryDep,
+    viewer: ViewerDep,
+    lang: str = "en",
+    number: int | None = None,
+) -> RawResponse:
+    """The gap report of the latest (or the numbered) submission, as PDF."""
+    assessment, agency = load(session, viewer, assessment_id)
+    submission = assessment_service.get_submission(
+        session=session, assessment_id=assessment.id, number=number
+    )
+    if submission is None:
+        raise NotFound()
+    auth_service.record(
+        session,
+        action="report_downloaded",
+        actor_id=viewer.user.id,
+        assessment_id=assessment.id,
+        submission=submission.number,
+        language=lang if lang in ("en", "fr") else "en",
+        via="api",
+    )
+    pdf = web_reports.report_pdf(
+        request.app,
+        session=session,
+        questionnaire=questionnaire_of(registry, assessment),
+        assessment=assessment,
+        agency=agency,
+        submission=submission,
+        lang=lang if lang in ("en", "fr") else "en",
+    )
+    return RawResponse(pdf, media_type="application/pdf")

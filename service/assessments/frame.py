@@ -1,0 +1,121 @@
+"""The frame of every page about one assessment: load it with its agency and questionnaire
+(404 when the viewer may not see it), whether it may be changed now, and the context its
+templates share. Used by the assessment pages and by the document and review pages of an
+assessment (a feature's public module besides ``service`` and ``models``: see
+docs/architecture.md)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import FormData
+
+from service.assessments import access
+from service.assessments import service as assessment_service
+from service.assessments.models import Assessment
+from service.auth.deps import checked_form
+from service.errors import Forbidden, NotFound
+from service.models import Organisation
+from service.questionnaire.loader import Registry
+from service.questionnaire.schema import Questionnaire, Section, localize
+from service.web.page import PageContext, form_version, open_page, parse_id, redirect, today
+
+__all__ = ["Page", "PageDep", "PageForm", "form_version", "parse_id", "redirect", "today"]
+
+
+def section_slug(section_id: str) -> str:
+    return section_id.replace("_", "-")
+
+
+def find_section(questionnaire: Questionnaire, slug: str) -> Section:
+    for section in questionnaire.sections:
+        if section_slug(section.id) == slug:
+            return section
+    raise NotFound()
+
+
+def questionnaire_of(registry: Registry, assessment: Assessment) -> Questionnaire:
+    questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
+    if questionnaire is None:
+        raise NotFound("The questionnaire version of this assessment is not loaded")
+    return questionnaire
+
+
+class Page(PageContext):
+    """What every assessment page needs: the records, the questionnaire and a renderer."""
+
+    def load(self, assessment_id: str) -> tuple[Assessment, Organisation, Questionnaire]:
+        assessment, agency = assessment_service.get_visible(
+            session=self.session, viewer=self.viewer, assessment_id=parse_id(assessment_id)
+        )
+        return assessment, agency, questionnaire_of(self.registry, assessment)
+
+    def editable(self, assessment: Assessment) -> bool:
+        return (
+            access.can_edit(user=self.viewer.user, assessment=assessment)
+            and assessment.status in access.EDITABLE
+        )
+
+    def refuse_change(
+        self, assessment: Assessment, agency: Organisation, questionnaire: Questionnaire
+    ) -> HTMLResponse | None:
+        """None when the viewer may change the assessment now; else the page saying why not
+        (409 "already submitted" for its officers, 403 for every other role)."""
+        if self.editable(assessment):
+            return None
+        if not access.can_edit(user=self.viewer.user, assessment=assessment):
+            raise Forbidden()
+        return self.render(
+            "assessments/already_submitted.html",
+            self.common(assessment, agency, questionnaire),
+            status_code=409,
+        )
+
+    def common(
+        self, assessment: Assessment, agency: Organisation, questionnaire: Questionnaire
+    ) -> dict[str, Any]:
+        return {
+            "assessment": assessment,
+            "agency_name": agency.name(self.visitor.lang),
+            "questionnaire": questionnaire,
+            "q_title": localize(questionnaire.title, self.visitor.lang),
+            "base": f"/assessments/{assessment.id}",
+            "editable": self.editable(assessment),
+            "section_slug": section_slug,
+            "review_comments_for": lambda section_id=None: assessment_service.officer_comments(
+                session=self.session,
+                assessment=assessment,
+                questionnaire=questionnaire,
+                lang=self.visitor.lang,
+                section_id=section_id,
+            ),
+            "new_questions_for": lambda section_id: assessment_service.new_questions_in(
+                session=self.session,
+                assessment=assessment,
+                questionnaire=questionnaire,
+                lang=self.visitor.lang,
+                section_id=section_id,
+            ),
+        }
+
+
+async def get_page(request: Request) -> AsyncIterator[Page]:
+    async with open_page(request, Page) as page:
+        yield page
+
+
+PageDep = Annotated[Page, Depends(get_page)]
+
+
+async def get_page_form(request: Request, page: PageDep) -> AsyncIterator[FormData]:
+    """The posted form of a page, after the CSRF check: what ``CheckedForm`` is to routes that
+    take their session and visitor separately (using it with ``PageDep`` would look them up
+    twice)."""
+    async with checked_form(request, page.visitor) as form:
+        yield form
+
+
+PageForm = Annotated[FormData, Depends(get_page_form)]

@@ -1,0 +1,814 @@
+"""The officer's journey: dashboard, start, task list, section pages, check answers, submit,
+confirmation, history, export and import. Read-only views for reviewers, boards and admins.
+
+Routes stay thin: they parse, call ``service.assessments.service`` and render.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import yaml
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from service.assessments import access, forms
+from service.assessments import service as assessment_service
+from service.assessments.frame import (
+    Page,
+    PageDep,
+    PageForm,
+    find_section,
+    form_version,
+    redirect,
+    section_slug,
+    today,
+)
+from service.assessments.models import Assessment, Submission
+from service.auth import service as auth_service
+from service.auth.deps import (
+    VisitorDep,
+)
+from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.models import Role
+from service.questionnaire import engine
+from service.questionnaire.answers import AnswersFile, check_answers_file
+from service.questionnaire.schema import Questionnaire, Section, localize
+from service.report_delivery import service as web_reports
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+MAX_IMPORT_BYTES = 500_000
+
+
+# --- dashboard and start ---------------------------------------------------------------------
+
+
+# Where each role starts after signing in: the page of its main job.
+HOME_BY_ROLE = {
+    Role.officer: "/assessments/",
+    Role.reviewer: "/review/",
+    Role.board: "/board/",
+    Role.admin: "/admin/organisations",
+}
+
+
+@router.get("/", name="home")
+def home(visitor: VisitorDep) -> Response:
+    if visitor.user is None:
+        return redirect("/login")
+    return redirect(HOME_BY_ROLE.get(Role(visitor.user.role), "/assessments/"))
+
+
+@router.get("/assessments/", name="list_assessments")
+def list_assessments(page: PageDep) -> HTMLResponse:
+    rows = assessment_service.list_visible(session=page.session, viewer=page.viewer)
+    items = [
+        {
+            "assessment": a,
+            "agency": org.name(page.visitor.lang),
+            "questionnaire": page.registry.get(a.questionnaire_id, a.questionnaire_version),
+        }
+        for a, org in rows
+    ]
+    can_start = access.can_start(page.viewer.user, page.viewer.organisation)
+    return page.render("assessments/dashboard.html", {"items": items, "can_start": can_start})
+
+
+def _start_context(
+    page: Page, *, program: str = "", chosen: str = "", errors: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    # One choice per questionnaire: its newest published version (administration, issue 7).
+    offered = assessment_service.offered_for_new(page.session, page.registry)
+    choices = [q for i, q in enumerate(offered) if i == 0 or offered[i - 1].id != q.id]
+    choices.sort(key=lambda q: q.id)
+    return {"choices": choices, "program": program, "chosen": chosen, "form_errors": errors or []}
+
+
+@router.get("/assessments/new", name="show_start")
+def show_start(page: PageDep) -> HTMLResponse:
+    if not access.can_start(page.viewer.user, page.viewer.organisation):
+        raise Forbidden()
+    return page.render("assessments/start.html", _start_context(page))
+
+
+@router.post("/assessments/", name="start_assessment")
+def start_assessment(page: PageDep, form: PageForm) -> Response:
+    if not access.can_start(page.viewer.user, page.viewer.organisation):
+        raise Forbidden()
+    _ = page._
+    program = str(form.get("program") or "").strip()
+    chosen = str(form.get("questionnaire") or "")
+    errors: list[tuple[str, str]] = []
+    questionnaire = (
+        assessment_service.version_for_new(page.session, page.registry, chosen) if chosen else None
+    )
+    if questionnaire is None:
+        errors.append(("questionnaire", _("Select the questionnaire to answer")))
+    if not program:
+        errors.append(("program", _("Enter the name of the program you are assessing")))
+    elif len(program) > 200:
+        errors.append(("program", _("Program name must be 200 characters or fewer")))
+    if errors or questionnaire is None:
+        return page.render(
+            "assessments/start.html",
+            _start_context(page, program=program, chosen=chosen, errors=errors),
+            status_code=422,
+            errors=True,
+        )
+    assessment = assessment_service.start(
+        session=page.session, viewer=page.viewer, questionnaire=questionnaire, program=program
+    )
+    return redirect(f"/assessments/{assessment.id}/")
+
+
+# --- task list -------------------------------------------------------------------------------
+
+
+def _summary(page: Page, questionnaire: Questionnaire, assessment: Assessment) -> dict[str, Any]:
+    """The live gap summary (a preview for drafts, the stored result once submitted)."""
+    submission = None
+    if assessment.status not in access.EDITABLE:
+        submission = assessment_service.get_submission(
+            session=page.session, assessment_id=assessment.id
+        )
+    if submission is not None:
+        result = submission.result
+    else:
+        result = assessment_service.preview(questionnaire, assessment, as_of=today()).model_dump(
+            mode="json"
+        )
+    titles = {c.id: localize(c.title, page.visitor.lang) for c in questionnaire.criteria}
+    by_id = {c["id"]: c for c in result["criteria"]}
+    critical = [
+        {"id": gid, "title": titles.get(gid, gid), "verdict": by_id[gid]["verdict"]}
+        for gid in result["gaps"]
+        if gid in by_id and by_id[gid]["severity"] == "critical"
+    ]
+    return {
+        "rating": result["rating"],
+        "score": result["score"],
+        "gap_count": len(result["gaps"]),
+        "critical_gaps": critical,
+        "complete": result["complete"],
+    }
+
+
+@router.get("/assessments/{assessment_id}/", name="show_task_list")
+def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None) -> HTMLResponse:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    statuses = assessment_service.section_statuses(questionnaire, assessment)
+    editable = page.editable(assessment)
+    sections = [
+        {
+            "title": localize(s.title, page.visitor.lang),
+            "status": statuses[s.id],
+            "url": f"/assessments/{assessment.id}/{section_slug(s.id)}"
+            + ("" if editable else "/check"),
+        }
+        for s in questionnaire.sections
+    ]
+    done = sum(1 for s in statuses.values() if s == "completed")
+    context = page.common(assessment, agency, questionnaire) | {
+        "sections": sections,
+        "done": done,
+        "total": len(sections),
+        "summary": _summary(page, questionnaire, assessment),
+        "notice": page._("Your answers have been saved") if notice == "saved" else None,
+        "submissions": assessment_service.submissions(
+            session=page.session, assessment_id=assessment.id
+        ),
+        "regulators": [
+            r.name(page.visitor.lang)
+            for r in assessment_service.regulators_for(session=page.session, agency=agency)
+        ],
+    }
+    return page.render("assessments/task_list.html", context)
+
+
+# --- fixed pages before the section routes (their paths would match a section slug) ---------
+
+
+@router.get("/assessments/{assessment_id}/check-your-answers", name="show_check_answers")
+def show_check_answers(page: PageDep, assessment_id: str) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    statuses = assessment_service.section_statuses(questionnaire, assessment)
+    if not page.editable(assessment):
+        return redirect(f"/assessments/{assessment.id}/submitted")
+    if any(s != "completed" for s in statuses.values()):
+        return redirect(f"/assessments/{assessment.id}/")
+    return page.render(
+        "assessments/check_answers.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "groups": [
+                _rows(page, questionnaire, assessment, s, return_all=True)
+                for s in questionnaire.sections
+            ],
+            "form_errors": [],
+        },
+    )
+
+
+@router.post("/assessments/{assessment_id}/check-your-answers", name="submit_assessment")
+def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
+    try:
+        submission = assessment_service.submit(
+            session=page.session,
+            viewer=page.viewer,
+            assessment_id=assessment.id,
+            expected_version=form_version(form),
+            questionnaire=questionnaire,
+        )
+    except InvalidTransition:
+        return redirect(f"/assessments/{assessment.id}/")
+    except StaleVersion:
+        return _conflict(page, assessment.id, None)
+    web_reports.prerender(page.request.app, submission_id=submission.id)
+    return redirect(f"/assessments/{assessment.id}/submitted")
+
+
+@router.get("/assessments/{assessment_id}/submitted", name="show_submitted")
+def show_submitted(page: PageDep, assessment_id: str) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    submission = assessment_service.get_submission(
+        session=page.session, assessment_id=assessment.id
+    )
+    if submission is None:
+        return redirect(f"/assessments/{assessment.id}/")
+    return page.render(
+        "assessments/submitted.html",
+        page.common(assessment, agency, questionnaire) | {"submission": submission},
+    )
+
+
+@router.get("/assessments/{assessment_id}/history", name="show_history")
+def show_history(page: PageDep, assessment_id: str) -> HTMLResponse:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    events = assessment_service.history(
+        session=page.session, assessment_id=assessment.id, viewer=page.viewer
+    )
+    return page.render(
+        "assessments/history.html",
+        page.common(assessment, agency, questionnaire) | {"events": events},
+    )
+
+
+@router.get("/assessments/{assessment_id}/export", name="export_answers")
+def export_answers(page: PageDep, assessment_id: str) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    data = AnswersFile(
+        questionnaire=questionnaire.id,
+        version=questionnaire.version,
+        agency=agency.name_en,
+        program=assessment.program,
+        answers=dict(assessment.answers),
+        evidence=dict(assessment.evidence),
+    )
+    body = json.dumps(
+        data.model_dump(mode="json", exclude_none=True),
+        indent=2,
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    filename = f"answers-{assessment.id}.json"
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/assessments/{assessment_id}/import", name="show_import")
+def show_import(page: PageDep, assessment_id: str) -> HTMLResponse:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
+    return page.render(
+        "assessments/import.html",
+        page.common(assessment, agency, questionnaire) | {"form_errors": [], "problems": []},
+    )
+
+
+@router.post("/assessments/{assessment_id}/import", name="import_answers")
+async def import_answers(page: PageDep, assessment_id: str, form: PageForm) -> Response:
+    upload = form.get("file")
+    raw = await upload.read(MAX_IMPORT_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    return await run_in_threadpool(_import_sync, page, assessment_id, form, raw)
+
+
+def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
+    _ = page._
+    problems: list[str] = []
+    error: str | None = None
+    data: AnswersFile | None = None
+    if not raw:
+        error = _("Select an answers file")
+    elif len(raw) > MAX_IMPORT_BYTES:
+        error = _("The file must be smaller than 500 KB")
+    else:
+        try:
+            parsed = yaml.safe_load(raw.decode("utf-8"))
+            data = AnswersFile.model_validate(parsed)
+        except (UnicodeDecodeError, yaml.YAMLError, ValidationError):
+            error = _("The file must be a PolicyGap answers file (JSON or YAML)")
+        else:
+            problems = check_answers_file(questionnaire, data)
+            if problems:
+                error = _("The answers file does not fit this questionnaire")
+    if error or data is None:
+        return page.render(
+            "assessments/import.html",
+            page.common(assessment, agency, questionnaire)
+            | {"form_errors": [("file", error or "")], "problems": problems},
+            status_code=422,
+            errors=True,
+        )
+    answers = data.to_answers()  # the file replaces the answers and notes it holds, no others
+    try:
+        assessment_service.save_answers(
+            session=page.session,
+            viewer=page.viewer,
+            assessment_id=assessment.id,
+            expected_version=form_version(form),
+            questionnaire=questionnaire,
+            values=dict(answers.values),
+            evidence=dict(answers.evidence),
+            as_of=today(),
+            source="import",
+        )
+    except StaleVersion:
+        return _conflict(page, assessment.id, None)
+    return redirect(f"/assessments/{assessment.id}/?notice=saved")
+
+
+# --- result and report -----------------------------------------------------------------------
+
+
+def _submission_or_404(page: Page, assessment: Assessment, number: int | None) -> Submission:
+    submission = assessment_service.get_submission(
+        session=page.session, assessment_id=assessment.id, number=number
+    )
+    if submission is None:
+        raise NotFound()
+    return submission
+
+
+def _audit_read(
+    page: Page, action: str, assessment: Assessment, submission: Submission, lang: str
+) -> None:
+    """Who read which report (issue 7: reads are audited, not only changes)."""
+    auth_service.record(
+        page.session,
+        action=action,
+        actor_id=page.visitor.user.id if page.visitor.user else None,
+        assessment_id=assessment.id,
+        submission=submission.number,
+        language=lang,
+    )
+
+
+@router.get("/assessments/{assessment_id}/result", name="show_result")
+def show_result(page: PageDep, assessment_id: str, number: int | None = None) -> HTMLResponse:
+    """The result: the headline, the links to the documents, and the report itself."""
+    assessment, agency, questionnaire = page.load(assessment_id)
+    submission = _submission_or_404(page, assessment, number)
+    _audit_read(page, "report_viewed", assessment, submission, page.visitor.lang)
+    report = web_reports.report_html(
+        registry=page.registry,
+        questionnaire=questionnaire,
+        assessment=assessment,
+        agency=agency,
+        submission=submission,
+        lang=page.visitor.lang,
+        fragment=True,
+    )
+    return page.render(
+        "assessments/result.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "submission": submission,
+            "result": submission.result,
+            # Review point: the one Markup of the pages. The report package renders it with
+            # autoescape on and StrictUndefined, from our own templates under reports/.
+            "report": Markup(report),  # noqa: S704
+            "submissions": assessment_service.submissions(
+                session=page.session, assessment_id=assessment.id
+            ),
+        },
+    )
+
+
+@router.get("/report.css", name="report_css", include_in_schema=False)
+def report_css() -> Response:
+    """The report's screen styles, for the result page that embeds the report."""
+    return Response(
+        web_reports.screen_css(),
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+REPORT_CSP = (
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
+)
+
+
+@router.get("/assessments/{assessment_id}/report.html", name="show_report_html")
+def show_report_html(
+    page: PageDep, assessment_id: str, lang: str | None = None, number: int | None = None
+) -> HTMLResponse:
+    """The gap report as a document of its own (its styles are inline, so it has its own CSP)."""
+    assessment, agency, questionnaire = page.load(assessment_id)
+    submission = _submission_or_404(page, assessment, number)
+    report_lang = lang if lang in ("en", "fr") else page.visitor.lang
+    _audit_read(page, "report_viewed", assessment, submission, report_lang)
+    body = web_reports.report_html(
+        registry=page.registry,
+        questionnaire=questionnaire,
+        assessment=assessment,
+        agency=agency,
+        submission=submission,
+        lang=report_lang,
+    )
+    return HTMLResponse(body, headers={"Content-Security-Policy": REPORT_CSP})
+
+
+@router.get("/assessments/{assessment_id}/report.pdf", name="download_report")
+def download_report(
+    page: PageDep, assessment_id: str, lang: str | None = None, number: int | None = None
+) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    submission = _submission_or_404(page, assessment, number)
+    report_lang = lang if lang in ("en", "fr") else page.visitor.lang
+    _audit_read(page, "report_downloaded", assessment, submission, report_lang)
+    pdf = web_reports.report_pdf(
+        page.request.app,
+        session=page.session,
+        questionnaire=questionnaire,
+        assessment=assessment,
+        agency=agency,
+        submission=submission,
+        lang=report_lang,
+    )
+    filename = f"policygap-{assessment.id}-{submission.number}-{report_lang}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+# --- sections --------------------------------------------------------------------------------
+
+
+def _rows(
+    page: Page,
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    section: Section,
+    *,
+    return_all: bool,
+) -> dict[str, Any]:
+    lang = page.visitor.lang
+    visible = engine.resolve(
+        questionnaire, assessment_service.answers_of(assessment), today()
+    ).visible
+    base = f"/assessments/{assessment.id}/{section_slug(section.id)}"
+    rows = []
+    for q in section.questions:
+        if q.id not in visible:
+            continue
+        rows.append(
+            {
+                "id": q.id,
+                "question": localize(q.text, lang),
+                "answer": forms.display_value(q, assessment.answers.get(q.id), lang),
+                "evidence": assessment.evidence.get(q.id, ""),
+                "required": q.required,
+                "change_url": base + ("?return=all" if return_all else "") + f"#{q.id}",
+            }
+        )
+    return {
+        "id": section.id,
+        "title": localize(section.title, lang),
+        "rows": rows,
+        "check_url": base + "/check",
+    }
+
+
+# What a section page shows of each question that no answer changes: texts, options and the
+# law behind it, per questionnaire (by the hash of its file), section and language. Bounded by
+# the questionnaires loaded; built once instead of on every page view. A questionnaire that was
+# not loaded from a file has no hash and is not cached.
+_FIXED: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+
+
+def _fixed_questions(
+    questionnaire: Questionnaire, section: Section, lang: str
+) -> list[dict[str, Any]]:
+    key = (questionnaire.sha256, section.id, lang)
+    if key in _FIXED:
+        return _FIXED[key]
+    sources = questionnaire.source_index()
+    questions = []
+    for q in section.questions:
+        refs = []
+        for ref in q.references:
+            source = sources.get(ref.source)
+            refs.append(
+                {
+                    "title": localize(source.title, lang) if source else ref.source,
+                    "section": ref.section or "",
+                    "url": source.url
+                    if source and source.url and source.url.startswith(("https://", "http://"))
+                    else None,
+                    "note": localize(ref.note, lang) if ref.note else "",
+                }
+            )
+        questions.append(
+            {
+                "q": q,
+                "text": localize(q.text, lang),
+                "hint": localize(q.hint, lang) if q.hint else "",
+                "guidance": localize(q.guidance, lang) if q.guidance else "",
+                "references": refs,
+                "options": [
+                    {
+                        "value": o.value,
+                        "label": localize(o.label, lang),
+                        "hint": localize(o.hint, lang) if o.hint else "",
+                    }
+                    for o in q.choices()
+                ],
+                "type": q.type.value,
+                "evidence_name": forms.evidence_field(q.id),
+            }
+        )
+    if questionnaire.sha256:
+        _FIXED[key] = questions
+    return questions
+
+
+def _section_context(
+    page: Page,
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    section: Section,
+    *,
+    raw: dict[str, Any] | None,
+    errors: dict[str, str],
+    return_all: bool,
+) -> dict[str, Any]:
+    lang = page.visitor.lang
+    if raw is None:
+        raw = {}
+        for q in section.questions:
+            value = assessment.answers.get(q.id)
+            if isinstance(value, list):
+                raw[q.id] = value
+            elif value is None:
+                raw[q.id] = ""
+            else:
+                raw[q.id] = (
+                    forms.display_value(q, value, "en")
+                    if isinstance(value, float | int)
+                    else str(value)
+                )
+            raw[forms.evidence_field(q.id)] = assessment.evidence.get(q.id, "")
+        visible = engine.resolve(
+            questionnaire, assessment_service.answers_of(assessment), today()
+        ).visible
+    else:
+        typed = {q.id: raw.get(q.id) for q in section.questions}
+        visible = assessment_service.visible_with(questionnaire, assessment, typed, as_of=today())
+    questions = [
+        fixed
+        | {
+            "visible": fixed["q"].id in visible,
+            "value": raw.get(fixed["q"].id, ""),
+            "evidence_value": raw.get(fixed["evidence_name"], ""),
+            "error": errors.get(fixed["q"].id),
+            "evidence_error": errors.get(fixed["evidence_name"]),
+        }
+        for fixed in _fixed_questions(questionnaire, section, lang)
+    ]
+    error_list = []
+    for item in questions:
+        q = item["q"]
+        if item["error"]:
+            error_list.append((q.id, item["error"]))
+        if item["evidence_error"]:
+            error_list.append((item["evidence_name"], item["evidence_error"]))
+    return {
+        "section": section,
+        "section_title": localize(section.title, lang),
+        "section_description": localize(section.description, lang) if section.description else "",
+        "questions": questions,
+        "form_errors": error_list,
+        "return_all": return_all,
+        "action": f"/assessments/{assessment.id}/{section_slug(section.id)}"
+        + ("?return=all" if return_all else ""),
+    }
+
+
+def _conflict(
+    page: Page,
+    assessment_id: uuid.UUID,
+    section: Section | None,
+    mine: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """409: someone saved first. Show the newer answers; keep what the user typed visible."""
+    assessment, agency, questionnaire = page.load(str(assessment_id))
+    sections = [section] if section else questionnaire.sections
+    groups = [_rows(page, questionnaire, assessment, s, return_all=False) for s in sections]
+    yours = []
+    if section is not None and mine:
+        for q in section.questions:
+            typed = mine.get(q.id)
+            if typed not in (None, "", []):
+                yours.append(
+                    {
+                        "question": localize(q.text, page.visitor.lang),
+                        "answer": ", ".join(typed) if isinstance(typed, list) else str(typed),
+                    }
+                )
+    return page.render(
+        "assessments/conflict.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "groups": groups,
+            "yours": yours,
+            "reload_url": f"/assessments/{assessment.id}/{section_slug(section.id)}"
+            if section
+            else f"/assessments/{assessment.id}/",
+        },
+        status_code=409,
+    )
+
+
+@router.get("/assessments/{assessment_id}/{slug}", name="show_section")
+def show_section(page: PageDep, assessment_id: str, slug: str) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    section = find_section(questionnaire, slug)
+    if not page.editable(assessment):
+        return redirect(f"/assessments/{assessment.id}/{slug}/check")
+    context = _section_context(
+        page,
+        questionnaire,
+        assessment,
+        section,
+        raw=None,
+        errors={},
+        return_all=page.request.query_params.get("return") == "all",
+    )
+    return page.render(
+        "assessments/section.html", page.common(assessment, agency, questionnaire) | context
+    )
+
+
+@router.post("/assessments/{assessment_id}/{slug}", name="save_section")
+def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    section = find_section(questionnaire, slug)
+    return_all = page.request.query_params.get("return") == "all"
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
+    lists = {key: form.getlist(key) for key in form}
+    parsed = forms.parse_section(
+        section, {k: [v for v in vals if isinstance(v, str)] for k, vals in lists.items()}, page._
+    )
+    # A hidden question is not asked, so what its (hidden) field holds is not an error.
+    shown = assessment_service.visible_with(questionnaire, assessment, parsed.values, as_of=today())
+    parsed.errors = {
+        k: v for k, v in parsed.errors.items() if k.removeprefix(forms.EVIDENCE_PREFIX) in shown
+    }
+    if parsed.errors:
+        context = _section_context(
+            page,
+            questionnaire,
+            assessment,
+            section,
+            raw=parsed.raw,
+            errors=parsed.errors,
+            return_all=return_all,
+        )
+        return page.render(
+            "assessments/section.html",
+            page.common(assessment, agency, questionnaire) | context,
+            status_code=422,
+            errors=True,
+        )
+    previous = assessment_service.answers_of(assessment)
+    try:
+        saved = assessment_service.save_answers(
+            session=page.session,
+            viewer=page.viewer,
+            assessment_id=assessment.id,
+            expected_version=form_version(form),
+            questionnaire=questionnaire,
+            values=parsed.values,
+            evidence=parsed.evidence,
+            as_of=today(),
+        )
+    except StaleVersion:
+        return _conflict(page, assessment.id, section, parsed.raw)
+    base = f"/assessments/{saved.id}"
+    if form.get("action") == "later":
+        return redirect(f"{base}/?notice=saved")
+    before = engine.resolve(questionnaire, previous, today()).visible
+    after = engine.resolve(questionnaire, assessment_service.answers_of(saved), today()).visible
+    newly = [
+        q.id
+        for q in section.questions
+        if q.id in after and q.id not in before and q.id not in saved.answers
+    ]
+    if newly:
+        return redirect(f"{base}/{slug}" + ("?return=all" if return_all else "") + f"#{newly[0]}")
+    return redirect(f"{base}/check-your-answers" if return_all else f"{base}/{slug}/check")
+
+
+@router.post("/assessments/{assessment_id}/{slug}/visibility", name="section_visibility")
+def section_visibility(
+    page: PageDep, assessment_id: str, slug: str, form: PageForm
+) -> JSONResponse:
+    """Which questions of the section are shown for the answers on the page (for app.js)."""
+    assessment, _agency, questionnaire = page.load(assessment_id)
+    section = find_section(questionnaire, slug)
+    lists = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
+    parsed = forms.parse_section(section, lists, page._)
+    visible = assessment_service.visible_with(
+        questionnaire, assessment, parsed.values, as_of=today()
+    )
+    return JSONResponse({"visible": sorted(q.id for q in section.questions if q.id in visible)})
+
+
+@router.get("/assessments/{assessment_id}/{slug}/check", name="show_section_check")
+def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResponse:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    section = find_section(questionnaire, slug)
+    return page.render(
+        "assessments/check_section.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "group": _rows(page, questionnaire, assessment, section, return_all=False),
+            "form_errors": [],
+            "completed": assessment.section_status.get(section.id) == "completed",
+            "slug": slug,
+        },
+    )
+
+
+@router.post("/assessments/{assessment_id}/{slug}/check", name="mark_section")
+def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    section = find_section(questionnaire, slug)
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
+    _ = page._
+    choice = form.get("completed")
+    error: str | None = None
+    if choice not in ("yes", "no"):
+        error = _("Select whether you have completed this section")
+    else:
+        try:
+            assessment_service.mark_section(
+                session=page.session,
+                viewer=page.viewer,
+                assessment_id=assessment.id,
+                expected_version=form_version(form),
+                questionnaire=questionnaire,
+                section_id=section.id,
+                completed=choice == "yes",
+                as_of=today(),
+            )
+        except InvalidTransition:
+            error = _("Answer every required question before you mark this section as completed")
+        except StaleVersion:
+            return _conflict(page, assessment.id, section)
+    if error:
+        return page.render(
+            "assessments/check_section.html",
+            page.common(assessment, agency, questionnaire)
+            | {
+                "group": _rows(page, questionnaire, assessment, section, return_all=False),
+                "form_errors": [("completed", error)],
+                "completed": False,
+                "slug": slug,
+            },
+            status_code=422,
+            errors=True,
+        )
+    return redirect(f"/assessments/{assessment.id}/")

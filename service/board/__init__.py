@@ -1,0 +1,1 @@
+"""The board's read-only view of its agency's accepted assessments."""

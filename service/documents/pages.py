@@ -1,0 +1,562 @@
+"""Pages and API routes for evidence documents.
+
+- ``GET  /assessments/{id}/{section}/documents``: the section's questions with their documents
+  and, on a draft, one upload form per question (no JavaScript needed).
+- ``POST /assessments/{id}/{section}/documents``: upload (multipart: ``question``, ``file``).
+- ``POST /assessments/{id}/documents/{document_id}/remove``: detach from the draft.
+- ``GET  /assessments/{id}/documents/{sha256}``: download, never inline, audited.
+- ``POST /api/v1/assessments/{id}/documents?question=ID``: upload (raw body, any declared type).
+- ``GET  /api/v1/assessments/{id}/documents``: the documents the caller may open.
+- ``GET  /api/v1/assessments/{id}/documents/{sha256}``: download.
+
+The body limit middleware refuses an upload over ``POLICYGAP_MAX_UPLOAD_BYTES`` (plus room for
+the multipart framing) with 413 before reading it; see ``upload_limits``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from service.assessments import service as assessment_service
+from service.assessments.endpoints import ERRORS
+from service.assessments.frame import (
+    Page,
+    PageDep,
+    PageForm,
+    find_section,
+    parse_id,
+    questionnaire_of,
+    redirect,
+    today,
+)
+from service.assessments.schemas import ErrorOut
+from service.assessments.service import Viewer
+from service.auth.deps import ApiUser
+from service.config import Settings
+from service.deps import RegistryDep, SessionDep, SettingsDep
+from service.documents import service as document_service
+from service.documents import store
+from service.documents.archive import BadArchive
+from service.documents.archive import read as read_archive
+from service.documents.models import Document
+from service.documents.sniff import KINDS
+from service.errors import NotFound, Unprocessable
+from service.models import Organisation
+from service.questionnaire import engine
+from service.questionnaire.schema import localize
+from service.web.i18n import Translator
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+api_router = APIRouter(
+    prefix="/api/v1",
+    tags=["documents"],
+    responses={
+        **ERRORS,
+        415: {"model": ErrorOut, "description": "Not an accepted type (decided by content)"},
+    },
+)
+BINARY_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+MULTIPART_ROOM = 64 * 1024  # framing, the CSRF token and the question id around the file
+ARCHIVE_FACTOR = 4  # an archive may be this many times the largest document (compressed)
+UNPACKED_FACTOR = 8  # and this many times once unpacked
+
+
+def archive_limit(settings: Settings) -> int:
+    return ARCHIVE_FACTOR * settings.max_upload_bytes
+
+
+def upload_limits(settings: Settings) -> list[tuple[str, int]]:
+    """Body limits for the upload routes (for ``BodySizeLimitMiddleware``)."""
+    return [
+        (r"/assessments/[^/]+/[^/]+/documents", settings.max_upload_bytes + MULTIPART_ROOM),
+        (r"/assessments/[^/]+/import-archive", archive_limit(settings) + MULTIPART_ROOM),
+        (r"/api/v1/assessments/[^/]+/documents", settings.max_upload_bytes),
+        (r"/api/v1/assessments/[^/]+/archive", archive_limit(settings)),
+    ]
+
+
+def human_size(size: int, lang: str) -> str:
+    """A size as readers of ``lang`` write it: "80.0 MB", or "80,0\u00a0Mo" in French."""
+    french = lang == "fr"
+    if size < 1024:
+        number, unit = str(size), ("o" if french else "B")
+    elif size < 1024 * 1024:
+        number, unit = f"{size / 1024:.0f}", ("Ko" if french else "KB")
+    else:
+        number, unit = f"{size / (1024 * 1024):.1f}", ("Mo" if french else "MB")
+    return f"{number.replace('.', ',')}\u00a0{unit}" if french else f"{number} {unit}"
+
+
+def attachment_response(download: document_service.Download) -> Response:
+    """The file as an attachment (RFC 6266 ``filename*``), never sniffed or rendered inline."""
+    fallback = "".join(
+        c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in download.name
+    )
+    media_type = download.media_type
+    if media_type == "text/plain":
+        media_type = "text/plain; charset=utf-8"
+    return Response(
+        content=download.data,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{fallback or "document"}"; '
+                f"filename*=UTF-8''{quote(download.name, safe='')}"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "private, no-store",
+            "X-Document-SHA256": download.sha256,
+        },
+    )
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def _page_context(
+    page: Page, assessment_id: str, slug: str, errors: dict[str, str]
+) -> tuple[dict[str, Any], bool]:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    section = find_section(questionnaire, slug)
+    lang = page.visitor.lang
+    editable = page.editable(assessment)
+    visible = engine.resolve(
+        questionnaire, assessment_service.answers_of(assessment), today()
+    ).visible
+    if editable:
+        current = store.attached(page.session, assessment.id)
+        docs: dict[str, list[dict[str, Any]]] = {
+            qid: [
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "sha256": d.sha256,
+                    "kind": KINDS.get(d.media_type, d.media_type),
+                    "size": human_size(d.size, lang),
+                }
+                for d in items
+            ]
+            for qid, items in current.items()
+        }
+    else:
+        refs = document_service.visible_refs(
+            session=page.session, viewer=page.viewer, assessment=assessment
+        )
+        docs = {
+            qid: [
+                {
+                    "id": None,
+                    "name": r.name,
+                    "sha256": r.sha256,
+                    "kind": KINDS.get(r.media_type, r.media_type),
+                    "size": human_size(r.size, lang),
+                }
+                for r in items
+            ]
+            for qid, items in refs.items()
+        }
+    questions = [
+        {
+            "id": q.id,
+            "text": localize(q.text, lang),
+            "documents": docs.get(q.id, []),
+            "error": errors.get(q.id),
+        }
+        for q in section.questions
+        if q.id in visible or q.id in docs
+    ]
+    context = page.common(assessment, agency, questionnaire) | {
+        "section": section,
+        "slug": slug,
+        "section_title": localize(section.title, lang),
+        "questions": questions,
+        "editable": editable,
+        "max_size": human_size(page.settings.max_upload_bytes, page.visitor.lang),
+        "form_errors": [(f"file-{qid}", message) for qid, message in errors.items()],
+        "notice": None,
+    }
+    return context, editable
+
+
+@router.get("/assessments/{assessment_id}/{slug}/documents", name="show_documents")
+def show_documents(
+    page: PageDep, assessment_id: str, slug: str, notice: str | None = None
+) -> Response:
+    context, _editable = _page_context(page, assessment_id, slug, {})
+    notices = {"attached": "The file was attached.", "removed": "The file was removed."}
+    context["notice"] = page._(notices[notice]) if notice in notices else None
+    return page.render("documents/section.html", context)
+
+
+@router.post("/assessments/{assessment_id}/{slug}/documents", name="upload_document")
+async def upload_document(page: PageDep, assessment_id: str, slug: str, form: PageForm) -> Response:
+    upload = form.get("file")
+    limit = page.settings.max_upload_bytes
+    data = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
+    name = upload.filename if isinstance(upload, UploadFile) else None
+    return await run_in_threadpool(_upload_sync, page, assessment_id, slug, form, data, name)
+
+
+def _upload_sync(
+    page: Page, assessment_id: str, slug: str, form: FormData, data: bytes, name: str | None
+) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    find_section(questionnaire, slug)
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
+    question = form.get("question")
+    qid = question if isinstance(question, str) else ""
+    section = find_section(questionnaire, slug)
+    if qid not in {q.id for q in section.questions}:
+        raise NotFound("There is no such question in this section")
+    _ = page._
+    try:
+        document_service.attach(
+            session=page.session,
+            viewer=page.viewer,
+            assessment_id=assessment.id,
+            questionnaire=questionnaire,
+            question_id=qid,
+            filename=name,
+            data=data,
+            max_bytes=page.settings.max_upload_bytes,
+            directory=page.settings.documents_dir,
+        )
+    except (document_service.TooLarge, document_service.UnsupportedType) as error:
+        message = (
+            _(
+                "The file must be smaller than {size}",
+                size=human_size(page.settings.max_upload_bytes, page.visitor.lang),
+            )
+            if isinstance(error, document_service.TooLarge)
+            else _(error.message)
+        )
+        return _form_error(page, assessment_id, slug, qid, message, error.status_code)
+    except document_service.EmptyFile:
+        message = _("Select a file") if not name else _("The selected file is empty")
+        return _form_error(page, assessment_id, slug, qid, message, 422)
+    return redirect(f"/assessments/{assessment.id}/{slug}/documents?notice=attached#q-{qid}")
+
+
+def _form_error(
+    page: Page, assessment_id: str, slug: str, qid: str, message: str, status: int
+) -> Response:
+    context, _editable = _page_context(page, assessment_id, slug, {qid: message})
+    return page.render("documents/section.html", context, status_code=status, errors=True)
+
+
+@router.post("/assessments/{assessment_id}/documents/{document_id}/remove", name="remove_document")
+def remove_document(
+    page: PageDep, assessment_id: str, document_id: str, form: PageForm
+) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
+    try:
+        doc_id = uuid.UUID(document_id)
+    except ValueError as error:
+        raise NotFound() from error
+    doc = page.session.get(Document, doc_id)
+    slug = form.get("slug")
+    document_service.remove(
+        session=page.session,
+        viewer=page.viewer,
+        assessment_id=assessment.id,
+        document_id=doc_id,
+        directory=page.settings.documents_dir,
+    )
+    if doc is not None and isinstance(slug, str) and slug:
+        return redirect(f"/assessments/{assessment.id}/{slug}/documents?notice=removed")
+    return redirect(f"/assessments/{assessment.id}/")
+
+
+@router.get("/assessments/{assessment_id}/documents/{sha256}", name="download_document")
+def download_document(page: PageDep, assessment_id: str, sha256: str) -> Response:
+    found = document_service.download(
+        session=page.session,
+        viewer=page.viewer,
+        assessment_id=parse_id(assessment_id),
+        sha256=sha256,
+        directory=page.settings.documents_dir,
+    )
+    return attachment_response(found)
+
+
+# --- archives --------------------------------------------------------------------------------
+
+
+def _zip_response(assessment_id: uuid.UUID, body: bytes) -> Response:
+    return Response(
+        body,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="assessment-{assessment_id}.zip"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get("/assessments/{assessment_id}/archive.zip", name="export_archive")
+def export_archive_page(page: PageDep, assessment_id: str) -> Response:
+    assessment, _agency, questionnaire = page.load(assessment_id)
+    _assessment, body = document_service.export_archive(
+        session=page.session,
+        viewer=page.viewer,
+        assessment_id=assessment.id,
+        questionnaire=questionnaire,
+        directory=page.settings.documents_dir,
+    )
+    return _zip_response(assessment.id, body)
+
+
+def _archive_page(page: Page, assessment_id: str, error: str | None, status: int) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
+    context = page.common(assessment, agency, questionnaire) | {
+        "form_errors": [("file", error)] if error else [],
+        "max_size": human_size(archive_limit(page.settings), page.visitor.lang),
+    }
+    return page.render(
+        "documents/import_archive.html", context, status_code=status, errors=bool(error)
+    )
+
+
+@router.get("/assessments/{assessment_id}/import-archive", name="show_import_archive")
+def show_import_archive(page: PageDep, assessment_id: str) -> Response:
+    return _archive_page(page, assessment_id, None, 200)
+
+
+@router.post("/assessments/{assessment_id}/import-archive", name="import_archive")
+async def import_archive_page(page: PageDep, assessment_id: str, form: PageForm) -> Response:
+    upload = form.get("file")
+    limit = archive_limit(page.settings)
+    raw = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
+    return await run_in_threadpool(_import_archive_sync, page, assessment_id, form, raw)
+
+
+def _archive_reason(_: Translator, error: BadArchive) -> str:
+    """Why an archive was refused, in the reader's language."""
+    values = dict(error.values)
+    if "reason" in values:
+        values["reason"] = _(values["reason"])
+    return _(error.template, **values)
+
+
+def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if refused := page.refuse_change(assessment, agency, questionnaire):
+        return refused
+    _ = page._
+    if not raw:
+        return _archive_page(page, assessment_id, _("Select an assessment archive"), 422)
+    if len(raw) > archive_limit(page.settings):
+        return _archive_page(
+            page,
+            assessment_id,
+            _(
+                "The file must be smaller than {size}",
+                size=human_size(archive_limit(page.settings), page.visitor.lang),
+            ),
+            413,
+        )
+    try:
+        checked = read_archive(
+            raw,
+            questionnaire,
+            max_document_bytes=page.settings.max_upload_bytes,
+            max_total_bytes=UNPACKED_FACTOR * page.settings.max_upload_bytes,
+        )
+    except BadArchive as error:
+        message = _("The archive was not imported: {reason}", reason=_archive_reason(_, error))
+        return _archive_page(page, assessment_id, message, 422)
+    document_service.import_archive(
+        session=page.session,
+        viewer=page.viewer,
+        assessment_id=assessment.id,
+        expected_version=None,
+        questionnaire=questionnaire,
+        checked=checked,
+        max_bytes=page.settings.max_upload_bytes,
+        directory=page.settings.documents_dir,
+        as_of=today(),
+    )
+    return redirect(f"/assessments/{assessment.id}/?notice=saved")
+
+
+# --- API -------------------------------------------------------------------------------------
+
+
+def _api_viewer(session: SessionDep, user: ApiUser) -> Viewer:
+    organisation = session.get(Organisation, user.organisation_id) if user.organisation_id else None
+    return Viewer(user=user, organisation=organisation)
+
+
+def _api_id(assessment_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(assessment_id)
+    except ValueError as error:
+        raise NotFound() from error
+
+
+@api_router.get("/assessments/{assessment_id}/documents", name="api_list_documents")
+def api_list_documents(assessment_id: str, session: SessionDep, user: ApiUser) -> JSONResponse:
+    """The documents the caller may open, by question id."""
+    viewer = _api_viewer(session, user)
+    assessment, _agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
+    )
+    refs = document_service.visible_refs(session=session, viewer=viewer, assessment=assessment)
+    return JSONResponse(
+        {qid: [r.model_dump(mode="json") for r in items] for qid, items in sorted(refs.items())}
+    )
+
+
+@api_router.post(
+    "/assessments/{assessment_id}/documents",
+    name="api_upload_document",
+    status_code=201,
+    openapi_extra=BINARY_BODY,
+)
+async def api_upload_document(
+    request: Request,
+    assessment_id: str,
+    question: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    user: ApiUser,
+    name: str | None = None,
+) -> JSONResponse:
+    """Attach the request body to ``question``; the type is decided by content, not by the
+    declared Content-Type; ``name`` is kept for display only."""
+    data = await request.body()
+
+    def attach() -> JSONResponse:
+        viewer = _api_viewer(session, user)
+        assessment, _agency = assessment_service.get_visible(
+            session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
+        )
+        doc = document_service.attach(
+            session=session,
+            viewer=viewer,
+            assessment_id=assessment.id,
+            questionnaire=questionnaire_of(registry, assessment),
+            question_id=question,
+            filename=name,
+            data=data,
+            max_bytes=settings.max_upload_bytes,
+            directory=settings.documents_dir,
+        )
+        body = {
+            "id": str(doc.id),
+            "question": doc.question_id,
+            "name": doc.name,
+            "size": doc.size,
+            "sha256": doc.sha256,
+            "media_type": doc.media_type,
+        }
+        return JSONResponse(body, status_code=201)
+
+    return await run_in_threadpool(attach)
+
+
+@api_router.get("/assessments/{assessment_id}/documents/{sha256}", name="api_download_document")
+def api_download_document(
+    assessment_id: str, sha256: str, session: SessionDep, settings: SettingsDep, user: ApiUser
+) -> Response:
+    found = document_service.download(
+        session=session,
+        viewer=_api_viewer(session, user),
+        assessment_id=_api_id(assessment_id),
+        sha256=sha256,
+        directory=settings.documents_dir,
+    )
+    return attachment_response(found)
+
+
+@api_router.get("/assessments/{assessment_id}/archive", name="api_export_archive")
+def api_export_archive(
+    assessment_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    user: ApiUser,
+) -> Response:
+    """The assessment as one ZIP archive (answers, documents, manifest with hashes)."""
+    viewer = _api_viewer(session, user)
+    assessment, _agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
+    )
+    _assessment, body = document_service.export_archive(
+        session=session,
+        viewer=viewer,
+        assessment_id=assessment.id,
+        questionnaire=questionnaire_of(registry, assessment),
+        directory=settings.documents_dir,
+    )
+    return _zip_response(assessment.id, body)
+
+
+@api_router.post(
+    "/assessments/{assessment_id}/archive", name="api_import_archive", openapi_extra=BINARY_BODY
+)
+async def api_import_archive(
+    request: Request,
+    assessment_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    user: ApiUser,
+) -> JSONResponse:
+    """Import an archive into a draft (the whole archive is checked before anything changes)."""
+    raw = await request.body()
+
+    def apply() -> JSONResponse:
+        viewer = _api_viewer(session, user)
+        assessment, _agency = assessment_service.get_visible(
+            session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
+        )
+        questionnaire = questionnaire_of(registry, assessment)
+        try:
+            checked = read_archive(
+                raw,
+                questionnaire,
+                max_document_bytes=settings.max_upload_bytes,
+                max_total_bytes=UNPACKED_FACTOR * settings.max_upload_bytes,
+            )
+        except BadArchive as error:
+            raise ArchiveRefused(str(error)) from error
+        added = document_service.import_archive(
+            session=session,
+            viewer=viewer,
+            assessment_id=assessment.id,
+            expected_version=None,
+            questionnaire=questionnaire,
+            checked=checked,
+            max_bytes=settings.max_upload_bytes,
+            directory=settings.documents_dir,
+            as_of=today(),
+        )
+        return JSONResponse({"documents_attached": added})
+
+    return await run_in_threadpool(apply)
+
+
+class ArchiveRefused(Unprocessable):
+    code = "bad_archive"

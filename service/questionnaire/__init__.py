@@ -1,0 +1,1 @@
+"""The core: questionnaire schema, loader, engine and scoring; imports nothing of the project."""

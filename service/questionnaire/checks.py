@@ -1,0 +1,948 @@
+"""Stages 4-5 of loading: the Pydantic models, then the semantic checks.
+
+4. the models (`schema.py`): unknown fields, types, patterns, quoting of yes/no;
+5. ids, references, conditions, cycles, reachability; then warnings.
+
+`check` takes a document read by `source.read_yaml` and returns the questionnaire (None when
+a problem is an error), its compiled program and every problem, located through the
+document's index.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from service.questionnaire import expr
+from service.questionnaire.engine import (
+    Program,
+    dependency_names,
+    program_of,
+    topological_order,
+)
+from service.questionnaire.schema import (
+    CRITERION_ID,
+    SNAKE_ID,
+    Criterion,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Reference,
+)
+from service.questionnaire.source import Document, PathT, Problem, ProblemCode, Reporter
+
+MAX_ENUMERATION = 4096
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the checks found: the questionnaire and its program when no problem is an error."""
+
+    questionnaire: Questionnaire | None
+    program: Program | None
+    problems: list[Problem]
+
+
+def check(doc: Document, file: str, sha256: str) -> Checked:
+    """Validate `doc.data` against the models and run every check; never raises for bad input."""
+    report = Reporter(file, doc.index)
+    report.problems.extend(doc.problems)
+    context = {"sha256": sha256}
+    try:
+        questionnaire = Questionnaire.model_validate(doc.data, context=context)
+    except ValidationError as error:
+        schema_problems(error, doc.data, report)
+        # Unknown fields change nothing else: without them the rest may still be checked.
+        extra = [tuple(e["loc"]) for e in error.errors() if e["type"] == "extra_forbidden"]
+        retry = _without(doc.data, extra) if len(extra) == error.error_count() else None
+        try:
+            questionnaire = Questionnaire.model_validate(retry, context=context)
+        except ValidationError:
+            return Checked(None, None, sorted(report.problems, key=lambda p: (p.line, p.col)))
+    checker = _Checker(questionnaire, report)
+    checker.check_ids()
+    checker.check_conditions()
+    if not report.problems and checker.check_cycles():
+        checker.check_reachability()
+    if not report.problems:
+        checker.check_warnings()
+    problems = sorted(report.problems, key=lambda p: (p.level != "error", p.line, p.col))
+    if any(p.level == "error" for p in problems):
+        return Checked(None, None, problems)
+    # Compiled once and kept with the model (`engine.program_of`), so scoring reuses it.
+    return Checked(questionnaire, program_of(questionnaire), problems)
+
+
+# -- stage 4: schema validation ------------------------------------------------------------
+
+
+def _all_field_names() -> set[str]:
+    names: set[str] = set()
+    seen: set[type] = set()
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            names.add(name)
+            for arg in _iter_types(info.annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    walk(arg)
+
+    walk(Questionnaire)
+    return names
+
+
+def _iter_types(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        yield from _iter_types(arg)
+
+
+_FIELD_NAMES = _all_field_names()
+
+
+def _data_path(loc: tuple[str | int, ...], data: Any) -> PathT:
+    """Follow a Pydantic error location through the data, dropping union branch tags."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        in_dict = isinstance(current, dict) and isinstance(part, str) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if not (in_dict or in_list):
+            continue  # a union branch tag such as 'str' or 'dict[str,str]'
+        current = current[part]
+        path.append(part)
+    return tuple(path)
+
+
+_PLAIN_MESSAGES = {
+    "too_short": "this list must not be empty",
+    "list_type": "must be a list: one item per line starting with '- ', or [a, b]",
+    "dict_type": "must be a mapping of fields, such as key: value",
+    "model_type": "must be a mapping of fields, such as key: value",
+    "model_attributes_type": "must be a mapping of fields, such as key: value",
+    "string_type": "must be text",
+    "bool_type": "must be true or false",
+    "int_type": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "greater_than": "must be greater than zero",
+}
+
+
+def _quoting_message(kind: str, node: yaml.Node | None) -> str | None:
+    """For text written without quotes that YAML read as true/false or as a number."""
+    if not isinstance(node, yaml.ScalarNode) or node.style:
+        return None
+    raw = node.value
+    if node.tag == "tag:yaml.org,2002:bool" and kind in ("string_type", "enum"):
+        return f'{raw} is read by YAML as true/false; write it in quotes: "{raw}"'
+    if node.tag in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int") and kind == "string_type":
+        return f'{raw} is read by YAML as a number; write it in quotes: "{raw}"'
+    return None
+
+
+def _type_message(error: Mapping[str, Any], node: yaml.Node | None) -> str:
+    kind = error["type"]
+    quoting = _quoting_message(kind, node)
+    if quoting:
+        return quoting
+    if kind == "string_pattern_mismatch":
+        pattern = error.get("ctx", {}).get("pattern")
+        if pattern == SNAKE_ID:
+            return (
+                "ids are snake_case: lower-case letters, digits and _, starting with a letter "
+                "(for example live_use)"
+            )
+        if pattern == CRITERION_ID:
+            return "criterion ids are three capitals, a dash and two digits (for example COL-01)"
+        return f"{error['msg'].lower()}"
+    if kind in _PLAIN_MESSAGES:
+        return _PLAIN_MESSAGES[kind]
+    if kind in ("enum", "literal_error"):
+        expected = str(error.get("ctx", {}).get("expected", "")).replace("'", "")
+        value = node.value if isinstance(node, yaml.ScalarNode) else "this value"
+        return f"{value!r} is not allowed here; write one of: {expected}"
+    return str(error["msg"])
+
+
+def schema_problems(error: ValidationError, data: Any, report: Reporter) -> None:
+    grouped: dict[PathT, list[Mapping[str, Any]]] = {}
+    order: list[PathT] = []
+    for err in error.errors():
+        loc = tuple(err["loc"])
+        if err["type"] == "extra_forbidden":
+            report.at(loc, _unknown_field_message(loc), key=True, code=ProblemCode.unknown_field)
+            continue
+        if err["type"] == "missing":
+            parent = _data_path(loc[:-1], data)
+            report.at(parent, f"missing field {loc[-1]!r}", code=ProblemCode.missing_field)
+            continue
+        path = _data_path(loc, data)
+        if path not in grouped:
+            grouped[path] = []
+            order.append(path)
+        grouped[path].append(err)
+    for path in order:
+        errs = grouped[path]
+        node = report.index.node(path)
+        branches = {p for e in errs for p in e["loc"] if isinstance(p, str)}
+        if "str" in branches and any(b.startswith("dict[") for b in branches):
+            # A LocalizedText (text, or a map of language to text) that is neither.
+            message = _quoting_message("string_type", node)
+            report.at(
+                path,
+                message or "must be text, or a map of language to text such as {en: ..., fr: ...}",
+            )
+            continue
+        seen: set[str] = set()
+        for detail in errs:
+            message = _type_message(detail, node)
+            if message and message not in seen:
+                seen.add(message)
+                report.at(path, message)
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model whose fields are allowed at a location (list indexes are skipped)."""
+    model: type[BaseModel] = Questionnaire
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        nested = [
+            t
+            for t in _iter_types(info.annotation)
+            if isinstance(t, type) and issubclass(t, BaseModel)
+        ]
+        if not nested:
+            return None
+        model = nested[0]
+    return model
+
+
+def _unknown_field_message(loc: tuple[str | int, ...]) -> str:
+    name = str(loc[-1])
+    model = _model_at(loc[:-1])
+    allowed = sorted(model.model_fields) if model else sorted(_FIELD_NAMES)
+    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.7)
+    if close:
+        return f"unknown field {name!r}; did you mean {close[0]!r}?"
+    return f"unknown field {name!r}; the fields allowed here are: {', '.join(allowed)}"
+
+
+# -- stage 5: semantic checks --------------------------------------------------------------
+
+
+def _expr_column(node: yaml.Node | None, column: int) -> int:
+    """Column offset of a position inside a condition string, for single-line scalars."""
+    if not isinstance(node, yaml.ScalarNode):
+        return 0
+    if node.style in ('"', "'"):
+        return column + 1
+    if not node.style:
+        return column
+    return 0
+
+
+class _Checker:
+    def __init__(self, q: Questionnaire, report: Reporter) -> None:
+        self.q = q
+        self.report = report
+        self.questions = q.question_index()
+        self.facts = {f.id: f for f in q.facts}
+        self.sources = q.source_index()
+        self.parsed: dict[str, expr.Expr] = {}
+        self.read_names: set[str] = set()
+        self.program: Program
+
+    # ids and references
+
+    def check_ids(self) -> None:
+        q = self.q
+        self._unique(
+            [(("sections", i, "id"), s.id) for i, s in enumerate(q.sections)], "section id"
+        )
+        question_ids: list[tuple[PathT, str]] = []
+        for si, s in enumerate(q.sections):
+            for qi, question in enumerate(s.questions):
+                path: PathT = ("sections", si, "questions", qi)
+                question_ids.append(((*path, "id"), question.id))
+                self._unique(
+                    [
+                        ((*path, "options", oi, "value"), o.value)
+                        for oi, o in enumerate(question.options)
+                    ],
+                    "option value",
+                )
+                self._check_question_shape(question, path)
+                for ri, ref in enumerate(question.references):
+                    self._check_reference(ref, (*path, "references", ri))
+        self._unique(question_ids, "question id")
+        for path, qid in question_ids:
+            if qid == expr.AS_OF:
+                self.report.at(
+                    path,
+                    f"{expr.AS_OF} is reserved for the assessment date; choose another id",
+                    code=ProblemCode.reserved_id,
+                )
+        fact_ids = [(("facts", i, "id"), f.id) for i, f in enumerate(q.facts)]
+        self._unique(fact_ids, "fact id")
+        for path, fid in fact_ids:
+            if fid == expr.AS_OF:
+                self.report.at(
+                    path,
+                    f"{expr.AS_OF} is reserved for the assessment date; choose another id",
+                    code=ProblemCode.reserved_id,
+                )
+            if fid in self.questions:
+                self.report.at(
+                    path,
+                    f"fact id {fid!r} is also a question id; ids must differ",
+                    code=ProblemCode.duplicate,
+                )
+        self._unique(
+            [(("criteria", i, "id"), c.id) for i, c in enumerate(q.criteria)], "criterion id"
+        )
+        self._unique(
+            [(("sources", i, "key"), s.key) for i, s in enumerate(q.sources)], "source key"
+        )
+        self._unique(
+            [(("rating", "gates", i, "id"), g.id) for i, g in enumerate(q.rating.gates)], "gate id"
+        )
+        section_ids = {s.id for s in q.sections}
+        for ci, c in enumerate(q.criteria):
+            if c.section not in section_ids:
+                self.report.at(
+                    ("criteria", ci, "section"),
+                    f"there is no section {c.section!r}{self._suggest(c.section, section_ids)}",
+                    code=ProblemCode.unknown_reference,
+                )
+            for ri, ref in enumerate(c.references):
+                self._check_reference(ref, ("criteria", ci, "references", ri))
+        if q.inherent_risk and q.inherent_risk not in self.facts:
+            self.report.at(
+                ("inherent_risk",),
+                f"there is no fact {q.inherent_risk!r}{self._suggest(q.inherent_risk, self.facts)}",
+                code=ProblemCode.unknown_reference,
+            )
+        if not any(b.min_score == 0 for b in q.rating.bands):
+            self.report.at(
+                ("rating", "bands"),
+                "add a band with min_score: 0 so every score has a rating",
+                code=ProblemCode.bands,
+            )
+        scores = [b.min_score for b in q.rating.bands]
+        if len(set(scores)) != len(scores):
+            self.report.at(
+                ("rating", "bands"), "two bands have the same min_score", code=ProblemCode.bands
+            )
+
+    def _check_question_shape(self, question: Question, path: PathT) -> None:
+        choice = question.type in (QuestionType.single_choice, QuestionType.multiple_choice)
+        if choice and not question.options:
+            self.report.at(
+                (*path, "type"),
+                f"a {question.type.value} question needs options",
+                code=ProblemCode.question_shape,
+            )
+        if not choice and question.options:
+            self.report.at(
+                (*path, "options"),
+                f"a {question.type.value} question takes no options"
+                + (
+                    "; yes_no questions have built-in options"
+                    if question.type is QuestionType.yes_no
+                    else ""
+                ),
+                code=ProblemCode.question_shape,
+            )
+        if question.type is QuestionType.multiple_choice and any(
+            o.dont_know for o in question.options
+        ):
+            self.report.at(
+                (*path, "options"),
+                "a multiple-choice question cannot have a dont_know option; use single_choice",
+                code=ProblemCode.question_shape,
+            )
+
+    def _check_reference(self, ref: Reference, path: PathT) -> None:
+        if ref.source not in self.sources:
+            self.report.at(
+                (*path, "source"),
+                f"there is no source with key {ref.source!r}"
+                f"{self._suggest(ref.source, self.sources)}; add it under sources:",
+                code=ProblemCode.unknown_reference,
+            )
+
+    def _unique(self, items: Sequence[tuple[PathT, str]], what: str) -> None:
+        seen: dict[str, PathT] = {}
+        for path, value in items:
+            if value in seen:
+                line, _ = self.report.index.locate(seen[value])
+                self.report.at(
+                    path,
+                    f"duplicate {what} {value!r} (first at line {line})",
+                    code=ProblemCode.duplicate,
+                )
+            else:
+                seen[value] = path
+
+    @staticmethod
+    def _suggest(name: str, choices: Iterable[str]) -> str:
+        close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+        return f"; did you mean {close[0]!r}?" if close else ""
+
+    # conditions
+
+    def parse_condition(self, source: str, path: PathT, key: str) -> expr.Expr | None:
+        node = self.report.index.node(path)
+        try:
+            parsed = expr.parse(source)
+        except expr.ExprError as error:
+            self.report.at(
+                path,
+                f"in the condition: {error.message}",
+                column_offset=_expr_column(node, error.column),
+                code=ProblemCode.condition,
+            )
+            return None
+        ok = self._check_names(parsed, path, node)
+        self.read_names |= parsed.names
+        if ok:
+            self.parsed[key] = parsed
+        return parsed if ok else None
+
+    def _check_names(self, parsed: expr.Expr, path: PathT, node: yaml.Node | None) -> bool:
+        ok = True
+        known = set(self.questions) | set(self.facts) | {expr.AS_OF}
+
+        def fail(message: str, column: int) -> None:
+            nonlocal ok
+            ok = False
+            self.report.at(
+                path, message, column_offset=_expr_column(node, column), code=ProblemCode.condition
+            )
+
+        def walk(n: expr.Node) -> None:
+            if isinstance(n, expr.Name):
+                if n.name not in known:
+                    fail(
+                        f"unknown name {n.name!r}: not a question id or fact id"
+                        f"{self._suggest(n.name, known)}",
+                        n.column,
+                    )
+            elif isinstance(n, expr.Call):
+                for arg in n.args:
+                    if arg.name not in self.questions:
+                        fail(
+                            f"{n.func}() needs a question id; {arg.name!r} is not one"
+                            f"{self._suggest(arg.name, self.questions)}",
+                            arg.column,
+                        )
+                        continue
+                    kind = self.questions[arg.name].type
+                    if n.func == "count" and kind is not QuestionType.multiple_choice:
+                        fail(
+                            f"count() needs a multiple_choice question; {arg.name} is {kind.value}",
+                            arg.column,
+                        )
+                    if n.func in ("months_since", "days_between") and kind is not QuestionType.date:
+                        fail(
+                            f"{n.func}() needs a date question; {arg.name} is {kind.value}",
+                            arg.column,
+                        )
+            elif isinstance(n, expr.Not):
+                walk(n.item)
+            elif isinstance(n, expr.BoolOp):
+                for item in n.items:
+                    walk(item)
+            elif isinstance(n, expr.Compare):
+                walk(n.left)
+                walk(n.right)
+                self._check_compare(n, fail)
+
+        walk(parsed.root)
+        return ok
+
+    def _allowed_values(self, name: str) -> tuple[set[str] | None, str]:
+        """The values a name can take, when known, and what kind of name it is."""
+        if name in self.questions:
+            question = self.questions[name]
+            if question.type in (
+                QuestionType.single_choice,
+                QuestionType.multiple_choice,
+                QuestionType.yes_no,
+            ):
+                return question.option_values(), question.type.value
+            return None, question.type.value
+        fact = self.facts.get(name)
+        if fact is None:
+            return None, "unknown"
+        values = set(fact.values) or {r.value for r in fact.table if isinstance(r.value, str)} | (
+            {fact.default} if isinstance(fact.default, str) else set()
+        )
+        return values, "fact"
+
+    def _check_compare(self, n: expr.Compare, fail: Any) -> None:
+        if not isinstance(n.left, expr.Name):
+            return
+        name = n.left.name
+        if name == expr.AS_OF:
+            if isinstance(n.right, expr.Literal) and not isinstance(n.right.value, date):
+                fail(
+                    'as_of is a date; compare it with date("YYYY-MM-DD") or a date question',
+                    n.left.column,
+                )
+            return
+        if name not in self.questions and name not in self.facts:
+            return
+        allowed, kind = self._allowed_values(name)
+        right = n.right
+        literals: list[Any] = []
+        if isinstance(right, expr.Literal):
+            literals = right.value if isinstance(right.value, list) else [right.value]
+        if kind == "multiple_choice" and n.op in ("==", "!="):
+            fail(
+                f"{name} is multiple choice; use 'contains' or 'in' instead of {n.op}",
+                n.left.column,
+            )
+            return
+        if n.op == "contains" and kind != "multiple_choice":
+            fail(f"'contains' is for multiple-choice questions; {name} is {kind}", n.left.column)
+            return
+        if kind == "number":
+            if any(not isinstance(v, int | float) or isinstance(v, bool) for v in literals):
+                fail(f"{name} is a number question; compare it with a number", n.left.column)
+            return
+        if kind == "date":
+            if any(not isinstance(v, date) for v in literals) and not isinstance(right, expr.Name):
+                fail(
+                    f'{name} is a date question; compare it with date("YYYY-MM-DD") or another date',
+                    n.left.column,
+                )
+            return
+        if allowed is None:
+            return
+        for value in literals:
+            if isinstance(value, bool) and kind == "fact":
+                continue
+            if not isinstance(value, str) or value not in allowed:
+                fail(
+                    f"{value!r} is not a value of {name}; its values are: {', '.join(sorted(allowed))}",
+                    n.left.column,
+                )
+
+    def check_conditions(self) -> None:
+        q = self.q
+        for si, s in enumerate(q.sections):
+            for qi, question in enumerate(s.questions):
+                if question.visible_if:
+                    self.parse_condition(
+                        question.visible_if,
+                        ("sections", si, "questions", qi, "visible_if"),
+                        f"q:{question.id}",
+                    )
+        for fi, fact in enumerate(q.facts):
+            for ri, row in enumerate(fact.table):
+                self.parse_condition(
+                    row.when, ("facts", fi, "table", ri, "when"), f"f:{fact.id}:{ri}"
+                )
+                if fact.values and isinstance(row.value, str) and row.value not in fact.values:
+                    self.report.at(
+                        ("facts", fi, "table", ri, "value"),
+                        f"{row.value!r} is not one of the values declared for {fact.id}",
+                    )
+            if fact.values and isinstance(fact.default, str) and fact.default not in fact.values:
+                self.report.at(
+                    ("facts", fi, "default"),
+                    f"{fact.default!r} is not one of the values declared for {fact.id}",
+                )
+        for ci, c in enumerate(q.criteria):
+            base: PathT = ("criteria", ci)
+            if c.applies_if:
+                self.parse_condition(c.applies_if, (*base, "applies_if"), f"c:{c.id}:applies")
+            for ei, esc in enumerate(c.escalate):
+                self.parse_condition(
+                    esc.when, (*base, "escalate", ei, "when"), f"c:{c.id}:esc:{ei}"
+                )
+            self._check_rule(c, base)
+            for ei, qid in enumerate(c.evidence_from):
+                if qid not in self.questions:
+                    self.report.at(
+                        (*base, "evidence_from", ei),
+                        f"there is no question {qid!r}{self._suggest(qid, self.questions)}",
+                        code=ProblemCode.unknown_reference,
+                    )
+        if q.advisory_if:
+            self.parse_condition(q.advisory_if, ("advisory_if",), "advisory")
+        if q.inherent_risk:
+            self.read_names.add(q.inherent_risk)
+
+    def _check_rule(self, c: Criterion, base: PathT) -> None:
+        rule = c.rule
+        path: PathT = (*base, "rule")
+        if rule.answer and rule.cases:
+            self.report.at(
+                path, "use either answer or cases in a rule, not both", code=ProblemCode.rule
+            )
+            return
+        if not rule.answer and not rule.cases:
+            self.report.at(
+                path, "a rule needs answer: QUESTION_ID or a list of cases", code=ProblemCode.rule
+            )
+            return
+        if rule.answer:
+            qid = rule.answer
+            self.read_names.add(qid)
+            question = self.questions.get(qid)
+            if question is None:
+                self.report.at(
+                    (*path, "answer"),
+                    f"there is no question {qid!r}{self._suggest(qid, self.questions)}",
+                    code=ProblemCode.unknown_reference,
+                )
+                return
+            if question.type not in (QuestionType.yes_no, QuestionType.single_choice):
+                self.report.at(
+                    (*path, "answer"),
+                    f"answer: needs a yes_no or single_choice question; {qid} is "
+                    f"{question.type.value}; use cases instead",
+                    code=ProblemCode.rule,
+                )
+                return
+            values = question.option_values()
+            for key in rule.map:
+                if key not in values:
+                    self.report.at(
+                        (*path, "map", key),
+                        f"{key!r} is not an option of {qid}; its options are: {', '.join(sorted(values))}",
+                        key=True,
+                        code=ProblemCode.rule,
+                    )
+            if question.type is QuestionType.single_choice:
+                missing = sorted(values - set(rule.map) - question.dont_know_values())
+                if missing:
+                    self.report.at(
+                        (*path, "map"),
+                        f"map gives no verdict for option(s) {', '.join(missing)} of {qid}",
+                        code=ProblemCode.rule,
+                    )
+            return
+        for i, case in enumerate(rule.cases):
+            self.parse_condition(case.when, (*path, "cases", i, "when"), f"c:{c.id}:case:{i}")
+
+    def check_cycles(self) -> bool:
+        deps = dependency_names(self.q, self.parsed)
+        preferred = [q.id for q in self.q.questions()] + [f.id for f in self.q.facts]
+        if topological_order(deps, preferred) is not None:
+            return True
+        cycle = _find_cycle(deps)
+        first = cycle[0]
+        path: PathT = ("facts",)
+        for si, s in enumerate(self.q.sections):
+            for qi, question in enumerate(s.questions):
+                if question.id == first:
+                    path = ("sections", si, "questions", qi, "visible_if")
+        for fi, fact in enumerate(self.q.facts):
+            if fact.id == first:
+                path = ("facts", fi, "table")
+        self.report.at(
+            path,
+            "visibility cycle: "
+            + " -> ".join([*cycle, cycle[0]])
+            + "; a question can only depend on questions and facts that do not depend on it",
+            code=ProblemCode.cycle,
+        )
+        return False
+
+    def check_reachability(self) -> None:
+        """A criterion must be able to see every question its rule reads while it applies."""
+        program = self.program = program_of(self.q)
+        deps = dependency_names(self.q, self.parsed)
+        cache: dict[tuple[str, str], bool | None] = {}
+        for ci, c in enumerate(self.q.criteria):
+            applies = program.applies_if.get(c.id)
+            for qid in program.reads[c.id]:
+                if qid not in program.visible_if:
+                    continue
+                key = (c.applies_if or "", qid)
+                if key not in cache:
+                    cache[key] = self._satisfiable(applies, qid, deps)
+                if cache[key] is False:
+                    self.report.at(
+                        ("criteria", ci, "rule"),
+                        f"the rule reads {qid}, which is never shown when {c.id} applies"
+                        + (f" ({c.applies_if})" if c.applies_if else "")
+                        + f"; change the visible_if of {qid} or the applies_if of {c.id}",
+                        code=ProblemCode.unreachable,
+                    )
+
+    def _satisfiable(
+        self, applies: expr.Expr | None, qid: str, deps: Mapping[str, set[str]]
+    ) -> bool | None:
+        """Whether some answers make `applies` hold and show `qid`; None when too many to try."""
+        roots = set(deps.get(qid, set())) | (set(applies.names) if applies else set())
+        relevant: set[str] = set()
+        stack = list(roots | {qid})
+        while stack:
+            node = stack.pop()
+            if node in relevant:
+                continue
+            relevant.add(node)
+            stack.extend(deps.get(node, ()))
+        conditions = [self.parsed[k] for k in self._condition_keys(relevant)]
+        if applies is not None:
+            conditions.append(applies)
+        if any(c.uses_as_of for c in conditions):
+            return None  # depends on the assessment date: not decided by answers alone
+        domains: list[tuple[str, list[Any]]] = []
+        size = 1
+        for node in sorted(relevant):
+            question = self.questions.get(node)
+            if question is None or node == qid:
+                continue
+            if question.type in (QuestionType.yes_no, QuestionType.single_choice):
+                values: list[Any] = [None, *sorted(question.option_values())]
+            elif question.type is QuestionType.multiple_choice:
+                subsets = _choice_subsets(question, node, conditions)
+                if subsets is None:
+                    return None
+                values = [None, *subsets]
+            else:
+                return None
+            size *= len(values)
+            if size > MAX_ENUMERATION:
+                return None
+            domains.append((node, values))
+        names = [name for name, _ in domains]
+        as_of = date(2000, 1, 1)
+        program = self.program
+        order = [n for n in program.order if n in relevant]
+        facts = {f.id: f for f in self.q.facts}
+        for combo in itertools.product(*(values for _, values in domains)):
+            chosen = dict(zip(names, combo, strict=True))
+            env: dict[str, expr.Value] = {}
+            shown = False
+            for node in order:
+                fact = facts.get(node)
+                if fact is None:
+                    condition = program.visible_if.get(node)
+                    visible = condition is None or condition.evaluate(env, as_of)
+                    env[node] = chosen.get(node) if visible else None
+                    if node == qid:
+                        shown = visible
+                    continue
+                value: str | bool = fact.default
+                for row, when in zip(fact.table, program.fact_rows[node], strict=True):
+                    if when.evaluate(env, as_of):
+                        value = row.value
+                        break
+                env[node] = value
+            if shown and (applies is None or applies.evaluate(env, as_of)):
+                return True
+        return False
+
+    def _condition_keys(self, nodes: set[str]) -> list[str]:
+        keys = [f"q:{n}" for n in nodes if f"q:{n}" in self.parsed]
+        for fact in self.q.facts:
+            if fact.id in nodes:
+                keys.extend(f"f:{fact.id}:{i}" for i in range(len(fact.table)))
+        return [k for k in keys if k in self.parsed]
+
+    # warnings
+
+    def check_warnings(self) -> None:
+        q = self.q
+        languages = list(q.languages)
+        for si, s in enumerate(q.sections):
+            for qi, question in enumerate(s.questions):
+                if question.id not in self.read_names and not question.context_only:
+                    self.report.warn(
+                        ("sections", si, "questions", qi, "id"),
+                        f"no criterion or fact reads question {question.id}; use it in a rule or "
+                        "mark it context_only: true",
+                        ProblemCode.unread_question,
+                    )
+        cited = {r.source for c in q.criteria for r in c.references} | {
+            r.source for question in q.questions() for r in question.references
+        }
+        for si, source in enumerate(q.sources):
+            if source.key not in cited:
+                self.report.warn(
+                    ("sources", si, "key"),
+                    f"source {source.key} is never cited",
+                    ProblemCode.uncited_source,
+                )
+        for ci, c in enumerate(q.criteria):
+            if c.recommendation is None:
+                self.report.warn(
+                    ("criteria", ci),
+                    f"{c.id} has no recommendation for when it is not met",
+                    ProblemCode.no_recommendation,
+                )
+            if not c.references:
+                self.report.warn(
+                    ("criteria", ci),
+                    f"{c.id} cites no source; add references:",
+                    ProblemCode.no_reference,
+                )
+        data = q.model_dump(mode="python", exclude_unset=True)
+        for path, value in _localized_values(data, ()):
+            if isinstance(value, str):
+                if len(languages) > 1 and value.strip():
+                    self.report.warn(
+                        path,
+                        f"text in one language only; write it as {{{', '.join(f'{lang}: ...' for lang in languages)}}}",
+                        ProblemCode.language,
+                    )
+                continue
+            missing = [lang for lang in languages if not str(value.get(lang, "")).strip()]
+            extra = [lang for lang in value if lang not in languages]
+            if missing:
+                self.report.warn(
+                    path, f"missing text in {', '.join(missing)}", ProblemCode.language
+                )
+            if extra:
+                self.report.warn(
+                    path,
+                    f"language {', '.join(extra)} is not in languages: {languages}",
+                    ProblemCode.language,
+                )
+
+
+_LOCALIZED_FIELDS = {
+    "title",
+    "description",
+    "text",
+    "hint",
+    "guidance",
+    "label",
+    "requirement",
+    "recommendation",
+    "issuer",
+    "note",
+    "reason",
+    "advisory_note",
+    "not_applicable_reason",
+}
+
+
+def _localized_values(data: Any, path: PathT) -> Iterator[tuple[PathT, Any]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in _LOCALIZED_FIELDS and isinstance(value, str | dict):
+                if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
+                    yield from _localized_values(value, (*path, key))
+                else:
+                    yield (*path, key), value
+            elif key == "values" and isinstance(value, dict):
+                for vkey, label in value.items():
+                    yield (*path, key, vkey), label
+            else:
+                yield from _localized_values(value, (*path, key))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            yield from _localized_values(item, (*path, i))
+
+
+def _choice_subsets(
+    question: Question, name: str, conditions: list[expr.Expr]
+) -> list[list[str]] | None:
+    """The answers to a multiple-choice question that the conditions can tell apart.
+
+    Conditions distinguish options only by naming them (`contains "x"`, `in [...]`) or by
+    counting them. Without count(), every subset of the named options, with or without one
+    option they do not name, covers every case; with count(), all subsets are needed.
+    """
+    options = [o.value for o in question.options]
+    counted = any(_counts(c.root, name) for c in conditions)
+    if counted:
+        pool = options
+    else:
+        named = {v for c in conditions for v in _literals(c.root)} & set(options)
+        others = [o for o in options if o not in named]
+        pool = sorted(named) + others[:1]
+    if len(pool) > 6:
+        return None
+    return [
+        list(combo) for r in range(1, len(pool) + 1) for combo in itertools.combinations(pool, r)
+    ]
+
+
+def _counts(node: expr.Node, name: str) -> bool:
+    if isinstance(node, expr.Call):
+        return node.func == "count" and any(a.name == name for a in node.args)
+    if isinstance(node, expr.Not):
+        return _counts(node.item, name)
+    if isinstance(node, expr.BoolOp):
+        return any(_counts(i, name) for i in node.items)
+    if isinstance(node, expr.Compare):
+        return _counts(node.left, name) or _counts(node.right, name)
+    return False
+
+
+def _literals(node: expr.Node) -> set[str]:
+    if isinstance(node, expr.Literal):
+        value = node.value
+        if isinstance(value, list):
+            return set(value)
+        return {value} if isinstance(value, str) else set()
+    if isinstance(node, expr.Not):
+        return _literals(node.item)
+    if isinstance(node, expr.BoolOp):
+        return set().union(*(_literals(i) for i in node.items))
+    if isinstance(node, expr.Compare):
+        return _literals(node.left) | _literals(node.right)
+    return set()
+
+
+def _find_cycle(deps: Mapping[str, set[str]]) -> list[str]:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in sorted(deps.get(node, ())):
+            if dep not in deps:
+                continue
+            if state.get(dep) == 1:
+                return stack[stack.index(dep) :]
+            if state.get(dep) is None:
+                found = visit(dep)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in deps:
+        if state.get(node) is None:
+            found = visit(node)
+            if found:
+                return found
+    return []
+
+
+def _without(data: Any, locations: list[tuple[str | int, ...]]) -> Any:
+    """A deep copy of `data` without the keys at `locations`."""
+    clean = copy.deepcopy(data)
+    for loc in locations:
+        target = clean
+        for part in loc[:-1]:
+            target = target[part]
+        target.pop(loc[-1], None)
+    return clean

@@ -1,0 +1,78 @@
+"""One cache key for every rendered report, and a small in-process cache of PDFs.
+
+A submission never changes, so a rendering of it can be served again as long as nothing else
+that is printed changed: the format, the language, the templates, the review state (status,
+who accepted it, the comments), the paper size, the security marking and the result it is
+compared with. `cache_key` is the one function over all of them; the database cache of the web
+app and the in-process cache below use the same key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+
+from service.questionnaire.scoring import Result
+from service.report.inputs import TEMPLATE_VERSION, ReviewInfo
+
+_CACHE_SIZE = 32
+_cache: OrderedDict[str, bytes] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def review_state(status: str, review: ReviewInfo | None) -> str:
+    """The review as it shows in a report: the status, and a digest of what a review adds."""
+    if review is None:
+        return status
+    comments = sorted((k, list(v)) for k, v in review.comments.items())
+    accepted_at = review.accepted_at.isoformat() if review.accepted_at else None
+    text = json.dumps([review.accepted_by, accepted_at, review.general_comment, comments])
+    return f"{status}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+def cache_key(
+    *,
+    sha256: str,
+    format: str,
+    lang: str,
+    status: str,
+    review: ReviewInfo | None = None,
+    paper: str = "letter",
+    marking: str | None = None,
+    previous: Result | None = None,
+) -> str:
+    """64 hex digits over (submission hash, format, language, template version, review state,
+    paper, marking, previous result): the same inputs always give the same key."""
+    parts = [
+        sha256,
+        format,
+        lang,
+        TEMPLATE_VERSION,
+        review_state(status, review),
+        paper,
+        (marking or "").strip(),
+        "" if previous is None else previous.model_dump_json(),
+    ]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def get(key: str) -> bytes | None:
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+        return hit
+
+
+def put(key: str, data: bytes) -> None:
+    with _cache_lock:
+        _cache[key] = data
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+def clear() -> None:
+    with _cache_lock:
+        _cache.clear()

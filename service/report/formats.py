@@ -1,0 +1,119 @@
+"""Report formats as a registry, and the typed job that crosses to the render process.
+
+A `Format` names a rendering (pdf, html, the html fragment a page of ours embeds; later the
+public edition, OSCAL, CSV) with its media type, file extension and renderer. A `RenderJob` is
+everything one rendering needs, picklable for a `ProcessPoolExecutor`; `job.cache_key()` is its
+key in any cache (`cache.cache_key`), and `render(job, questionnaire)` makes the bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from service.questionnaire.schema import Questionnaire
+from service.questionnaire.scoring import Result
+from service.questionnaire.submission import parse_submission, sha256_hex
+from service.report import cache
+from service.report import render as html_pdf
+from service.report.inputs import PAPERS, ReportInput, ReviewInfo, build_report_input
+
+Renderer = Callable[[ReportInput, "RenderJob"], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    media_type: str
+    extension: str
+    render: Renderer
+    cached: bool = False  # worth keeping: slow to make (the PDF)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderJob:
+    """One rendering of one submission. Plain and picklable: it crosses to the render process."""
+
+    questionnaire_id: str
+    questionnaire_version: str
+    canonical: bytes  # the canonical submission JSON
+    format: str = "pdf"
+    lang: str = "en"
+    status: str = "submitted"  # draft | submitted | returned | accepted
+    review: ReviewInfo | None = None
+    previous: Result | None = None  # the result a reassessment started from
+    paper: str = "letter"  # PDF only
+    marking: str | None = None  # PDF only
+
+    @property
+    def sha256(self) -> str:
+        return sha256_hex(self.canonical)
+
+    def cache_key(self) -> str:
+        """64 hex digits: usable as a database key; the same job always gives the same key."""
+        return cache.cache_key(
+            sha256=self.sha256,
+            format=self.format,
+            lang=self.lang,
+            status=self.status,
+            review=self.review,
+            paper=self.paper,
+            marking=self.marking,
+            previous=self.previous,
+        )
+
+
+def _pdf(report: ReportInput, job: RenderJob) -> bytes:
+    return html_pdf.render_pdf(report, lang=job.lang, paper=job.paper, marking=job.marking)
+
+
+def _html(report: ReportInput, job: RenderJob) -> bytes:
+    return html_pdf.render_html(report, lang=job.lang).encode("utf-8")
+
+
+def _fragment(report: ReportInput, job: RenderJob) -> bytes:
+    return html_pdf.render_html(report, lang=job.lang, fragment=True).encode("utf-8")
+
+
+FORMATS: Mapping[str, Format] = {
+    f.name: f
+    for f in (
+        Format("pdf", "application/pdf", "pdf", _pdf, cached=True),
+        Format("html", "text/html; charset=utf-8", "html", _html),
+        # the report's body, for a page of ours that links `render.screen_css()`
+        Format("html-fragment", "text/html; charset=utf-8", "html", _fragment),
+    )
+}
+
+
+def get_format(name: str) -> Format:
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise ValueError(f"unknown format {name!r}; use one of {', '.join(FORMATS)}") from None
+
+
+def render(job: RenderJob, questionnaire: Questionnaire) -> bytes:
+    """The job's document. A PDF is served from the in-process cache on a repeat."""
+    fmt = get_format(job.format)
+    if (questionnaire.id, questionnaire.version) != (
+        job.questionnaire_id,
+        job.questionnaire_version,
+    ):
+        raise ValueError("the questionnaire is not the one the job names")
+    if job.paper not in PAPERS:
+        raise ValueError(f"unsupported paper {job.paper!r}; use letter or a4")
+    key = job.cache_key() if fmt.cached else None
+    if key is not None and (hit := cache.get(key)) is not None:
+        return hit
+    report = build_report_input(
+        questionnaire,
+        parse_submission(job.canonical),
+        status=job.status,
+        review=job.review,
+        previous=job.previous,
+    )
+    data = fmt.render(report, job)
+    if key is not None:
+        cache.put(key, data)
+    return data

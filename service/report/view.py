@@ -1,0 +1,847 @@
+"""One typed, frozen view of a report: everything a reader is shown, in the reader's language.
+
+`build_view(report, lang)` turns a `ReportInput` into a `ReportView` in small steps. The PDF and
+HTML templates read it (attribute access, StrictUndefined), and so can any page or API that
+shows part of a report: the gap rows (`view.gap_rows`), one criterion's verdict and the answers
+it read (`view.criterion_detail(id)`), the section scores (`view.section_scores`), the review
+state (`view.review`). Pure: no I/O, no clock (the tool version is passed in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from service.questionnaire.answers import Answers
+from service.questionnaire.engine import Resolved, resolve
+from service.questionnaire.schema import (
+    DEFAULT_WEIGHTS,
+    Criterion,
+    Question,
+    Questionnaire,
+    QuestionType,
+    Rating,
+    Reference,
+    Severity,
+    Source,
+    Verdict,
+    Verification,
+    localize,
+)
+from service.questionnaire.scoring import CriterionResult, Result
+from service.report import i18n
+from service.report.inputs import MAX_MARKING, STATUSES, TEMPLATE_VERSION, ReportInput, ReviewInfo
+from service.report.reasons import reason_text
+
+RESULT_PREFIX = "policygap-result:"
+BAND_FILL = {"red": "#b3261e", "amber": "#c77700", "green": "#2e7d32"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The view's types
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    """The report's identity: who, what, when, and the headline rating."""
+
+    title: str
+    agency: str
+    program: str
+    questionnaire: str
+    questionnaire_id: str
+    version: str
+    as_of: str
+    submitted_at: str
+    number: int
+    rating: Rating
+    rating_label: str
+    rating_meaning: str
+    score: str
+    doc_id: str
+    advisory: bool
+    advisory_note: str
+    complete: bool
+    marking: str
+    keywords: str
+    created: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewState:
+    """Where the assessment stands in review, and what the reviewer wrote."""
+
+    status: str  # draft | submitted | returned | accepted
+    status_label: str
+    accepted_by: str
+    accepted_at: str
+    general_comment: str
+    comments: Mapping[str, tuple[str, ...]]  # criterion id -> comments
+
+
+@dataclass(frozen=True, slots=True)
+class SectionScoreRow:
+    id: str
+    title: str
+    value: float | None
+    score: str
+    gaps: int
+    band: str  # red | amber | green | none
+
+
+@dataclass(frozen=True, slots=True)
+class ChartBar:
+    number: int
+    num_x: int
+    label_y: int
+    bar_y: int
+    bar_h: int
+    x: int
+    w: float
+    track_w: int
+    text_x: float
+    text_y: int
+    text: str
+    fill: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    width: int
+    height: int
+    bars: tuple[ChartBar, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CriticalGap:
+    id: str
+    title: str
+    verdict_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class FactRow:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class InherentRisk:
+    word: str
+    key: str
+    beside: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The change since the result a reassessment started from."""
+
+    prev_rating_label: str
+    prev_score: str
+    closed: tuple[str, ...]
+    new: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    why: tuple[str, ...]
+    critical: tuple[CriticalGap, ...]
+    facts: tuple[FactRow, ...]
+    inherent: InherentRisk | None
+    change: Change | None
+
+
+@dataclass(frozen=True, slots=True)
+class GapRow:
+    """One gap of the action plan, most severe first."""
+
+    id: str
+    title: str
+    section: str
+    section_title: str
+    verdict: Verdict
+    verdict_label: str
+    severity: Severity
+    severity_label: str
+    escalated_from: str
+    escalation_reason: str
+    recommendation: str
+    refs: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRead:
+    """A question a criterion read, with the answer as the reader is shown it."""
+
+    question_id: str
+    text: str
+    answer: str
+    evidence: str
+    documents: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionDetail:
+    id: str
+    section: str
+    title: str
+    requirement: str
+    verdict: Verdict
+    verdict_label: str
+    severity: Severity
+    severity_label: str
+    escalated_from: str
+    na_reason: str
+    reads: tuple[AnswerRead, ...]
+    comments: tuple[str, ...]
+
+    @property
+    def not_applicable(self) -> bool:
+        return self.verdict is Verdict.not_applicable
+
+
+@dataclass(frozen=True, slots=True)
+class SectionDetail:
+    id: str
+    title: str
+    score: str
+    criteria: tuple[CriterionDetail, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WeightRow:
+    severity_label: str
+    weight: str
+
+
+@dataclass(frozen=True, slots=True)
+class BandRow:
+    rating_label: str
+    min: str
+
+
+@dataclass(frozen=True, slots=True)
+class GateRow:
+    label: str
+    cap_label: str
+    fired: str
+    criteria: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    id: str
+    verdict_label: str
+    rule: str
+    escalation: str
+    evidence: str
+    weight: str
+    credit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    weights: tuple[WeightRow, ...]
+    bands: tuple[BandRow, ...]
+    gates: tuple[GateRow, ...]
+    citations: str
+    rules: tuple[RuleRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AppendixQuestion:
+    id: str
+    text: str
+    answer: str
+    evidence: str
+    documents: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AppendixSection:
+    title: str
+    questions: tuple[AppendixQuestion, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    key: str
+    title: str
+    issuer: str
+    date: str
+    url: str
+    verification: str
+    mark: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Integrity:
+    sha256: str
+    questionnaire_id: str
+    version: str
+    questionnaire_sha256: str
+    tool_version: str
+    template_version: str
+    stated: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """Everything a report shows, in one language."""
+
+    lang: str
+    labels: Mapping[str, str]  # the report's own words (i18n.TEXT[lang])
+    cover: Cover
+    review: ReviewState
+    summary: Summary
+    section_scores: tuple[SectionScoreRow, ...]
+    chart: Chart
+    gap_rows: tuple[GapRow, ...]
+    details: tuple[SectionDetail, ...]
+    method: Method
+    appendix: tuple[AppendixSection, ...]
+    sources: tuple[SourceRow, ...]
+    integrity: Integrity
+
+    def criterion_detail(self, criterion_id: str) -> CriterionDetail:
+        """One criterion's verdict, severity, reason and the answers it read."""
+        for section in self.details:
+            for detail in section.criteria:
+                if detail.id == criterion_id:
+                    return detail
+        raise KeyError(criterion_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small formatting helpers
+
+
+def _number(value: float, lang: str) -> str:
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if lang == "fr" else text
+
+
+def percent(value: float | None, lang: str) -> str:
+    """A score as the report prints it ("25.6 %", "25,6 %"), or the word for none."""
+    if value is None:
+        return i18n.TEXT[lang]["na"]
+    return i18n.TEXT[lang]["percent"].format(value=_number(value, lang))
+
+
+def _answer_text(question: Question, value: object, lang: str) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    if question.type in (
+        QuestionType.single_choice,
+        QuestionType.yes_no,
+        QuestionType.multiple_choice,
+    ):
+        labels = {o.value: localize(o.label, lang) for o in question.choices()}
+        values = value if isinstance(value, list) else [value]
+        return "; ".join(labels.get(str(v), str(v)) for v in values)
+    if question.type is QuestionType.number and isinstance(value, int | float):
+        return f"{value:g}" if float(value).is_integer() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _RefText:
+    text: str
+    title: str
+    verification: Verification
+    mark: str
+    note: str
+
+
+def _ref_text(ref: Reference, sources: Mapping[str, Source], lang: str) -> _RefText:
+    source = sources.get(ref.source)
+    verification = ref.verification or (source.verification if source else Verification.unverified)
+    return _RefText(
+        text=ref.source + (f" {ref.section}" if ref.section else ""),
+        title=localize(source.title, lang) if source else "",
+        verification=verification,
+        mark=""
+        if verification is Verification.verified
+        else i18n.VERIFICATION[lang][verification.value],
+        note=localize(ref.note, lang) if ref.note else "",
+    )
+
+
+def _refs_line(criterion: Criterion, sources: Mapping[str, Source], lang: str) -> str:
+    """The references as one line of text (fewer inline boxes: cheaper to lay out)."""
+    parts = []
+    for ref in (_ref_text(r, sources, lang) for r in criterion.references):
+        text = ref.text
+        if ref.mark:
+            text += f" [{ref.mark}]"
+        if ref.note:
+            text += f" ({ref.note})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _short_list(ids: list[str], lang: str, limit: int = 6) -> str:
+    if not ids:
+        return "-"
+    if len(ids) <= limit:
+        return ", ".join(ids)
+    more = i18n.TEXT[lang]["and_more"].format(count=len(ids) - limit)
+    return ", ".join(ids[:limit]) + " " + more
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _fact_value(questionnaire: Questionnaire, fact_id: str, value: object, lang: str) -> str:
+    for fact in questionnaire.facts:
+        if fact.id == fact_id and str(value) in fact.values:
+            return localize(fact.values[str(value)], lang)
+    return str(value)
+
+
+def band_of(score_value: float | None, questionnaire: Questionnaire) -> str:
+    """The rating band a section score falls in ("none" without a score)."""
+    if score_value is None:
+        return "none"
+    return questionnaire.rating.band_of(score_value).value
+
+
+def stated_line(result: Result) -> str:
+    """The machine-checkable statement printed in the report and read back by `verify`."""
+    score_text = "none" if result.score is None else f"{result.score:.1f}"
+    gaps = " ".join(result.gaps) or "none"
+    return f"{RESULT_PREFIX} rating={result.rating.value}; score={score_text}; gaps={gaps}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The builder: one small function per part
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every part reads: the input, the language and the indexes built once."""
+
+    report: ReportInput
+    lang: str
+    t: Mapping[str, str]
+    criteria: Mapping[str, Criterion]
+    questions: Mapping[str, Question]
+    section_titles: Mapping[str, str]
+    sources: Mapping[str, Source]
+    resolved: Resolved
+
+    @property
+    def q(self) -> Questionnaire:
+        return self.report.questionnaire
+
+    @property
+    def res(self) -> Result:
+        return self.report.result
+
+    def title_of(self, criterion_id: str) -> str:
+        return localize(self.criteria[criterion_id].title, self.lang)
+
+    def answer_of(self, question_id: str) -> str:
+        if question_id not in self.resolved.visible:
+            return self.t["not_asked"]
+        value = self.report.record.answers.get(question_id)
+        text = _answer_text(self.questions[question_id], value, self.lang)
+        return text or self.t["not_answered"]
+
+    def escalated_from(self, c: CriterionResult) -> str:
+        if not c.escalated:
+            return ""
+        base = i18n.SEVERITY[self.lang][c.base_severity.value].lower()
+        return self.t["escalated_from"].format(base=base)
+
+
+def _context(report: ReportInput, lang: str) -> _Context:
+    q = report.questionnaire
+    rec = report.record
+    answers = rec.to_answers()
+    resolved = resolve(q, Answers(values=answers.values, evidence=answers.evidence), rec.as_of)
+    return _Context(
+        report=report,
+        lang=lang,
+        t=i18n.TEXT[lang],
+        criteria={c.id: c for c in q.criteria},
+        questions=q.question_index(),
+        section_titles={s.id: localize(s.title, lang) for s in q.sections},
+        sources=q.source_index(),
+        resolved=resolved,
+    )
+
+
+def _cover(ctx: _Context, *, marking: str | None) -> Cover:
+    rec, res, t, lang, q = ctx.report.record, ctx.res, ctx.t, ctx.lang, ctx.q
+    return Cover(
+        title=f"{t['doc_title']}: {rec.agency}" if rec.agency else t["doc_title"],
+        agency=rec.agency,
+        program=rec.program,
+        questionnaire=localize(q.title, lang),
+        questionnaire_id=q.id,
+        version=q.version,
+        as_of=rec.as_of.isoformat(),
+        submitted_at=rec.submitted_at.strftime("%Y-%m-%d %H:%M UTC") if rec.submitted_at else "",
+        number=rec.number,
+        rating=res.rating,
+        rating_label=i18n.RATING[lang][res.rating.value],
+        rating_meaning=i18n.RATING_MEANING[lang][res.rating.value],
+        score=percent(res.score, lang),
+        doc_id=ctx.report.sha256[:12],
+        advisory=res.advisory,
+        advisory_note=localize(q.advisory_note, lang) if q.advisory_note else "",
+        complete=res.complete,
+        marking=(marking or "").strip()[:MAX_MARKING],
+        keywords=t["keywords"],
+        created=(rec.submitted_at.date() if rec.submitted_at else rec.as_of).isoformat(),
+    )
+
+
+def _review(ctx: _Context) -> ReviewState:
+    review = ctx.report.review or ReviewInfo()
+    return ReviewState(
+        status=ctx.report.status,
+        status_label=i18n.STATUS[ctx.lang][ctx.report.status],
+        accepted_by=review.accepted_by or "",
+        accepted_at=review.accepted_at.strftime("%Y-%m-%d") if review.accepted_at else "",
+        general_comment=review.general_comment or "",
+        comments={cid: tuple(texts) for cid, texts in review.comments.items()},
+    )
+
+
+def _why(ctx: _Context) -> tuple[str, ...]:
+    res, t, lang = ctx.res, ctx.t, ctx.lang
+    words = i18n.RATING[lang]
+    why = [t["band_is"].format(score=percent(res.score, lang), band=words[res.band_rating.value])]
+    for gate in res.gates_fired:
+        why.append(
+            t["gate_capped"].format(
+                label=localize(gate.label, lang),
+                ids=_short_list(gate.criteria, lang),
+                cap=words[gate.cap.value],
+            )
+        )
+    if not res.gates_fired:
+        why.append(t["no_gate"])
+    return tuple(why)
+
+
+def _inherent(ctx: _Context) -> InherentRisk | None:
+    res, q, lang = ctx.res, ctx.q, ctx.lang
+    if res.inherent_risk is None:
+        return None
+    word = _fact_value(q, q.inherent_risk or "", res.inherent_risk, lang)
+    rating = i18n.RATING[lang][res.rating.value].lower()
+    beside = _sentence(ctx.t["inherent_beside"].format(risk=word, rating=rating))
+    return InherentRisk(word=word, key=res.inherent_risk, beside=beside)
+
+
+def _change(ctx: _Context) -> Change | None:
+    prev = ctx.report.previous
+    if prev is None:
+        return None
+    gaps = ctx.res.gaps
+    return Change(
+        prev_rating_label=i18n.RATING[ctx.lang][prev.rating.value],
+        prev_score=percent(prev.score, ctx.lang),
+        closed=tuple(g for g in prev.gaps if g not in gaps),
+        new=tuple(g for g in gaps if g not in prev.gaps),
+    )
+
+
+def _summary(ctx: _Context) -> Summary:
+    res, q, lang = ctx.res, ctx.q, ctx.lang
+    verdicts = i18n.VERDICT[lang]
+    critical = tuple(
+        CriticalGap(id=c.id, title=ctx.title_of(c.id), verdict_label=verdicts[c.verdict.value])
+        for c in (res.criterion(cid) for cid in res.gaps)
+        if c.severity is Severity.critical
+    )
+    facts = tuple(
+        FactRow(label=localize(f.label, lang), value=_fact_value(q, f.id, res.facts[f.id], lang))
+        for f in q.facts
+        if f.show_in_report and f.id in res.facts and f.id != q.inherent_risk
+    )
+    return Summary(
+        why=_why(ctx), critical=critical, facts=facts, inherent=_inherent(ctx), change=_change(ctx)
+    )
+
+
+def _section_scores(ctx: _Context) -> tuple[SectionScoreRow, ...]:
+    res, t = ctx.res, ctx.t
+    gaps_in: dict[str, int] = {}
+    for c in res.criteria:
+        if c.is_gap:
+            gaps_in[c.section] = gaps_in.get(c.section, 0) + 1
+    return tuple(
+        SectionScoreRow(
+            id=s.id,
+            title=ctx.section_titles.get(s.id, s.id),
+            value=s.score,
+            score=percent(s.score, ctx.lang)
+            if s.score is not None
+            else t["not_applicable_section"],
+            gaps=gaps_in.get(s.id, 0),
+            band=band_of(s.score, ctx.q),
+        )
+        for s in res.sections
+    )
+
+
+def _chart(rows: tuple[SectionScoreRow, ...]) -> Chart:
+    """Geometry of the horizontal bar chart (inline SVG): one numbered bar per section.
+
+    The numbers match the table beside the chart, which holds the section names."""
+    row_h, bar_h, num_w, width, bar_w = 16, 11, 16, 190, 130
+    bars = []
+    for index, row in enumerate(rows):
+        y = index * row_h + 2
+        value = row.value
+        length = 0.0 if value is None else max(0.0, min(100.0, value)) * bar_w / 100.0
+        bars.append(
+            ChartBar(
+                number=index + 1,
+                num_x=num_w - 4,
+                label_y=y + bar_h - 2,
+                bar_y=y,
+                bar_h=bar_h,
+                x=num_w,
+                w=round(length, 1),
+                track_w=bar_w,
+                text_x=round(num_w + length + 4, 1),
+                text_y=y + bar_h - 2,
+                text=row.score,
+                fill=BAND_FILL.get(row.band, "#555555"),
+            )
+        )
+    return Chart(width=width, height=max(row_h * len(rows) + 4, row_h), bars=tuple(bars))
+
+
+def _gap_row(ctx: _Context, c: CriterionResult) -> GapRow:
+    lang = ctx.lang
+    return GapRow(
+        id=c.id,
+        title=ctx.title_of(c.id),
+        section=c.section,
+        section_title=ctx.section_titles.get(c.section, c.section),
+        verdict=c.verdict,
+        verdict_label=i18n.VERDICT[lang][c.verdict.value],
+        severity=c.severity,
+        severity_label=i18n.SEVERITY[lang][c.severity.value],
+        escalated_from=ctx.escalated_from(c),
+        escalation_reason=localize(c.escalation_reason, lang) if c.escalation_reason else "",
+        recommendation=localize(ctx.criteria[c.id].recommendation, lang),
+        refs=_refs_line(ctx.criteria[c.id], ctx.sources, lang),
+    )
+
+
+def _answer_reads(ctx: _Context, c: CriterionResult) -> tuple[AnswerRead, ...]:
+    rec = ctx.report.record
+    return tuple(
+        AnswerRead(
+            question_id=qid,
+            text=localize(ctx.questions[qid].text, ctx.lang),
+            answer=ctx.answer_of(qid),
+            evidence=rec.evidence.get(qid, ""),
+            documents=tuple(rec.documents.get(qid, ())),
+        )
+        for qid in c.trace.reads
+        if qid in ctx.questions
+    )
+
+
+def _na_reason(ctx: _Context, c: CriterionResult) -> str:
+    if c.na_reason is None:
+        return ""
+    return reason_text(c.na_reason, ctx.lang, ctx.q)
+
+
+def _criterion_detail(ctx: _Context, c: CriterionResult, comments: ReviewState) -> CriterionDetail:
+    lang = ctx.lang
+    return CriterionDetail(
+        id=c.id,
+        section=c.section,
+        title=ctx.title_of(c.id),
+        requirement=localize(ctx.criteria[c.id].requirement, lang),
+        verdict=c.verdict,
+        verdict_label=i18n.VERDICT[lang][c.verdict.value],
+        severity=c.severity,
+        severity_label=i18n.SEVERITY[lang][c.severity.value],
+        escalated_from=ctx.escalated_from(c),
+        na_reason=_na_reason(ctx, c),
+        reads=_answer_reads(ctx, c),
+        comments=comments.comments.get(c.id, ()),
+    )
+
+
+def _details(ctx: _Context, review: ReviewState) -> tuple[SectionDetail, ...]:
+    res, t = ctx.res, ctx.t
+    scores = {s.id: s.score for s in res.sections}
+    out = []
+    for section in ctx.q.sections:
+        results = [c for c in res.criteria if c.section == section.id]
+        if not results:
+            continue
+        value = scores.get(section.id)
+        out.append(
+            SectionDetail(
+                id=section.id,
+                title=ctx.section_titles[section.id],
+                score=percent(value, ctx.lang)
+                if value is not None
+                else t["not_applicable_section"],
+                criteria=tuple(_criterion_detail(ctx, c, review) for c in results),
+            )
+        )
+    return tuple(out)
+
+
+def _rule_row(ctx: _Context, c: CriterionResult) -> RuleRow:
+    lang, q = ctx.lang, ctx.q
+    trace = c.trace
+    # the evidence rule is shown where it counted: no evidence noted
+    evidence = trace.evidence if c.documented is False else None
+    return RuleRow(
+        id=c.id,
+        verdict_label=i18n.VERDICT[lang][c.verdict.value],
+        rule=reason_text(trace.rule, lang, q),
+        escalation=reason_text(trace.escalation, lang, q) if trace.escalation else "",
+        evidence=reason_text(evidence, lang, q) if evidence else "",
+        weight=f"{c.weight:g}",
+        credit="-" if c.credit is None else f"{c.credit:g}",
+    )
+
+
+def _gate_rows(ctx: _Context) -> tuple[GateRow, ...]:
+    t, lang = ctx.t, ctx.lang
+    fired = {g.id: g for g in ctx.res.gates_fired}
+    return tuple(
+        GateRow(
+            label=localize(g.label, lang),
+            cap_label=i18n.RATING[lang][g.cap.value],
+            fired=t["yes"] if g.id in fired else t["no"],
+            criteria=", ".join(fired[g.id].criteria) if g.id in fired else "",
+        )
+        for g in ctx.q.rating.gates
+    )
+
+
+def _all_refs(q: Questionnaire) -> list[Reference]:
+    return [r for c in q.criteria for r in c.references] + [
+        r for qq in q.questions() for r in qq.references
+    ]
+
+
+def _citations(ctx: _Context) -> str:
+    refs = [_ref_text(r, ctx.sources, ctx.lang) for r in _all_refs(ctx.q)]
+    return ctx.t["citations"].format(
+        total=len(refs),
+        secondary=sum(1 for r in refs if r.verification is Verification.secondary),
+        unverified=sum(1 for r in refs if r.verification is Verification.unverified),
+    )
+
+
+def _method(ctx: _Context) -> Method:
+    res, q, lang = ctx.res, ctx.q, ctx.lang
+    severities = i18n.SEVERITY[lang]
+    used = sorted({c.severity for c in res.criteria}, key=lambda s: s.rank)
+    return Method(
+        weights=tuple(
+            WeightRow(severity_label=severities[s.value], weight=f"{DEFAULT_WEIGHTS[s]:g}")
+            for s in used
+        ),
+        bands=tuple(
+            BandRow(rating_label=i18n.RATING[lang][b.rating.value], min=f"{b.min_score:g}")
+            for b in q.rating.bands_from_top()
+        ),
+        gates=_gate_rows(ctx),
+        citations=_citations(ctx),
+        rules=tuple(_rule_row(ctx, c) for c in res.criteria),
+    )
+
+
+def _appendix(ctx: _Context) -> tuple[AppendixSection, ...]:
+    rec, lang = ctx.report.record, ctx.lang
+    return tuple(
+        AppendixSection(
+            title=ctx.section_titles[section.id],
+            questions=tuple(
+                AppendixQuestion(
+                    id=qq.id,
+                    text=localize(qq.text, lang),
+                    answer=ctx.answer_of(qq.id),
+                    evidence=rec.evidence.get(qq.id, ""),
+                    documents=tuple(rec.documents.get(qq.id, ())),
+                )
+                for qq in section.questions
+            ),
+        )
+        for section in ctx.q.sections
+    )
+
+
+def _sources(ctx: _Context) -> tuple[SourceRow, ...]:
+    q, lang = ctx.q, ctx.lang
+    cited = {r.source for r in _all_refs(q)}
+    return tuple(
+        SourceRow(
+            key=s.key,
+            title=localize(s.title, lang),
+            issuer=localize(s.issuer, lang) if s.issuer else "",
+            date=s.date or "",
+            url=s.url or "",
+            verification=s.verification.value,
+            mark=i18n.VERIFICATION[lang][s.verification.value],
+            note=localize(s.note, lang) if s.note else "",
+        )
+        for s in q.sources
+        if s.key in cited
+    )
+
+
+def _integrity(ctx: _Context, tool_version: str) -> Integrity:
+    rec, q = ctx.report.record, ctx.q
+    return Integrity(
+        sha256=ctx.report.sha256,
+        questionnaire_id=q.id,
+        version=q.version,
+        questionnaire_sha256=rec.questionnaire_sha256,
+        tool_version=tool_version,
+        template_version=TEMPLATE_VERSION,
+        stated=stated_line(ctx.res),
+    )
+
+
+def build_view(
+    report: ReportInput, lang: str, *, marking: str | None = None, tool_version: str = ""
+) -> ReportView:
+    """The report in `lang` as a typed view. `tool_version` is printed in the integrity part."""
+    if lang not in i18n.LANGUAGES:
+        raise ValueError(f"unsupported language {lang!r}; use one of {', '.join(i18n.LANGUAGES)}")
+    if report.status not in STATUSES:
+        raise ValueError(f"unknown status {report.status!r}")
+    ctx = _context(report, lang)
+    review = _review(ctx)
+    section_scores = _section_scores(ctx)
+    return ReportView(
+        lang=lang,
+        labels=ctx.t,
+        cover=_cover(ctx, marking=marking),
+        review=review,
+        summary=_summary(ctx),
+        section_scores=section_scores,
+        chart=_chart(section_scores),
+        gap_rows=tuple(_gap_row(ctx, ctx.res.criterion(cid)) for cid in ctx.res.gaps),
+        details=_details(ctx, review),
+        method=_method(ctx),
+        appendix=_appendix(ctx),
+        sources=_sources(ctx),
+        integrity=_integrity(ctx, tool_version),
+    )

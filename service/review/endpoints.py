@@ -1,0 +1,428 @@
+"""JSON API for review and oversight: the inbox, a review (verdicts, answers read, comments,
+changes since the previous submission), decisions, the portfolio, the board's list, and
+reassessment. Same rules as the pages; decisions need ``If-Match: "<version>"``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from service.assessments import service as assessment_service
+from service.assessments import workflow
+from service.assessments.endpoints import ERRORS, IfMatch, ViewerDep, public, required_version
+from service.assessments.schemas import AssessmentPublic
+from service.deps import RegistryDep, SessionDep
+from service.errors import Forbidden, NotFound
+from service.models import Role
+from service.questionnaire import scoring
+from service.questionnaire.submission import parse_submission
+from service.review import service as review_service
+from service.review.service import InboxFilters
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS, tags=["review"])
+
+
+class InboxItem(BaseModel):
+    assessment_id: uuid.UUID
+    agency_id: uuid.UUID
+    agency: str
+    program: str
+    questionnaire_id: str
+    questionnaire_version: str
+    submission: int
+    status: str
+    rating: str
+    score: float | None
+    submitted_at: datetime
+
+
+class InboxOut(BaseModel):
+    items: list[InboxItem]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    counts: dict[str, int]
+
+
+class AnswerRead(BaseModel):
+    question_id: str
+    value: Any
+    evidence: str | None
+
+
+class CriterionReview(BaseModel):
+    id: str
+    section: str
+    severity: str
+    verdict: str
+    answers: list[AnswerRead]
+
+
+class CommentOut(BaseModel):
+    criterion_id: str | None
+    body: str
+    submission: int | None
+    author: str
+    created_at: datetime
+
+
+class AnswerChangeOut(BaseModel):
+    question_id: str
+    before: Any
+    after: Any
+    evidence_before: str | None
+    evidence_after: str | None
+
+
+class ChangesOut(BaseModel):
+    previous_submission: int
+    answers: list[AnswerChangeOut]
+    verdicts: dict[str, list[str | None]]
+    score_before: float | None
+    score_after: float | None
+    score_change: float | None
+    rating_before: str
+    rating_after: str
+
+
+class ReviewOut(BaseModel):
+    assessment: AssessmentPublic
+    submission: int
+    rating: str
+    score: float | None
+    allowed_actions: list[str]
+    criteria: list[CriterionReview]
+    comments: list[CommentOut]
+    changes: ChangesOut | None
+    accepted_by: str | None
+    accepted_at: datetime | None
+
+
+class DecisionIn(BaseModel):
+    action: Literal["return", "accept"]
+    comments: dict[str, Annotated[str, Field(max_length=5000)]] = Field(
+        default_factory=dict, description="Criterion id -> comment"
+    )
+    general_comment: Annotated[str, Field(max_length=5000)] = ""
+
+
+class PortfolioRow(BaseModel):
+    agency_id: uuid.UUID
+    agency: str
+    rating: str
+    score: float | None
+    submitted_at: datetime
+    verdicts: dict[str, str]
+
+
+class PortfolioOut(BaseModel):
+    questionnaire_id: str
+    questionnaire_version: str
+    criteria: list[str]
+    agencies: list[PortfolioRow]
+    ratings: dict[str, int]
+    critical_gaps: list[tuple[str, int]]
+    met_share: dict[str, float | None]
+
+
+class BoardItem(BaseModel):
+    assessment_id: uuid.UUID
+    program: str
+    questionnaire_id: str
+    questionnaire_version: str
+    rating: str
+    score: float | None
+    submitted_at: datetime
+
+
+class ReassessIn(BaseModel):
+    questionnaire_version: Annotated[str, Field(min_length=1, max_length=50)]
+    program: Annotated[str | None, Field(max_length=200)] = None
+
+
+class ReassessOut(BaseModel):
+    assessment: AssessmentPublic
+    previous_assessment_id: uuid.UUID
+    new_questions: list[str]
+
+
+def _reviewer(viewer: Any) -> None:
+    if viewer.user.role not in (Role.reviewer.value, Role.admin.value):
+        raise Forbidden()
+
+
+@router.get("/review/inbox", response_model=InboxOut, summary="The reviewer's inbox")
+def api_inbox(
+    session: SessionDep,
+    viewer: ViewerDep,
+    agency: uuid.UUID | None = None,
+    status: Literal["submitted", "returned", "accepted"] | None = None,
+    rating: Literal["red", "amber", "green"] | None = None,
+    questionnaire: Annotated[
+        str | None, Query(max_length=160, description="id or id@version")
+    ] = None,
+    submitted_from: date | None = None,
+    submitted_to: date | None = None,
+    sort: Literal["submitted", "agency", "rating", "score", "status"] = "submitted",
+    order: Literal["asc", "desc"] = "desc",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 25,
+) -> InboxOut:
+    _reviewer(viewer)
+    result = review_service.inbox(
+        session=session,
+        viewer=viewer,
+        filters=InboxFilters(
+            agency=agency,
+            status=status,
+            rating=rating,
+            questionnaire=questionnaire,
+            submitted_from=submitted_from,
+            submitted_to=submitted_to,
+            sort=sort,
+            descending=order == "desc",
+        ),
+        page=page,
+        per_page=per_page,
+    )
+    return InboxOut(
+        items=[
+            InboxItem(
+                assessment_id=r.assessment_id,
+                agency_id=r.agency_id,
+                agency=r.agency_en,
+                program=r.program,
+                questionnaire_id=r.questionnaire_id,
+                questionnaire_version=r.questionnaire_version,
+                submission=r.number,
+                status=r.status,
+                rating=r.rating,
+                score=r.score,
+                submitted_at=r.submitted_at,
+            )
+            for r in result.rows
+        ],
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        pages=result.pages,
+        counts=result.counts,
+    )
+
+
+def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UUID) -> ReviewOut:
+    assessment, agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=assessment_id
+    )
+    subs = assessment_service.submissions(session=session, assessment_id=assessment.id)
+    if not subs:
+        raise NotFound()
+    latest = subs[-1]
+    record = parse_submission(latest.canonical.encode("utf-8"))
+    result = scoring.Result.model_validate(latest.result)
+    changes = None
+    questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
+    if len(subs) > 1 and questionnaire is not None:
+        d = review_service.diff(questionnaire, subs[-2], latest)
+        changes = ChangesOut(
+            previous_submission=d.previous_number,
+            answers=[
+                AnswerChangeOut(
+                    question_id=c.question_id,
+                    before=c.before,
+                    after=c.after,
+                    evidence_before=c.note_before,
+                    evidence_after=c.note_after,
+                )
+                for c in d.answers
+            ],
+            verdicts={v.criterion_id: [v.before, v.after] for v in d.verdicts},
+            score_before=d.score_before,
+            score_after=d.score_after,
+            score_change=d.score_change,
+            rating_before=d.rating_before,
+            rating_after=d.rating_after,
+        )
+    accepted = review_service.acceptance(session=session, assessment_id=assessment.id)
+    return ReviewOut(
+        assessment=public(assessment, agency),
+        submission=latest.number,
+        rating=result.rating.value,
+        score=result.score,
+        allowed_actions=[
+            a.value for a in workflow.allowed_actions(assessment.status, viewer.user.role)
+        ],
+        criteria=[
+            CriterionReview(
+                id=c.id,
+                section=c.section,
+                severity=c.severity.value,
+                verdict=c.verdict.value,
+                answers=[
+                    AnswerRead(
+                        question_id=q,
+                        value=record.answers.get(q),
+                        evidence=record.evidence.get(q),
+                    )
+                    for q in c.trace.reads
+                ],
+            )
+            for c in result.criteria
+        ],
+        comments=[
+            CommentOut(
+                criterion_id=c.criterion_id,
+                body=c.body,
+                submission=s.number if s else None,
+                author=u.full_name if u else "",
+                created_at=c.created_at,
+            )
+            for c, s, u in assessment_service.comments(session=session, assessment_id=assessment.id)
+        ],
+        changes=changes,
+        accepted_by=accepted.by if accepted and assessment.status == "accepted" else None,
+        accepted_at=accepted.at if accepted and assessment.status == "accepted" else None,
+    )
+
+
+@router.get(
+    "/review/assessments/{assessment_id}",
+    response_model=ReviewOut,
+    summary="A submitted assessment for review",
+)
+def api_review(
+    assessment_id: uuid.UUID, session: SessionDep, viewer: ViewerDep, registry: RegistryDep
+) -> ReviewOut:
+    _reviewer(viewer)
+    return _review_out(session, viewer, registry, assessment_id)
+
+
+@router.post(
+    "/review/assessments/{assessment_id}/decision",
+    response_model=ReviewOut,
+    summary="Return for changes (needs a comment) or accept",
+)
+def api_decide(
+    assessment_id: uuid.UUID,
+    body: DecisionIn,
+    session: SessionDep,
+    viewer: ViewerDep,
+    registry: RegistryDep,
+    if_match: IfMatch = None,
+) -> ReviewOut:
+    _reviewer(viewer)
+    assessment, _agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=assessment_id
+    )
+    version = required_version(if_match, assessment)
+    questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
+    if questionnaire is None:
+        raise NotFound("The questionnaire version of this assessment is not loaded")
+    review_service.decide(
+        session=session,
+        viewer=viewer,
+        assessment_id=assessment_id,
+        action=body.action,
+        expected_version=version,
+        questionnaire=questionnaire,
+        criterion_comments=body.comments,
+        general_comment=body.general_comment,
+    )
+    return _review_out(session, viewer, registry, assessment_id)
+
+
+@router.get("/review/portfolio", response_model=PortfolioOut, summary="Criteria x agencies")
+def api_portfolio(
+    session: SessionDep,
+    viewer: ViewerDep,
+    registry: RegistryDep,
+    questionnaire_id: Annotated[str, Query(max_length=100)],
+    version: Annotated[str, Query(max_length=50)],
+) -> PortfolioOut:
+    _reviewer(viewer)
+    questionnaire = registry.get(questionnaire_id, version)
+    if questionnaire is None:
+        raise NotFound("There is no such questionnaire version")
+    data = review_service.portfolio(session=session, viewer=viewer, questionnaire=questionnaire)
+    return PortfolioOut(
+        questionnaire_id=data.questionnaire_id,
+        questionnaire_version=data.questionnaire_version,
+        criteria=data.criteria,
+        agencies=[
+            PortfolioRow(
+                agency_id=org.id,
+                agency=org.name_en,
+                rating=d.rating,
+                score=d.score,
+                submitted_at=d.submitted_at,
+                verdicts=data.cells[org.id],
+            )
+            for org, d in data.agencies
+        ],
+        ratings=data.ratings,
+        critical_gaps=data.critical_gaps,
+        met_share=data.met_share,
+    )
+
+
+@router.get("/board/assessments", response_model=list[BoardItem], summary="Accepted assessments")
+def api_board(session: SessionDep, viewer: ViewerDep) -> list[BoardItem]:
+    return [
+        BoardItem(
+            assessment_id=a.id,
+            program=a.program,
+            questionnaire_id=a.questionnaire_id,
+            questionnaire_version=a.questionnaire_version,
+            rating=d.rating,
+            score=d.score,
+            submitted_at=d.submitted_at,
+        )
+        for a, d in review_service.board_list(session=session, viewer=viewer)
+    ]
+
+
+@router.post(
+    "/assessments/{assessment_id}/reassess",
+    response_model=ReassessOut,
+    status_code=201,
+    summary="Start a new assessment pre-filled from this accepted one",
+)
+def api_reassess(
+    assessment_id: uuid.UUID,
+    body: ReassessIn,
+    session: SessionDep,
+    viewer: ViewerDep,
+    registry: RegistryDep,
+) -> ReassessOut:
+    previous, _agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=assessment_id
+    )
+    if viewer.user.role != Role.officer.value:
+        raise Forbidden()
+    target = registry.get(previous.questionnaire_id, body.questionnaire_version)
+    if target is None:
+        raise NotFound("There is no such questionnaire version")
+    draft, link = review_service.reassess(
+        session=session,
+        viewer=viewer,
+        previous_id=previous.id,
+        questionnaire=target,
+        previous_questionnaire=registry.get(
+            previous.questionnaire_id, previous.questionnaire_version
+        ),
+        program=body.program,
+    )
+    draft, agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=draft.id
+    )
+    return ReassessOut(
+        assessment=public(draft, agency),
+        previous_assessment_id=link.previous_assessment_id,
+        new_questions=list(link.new_questions),
+    )

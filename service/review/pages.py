@@ -1,0 +1,628 @@
+"""The reviewer's pages (inbox, review, portfolio, CSV exports) and the board's pages.
+
+Routes stay thin: they parse, call ``service.review.service`` and render.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from service.assessments import forms, workflow
+from service.assessments import service as assessment_service
+from service.assessments.frame import (
+    Page,
+    PageDep,
+    PageForm,
+    form_version,
+    parse_id,
+    questionnaire_of,
+    section_slug,
+)
+from service.assessments.models import Assessment
+from service.documents import service as document_service
+from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.models import AssessmentStatus, Organisation, Role
+from service.questionnaire import scoring
+from service.questionnaire.schema import Questionnaire, Severity, localize
+from service.questionnaire.submission import parse_submission
+from service.review import service as review_service
+from service.review.service import InboxFilters
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+PER_PAGE = 25
+VERDICT_LABELS = {
+    "met": "Met",
+    "partial": "Partly met",
+    "not_met": "Not met",
+    "dont_know": "Don't know",
+    "unanswered": "Unanswered",
+    "not_applicable": "Not applicable",
+}
+VERDICT_SHORT = {
+    "met": "M",
+    "partial": "P",
+    "not_met": "N",
+    "dont_know": "?",
+    "unanswered": "U",
+    "not_applicable": "NA",
+}
+
+
+def _require_reviewer(page: Page) -> None:
+    if page.viewer.user.role not in (Role.reviewer.value, Role.admin.value):
+        raise Forbidden()
+
+
+def _date(raw: str | None) -> tuple[date | None, bool]:
+    if not raw:
+        return None, True
+    try:
+        return date.fromisoformat(raw.strip()), True
+    except ValueError:
+        return None, False
+
+
+def parse_filters(request: Request) -> tuple[InboxFilters, list[tuple[str, str]], dict[str, str]]:
+    """Inbox filters from the query string; bad values are reported and ignored."""
+    q = request.query_params
+    raw = {k: q.get(k, "") for k in ("agency", "status", "rating", "questionnaire", "from", "to")}
+    raw["sort"] = q.get("sort", "submitted")
+    raw["order"] = q.get("order", "desc")
+    errors: list[tuple[str, str]] = []
+    agency: uuid.UUID | None = None
+    if raw["agency"]:
+        try:
+            agency = uuid.UUID(raw["agency"])
+        except ValueError:
+            errors.append(("agency", "Select an agency from the list"))
+    start, ok_start = _date(raw["from"])
+    if not ok_start:
+        errors.append(("from", "Enter the first date as YYYY-MM-DD"))
+    end, ok_end = _date(raw["to"])
+    if not ok_end:
+        errors.append(("to", "Enter the last date as YYYY-MM-DD"))
+    filters = InboxFilters(
+        agency=agency,
+        status=raw["status"] if raw["status"] in review_service.STATUSES else None,
+        rating=raw["rating"] if raw["rating"] in review_service.RATINGS else None,
+        questionnaire=raw["questionnaire"] or None,
+        submitted_from=start,
+        submitted_to=end,
+        sort=raw["sort"] if raw["sort"] in review_service.SORTS else "submitted",
+        descending=raw["order"] != "asc",
+    )
+    return filters, errors, raw
+
+
+def _page_number(request: Request) -> int:
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _query(raw: dict[str, str], **changes: object) -> str:
+    from urllib.parse import urlencode
+
+    values = {**raw, **{k: str(v) for k, v in changes.items()}}
+    return urlencode({k: v for k, v in values.items() if v})
+
+
+def _csv(rows: Iterable[list[object]], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(
+            [f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
+        )
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- inbox -----------------------------------------------------------------------------------
+
+
+@router.get("/review/", name="show_inbox")
+def show_inbox(page: PageDep, request: Request) -> HTMLResponse:
+    _require_reviewer(page)
+    filters, errors, raw = parse_filters(request)
+    result = review_service.inbox(
+        session=page.session,
+        viewer=page.viewer,
+        filters=filters,
+        page=_page_number(request),
+        per_page=PER_PAGE,
+    )
+    lang = page.visitor.lang
+    versions = sorted({(q.id, q.version, localize(q.title, lang)) for q in page.registry.all()})
+    return page.render(
+        "review/inbox.html",
+        {
+            "inbox": result,
+            "raw": raw,
+            "form_errors": [(f, page._(m)) for f, m in errors],
+            "field_errors": {f: page._(m) for f, m in errors},
+            "agencies": review_service.agencies_for_filter(page.session, page.viewer),
+            "versions": versions,
+            "query": lambda **changes: _query(raw, **changes),
+            "sorts": [
+                ("submitted", page._("Date submitted")),
+                ("agency", page._("Agency")),
+                ("rating", page._("Rating")),
+                ("score", page._("Score")),
+                ("status", page._("Status")),
+            ],
+        },
+        errors=bool(errors),
+    )
+
+
+@router.get("/review/inbox.csv", name="export_inbox")
+def export_inbox(page: PageDep, request: Request) -> Response:
+    _require_reviewer(page)
+    filters, _errors, _raw = parse_filters(request)
+    rows = review_service.inbox_all(session=page.session, viewer=page.viewer, filters=filters)
+    lang = page.visitor.lang
+    header: list[object] = [
+        "assessment_id",
+        "agency",
+        "program",
+        "questionnaire",
+        "version",
+        "submission",
+        "status",
+        "rating",
+        "score",
+        "submitted_at",
+    ]
+    body: list[list[object]] = [
+        [
+            str(r.assessment_id),
+            r.agency(lang),
+            r.program,
+            r.questionnaire_id,
+            r.questionnaire_version,
+            r.number,
+            r.status,
+            r.rating,
+            "" if r.score is None else r.score,
+            r.submitted_at.isoformat(),
+        ]
+        for r in rows
+    ]
+    return _csv([header, *body], "inbox.csv")
+
+
+# --- portfolio -------------------------------------------------------------------------------
+
+
+def _portfolio_questionnaire(page: Page, request: Request) -> Questionnaire:
+    wanted = request.query_params.get("questionnaire", "")
+    loaded = sorted(page.registry.all(), key=lambda q: (q.id, q.version))
+    if not loaded:
+        raise NotFound("No questionnaire is loaded")
+    if wanted:
+        qid, _, qver = wanted.partition("@")
+        for q in loaded:
+            if q.id == qid and (not qver or q.version == qver):
+                return q
+        raise NotFound("There is no such questionnaire version")
+    return loaded[-1]
+
+
+@router.get("/review/portfolio", name="show_portfolio")
+def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
+    _require_reviewer(page)
+    questionnaire = _portfolio_questionnaire(page, request)
+    data = review_service.portfolio(
+        session=page.session, viewer=page.viewer, questionnaire=questionnaire
+    )
+    lang = page.visitor.lang
+    titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
+    labels = {k: page._(v) for k, v in VERDICT_LABELS.items()}
+    # one constant, escaped cell per verdict: the heat map has criteria x agencies cells
+    cell = {
+        v: Markup('<td class="heat heat--{}"><abbr title="{}">{}</abbr></td>').format(
+            v, labels[v], VERDICT_SHORT[v]
+        )
+        for v in VERDICT_SHORT
+    }
+    empty = Markup('<td class="heat"></td>')
+    rows = [
+        (
+            org,
+            digest,
+            Markup("").join(
+                cell.get(data.cells[org.id].get(cid, ""), empty) for cid in data.criteria
+            ),
+        )
+        for org, digest in data.agencies
+    ]
+    return page.render(
+        "review/portfolio.html",
+        {
+            "data": data,
+            "rows": rows,
+            "questionnaire": questionnaire,
+            "q_title": localize(questionnaire.title, lang),
+            "titles": titles,
+            "short": VERDICT_SHORT,
+            "labels": labels,
+            "versions": sorted(
+                {(q.id, q.version, localize(q.title, lang)) for q in page.registry.all()}
+            ),
+            "selected": f"{questionnaire.id}@{questionnaire.version}",
+        },
+    )
+
+
+@router.get("/review/portfolio.csv", name="export_portfolio")
+def export_portfolio(page: PageDep, request: Request) -> Response:
+    _require_reviewer(page)
+    questionnaire = _portfolio_questionnaire(page, request)
+    data = review_service.portfolio(
+        session=page.session, viewer=page.viewer, questionnaire=questionnaire
+    )
+    lang = page.visitor.lang
+    header: list[object] = ["agency", "rating", "score", "submitted_at", *data.criteria]
+    body: list[list[object]] = [
+        [
+            org.name(lang),
+            digest.rating,
+            "" if digest.score is None else digest.score,
+            digest.submitted_at.isoformat(),
+            *[data.cells[org.id].get(c, "") for c in data.criteria],
+        ]
+        for org, digest in data.agencies
+    ]
+    return _csv([header, *body], f"portfolio-{questionnaire.id}-{questionnaire.version}.csv")
+
+
+# --- review page -----------------------------------------------------------------------------
+
+
+def _review_context(
+    page: Page,
+    assessment: Assessment,
+    agency: Organisation,
+    questionnaire: Questionnaire,
+) -> dict[str, Any]:
+    lang = page.visitor.lang
+    subs = assessment_service.submissions(session=page.session, assessment_id=assessment.id)
+    if not subs:
+        raise NotFound()
+    latest = subs[-1]
+    record = parse_submission(latest.canonical.encode("utf-8"))
+    result = scoring.Result.model_validate(latest.result)
+    index = questionnaire.question_index()
+    criteria = {c.id: c for c in questionnaire.criteria}
+    by_section: dict[str, list[dict[str, Any]]] = {}
+    for cr in result.criteria:
+        crit = criteria.get(cr.id)
+        reads = []
+        for qid in cr.trace.reads:
+            q = index.get(qid)
+            if q is None:
+                continue
+            reads.append(
+                {
+                    "id": qid,
+                    "question": localize(q.text, lang),
+                    "answer": forms.display_value(q, record.answers.get(qid), lang),
+                    "evidence": record.evidence.get(qid, ""),
+                }
+            )
+        by_section.setdefault(cr.section, []).append(
+            {
+                "id": cr.id,
+                "title": localize(crit.title, lang) if crit else cr.id,
+                "verdict": cr.verdict.value,
+                "verdict_label": page._(VERDICT_LABELS.get(cr.verdict.value, cr.verdict.value)),
+                "severity": cr.severity.value,
+                "reads": reads,
+            }
+        )
+    sections = [
+        {"id": s.id, "title": localize(s.title, lang), "criteria": by_section.get(s.id, [])}
+        for s in questionnaire.sections
+        if by_section.get(s.id)
+    ]
+    change = None
+    if len(subs) > 1:
+        d = review_service.diff(questionnaire, subs[-2], latest)
+        change = {
+            "diff": d,
+            "answers": [
+                {
+                    "question": localize(index[c.question_id].text, lang)
+                    if c.question_id in index
+                    else c.question_id,
+                    "id": c.question_id,
+                    "before": forms.display_value(index[c.question_id], c.before, lang)
+                    if c.question_id in index
+                    else str(c.before),
+                    "after": forms.display_value(index[c.question_id], c.after, lang)
+                    if c.question_id in index
+                    else str(c.after),
+                    "note_before": c.note_before or "",
+                    "note_after": c.note_after or "",
+                }
+                for c in d.answers
+            ],
+            "verdicts": [
+                {
+                    "id": v.criterion_id,
+                    "before": page._(VERDICT_LABELS.get(v.before or "", "None")),
+                    "after": page._(VERDICT_LABELS.get(v.after, v.after)),
+                }
+                for v in d.verdicts
+            ],
+        }
+    history = [
+        {
+            "criterion": c.criterion_id,
+            "body": c.body,
+            "number": s.number if s else None,
+            "author": u.full_name if u else "",
+            "at": c.created_at,
+        }
+        for c, s, u in assessment_service.comments(
+            session=page.session, assessment_id=assessment.id
+        )
+    ]
+    actions = [a.value for a in workflow.allowed_actions(assessment.status, page.viewer.user.role)]
+    return page.common(assessment, agency, questionnaire) | {
+        "documents": document_service.views_by_question(
+            session=page.session, viewer=page.viewer, assessment=assessment
+        ),
+        "submission": latest,
+        "result": result,
+        "sections": sections,
+        "change": change,
+        "history": history,
+        "actions": actions,
+        "acceptance": review_service.acceptance(session=page.session, assessment_id=assessment.id),
+    }
+
+
+@router.get("/review/{assessment_id}", name="show_review")
+def show_review(page: PageDep, assessment_id: str) -> HTMLResponse:
+    _require_reviewer(page)
+    assessment, agency, questionnaire = page.load(assessment_id)
+    context = _review_context(page, assessment, agency, questionnaire)
+    draft = review_service.draft_of(session=page.session, viewer=page.viewer, assessment=assessment)
+    return page.render(
+        "review/review.html",
+        context
+        | {
+            "form_errors": [],
+            "problem": "",
+            "values": dict(draft.comments) if draft else {},
+            "general": draft.general if draft else "",
+            "draft_saved_at": draft.updated_at if draft else None,
+        },
+    )
+
+
+# The third button of the review form: keep the comments, decide later.
+SAVE_DRAFT = "save_draft"
+
+
+@router.post("/review/{assessment_id}", name="decide_review")
+def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response:
+    _require_reviewer(page)
+    assessment, agency, questionnaire = page.load(assessment_id)
+    action = form.get("action")
+    action = action if isinstance(action, str) else ""
+    values: dict[str, str] = {}
+    for c in questionnaire.criteria:
+        raw = form.get(f"comment-{c.id}")
+        if isinstance(raw, str) and raw.strip():
+            values[c.id] = raw
+    general_raw = form.get("general")
+    general = general_raw if isinstance(general_raw, str) else ""
+    if not workflow.allowed_actions(AssessmentStatus.submitted, page.viewer.user.role):
+        raise Forbidden()  # an admin reads reviews but does not decide them
+    if action not in (workflow.Action.return_.value, workflow.Action.accept.value, SAVE_DRAFT):
+        raise InvalidTransition("Choose to return the assessment or to accept it")
+    try:
+        if action == SAVE_DRAFT:
+            review_service.save_draft(
+                session=page.session,
+                viewer=page.viewer,
+                assessment_id=parse_id(assessment_id),
+                expected_version=form_version(form),
+                questionnaire=questionnaire,
+                criterion_comments=values,
+                general_comment=general,
+            )
+        else:
+            review_service.decide(
+                session=page.session,
+                viewer=page.viewer,
+                assessment_id=parse_id(assessment_id),
+                action=action,
+                expected_version=form_version(form),
+                questionnaire=questionnaire,
+                criterion_comments=values,
+                general_comment=general,
+            )
+    except (InvalidTransition, StaleVersion) as error:
+        # the use case rolled back; render here, while the session is open (422 for a missing
+        # comment, 409 when the assessment is no longer waiting for review or changed meanwhile)
+        assessment, agency, questionnaire = page.load(assessment_id)
+        missing_comment = assessment.status == "submitted" and not isinstance(error, StaleVersion)
+        context = _review_context(page, assessment, agency, questionnaire)
+        return page.render(
+            "review/review.html",
+            context
+            | {
+                "form_errors": [("general", page._(error.message))] if missing_comment else [],
+                "problem": "" if missing_comment else page._(error.message),
+                "values": values,
+                "general": general,
+                "draft_saved_at": None,
+            },
+            status_code=422 if missing_comment else 409,
+            errors=missing_comment,
+        )
+    return RedirectResponse(f"/review/{assessment.id}?done={action}", status_code=303)
+
+
+# --- board -----------------------------------------------------------------------------------
+
+
+@router.get("/board/", name="show_board")
+def show_board(page: PageDep) -> HTMLResponse:
+    if page.viewer.user.role != Role.board.value:
+        raise Forbidden()
+    rows = review_service.board_list(session=page.session, viewer=page.viewer)
+    lang = page.visitor.lang
+    items = []
+    for assessment, digest in rows:
+        q = page.registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
+        items.append(
+            {
+                "assessment": assessment,
+                "digest": digest,
+                "q_title": localize(q.title, lang) if q else assessment.questionnaire_id,
+            }
+        )
+    return page.render("board/list.html", {"items": items})
+
+
+@router.get("/board/{assessment_id}", name="show_board_summary")
+def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
+    if page.viewer.user.role != Role.board.value:
+        raise Forbidden()
+    assessment, agency, questionnaire = page.load(assessment_id)
+    submission = assessment_service.get_submission(
+        session=page.session, assessment_id=assessment.id
+    )
+    if submission is None:
+        raise NotFound()
+    lang = page.visitor.lang
+    result = scoring.Result.model_validate(submission.result)
+    criteria = {c.id: c for c in questionnaire.criteria}
+    gaps = [
+        {
+            "id": c.id,
+            "title": localize(criteria[c.id].title, lang) if c.id in criteria else c.id,
+            "severity": c.severity.value,
+            "verdict": page._(VERDICT_LABELS.get(c.verdict.value, c.verdict.value)),
+            "recommendation": localize(criteria[c.id].recommendation, lang)
+            if c.id in criteria and criteria[c.id].recommendation
+            else "",
+        }
+        for c in result.criteria
+        if c.verdict.is_gap
+    ]
+    gaps.sort(key=lambda g: Severity(g["severity"]).rank)
+    sections = {s.id: localize(s.title, lang) for s in questionnaire.sections}
+    return page.render(
+        "board/summary.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "submission": submission,
+            "result": result,
+            "gaps": gaps,
+            "critical": [g for g in gaps if g["severity"] == "critical"],
+            "section_rows": [
+                {"title": sections.get(s.id, s.id), "score": s.score} for s in result.sections
+            ],
+            "acceptance": review_service.acceptance(
+                session=page.session, assessment_id=assessment.id
+            ),
+            "comments": assessment_service.latest_comments(
+                session=page.session, assessment_id=assessment.id
+            ),
+        },
+    )
+
+
+__all__ = ["questionnaire_of", "router", "section_slug"]
+
+
+# --- reassessment ----------------------------------------------------------------------------
+
+
+def _reassess_page(
+    page: Page,
+    assessment: Assessment,
+    agency: Organisation,
+    questionnaire: Questionnaire,
+    *,
+    errors: list[tuple[str, str]],
+    program: str,
+    status_code: int = 200,
+) -> HTMLResponse:
+    lang = page.visitor.lang
+    versions = review_service.reassessment_versions(page.registry.all(), assessment)
+    return page.render(
+        "review/reassess.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "versions": [(q.version, localize(q.title, lang)) for q in versions],
+            "program": program,
+            "form_errors": errors,
+        },
+        status_code=status_code,
+        errors=bool(errors),
+    )
+
+
+@router.get("/assessments/{assessment_id}/reassess", name="show_reassess")
+def show_reassess(page: PageDep, assessment_id: str) -> HTMLResponse:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if page.viewer.user.role != Role.officer.value:
+        raise Forbidden()
+    return _reassess_page(
+        page, assessment, agency, questionnaire, errors=[], program=assessment.program
+    )
+
+
+@router.post("/assessments/{assessment_id}/reassess", name="reassess")
+def reassess(page: PageDep, assessment_id: str, form: PageForm) -> Response:
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if page.viewer.user.role != Role.officer.value:
+        raise Forbidden()
+    version = form.get("version_choice")
+    program_raw = form.get("program")
+    program = program_raw.strip() if isinstance(program_raw, str) else ""
+    errors: list[tuple[str, str]] = []
+    target = (
+        page.registry.get(assessment.questionnaire_id, version)
+        if isinstance(version, str)
+        else None
+    )
+    if target is None:
+        errors.append(("version_choice", page._("Select the questionnaire version")))
+    if not program:
+        errors.append(("program", page._("Enter the name of the program")))
+    elif len(program) > 200:
+        errors.append(("program", page._("The program name must be 200 characters or fewer")))
+    if errors or target is None:
+        return _reassess_page(
+            page, assessment, agency, questionnaire, errors=errors, program=program, status_code=422
+        )
+    draft, _link = review_service.reassess(
+        session=page.session,
+        viewer=page.viewer,
+        previous_id=assessment.id,
+        questionnaire=target,
+        previous_questionnaire=questionnaire,
+        program=program,
+    )
+    return RedirectResponse(f"/assessments/{draft.id}/", status_code=303)

@@ -1,0 +1,22 @@
+"""Every table of the application on one metadata: Alembic's ``env.py`` and the tests import
+this module (the app layer), so ``service/models.py`` need not import the features."""
+
+from __future__ import annotations
+
+from service import models
+from service.admin import models as admin_models
+from service.assessments import models as assessment_models
+from service.documents import models as document_models
+from service.report_delivery import models as report_delivery_models
+from service.review import models as review_models
+
+metadata = models.metadata
+
+__all__ = [
+    "admin_models",
+    "assessment_models",
+    "document_models",
+    "metadata",
+    "report_delivery_models",
+    "review_models",
+]
