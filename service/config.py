@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     report_marking: str | None = Field(default=None, max_length=60)
     report_timeout_seconds: float = 120.0
     report_memory_limit_mb: int = 1024
+    # Signed reports: the name printed on them and in the certificate made at first use, or a
+    # key and certificate of the deployment's own (PEM files; both or neither).
+    instance_name: str = Field(default="PolicyGap instance", min_length=1, max_length=64)
+    signing_key: Path | None = None
+    signing_cert: Path | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -7,6 +7,7 @@ the check and the commit), and writes an audit event.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Collection, Mapping
 from datetime import date
@@ -45,11 +46,11 @@ from service.questionnaire.answers import Answers, AnswerValue
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, localize
 from service.questionnaire.submission import (
+    SALT_BYTES,
     DocumentRef,
     answers_with_documents,
     build_submission,
-    canonical_json,
-    sha256_hex,
+    seal,
 )
 from service.questionnaire.versions import version_key
 
@@ -217,6 +218,10 @@ def history(
 
 
 # --- changing --------------------------------------------------------------------------------
+
+
+def _random_salt(_path: str) -> bytes:
+    return secrets.token_bytes(SALT_BYTES)
 
 
 def _audit(
@@ -458,13 +463,15 @@ def submit(
                     questions=engine.resolve(questionnaire, answers_of(assessment), as_of).visible,
                 ),
             )
-            canonical = canonical_json(record)
+            # version 2: each field committed with its own random salt, so a redacted copy (the
+            # public edition) can later be proven against the same hash
+            sealed = seal(record, salt=_random_salt)
             result = scoring.score(questionnaire, record.to_answers(), as_of=as_of)
             submission = Submission(
                 assessment_id=assessment.id,
                 number=record.number,
-                canonical=canonical.decode("utf-8"),
-                sha256=sha256_hex(canonical),
+                canonical=sealed.canonical().decode("utf-8"),
+                sha256=sealed.root(),
                 result=result.model_dump(mode="json"),
                 as_of=as_of,
                 submitted_by_id=viewer.user.id,

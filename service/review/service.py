@@ -32,7 +32,6 @@ from service.assessments.models import (
 )
 from service.assessments.service import (
     Viewer,
-    latest_comments,
 )
 from service.assessments.workflow import Action
 from service.auth import scope
@@ -51,6 +50,7 @@ from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import SubmissionRecord, parse_submission
 from service.questionnaire.versions import version_key
+from service.report.inputs import ReviewInfo
 from service.review.models import ReviewDraft
 
 STATUSES = (
@@ -449,19 +449,53 @@ def acceptance(*, session: Session, assessment_id: uuid.UUID) -> Acceptance | No
     return Acceptance(by=user.full_name if user else "", at=event.at)
 
 
-def review_info(*, session: Session, assessment: Assessment) -> dict[str, Any] | None:
-    """Plain (picklable) review data for the report of an accepted assessment."""
-    if assessment.status != AssessmentStatus.accepted.value:
-        return None
-    accepted = acceptance(session=session, assessment_id=assessment.id)
-    latest = latest_comments(session=session, assessment_id=assessment.id)
-    general = latest.pop(None, [])
-    return {
-        "accepted_by": accepted.by if accepted else None,
-        "accepted_at": accepted.at if accepted else None,
-        "general_comment": "\n\n".join(general) or None,
-        "comments": {k: v for k, v in latest.items() if k is not None},
-    }
+@dataclass(frozen=True)
+class Decision:
+    """Where ONE submission stands in review: submitted (waiting), returned or accepted, who
+    decided and when, and the comments published with that decision."""
+
+    status: str
+    review: ReviewInfo | None = None  # None while the submission waits for a decision
+
+
+def decision(*, session: Session, submission: Submission) -> Decision:
+    """The review state of ``submission`` itself (never that of a later one): its digest keeps
+    its status; the audit log names who decided; its comments are those published on it."""
+    digest = session.get(SubmissionDigest, submission.id)
+    status = digest.status if digest is not None else AssessmentStatus.submitted.value
+    action = {
+        AssessmentStatus.accepted.value: Action.accept.value,
+        AssessmentStatus.returned.value: Action.return_.value,
+    }.get(status)
+    if action is None:
+        return Decision(status=AssessmentStatus.submitted.value)
+    events = session.exec(
+        select(AuditEvent, User)
+        .join(User, col(User.id) == col(AuditEvent.actor_id), isouter=True)
+        .where(AuditEvent.assessment_id == submission.assessment_id, AuditEvent.action == action)
+        .order_by(col(AuditEvent.at).desc())
+    ).all()
+    decided = next(
+        ((e, u) for e, u in events if (e.detail or {}).get("submission") == submission.number),
+        None,
+    )
+    texts: dict[str | None, list[str]] = {}
+    for row in session.exec(
+        select(ReviewComment)
+        .where(ReviewComment.submission_id == submission.id)
+        .order_by(col(ReviewComment.created_at))
+    ):
+        texts.setdefault(row.criterion_id, []).append(row.body)
+    general = texts.pop(None, [])
+    return Decision(
+        status=status,
+        review=ReviewInfo(
+            decided_by=(decided[1].full_name if decided and decided[1] else None),
+            decided_at=decided[0].at if decided else None,
+            general_comment="\n\n".join(general) or None,
+            comments={k: v for k, v in texts.items() if k is not None},
+        ),
+    )
 
 
 # --- what changed between submissions --------------------------------------------------------

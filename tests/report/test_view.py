@@ -15,7 +15,7 @@ from tests.report.conftest import DATA, report_input
 @pytest.fixture(scope="module")
 def report() -> ReportInput:
     accepted = report_input(DATA / "medium.yaml", DATA / "lakeshore.yaml")
-    review = ReviewInfo(accepted_by="A. Reviewer", comments={"COL-02": ["Stop now."]})
+    review = ReviewInfo(decided_by="A. Reviewer", comments={"COL-02": ["Stop now."]})
     return dataclasses.replace(accepted, status="accepted", review=review)
 
 
@@ -52,7 +52,7 @@ def test_section_scores_review_state_and_language(report: ReportInput) -> None:
     assert [s.id for s in en.section_scores] == [s.id for s in report.result.sections]
     assert [s.value for s in en.section_scores] == [s.score for s in report.result.sections]
     assert sum(s.gaps for s in en.section_scores) == len(report.result.gaps)
-    assert (en.review.status, en.review.accepted_by) == ("accepted", "A. Reviewer")
+    assert (en.review.status, en.review.decided_by) == ("accepted", "A. Reviewer")
     assert (en.review.status_label, fr.review.status_label) == ("Accepted", "Acceptée")
     assert en.section_scores[0].score.replace(".", ",") == fr.section_scores[0].score
 

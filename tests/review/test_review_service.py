@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from service import db
 from service.assessments import service as assessment_service
-from service.assessments.models import Assessment, ReviewComment, SubmissionDigest
+from service.assessments.models import ReviewComment, SubmissionDigest
 from service.errors import Forbidden, InvalidTransition, NotFound
 from service.models import AuditEvent
 from service.review import service as review_service
@@ -109,12 +109,13 @@ def test_decisions_follow_the_table_and_are_audited(engine: Engine) -> None:
         ).one()
         assert digest.status == "accepted"
         assert digest.number == 2
-        info = review_service.review_info(session=s, assessment=s.get_one(Assessment, aid))
-        assert info is not None
-        assert info["accepted_by"] == "Test reviewer"
-        assert info["comments"] == {"GOV-01": ["Do a PIA"]}
-        assert info["general_comment"] == "General"
         subs = assessment_service.submissions(session=s, assessment_id=aid)
+        decided = review_service.decision(session=s, submission=subs[-1])
+        assert decided.status == "accepted"
+        assert decided.review is not None
+        assert decided.review.decided_by == "Test reviewer"
+        assert decided.review.comments == {"GOV-01": ["Do a PIA"]}
+        assert decided.review.general_comment == "General"
         d = review_service.diff(mini(), subs[0], subs[1])
         assert [c.question_id for c in d.answers] == ["pia_done", "pia_date"]
         assert (d.rating_before, d.rating_after) == ("red", "green")

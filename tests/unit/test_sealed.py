@@ -9,8 +9,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from service.questionnaire.answers import Answers
-from service.questionnaire.sealed import (
+from service.questionnaire.submission import (
     FORMAT_V2,
+    DocumentRef,
+    build_submission,
+    canonical_json,
     commitment,
     field_values,
     parse_sealed,
@@ -18,7 +21,6 @@ from service.questionnaire.sealed import (
     root_of,
     seal,
 )
-from service.questionnaire.submission import DocumentRef, build_submission, canonical_json
 
 ZERO = bytes(16)
 
