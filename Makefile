@@ -7,7 +7,7 @@ UV ?= $(shell command -v uv 2>/dev/null || { test -x $(HOME)/.local/bin/uv && ec
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt typecheck test-pg e2e migrate bench uv sync
+.PHONY: run test lint fmt typecheck test-pg e2e migrate bench uv sync messages
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --user --quiet uv || python3 -m pip install --user --quiet --break-system-packages uv
@@ -37,6 +37,11 @@ test-pg: sync
 
 e2e: sync
 	POLICYGAP_REQUIRE_E2E=1 $(UV) run pytest -m e2e
+
+# Extract the messages (babel.cfg) into service/i18n/messages.pot and add new ones to the French
+# catalogue; tests/unit/test_vocabulary_catalogue.py fails in CI until this has been run.
+messages: sync
+	$(UV) run python -m service.i18n.extract
 
 migrate: sync
 	$(UV) run policygap migrate

@@ -88,7 +88,7 @@ def bare_app() -> object:
         real = create_app(Settings())
         with TestClient(real) as client:
             client_base, slug = sign_in_and_start(client, "Bare page")
-            assert client.get(f"{client_base}/{slug}").status_code == 200
+            assert client.get(f"{client_base}/sections/{slug}").status_code == 200
     finally:
         templating.templates.TemplateResponse = original  # type: ignore[method-assign]
     template = templating.templates.env.get_template("assessments/section.html")
@@ -387,14 +387,14 @@ def main() -> int:
         for i in range(args.clients):
             with httpx.Client(base_url=app) as client:
                 base, slug = sign_in_and_start(client, f"Bench {i}")
-                text = client.get(f"{base}/{slug}").text
+                text = client.get(f"{base}/sections/{slug}").text
                 cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
             token = _CSRF.search(text).group(1)  # type: ignore[union-attr]
             version = int(_VERSION.search(text).group(1))  # type: ignore[union-attr]
-            gets.append(Job(f"{base}/{slug}", cookie=cookie))
+            gets.append(Job(f"{base}/sections/{slug}", cookie=cookie))
             posts.append(
                 Job(
-                    f"{base}/{slug}",
+                    f"{base}/sections/{slug}",
                     cookie=cookie,
                     form=(("csrf_token", token), *note),
                     version=version,

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +141,10 @@ DEMO_USERS = (
 
 DEMO_OFFICER_PASSWORD = "demo-officer-pass"  # noqa: S105 - documented demo password
 
+# How long uvicorn waits for a worker to answer its start-up check (its default, 5 s, is less
+# than a worker's imports take on a loaded 2-core host).
+WORKER_START_TIMEOUT = 60
+
 # What the demo does with each sample agency's answers file.
 DEMO_STATUS = {"lakeshore": "submitted", "federal-force": "submitted", "northvale": "accepted"}
 
@@ -255,7 +260,7 @@ def _load_example(
         evidence=dict(answers.evidence),
         as_of=data.as_of or assessment.created_at.date(),
         source="demo",
-    )
+    ).assessment
     status = DEMO_STATUS.get(agency.slug, "draft")
     if status == "draft":
         return [f"draft: {agency.name_en} - {program}"]
@@ -299,22 +304,35 @@ def register(app: typer.Typer) -> None:
         no_migrate: Annotated[
             bool, typer.Option("--no-migrate", help="Do not upgrade the database first")
         ] = False,
+        worker_start_timeout: Annotated[
+            int,
+            typer.Option(help="Seconds a worker may take to start before it is replaced"),
+        ] = WORKER_START_TIMEOUT,
     ) -> None:
         """Upgrade the database to the latest migration, then serve the web app."""
-        import uvicorn
-
         settings = get_settings()
         if not no_migrate:
             db.upgrade_to_head(settings.database_url)
-        uvicorn.run(
+        # uvicorn runs in place of this process, as `python -m uvicorn`: multiprocessing's spawn
+        # starts each worker by running the main module again, which for the `policygap` script
+        # is this whole command line; uvicorn's own `__main__` is skipped, so a worker imports
+        # the app only. Its start-up check (5 s by default) killed workers on a loaded host.
+        argv = [
+            sys.executable,
+            "-m",
+            "uvicorn",
             "service.main:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            proxy_headers=True,
-            log_level="info",
-        )
+            "--factory",
+            f"--host={host}",
+            f"--port={port}",
+            f"--workers={workers}",
+            f"--timeout-worker-healthcheck={worker_start_timeout}",
+            "--proxy-headers",
+            "--log-level=info",
+        ]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, argv)  # noqa: S606 - this interpreter, fixed arguments
 
     @app.command()
     def migrate() -> None:

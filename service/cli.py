@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from service.cli_support import load_answers_or_exit, load_questionnaire_or_exit
+from service.i18n import Translator, format_percent, rating_label, severity_label, verdict_label
 from service.questionnaire import loader, scoring
 from service.questionnaire.answers import AnswersFile
 from service.questionnaire.schema import Questionnaire, json_schema, localize
@@ -68,46 +69,31 @@ def validate(
         for r in results:
             for problem in r.problems:
                 typer.echo(problem.format(), err=True)
-            if r.questionnaire is not None and not r.errors:
+            if r.questionnaire is not None and not r.errors and strict and r.warnings:
+                typer.echo(
+                    f"{r.file}: invalid under --strict: {_count(len(r.warnings), 'warning')}",
+                    err=True,
+                )
+            elif r.questionnaire is not None and not r.errors:
                 q = r.questionnaire
-                note = f", {len(r.warnings)} warning(s)" if r.warnings else ""
+                note = f", {_count(len(r.warnings), 'warning')}" if r.warnings else ""
                 typer.echo(
                     f"{r.file}: ok: {q.id} {q.version}, {len(q.sections)} sections, "
                     f"{len(q.questions())} questions, {len(q.criteria)} criteria{note}"
                 )
             else:
-                typer.echo(f"{r.file}: {len(r.errors)} error(s)", err=True)
+                typer.echo(f"{r.file}: invalid: {_count(len(r.errors), 'error')}", err=True)
     raise typer.Exit(1 if failed else 0)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the questionnaire format."""
     typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
-
-
-VERDICT_WORDS = {
-    "en": {
-        "met": "met",
-        "partial": "partial",
-        "not_met": "not met",
-        "dont_know": "don't know",
-        "unanswered": "unanswered",
-        "not_applicable": "not applicable",
-    },
-    "fr": {
-        "met": "respecté",
-        "partial": "partiel",
-        "not_met": "non respecté",
-        "dont_know": "inconnu",
-        "unanswered": "sans réponse",
-        "not_applicable": "sans objet",
-    },
-}
-RATING_WORDS = {
-    "en": {"red": "RED", "amber": "AMBER", "green": "GREEN"},
-    "fr": {"red": "ROUGE", "amber": "JAUNE", "green": "VERT"},
-}
 
 
 @app.command()
@@ -136,27 +122,35 @@ def score(
 def render_text(
     questionnaire: Questionnaire, data: AnswersFile, result: scoring.Result, lang: str
 ) -> str:
-    words = VERDICT_WORDS[lang]
-    fr = lang == "fr"
+    """The result as plain text; every word from the catalogue (``service/i18n``), the labels
+    of verdicts, ratings and severities the same as in the report and on the pages. The lines
+    are "Label: value" in both languages, for terminals and scripts that read them."""
+    _ = Translator(lang)
     titles = {s.id: localize(s.title, lang) for s in questionnaire.sections}
     criteria = {c.id: c for c in questionnaire.criteria}
+    score = "-" if result.score is None else format_percent(result.score, lang)
     lines = [
         f"{localize(questionnaire.title, lang)} ({questionnaire.id} {questionnaire.version})",
-        f"{'Organisme' if fr else 'Agency'}: {data.agency}",
-        f"{'Programme' if fr else 'Program'}: {data.program}",
-        f"{'En date du' if fr else 'As of'}: {result.as_of.isoformat()}",
+        f"{_('Agency')}: {data.agency}",
+        f"{_('Program')}: {data.program}",
+        f"{_('As of')}: {result.as_of.isoformat()}",
         "",
-        f"{'Cote' if fr else 'Rating'}: {RATING_WORDS[lang][result.rating.value]}"
-        + (f" ({'avis consultatif' if fr else 'advisory'})" if result.advisory else ""),
-        f"{'Note globale' if fr else 'Overall score'}: "
-        + ("-" if result.score is None else f"{result.score:.1f} %"),
+        f"{_('Rating')}: {rating_label(result.rating, lang).upper()}"
+        + (f" ({_('advisory')})" if result.advisory else ""),
+        f"{_('Overall score')}: {score}",
     ]
     if not result.complete:
-        lines.append("Évaluation incomplète" if fr else "Assessment incomplete")
+        lines.append(_("Assessment incomplete"))
     for gate in result.gates_fired:
-        lines.append(f"  - {localize(gate.label, lang)}: {', '.join(gate.criteria) or '-'}")
+        named = ", ".join(gate.criteria)
+        lines.append(f"  - {localize(gate.label, lang)}" + (f": {named}" if named else ""))
+    if result.unanswered_questions:
+        questions = questionnaire.question_index()
+        lines.append(f"{_('Unanswered questions')}:")
+        for qid in result.unanswered_questions:
+            lines.append(f"    {qid}: {localize(questions[qid].text, lang)}")
     lines.append("")
-    lines.append("Faits dérivés :" if fr else "Derived facts:")
+    lines.append(f"{_('Derived facts')}:")
     fact_defs = {f.id: f for f in questionnaire.facts}
     for fid, value in result.facts.items():
         fact = fact_defs[fid]
@@ -165,21 +159,23 @@ def render_text(
         )
         lines.append(f"  {localize(fact.label, lang)}: {label}")
     lines.append("")
-    lines.append("Sections :" if fr else "Sections:")
+    lines.append(f"{_('Sections')}:")
     for section in result.sections:
-        shown = "n/a" if section.score is None else f"{section.score:.1f} %"
+        shown = _("n/a") if section.score is None else format_percent(section.score, lang)
         lines.append(f"  {titles.get(section.id, section.id)}: {shown}")
+    for sid in result.context_sections:
+        lines.append(f"  {titles.get(sid, sid)}: {_('context only')}")
     lines.append("")
-    lines.append("Critères :" if fr else "Criteria:")
+    lines.append(f"{_('Criteria')}:")
     for c in result.criteria:
         mark = " *" if c.escalated else ""
         lines.append(
-            f"  {c.id}  {words[c.verdict.value]:<15} {c.severity.value}{mark}  "
-            f"{localize(criteria[c.id].title, lang)}"
+            f"  {c.id}  {verdict_label(c.verdict, lang):<15} {severity_label(c.severity, lang)}"
+            f"{mark}  {localize(criteria[c.id].title, lang)}"
         )
     if result.gaps:
         lines.append("")
-        lines.append("Écarts :" if fr else "Gaps:")
+        lines.append(f"{_('Gaps')}:")
         lines.append("  " + ", ".join(result.gaps))
     return "\n".join(lines)
 

@@ -10,6 +10,7 @@ PostgreSQL uses psycopg 3 with ``pool_pre_ping``. Tables come from Alembic, neve
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import sqlite3
 import threading
@@ -18,17 +19,21 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool, StaticPool
 from sqlmodel import Session
 
 from service.config import normalise_database_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported where it is used: a web worker needs it only for /readyz, and importing it
+# is a fifth of a worker's start-up.
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -60,9 +65,12 @@ class _WriteLock:
         self._depth = 0
 
     @contextmanager
-    def held(self) -> Iterator[None]:
-        deadline = time.monotonic() + SQLITE_WRITE_WAIT_SECONDS
-        if not self._threads.acquire(timeout=SQLITE_WRITE_WAIT_SECONDS):
+    def held(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the lock; give up with "database is locked" after ``wait`` seconds (by default
+        ``SQLITE_WRITE_WAIT_SECONDS``)."""
+        wait = SQLITE_WRITE_WAIT_SECONDS if wait is None else wait
+        deadline = time.monotonic() + wait
+        if not self._threads.acquire(timeout=wait):
             raise _locked()
         try:
             fd = self._take_file(deadline) if self._depth == 0 else None
@@ -189,8 +197,56 @@ def writing(session: Session) -> Iterator[Session]:
             raise
 
 
+# Migrations take turns: on PostgreSQL through a session-level advisory lock on the migration's
+# connection (any 64-bit key the app uses for nothing else: "policygap" in ASCII, truncated), on
+# SQLite through the write lock (so the app's writers wait for the schema too). A second
+# `policygap migrate` or `serve` waits, then finds the database at head and does nothing.
+MIGRATION_LOCK_KEY = 0x706F6C6963796761
+MIGRATION_WAIT_SECONDS = 600.0
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection to run migrations on, held under the migration lock until it closes."""
+    if engine.dialect.name == "sqlite":
+        with _sqlite_write_lock(engine).held(MIGRATION_WAIT_SECONDS), engine.connect() as conn:
+            # Batch mode rebuilds a table (copy, drop the old one, rename), and dropping a
+            # table that other tables' rows refer to fails while foreign keys are enforced.
+            # The pragma has no effect inside a transaction, so it goes first, on the driver's
+            # connection; ``check_foreign_keys`` checks every reference before the commit.
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            yield conn
+        return
+    with engine.connect() as conn:
+        if conn.dialect.name != "postgresql":  # pragma: no cover - only the two back ends
+            yield conn
+            return
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+        conn.commit()  # the lock belongs to the session and outlives this transaction
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            # Closing the connection (no pool for migrations) would release it as well.
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+            conn.commit()
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """On SQLite, fail (so the migration's transaction rolls back) if any row refers to a row
+    that does not exist; PostgreSQL checks its foreign keys itself."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration leaves broken foreign keys: {broken[:5]}")
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic configuration for ``url`` that works from any working directory."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", normalise_database_url(url).replace("%", "%%"))
@@ -198,8 +254,28 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+@functools.cache
+def head_revision() -> str:
+    """The newest migration's revision (what a migrated database's ``alembic_version`` holds)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:  # pragma: no cover - tests/db/test_migrations.py checks for one head
+        raise RuntimeError(f"no migration in {MIGRATIONS_DIR}")
+    return head
+
+
+def schema_revisions(connection: Connection) -> tuple[str, ...]:
+    """The revisions the database is at: ``()`` when it was never migrated."""
+    from alembic.migration import MigrationContext
+
+    return tuple(MigrationContext.configure(connection).get_current_heads())
+
+
 def upgrade_to_head(url: str) -> None:
     """Apply every pending migration to the database at ``url``."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
 
 

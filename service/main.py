@@ -21,23 +21,29 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service import db
 from service.account import pages as account
 from service.account import security_pages as account_security
+from service.admin import endpoints as admin_api
 from service.admin import pages as admin_routes
 from service.assessments import endpoints as api_routes
+from service.assessments import events
 from service.assessments import pages as assessment_pages
 from service.assessments import questionnaire_pages as questionnaires
 from service.assessments import service as assessment_service
+from service.board import endpoints as board_api
+from service.board import pages as board_pages
 from service.config import Settings, get_settings
+from service.documents import endpoints as document_api
 from service.documents import pages as document_routes
 from service.documents import store as document_store
 from service.errors import AppError, NotSignedIn
 from service.questionnaire.loader import load_directory
+from service.report_delivery import endpoints as report_api
+from service.report_delivery import pages as report_pages
 from service.report_delivery import service as web_reports
 from service.review import endpoints as api_review
 from service.review import pages as review_pages
 from service.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from service.web import health
-from service.web.i18n import Translator
-from service.web.templating import templates
+from service.web.page import PageContext
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -48,27 +54,15 @@ def _is_api(request: Request) -> bool:
 
 
 def _error_page(request: Request, *, status_code: int, title: str, message: str) -> Response:
-    visitor = getattr(request.state, "visitor", None)
-    lang = visitor.lang if visitor is not None else "en"
-    csrf = visitor.web_session.csrf_token if visitor and visitor.web_session else None
-    _ = Translator(lang)
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {
-            "_": _,
-            "lang": lang,
-            "other_lang": "fr" if lang == "en" else "en",
-            "user": visitor.user if visitor else None,
-            "csrf_field": "csrf_token",
-            "csrf_token": csrf,
-            "has_errors": False,
-            "current_path": request.url.path,
-            "title": _(title),
-            "message": _(message),
-        },
-        status_code=status_code,
-    )
+    page = PageContext.for_error(request)
+    try:
+        return page.render(
+            "error.html",
+            {"title": page._(title), "message": page._(message)},
+            status_code=status_code,
+        )
+    finally:
+        page.session.close()
 
 
 async def handle_app_error(request: Request, exc: Exception) -> Response:
@@ -148,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = db.make_engine(settings.database_url)
+    events.on_submission_changed(app, web_reports.prerender_latest)
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
@@ -158,17 +153,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # Routes are matched in order, so the busiest pages come first: the assessment pages (after
-    # the routes under /assessments/{id}/ that their /assessments/{id}/{slug} would shadow).
+    # Routes are matched in order, so the busiest pages come first: the assessment pages. The
+    # old section addresses match any page of an assessment, so they come last.
     app.include_router(document_routes.router)
     app.include_router(review_pages.router)
+    app.include_router(board_pages.router)
+    app.include_router(report_pages.router)
     app.include_router(assessment_pages.router)
     app.include_router(health.router)
     app.include_router(account.router)
     app.include_router(questionnaires.router)
-    app.include_router(document_routes.api_router)
+    app.include_router(document_api.router)
     app.include_router(api_review.router)
+    app.include_router(board_api.router)
     app.include_router(api_routes.router)
+    app.include_router(report_api.router)
     app.include_router(account_security.router)
     admin_routes.install(app)
+    app.include_router(admin_api.router)
+    app.include_router(assessment_pages.old_section_urls)
     return app

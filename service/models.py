@@ -70,7 +70,10 @@ class BodyType(StrEnum):
 
 
 class Role(StrEnum):
+    """What a user does; what each role may do is the table in ``service.auth.policy``."""
+
     officer = "officer"
+    contributor = "contributor"  # answers the questions assigned to them; cannot submit
     reviewer = "reviewer"
     board = "board"
     admin = "admin"

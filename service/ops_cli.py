@@ -13,6 +13,8 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -45,31 +47,70 @@ def _check_integrity(path: Path) -> None:
         raise BackupError(f"{path}: integrity check failed: {result[:5]}")
 
 
+@contextmanager
+def _beside(target: Path, suffix: str) -> Iterator[Path]:
+    """A new temporary file in ``target``'s directory (so the final rename stays on one file
+    system and is atomic); removed unless the caller has renamed it into place."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    except OSError as error:
+        raise BackupError(f"{target.parent}: cannot write here: {error.strerror}") from error
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _put_in_place(tmp: Path, target: Path) -> None:
+    """Flush ``tmp`` to disk, then rename it over ``target`` in one step (a reader sees the old
+    backup or the new one, never a mix), and flush the directory entry too."""
+    try:
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.replace(target)
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    except OSError as error:
+        raise BackupError(f"{target}: cannot put the backup in place: {error.strerror}") from error
+
+
 def sqlite_backup(source: Path, target: Path, *, pages_per_step: int = 1024) -> None:
     """Copy ``source`` to ``target`` with the online backup API, then check the copy.
 
     The copy is written next to ``target`` and renamed into place only once it passes
-    ``PRAGMA integrity_check``, so a failed backup never leaves a half-written file."""
+    ``PRAGMA integrity_check``, so a failed backup (a full disk, a damaged copy) leaves the
+    previous file at ``target`` as it was."""
     if not source.exists():
         raise BackupError(f"{source}: no such database file")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".backup-", suffix=".sqlite3", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        src = sqlite3.connect(source, timeout=30)
-        dst = sqlite3.connect(tmp)
+    with _beside(target, ".sqlite3") as tmp:
         try:
-            src.execute("PRAGMA busy_timeout=30000")
-            src.backup(dst, pages=pages_per_step)
-            dst.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            dst.close()
-            src.close()
-        _check_integrity(tmp)
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
+            src = sqlite3.connect(source, timeout=30)
+            try:
+                dst = sqlite3.connect(tmp)
+                try:
+                    src.execute("PRAGMA busy_timeout=30000")
+                    src.backup(dst, pages=pages_per_step)
+                    dst.execute("PRAGMA journal_mode=DELETE")
+                finally:
+                    dst.close()
+            finally:
+                src.close()
+            _check_integrity(tmp)
+        except (sqlite3.Error, OSError) as error:
+            raise BackupError(
+                f"{target}: the backup could not be written ({error}; is the disk full?); "
+                "the previous backup there, if any, is unchanged"
+            ) from error
+        _put_in_place(tmp, target)
 
 
 def sqlite_restore(backup: Path, target: Path) -> None:
@@ -114,18 +155,40 @@ def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
+def _pg_check_dump(dump: Path) -> None:
+    """A dump must be non-empty and read to its end by ``pg_restore``: ``--list`` reads only
+    the table of contents (a dump cut short by a full disk still lists), so the whole archive
+    is also restored as a script to nowhere, which reads every data block."""
+    if dump.stat().st_size == 0:
+        raise BackupError("pg_dump wrote an empty file")
+    tool = _pg_tool("pg_restore")
+    for check in (["--list"], ["--file", os.devnull]):
+        done = subprocess.run(  # noqa: S603 - fixed program, a file we wrote
+            [tool, *check, str(dump)], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise BackupError(f"the dump does not read back: {done.stderr.strip()}")
+
+
 def pg_backup(url: str, target: Path) -> None:
+    """``pg_dump`` into a file beside ``target``, checked, then renamed over it: a failed dump
+    (database unreachable, disk full) leaves the previous backup at ``target`` untouched."""
     args, env = _pg_args(url)
     tool = _pg_tool("pg_dump")
-    done = subprocess.run(  # noqa: S603 - fixed program, arguments from the settings
-        [tool, "--format=custom", "--no-owner", "--file", str(target), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
+    with _beside(target, ".dump") as tmp:
+        done = subprocess.run(  # noqa: S603 - fixed program, arguments from the settings
+            [tool, "--format=custom", "--no-owner", "--file", str(tmp), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise BackupError(
+                f"pg_dump failed: {done.stderr.strip()}; the previous backup, if any, is unchanged"
+            )
+        _pg_check_dump(tmp)
+        _put_in_place(tmp, target)
 
 
 def pg_restore(url: str, backup: Path) -> None:

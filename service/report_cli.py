@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from service.report.i18n import RATING
+from service.i18n import rating_label
 from service.report.verify import Instance, ServerRecord
 
 # As the web app finds them (POLICYGAP_QUESTIONNAIRES_DIR), else ./questionnaires.
@@ -112,7 +112,7 @@ def report(
         fail(f"cannot write the report: {error.strerror}")
     result = report_input.result
     typer.echo(
-        f"{output}: {RATING['en'][result.rating.value].upper()}, "
+        f"{output}: {rating_label(result.rating, 'en').upper()}, "
         f"{'-' if result.score is None else f'{result.score:.1f} %'}, "
         f"{len(result.gaps)} gap(s); submission SHA-256 {report_input.sha256}"
     )

@@ -163,6 +163,30 @@ def start_assessment(client: TestClient, program: str = "Mugshot search") -> str
     return location.rstrip("/")
 
 
+def submit_mini(
+    client: TestClient, base: str | None = None, *, governance: dict[str, str] | None = None
+) -> str:
+    """Answer and submit the mini questionnaire through the pages, as an officer would: both
+    sections answered and marked completed, then check your answers and submit. Starts an
+    assessment unless ``base`` is given; returns the assessment's base URL. ``governance``
+    replaces the answers of the second section (by default a PIA done on 2021-01-02)."""
+    base = base or start_assessment(client)
+    scope, governance_url = base + "/sections/scope", base + "/sections/governance"
+    post_form(
+        client,
+        scope,
+        scope,
+        {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
+    )
+    post_form(client, scope + "/check", scope + "/check", {"completed": "yes"})
+    answers = governance or {"pia_done": "yes", "pia_date": "2021-01-02"}
+    post_form(client, governance_url, governance_url, {**answers, "action": "continue"})
+    post_form(client, governance_url + "/check", governance_url + "/check", {"completed": "yes"})
+    done = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
+    assert done.status_code == 303, done.text  # type: ignore[attr-defined]
+    return base
+
+
 class PageParser(HTMLParser):
     """Collects ids, the title, error-summary links and field values of a page."""
 

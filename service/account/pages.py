@@ -4,50 +4,33 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.account import security_pages as account_security
+from service.auth import policy
 from service.auth import service as auth_service
-from service.auth.deps import CheckedForm, CurrentUser, VisitorDep
-from service.deps import SessionDep, SettingsDep
+from service.auth.policy import Permission
 from service.errors import RateLimited
 from service.security import safe_next
-from service.web.i18n import LANGUAGES, Translator
-from service.web.templating import render
+from service.web.i18n import LANGUAGES
+from service.web.page import PageContextDep, PageContextForm, PublicPageDep, PublicPageForm
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/login", name="show_login")
-def show_login(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
-    next: str | None = None,
-) -> Response:
-    if visitor.user is not None:
+def show_login(page: PublicPageDep, next: str | None = None) -> Response:
+    if page.visitor.user is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(
-        request,
-        "account/login.html",
-        {"next": safe_next(next), "email": "", "form_errors": []},
-        session=session,
-        settings=settings,
-        visitor=visitor,
+    return page.render(
+        "account/login.html", {"next": safe_next(next), "email": "", "form_errors": []}
     )
 
 
 @router.post("/login", name="login")
-def login(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
-    form: CheckedForm,
-) -> Response:
-    _ = Translator(visitor.lang)
+def login(page: PublicPageDep, form: PublicPageForm) -> Response:
+    _ = page._
     email = str(form.get("email") or "").strip()
     password = str(form.get("password") or "")
     target = safe_next(str(form.get("next") or ""))
@@ -58,10 +41,11 @@ def login(
         errors.append(("password", _("Enter your password")))
     status = 422
     if not errors:
+        request = page.request
         ip = request.client.host if request.client else ""
         try:
             user = auth_service.authenticate(
-                session=session, settings=settings, email=email, password=password, ip=ip
+                session=page.session, settings=page.settings, email=email, password=password, ip=ip
             )
         except RateLimited as refused:
             user = None
@@ -83,73 +67,48 @@ def login(
                 errors.append(("email", _("Enter a correct email address and password")))
         if user is not None:
             if user.totp_secret is not None:
-                return account_security.ask_second_factor(
-                    session=session, settings=settings, visitor=visitor, user=user, target=target
-                )
-            return account_security.signed_in(
-                session=session, settings=settings, visitor=visitor, user=user, target=target
-            )
-    return render(
-        request,
+                return account_security.ask_second_factor(page, user=user, target=target)
+            return account_security.signed_in(page, user=user, target=target)
+    return page.render(
         "account/login.html",
         {"next": target, "email": email, "form_errors": errors},
-        session=session,
-        settings=settings,
-        visitor=visitor,
         status_code=status,
         errors=True,
     )
 
 
 @router.post("/logout", name="logout")
-def logout(
-    session: SessionDep, settings: SettingsDep, visitor: VisitorDep, form: CheckedForm
-) -> Response:
-    if visitor.web_session is not None:
-        auth_service.end_session(session=session, session_id=visitor.web_session.id)
+def logout(page: PublicPageDep, form: PublicPageForm) -> Response:
+    if page.visitor.web_session is not None:
+        auth_service.end_session(session=page.session, session_id=page.visitor.web_session.id)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(settings.session_cookie_name, path="/")
+    response.delete_cookie(page.settings.session_cookie_name, path="/")
     return response
 
 
 @router.post("/language", name="set_language")
-def set_language(session: SessionDep, visitor: VisitorDep, form: CheckedForm) -> Response:
+def set_language(page: PublicPageDep, form: PublicPageForm) -> Response:
     lang = str(form.get("lang") or "")
     if lang in LANGUAGES:
         auth_service.set_language(
-            session=session, web_session=visitor.web_session, user=visitor.user, language=lang
+            session=page.session,
+            web_session=page.visitor.web_session,
+            user=page.visitor.user,
+            language=lang,
         )
     return RedirectResponse(safe_next(str(form.get("next") or ""), "/"), status_code=303)
 
 
 @router.get("/account/tokens", name="show_tokens")
-def show_tokens(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
-    user: CurrentUser,
-) -> HTMLResponse:
-    tokens = auth_service.list_api_tokens(session=session, user=user)
-    return render(
-        request,
-        "account/tokens.html",
-        {"tokens": tokens, "new_token": None},
-        session=session,
-        settings=settings,
-        visitor=visitor,
-    )
+def show_tokens(page: PageContextDep) -> HTMLResponse:
+    policy.check(page.user, Permission.account_tokens)
+    tokens = auth_service.list_api_tokens(session=page.session, user=page.user)
+    return page.render("account/tokens.html", {"tokens": tokens, "new_token": None})
 
 
 @router.post("/account/tokens", name="create_token")
-def create_token(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
-    user: CurrentUser,
-    form: CheckedForm,
-) -> Response:
+def create_token(page: PageContextDep, form: PageContextForm) -> Response:
+    policy.check(page.user, Permission.account_tokens)
     revoke = str(form.get("revoke") or "")
     if revoke:
         try:
@@ -157,16 +116,9 @@ def create_token(
         except ValueError:
             token_id = None
         if token_id is not None:
-            auth_service.revoke_api_token(session=session, user=user, token_id=token_id)
+            auth_service.revoke_api_token(session=page.session, user=page.user, token_id=token_id)
         return RedirectResponse("/account/tokens", status_code=303)
     name = str(form.get("name") or "").strip() or "API token"
-    secret = auth_service.create_api_token(session=session, user=user, name=name)
-    tokens = auth_service.list_api_tokens(session=session, user=user)
-    return render(
-        request,
-        "account/tokens.html",
-        {"tokens": tokens, "new_token": secret},
-        session=session,
-        settings=settings,
-        visitor=visitor,
-    )
+    secret = auth_service.create_api_token(session=page.session, user=page.user, name=name)
+    tokens = auth_service.list_api_tokens(session=page.session, user=page.user)
+    return page.render("account/tokens.html", {"tokens": tokens, "new_token": secret})

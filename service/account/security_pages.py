@@ -6,34 +6,35 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import segno
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup, escape
-from sqlmodel import Session
 
 from service import db
 from service.admin import service as admin_service
 from service.auth import service as auth_service
 from service.auth import totp
-from service.auth.deps import CheckedForm, CurrentUser, Visitor, VisitorDep
-from service.config import Settings
-from service.deps import SessionDep, SettingsDep
 from service.errors import NotFound, RateLimited
 from service.models import LoginAttempt, User, WebSession, utcnow
 from service.security import safe_next
-from service.web.i18n import Translator
-from service.web.templating import render, set_session_cookie
+from service.web.page import (
+    PageContext,
+    PageContextDep,
+    PageContextForm,
+    PublicPageDep,
+    PublicPageForm,
+)
+from service.web.templating import set_session_cookie
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-def signed_in(
-    *, session: Session, settings: Settings, visitor: Visitor, user: User, target: str
-) -> Response:
+def signed_in(page: PageContext, *, user: User, target: str) -> Response:
     """Start the user's session (a new id: no fixation), end the old one, go to ``target``."""
-    old = visitor.web_session
+    session, settings = page.session, page.settings
+    old = page.visitor.web_session
     created = auth_service.start_session(
-        session=session, settings=settings, user=user, language=visitor.lang
+        session=session, settings=settings, user=user, language=page.lang
     )
     if old is not None:
         auth_service.end_session(session=session, session_id=old.id)
@@ -44,19 +45,18 @@ def signed_in(
     return response
 
 
-def ask_second_factor(
-    *, session: Session, settings: Settings, visitor: Visitor, user: User, target: str
-) -> Response:
+def ask_second_factor(page: PageContext, *, user: User, target: str) -> Response:
     """The password was right: a new anonymous session remembers the user until the code."""
+    session, settings = page.session, page.settings
     created = auth_service.start_session(
-        session=session, settings=settings, user=None, language=visitor.lang
+        session=session, settings=settings, user=None, language=page.lang
     )
     with db.writing(session):
         row = session.get(WebSession, created.row.id)
         if row is not None:
             row.pending_user_id = user.id
-    if visitor.web_session is not None:
-        auth_service.end_session(session=session, session_id=visitor.web_session.id)
+    if page.visitor.web_session is not None:
+        auth_service.end_session(session=session, session_id=page.visitor.web_session.id)
     response = RedirectResponse(f"/login/code?next={quote(target, safe='')}", status_code=303)
     set_session_cookie(
         response,
@@ -67,57 +67,38 @@ def ask_second_factor(
     return response
 
 
-def _pending_user(session: Session, visitor: Visitor) -> User | None:
-    if visitor.web_session is None or visitor.web_session.pending_user_id is None:
+def _pending_user(page: PageContext) -> User | None:
+    web_session = page.visitor.web_session
+    if web_session is None or web_session.pending_user_id is None:
         return None
-    user = session.get(User, visitor.web_session.pending_user_id)
+    user = page.session.get(User, web_session.pending_user_id)
     return user if user is not None and user.active and user.totp_secret else None
 
 
 @router.get("/login/code", name="show_login_code")
-def show_login_code(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
-    next: str = "/assessments/",
-) -> Response:
-    if _pending_user(session, visitor) is None:
+def show_login_code(page: PublicPageDep, next: str = "/assessments/") -> Response:
+    if _pending_user(page) is None:
         return RedirectResponse("/login", status_code=303)
-    return render(
-        request,
-        "account/login_code.html",
-        {"next": safe_next(next), "form_errors": []},
-        session=session,
-        settings=settings,
-        visitor=visitor,
-    )
+    return page.render("account/login_code.html", {"next": safe_next(next), "form_errors": []})
 
 
 @router.post("/login/code", name="login_code")
-def login_code(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
-    form: CheckedForm,
-) -> Response:
-    _ = Translator(visitor.lang)
-    user = _pending_user(session, visitor)
+def login_code(page: PublicPageDep, form: PublicPageForm) -> Response:
+    _ = page._
+    session = page.session
+    user = _pending_user(page)
     if user is None or user.totp_secret is None:
         return RedirectResponse("/login", status_code=303)
     target = safe_next(str(form.get("next") or ""))
     code = str(form.get("code") or "")
-    ip = request.client.host if request.client else ""
+    ip = page.request.client.host if page.request.client else ""
     status = 422
-    which = auth_service.throttled(session=session, settings=settings, email=user.email, ip=ip)
+    which = auth_service.throttled(session=session, settings=page.settings, email=user.email, ip=ip)
     if which is not None:
         status = 429
         error = _(str(RateLimited.message))
     elif totp.verify(user.totp_secret, code):
-        return signed_in(
-            session=session, settings=settings, visitor=visitor, user=user, target=target
-        )
+        return signed_in(page, user=user, target=target)
     else:
         with db.writing(session):
             session.add(LoginAttempt(email=user.email, ip=ip[:64], success=False, at=utcnow()))
@@ -125,44 +106,27 @@ def login_code(
                 session, action="sign_in_failed", actor_id=user.id, email=user.email, factor="totp"
             )
         error = _("Enter the 6-digit code your authenticator app shows now")
-    return render(
-        request,
+    return page.render(
         "account/login_code.html",
         {"next": target, "form_errors": [("code", error)]},
-        session=session,
-        settings=settings,
-        visitor=visitor,
         status_code=status,
         errors=True,
     )
 
 
 @router.get("/account/security", name="show_security")
-def show_security(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
-    user: CurrentUser,
-) -> Response:
-    return render(
-        request,
-        "account/security.html",
-        {"signed_out": request.query_params.get("done") == "1"},
-        session=session,
-        settings=settings,
-        visitor=visitor,
+def show_security(page: PageContextDep) -> Response:
+    return page.render(
+        "account/security.html", {"signed_out": page.request.query_params.get("done") == "1"}
     )
 
 
 @router.post("/account/sign-out-everywhere", name="sign_out_everywhere")
-def sign_out_everywhere(
-    session: SessionDep, settings: SettingsDep, user: CurrentUser, form: CheckedForm
-) -> Response:
-    auth_service.end_all_sessions(session=session, user_id=user.id)
-    auth_service.record(session, action="sign_out_everywhere", actor_id=user.id)
+def sign_out_everywhere(page: PageContextDep, form: PageContextForm) -> Response:
+    auth_service.end_all_sessions(session=page.session, user_id=page.user.id)
+    auth_service.record(page.session, action="sign_out_everywhere", actor_id=page.user.id)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(settings.session_cookie_name, path="/")
+    response.delete_cookie(page.settings.session_cookie_name, path="/")
     return response
 
 
@@ -174,59 +138,34 @@ def qr_code(text: str, label: str) -> Markup:
 
 
 def _totp_page(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    visitor: Visitor,
-    user: User,
-    *,
-    secret: str,
-    errors: list[tuple[str, str]],
-    status_code: int = 200,
+    page: PageContext, *, secret: str, errors: list[tuple[str, str]], status_code: int = 200
 ) -> Response:
+    user = page.user
     uri = totp.provisioning_uri(secret, user.email)
-    return render(
-        request,
+    return page.render(
         "account/totp.html",
         {
             "secret": secret,
             "uri": uri,
-            "qr_code": qr_code(uri, Translator(visitor.lang)("QR code of the key for your app")),
+            "qr_code": qr_code(uri, page._("QR code of the key for your app")),
             "enrolled": user.totp_secret is not None,
-            "required": totp.required_for(session, user.role),
+            "required": totp.required_for(page.session, user.role),
             "form_errors": errors,
         },
-        session=session,
-        settings=settings,
-        visitor=visitor,
         status_code=status_code,
         errors=bool(errors),
     )
 
 
 @router.get("/account/totp", name="show_totp")
-def show_totp(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
-    user: CurrentUser,
-) -> Response:
-    return _totp_page(
-        request, session, settings, visitor, user, secret=totp.new_secret(), errors=[]
-    )
+def show_totp(page: PageContextDep) -> Response:
+    return _totp_page(page, secret=totp.new_secret(), errors=[])
 
 
 @router.post("/account/totp", name="enrol_totp")
-def enrol_totp(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
-    user: CurrentUser,
-    form: CheckedForm,
-) -> Response:
-    _ = Translator(visitor.lang)
+def enrol_totp(page: PageContextDep, form: PageContextForm) -> Response:
+    _ = page._
+    session, user = page.session, page.user
     if form.get("remove") and user.totp_secret is not None:
         if totp.required_for(session, user.role):
             raise NotFound()
@@ -240,11 +179,7 @@ def enrol_totp(
     code = str(form.get("code") or "")
     if len(secret) < 16 or not totp.verify(secret, code):
         return _totp_page(
-            request,
-            session,
-            settings,
-            visitor,
-            user,
+            page,
             secret=secret if len(secret) >= 16 else totp.new_secret(),
             errors=[("code", _("Enter the 6-digit code your authenticator app shows now"))],
             status_code=422,
@@ -258,33 +193,19 @@ def enrol_totp(
 
 
 @router.get("/account/set-password/{token}", name="show_set_password")
-def show_set_password(
-    request: Request, token: str, session: SessionDep, settings: SettingsDep, visitor: VisitorDep
-) -> Response:
-    found = admin_service.find_account_token(session=session, token=token)
+def show_set_password(page: PublicPageDep, token: str) -> Response:
+    found = admin_service.find_account_token(session=page.session, token=token)
     if found is None:
         raise NotFound("This link is not valid any more. Ask your administrator for a new one")
-    return render(
-        request,
-        "account/set_password.html",
-        {"token": token, "email": found[1].email, "form_errors": []},
-        session=session,
-        settings=settings,
-        visitor=visitor,
+    return page.render(
+        "account/set_password.html", {"token": token, "email": found[1].email, "form_errors": []}
     )
 
 
 @router.post("/account/set-password/{token}", name="set_password")
-def set_password(
-    request: Request,
-    token: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    visitor: VisitorDep,
-    form: CheckedForm,
-) -> Response:
-    _ = Translator(visitor.lang)
-    found = admin_service.find_account_token(session=session, token=token)
+def set_password(page: PublicPageDep, token: str, form: PublicPageForm) -> Response:
+    _ = page._
+    found = admin_service.find_account_token(session=page.session, token=token)
     if found is None:
         raise NotFound("This link is not valid any more. Ask your administrator for a new one")
     _row, user = found
@@ -297,15 +218,11 @@ def set_password(
         problem = auth_service.password_problem(password, email=user.email)
         error = _(problem) if problem else None
     if error is None:
-        admin_service.use_account_token(session=session, token=token, password=password)
+        admin_service.use_account_token(session=page.session, token=token, password=password)
         return RedirectResponse("/login?password=set", status_code=303)
-    return render(
-        request,
+    return page.render(
         "account/set_password.html",
         {"token": token, "email": user.email, "form_errors": [("password", error)]},
-        session=session,
-        settings=settings,
-        visitor=visitor,
         status_code=422,
         errors=True,
     )

@@ -23,7 +23,7 @@ from service.assessments.service import (
     RETIRED,
     version_state,
 )
-from service.auth import scope, totp
+from service.auth import policy, scope, totp
 from service.auth import service as auth_service
 from service.models import (
     ApiToken,
@@ -147,13 +147,6 @@ def save_organisation(
     return org
 
 
-def boards_of(session: Session, agency_id: uuid.UUID) -> list[Organisation]:
-    query = select(Organisation).where(
-        Organisation.kind == OrgKind.board.value, Organisation.agency_id == agency_id
-    )
-    return list(session.exec(query))
-
-
 # Accounts ----------------------------------------------------------------------------------
 
 
@@ -167,9 +160,13 @@ def list_users(session: Session) -> list[tuple[User, Organisation | None]]:
 
 
 def role_fits(role: str, org: Organisation | None) -> bool:
-    """Officers belong to an agency, reviewers to a regulator, board members to a board."""
-    needed = {"officer": "agency", "reviewer": "regulator", "board": "board"}.get(role)
-    if role == Role.admin.value:
+    """Officers and contributors belong to an agency, reviewers to a regulator, board members
+    to a board (``policy.ORGANISATION_KIND``); an admin to any organisation or none."""
+    try:
+        needed = policy.ORGANISATION_KIND[Role(role)]
+    except (ValueError, KeyError):
+        return False
+    if needed is None:
         return True
     return org is not None and org.kind == needed
 

@@ -1,6 +1,8 @@
 """Who may see and change an assessment: pure rules, one place, tested by the access matrix.
 
-- officer: their own agency's assessments; edits drafts and returned ones.
+Which records a role reaches is ``policy.REACH``; what it may do, ``policy.TABLE``.
+
+- officer (and contributor): their own agency's assessments; edits drafts and returned ones.
 - reviewer: assessments submitted at least once by agencies their regulator oversees (the
   federal commissioner federal bodies, a provincial one the other bodies of its province).
 - board: their agency's accepted assessments.
@@ -12,8 +14,9 @@ from __future__ import annotations
 import uuid
 
 from service.assessments.models import Assessment
-from service.auth import scope
-from service.models import AssessmentStatus, Organisation, OrgKind, Role, User
+from service.auth import policy, scope
+from service.auth.policy import Permission, Reach
+from service.models import AssessmentStatus, Organisation, OrgKind, User
 
 EDITABLE = frozenset({AssessmentStatus.draft.value, AssessmentStatus.returned.value})
 
@@ -35,27 +38,32 @@ def can_view(
     *, user: User, organisation: Organisation | None, assessment: Assessment, agency: Organisation
 ) -> bool:
     """Whether ``user`` may know that ``assessment`` exists."""
-    role = Role(user.role)
-    if role is Role.admin:
+    reach = policy.reach_of(user.role)
+    if reach is Reach.every_agency:
         return True
-    if role is Role.officer:
+    if reach is Reach.own_agency:
         return user.organisation_id == assessment.organisation_id
-    if role is Role.board:
+    if reach is Reach.board_agency:
         return (
             board_agency_id(organisation) == assessment.organisation_id
             and assessment.status == AssessmentStatus.accepted.value
         )
+    if reach is not Reach.overseen_agencies:
+        return False
     return assessment.status != AssessmentStatus.draft.value and oversees(organisation, agency)
 
 
 def can_edit(*, user: User, assessment: Assessment) -> bool:
     """Whether ``user``'s role may change the answers (the status is checked separately)."""
-    return Role(user.role) is Role.officer and user.organisation_id == assessment.organisation_id
+    return (
+        policy.allowed(user.role, Permission.assessment_edit)
+        and user.organisation_id == assessment.organisation_id
+    )
 
 
 def can_start(user: User, organisation: Organisation | None) -> bool:
     return (
-        Role(user.role) is Role.officer
+        policy.allowed(user.role, Permission.assessment_start)
         and organisation is not None
         and organisation.kind == OrgKind.agency.value
     )

@@ -1,5 +1,6 @@
-"""JSON API routes: questionnaires, assessments (create, read, patch answers, sections, submit),
-results and report PDFs. Authentication: ``Authorization: Bearer <personal API token>``.
+"""JSON API routes: questionnaires, assessments (create, read, patch answers, sections, submit)
+and results (the report PDF: ``service.report_delivery.endpoints``).
+Authentication: ``Authorization: Bearer <personal API token>``.
 
 Optimistic locking: every change needs ``If-Match: "<version>"`` (428 without it, 412 when it is
 not the current version, 409 when another writer won the race or the assessment is submitted).
@@ -9,67 +10,41 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
-from fastapi.responses import Response as RawResponse
+from fastapi import APIRouter, Request, Response
 
-from service.assessments import access
+from service.api.deps import IfMatch, ViewerDep, required_version
+from service.api.responses import ERRORS, AssessmentPublic
+from service.assessments import access, events
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
 from service.assessments.schemas import (
     AnswersPatch,
     AssessmentCreate,
-    AssessmentPublic,
-    ErrorOut,
     QuestionnaireSummary,
     ResultPublic,
     SectionStatusIn,
     SubmissionPublic,
 )
 from service.assessments.service import Viewer
-from service.auth import service as auth_service
+from service.auth import policy
 from service.auth.deps import ApiUser
+from service.auth.policy import Permission
 from service.deps import RegistryDep, SessionDep
 from service.errors import (
     AlreadySubmitted,
     Forbidden,
     InvalidTransition,
     NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
     Unprocessable,
 )
 from service.models import Organisation
 from service.questionnaire.answers import validate_answer
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, localize
-from service.report_delivery import service as web_reports
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut, "description": text}
-    for code, text in {
-        401: "No or an invalid API token",
-        403: "Your role cannot do this",
-        404: "Not found, or not visible to you",
-        409: "Conflict: submitted already, or another writer saved first",
-        412: "If-Match is not the current version",
-        413: "Request too large",
-        422: "Invalid request",
-        428: "If-Match is required",
-    }.items()
-}
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
-
-
-def get_viewer(user: ApiUser, session: SessionDep) -> Viewer:
-    organisation = session.get(Organisation, user.organisation_id) if user.organisation_id else None
-    return Viewer(user=user, organisation=organisation)
-
-
-ViewerDep = Annotated[Viewer, Depends(get_viewer)]
-IfMatch = Annotated[str | None, Header(description='The version you read, as its ETag: "3"')]
 
 
 def today() -> date:
@@ -80,15 +55,6 @@ def etag(assessment: Assessment) -> str:
     return f'"{assessment.version}"'
 
 
-def required_version(if_match: str | None, assessment: Assessment) -> int:
-    if not if_match:
-        raise PreconditionRequired()
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or int(text) != assessment.version:
-        raise PreconditionFailed(current_version=assessment.version)
-    return int(text)
-
-
 def questionnaire_of(registry: Registry, assessment: Assessment) -> Questionnaire:
     questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
     if questionnaire is None:
@@ -97,20 +63,7 @@ def questionnaire_of(registry: Registry, assessment: Assessment) -> Questionnair
 
 
 def public(assessment: Assessment, agency: Organisation) -> AssessmentPublic:
-    return AssessmentPublic(
-        id=assessment.id,
-        agency=agency.name_en,
-        questionnaire_id=assessment.questionnaire_id,
-        questionnaire_version=assessment.questionnaire_version,
-        program=assessment.program,
-        status=assessment.status,
-        version=assessment.version,
-        answers=dict(assessment.answers),
-        evidence=dict(assessment.evidence),
-        section_status=dict(assessment.section_status),
-        created_at=assessment.created_at,
-        updated_at=assessment.updated_at,
-    )
+    return AssessmentPublic.of(assessment, agency.name_en)
 
 
 def submission_public(submission: Submission) -> SubmissionPublic:
@@ -270,7 +223,7 @@ def patch_answers(
         evidence=dict(body.evidence),
         as_of=today(),
         source="api",
-    )
+    ).assessment
     response.headers["ETag"] = etag(saved)
     return public(saved, agency)
 
@@ -339,6 +292,7 @@ def submit_assessment(
     assessment, _agency = load(session, viewer, assessment_id)
     questionnaire = questionnaire_of(registry, assessment)
     _check_changeable(viewer, assessment)
+    policy.check(viewer.user, Permission.assessment_submit)
     version = required_version(if_match, assessment)
     submission = assessment_service.submit(
         session=session,
@@ -347,7 +301,7 @@ def submit_assessment(
         expected_version=version,
         questionnaire=questionnaire,
     )
-    web_reports.prerender(request.app, submission_id=submission.id)
+    events.submission_changed(request.app, submission.assessment_id)
     return submission_public(submission)
 
 
@@ -395,46 +349,3 @@ def get_result(
         sha256=submission.sha256,
         result=submission.result,
     )
-
-
-@router.get(
-    "/assessments/{assessment_id}/report.pdf",
-    tags=["results"],
-    response_class=RawResponse,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The gap report as PDF"}},
-)
-def get_report_pdf(
-    assessment_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    registry: RegistryDep,
-    viewer: ViewerDep,
-    lang: str = "en",
-    number: int | None = None,
-) -> RawResponse:
-    """The gap report of the latest (or the numbered) submission, as PDF."""
-    assessment, agency = load(session, viewer, assessment_id)
-    submission = assessment_service.get_submission(
-        session=session, assessment_id=assessment.id, number=number
-    )
-    if submission is None:
-        raise NotFound()
-    auth_service.record(
-        session,
-        action="report_downloaded",
-        actor_id=viewer.user.id,
-        assessment_id=assessment.id,
-        submission=submission.number,
-        language=lang if lang in ("en", "fr") else "en",
-        via="api",
-    )
-    pdf = web_reports.report_pdf(
-        request.app,
-        session=session,
-        questionnaire=questionnaire_of(registry, assessment),
-        assessment=assessment,
-        agency=agency,
-        submission=submission,
-        lang=lang if lang in ("en", "fr") else "en",
-    )
-    return RawResponse(pdf, media_type="application/pdf")

@@ -30,6 +30,12 @@ def section_slug(section_id: str) -> str:
     return section_id.replace("_", "-")
 
 
+def section_url(assessment_id: object, section_id: str) -> str:
+    """The page of one section. Sections live under ``/sections/`` so that no section id can
+    shadow another page of the assessment (``/assessments/{id}/history``...)."""
+    return f"/assessments/{assessment_id}/sections/{section_slug(section_id)}"
+
+
 def find_section(questionnaire: Questionnaire, slug: str) -> Section:
     for section in questionnaire.sections:
         if section_slug(section.id) == slug:
@@ -84,22 +90,31 @@ class Page(PageContext):
             "q_title": localize(questionnaire.title, self.visitor.lang),
             "base": f"/assessments/{assessment.id}",
             "editable": self.editable(assessment),
-            "section_slug": section_slug,
-            "review_comments_for": lambda section_id=None: assessment_service.officer_comments(
-                session=self.session,
-                assessment=assessment,
-                questionnaire=questionnaire,
-                lang=self.visitor.lang,
-                section_id=section_id,
-            ),
-            "new_questions_for": lambda section_id: assessment_service.new_questions_in(
-                session=self.session,
-                assessment=assessment,
-                questionnaire=questionnaire,
-                lang=self.visitor.lang,
-                section_id=section_id,
-            ),
         }
+
+    def review_comments(
+        self, assessment: Assessment, questionnaire: Questionnaire, section_id: str | None = None
+    ) -> list[dict[str, str]]:
+        """The reviewer's comments the officer must see (all, or a section's), as data."""
+        return assessment_service.officer_comments(
+            session=self.session,
+            assessment=assessment,
+            questionnaire=questionnaire,
+            lang=self.visitor.lang,
+            section_id=section_id,
+        )
+
+    def new_questions(
+        self, assessment: Assessment, questionnaire: Questionnaire, section_id: str
+    ) -> list[dict[str, str]]:
+        """The section's questions new since the assessment this reassessment started from."""
+        return assessment_service.new_questions_in(
+            session=self.session,
+            assessment=assessment,
+            questionnaire=questionnaire,
+            lang=self.visitor.lang,
+            section_id=section_id,
+        )
 
 
 async def get_page(request: Request) -> AsyncIterator[Page]:
@@ -111,9 +126,7 @@ PageDep = Annotated[Page, Depends(get_page)]
 
 
 async def get_page_form(request: Request, page: PageDep) -> AsyncIterator[FormData]:
-    """The posted form of a page, after the CSRF check: what ``CheckedForm`` is to routes that
-    take their session and visitor separately (using it with ``PageDep`` would look them up
-    twice)."""
+    """The posted form of an assessment page, after the CSRF check (403 otherwise)."""
     async with checked_form(request, page.visitor) as form:
         yield form
 

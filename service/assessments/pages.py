@@ -11,14 +11,13 @@ import uuid
 from typing import Any
 
 import yaml
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from markupsafe import Markup
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from service.assessments import access, forms
+from service.assessments import access, events, forms
 from service.assessments import service as assessment_service
 from service.assessments.frame import (
     Page,
@@ -26,43 +25,49 @@ from service.assessments.frame import (
     PageForm,
     find_section,
     form_version,
+    parse_id,
     redirect,
-    section_slug,
+    section_url,
     today,
 )
-from service.assessments.models import Assessment, Submission
-from service.auth import service as auth_service
-from service.auth.deps import (
-    VisitorDep,
-)
+from service.assessments.models import Assessment
+from service.auth import policy
+from service.auth.policy import Permission
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
-from service.models import Role
 from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.schema import Questionnaire, Section, localize
-from service.report_delivery import service as web_reports
+from service.web.page import PublicPageDep
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+# The section pages' old addresses (``/assessments/{id}/{slug}``...), before they moved under
+# ``/sections/``. Included after every other router: its paths match any page of an assessment.
+old_section_urls = APIRouter(tags=["pages"], include_in_schema=False)
 MAX_IMPORT_BYTES = 500_000
 
 
 # --- dashboard and start ---------------------------------------------------------------------
 
 
-# Where each role starts after signing in: the page of its main job.
-HOME_BY_ROLE = {
-    Role.officer: "/assessments/",
-    Role.reviewer: "/review/",
-    Role.board: "/board/",
-    Role.admin: "/admin/organisations",
-}
+# Where a user starts after signing in: the page of their main job, the first their role may use.
+HOME_PAGES = (
+    (Permission.admin_organisations, "/admin/organisations"),
+    (Permission.review_read, "/review/"),
+    (Permission.board_read, "/board/"),
+)
+
+
+def home_page(role: str) -> str:
+    held = policy.permissions_of(role)
+    return next((url for permission, url in HOME_PAGES if permission in held), "/assessments/")
 
 
 @router.get("/", name="home")
-def home(visitor: VisitorDep) -> Response:
+def home(page: PublicPageDep) -> Response:
+    visitor = page.visitor
     if visitor.user is None:
         return redirect("/login")
-    return redirect(HOME_BY_ROLE.get(Role(visitor.user.role), "/assessments/"))
+    return redirect(home_page(visitor.user.role))
 
 
 @router.get("/assessments/", name="list_assessments")
@@ -168,8 +173,7 @@ def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None)
         {
             "title": localize(s.title, page.visitor.lang),
             "status": statuses[s.id],
-            "url": f"/assessments/{assessment.id}/{section_slug(s.id)}"
-            + ("" if editable else "/check"),
+            "url": section_url(assessment.id, s.id) + ("" if editable else "/check"),
         }
         for s in questionnaire.sections
     ]
@@ -187,11 +191,12 @@ def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None)
             r.name(page.visitor.lang)
             for r in assessment_service.regulators_for(session=page.session, agency=agency)
         ],
+        "review_comments": page.review_comments(assessment, questionnaire),
     }
     return page.render("assessments/task_list.html", context)
 
 
-# --- fixed pages before the section routes (their paths would match a section slug) ---------
+# --- check your answers, submit, history, export and import -----------------------------------
 
 
 @router.get("/assessments/{assessment_id}/check-your-answers", name="show_check_answers")
@@ -220,6 +225,7 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
     assessment, agency, questionnaire = page.load(assessment_id)
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
+    policy.check(page.viewer.user, Permission.assessment_submit)
     try:
         submission = assessment_service.submit(
             session=page.session,
@@ -232,7 +238,7 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
         return redirect(f"/assessments/{assessment.id}/")
     except StaleVersion:
         return _conflict(page, assessment.id, None)
-    web_reports.prerender(page.request.app, submission_id=submission.id)
+    events.submission_changed(page.request.app, submission.assessment_id)
     return redirect(f"/assessments/{assessment.id}/submitted")
 
 
@@ -353,124 +359,6 @@ def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> 
     return redirect(f"/assessments/{assessment.id}/?notice=saved")
 
 
-# --- result and report -----------------------------------------------------------------------
-
-
-def _submission_or_404(page: Page, assessment: Assessment, number: int | None) -> Submission:
-    submission = assessment_service.get_submission(
-        session=page.session, assessment_id=assessment.id, number=number
-    )
-    if submission is None:
-        raise NotFound()
-    return submission
-
-
-def _audit_read(
-    page: Page, action: str, assessment: Assessment, submission: Submission, lang: str
-) -> None:
-    """Who read which report (issue 7: reads are audited, not only changes)."""
-    auth_service.record(
-        page.session,
-        action=action,
-        actor_id=page.visitor.user.id if page.visitor.user else None,
-        assessment_id=assessment.id,
-        submission=submission.number,
-        language=lang,
-    )
-
-
-@router.get("/assessments/{assessment_id}/result", name="show_result")
-def show_result(page: PageDep, assessment_id: str, number: int | None = None) -> HTMLResponse:
-    """The result: the headline, the links to the documents, and the report itself."""
-    assessment, agency, questionnaire = page.load(assessment_id)
-    submission = _submission_or_404(page, assessment, number)
-    _audit_read(page, "report_viewed", assessment, submission, page.visitor.lang)
-    report = web_reports.report_html(
-        registry=page.registry,
-        questionnaire=questionnaire,
-        assessment=assessment,
-        agency=agency,
-        submission=submission,
-        lang=page.visitor.lang,
-        fragment=True,
-    )
-    return page.render(
-        "assessments/result.html",
-        page.common(assessment, agency, questionnaire)
-        | {
-            "submission": submission,
-            "result": submission.result,
-            # Review point: the one Markup of the pages. The report package renders it with
-            # autoescape on and StrictUndefined, from our own templates under reports/.
-            "report": Markup(report),  # noqa: S704
-            "submissions": assessment_service.submissions(
-                session=page.session, assessment_id=assessment.id
-            ),
-        },
-    )
-
-
-@router.get("/report.css", name="report_css", include_in_schema=False)
-def report_css() -> Response:
-    """The report's screen styles, for the result page that embeds the report."""
-    return Response(
-        web_reports.screen_css(),
-        media_type="text/css",
-        headers={"Cache-Control": "public, max-age=3600"},
-    )
-
-
-REPORT_CSP = (
-    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; "
-    "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
-)
-
-
-@router.get("/assessments/{assessment_id}/report.html", name="show_report_html")
-def show_report_html(
-    page: PageDep, assessment_id: str, lang: str | None = None, number: int | None = None
-) -> HTMLResponse:
-    """The gap report as a document of its own (its styles are inline, so it has its own CSP)."""
-    assessment, agency, questionnaire = page.load(assessment_id)
-    submission = _submission_or_404(page, assessment, number)
-    report_lang = lang if lang in ("en", "fr") else page.visitor.lang
-    _audit_read(page, "report_viewed", assessment, submission, report_lang)
-    body = web_reports.report_html(
-        registry=page.registry,
-        questionnaire=questionnaire,
-        assessment=assessment,
-        agency=agency,
-        submission=submission,
-        lang=report_lang,
-    )
-    return HTMLResponse(body, headers={"Content-Security-Policy": REPORT_CSP})
-
-
-@router.get("/assessments/{assessment_id}/report.pdf", name="download_report")
-def download_report(
-    page: PageDep, assessment_id: str, lang: str | None = None, number: int | None = None
-) -> Response:
-    assessment, agency, questionnaire = page.load(assessment_id)
-    submission = _submission_or_404(page, assessment, number)
-    report_lang = lang if lang in ("en", "fr") else page.visitor.lang
-    _audit_read(page, "report_downloaded", assessment, submission, report_lang)
-    pdf = web_reports.report_pdf(
-        page.request.app,
-        session=page.session,
-        questionnaire=questionnaire,
-        assessment=assessment,
-        agency=agency,
-        submission=submission,
-        lang=report_lang,
-    )
-    filename = f"policygap-{assessment.id}-{submission.number}-{report_lang}.pdf"
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
-
-
 # --- sections --------------------------------------------------------------------------------
 
 
@@ -486,7 +374,7 @@ def _rows(
     visible = engine.resolve(
         questionnaire, assessment_service.answers_of(assessment), today()
     ).visible
-    base = f"/assessments/{assessment.id}/{section_slug(section.id)}"
+    base = section_url(assessment.id, section.id)
     rows = []
     for q in section.questions:
         if q.id not in visible:
@@ -619,8 +507,10 @@ def _section_context(
         "questions": questions,
         "form_errors": error_list,
         "return_all": return_all,
-        "action": f"/assessments/{assessment.id}/{section_slug(section.id)}"
-        + ("?return=all" if return_all else ""),
+        "action": section_url(assessment.id, section.id) + ("?return=all" if return_all else ""),
+        "review_comments": page.review_comments(assessment, questionnaire, section.id),
+        "new_questions": page.new_questions(assessment, questionnaire, section.id),
+        "section_url": section_url(assessment.id, section.id),
     }
 
 
@@ -651,7 +541,7 @@ def _conflict(
         | {
             "groups": groups,
             "yours": yours,
-            "reload_url": f"/assessments/{assessment.id}/{section_slug(section.id)}"
+            "reload_url": section_url(assessment.id, section.id)
             if section
             else f"/assessments/{assessment.id}/",
         },
@@ -659,12 +549,12 @@ def _conflict(
     )
 
 
-@router.get("/assessments/{assessment_id}/{slug}", name="show_section")
+@router.get("/assessments/{assessment_id}/sections/{slug}", name="show_section")
 def show_section(page: PageDep, assessment_id: str, slug: str) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
     if not page.editable(assessment):
-        return redirect(f"/assessments/{assessment.id}/{slug}/check")
+        return redirect(section_url(assessment.id, slug) + "/check")
     context = _section_context(
         page,
         questionnaire,
@@ -679,7 +569,7 @@ def show_section(page: PageDep, assessment_id: str, slug: str) -> Response:
     )
 
 
-@router.post("/assessments/{assessment_id}/{slug}", name="save_section")
+@router.post("/assessments/{assessment_id}/sections/{slug}", name="save_section")
 def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
@@ -690,11 +580,14 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
     parsed = forms.parse_section(
         section, {k: [v for v in vals if isinstance(v, str)] for k, vals in lists.items()}, page._
     )
-    # A hidden question is not asked, so what its (hidden) field holds is not an error.
-    shown = assessment_service.visible_with(questionnaire, assessment, parsed.values, as_of=today())
-    parsed.errors = {
-        k: v for k, v in parsed.errors.items() if k.removeprefix(forms.EVIDENCE_PREFIX) in shown
-    }
+    if parsed.errors:
+        # A hidden question is not asked, so what its (hidden) field holds is not an error.
+        shown = assessment_service.visible_with(
+            questionnaire, assessment, parsed.values, as_of=today()
+        )
+        parsed.errors = {
+            k: v for k, v in parsed.errors.items() if k.removeprefix(forms.EVIDENCE_PREFIX) in shown
+        }
     if parsed.errors:
         context = _section_context(
             page,
@@ -711,7 +604,6 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             status_code=422,
             errors=True,
         )
-    previous = assessment_service.answers_of(assessment)
     try:
         saved = assessment_service.save_answers(
             session=page.session,
@@ -725,22 +617,19 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
         )
     except StaleVersion:
         return _conflict(page, assessment.id, section, parsed.raw)
-    base = f"/assessments/{saved.id}"
+    base = f"/assessments/{assessment.id}"
     if form.get("action") == "later":
         return redirect(f"{base}/?notice=saved")
-    before = engine.resolve(questionnaire, previous, today()).visible
-    after = engine.resolve(questionnaire, assessment_service.answers_of(saved), today()).visible
-    newly = [
-        q.id
-        for q in section.questions
-        if q.id in after and q.id not in before and q.id not in saved.answers
-    ]
+    here = section_url(assessment.id, slug)
+    newly = [q.id for q in section.questions if q.id in saved.newly_visible]
     if newly:
-        return redirect(f"{base}/{slug}" + ("?return=all" if return_all else "") + f"#{newly[0]}")
-    return redirect(f"{base}/check-your-answers" if return_all else f"{base}/{slug}/check")
+        return redirect(here + ("?return=all" if return_all else "") + f"#{newly[0]}")
+    if return_all:
+        return redirect(f"{base}/check-your-answers")
+    return redirect(here + "/check")
 
 
-@router.post("/assessments/{assessment_id}/{slug}/visibility", name="section_visibility")
+@router.post("/assessments/{assessment_id}/sections/{slug}/visibility", name="section_visibility")
 def section_visibility(
     page: PageDep, assessment_id: str, slug: str, form: PageForm
 ) -> JSONResponse:
@@ -755,7 +644,7 @@ def section_visibility(
     return JSONResponse({"visible": sorted(q.id for q in section.questions if q.id in visible)})
 
 
-@router.get("/assessments/{assessment_id}/{slug}/check", name="show_section_check")
+@router.get("/assessments/{assessment_id}/sections/{slug}/check", name="show_section_check")
 def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
@@ -766,12 +655,12 @@ def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResp
             "group": _rows(page, questionnaire, assessment, section, return_all=False),
             "form_errors": [],
             "completed": assessment.section_status.get(section.id) == "completed",
-            "slug": slug,
+            "section_url": section_url(assessment.id, slug),
         },
     )
 
 
-@router.post("/assessments/{assessment_id}/{slug}/check", name="mark_section")
+@router.post("/assessments/{assessment_id}/sections/{slug}/check", name="mark_section")
 def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
@@ -806,9 +695,37 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
                 "group": _rows(page, questionnaire, assessment, section, return_all=False),
                 "form_errors": [("completed", error)],
                 "completed": False,
-                "slug": slug,
+                "section_url": section_url(assessment.id, slug),
             },
             status_code=422,
             errors=True,
         )
     return redirect(f"/assessments/{assessment.id}/")
+
+
+# --- old section addresses -------------------------------------------------------------------
+
+# What follows a section's slug in its old addresses (``/assessments/{id}/{slug}/check``...).
+OLD_SECTION_PAGES = frozenset({"check", "visibility", "documents"})
+
+
+def _moved(request: Request, target: str) -> RedirectResponse:
+    """301 for a GET (bookmarks and links), 308 for a POST (the form is sent again to the new
+    address); the query string is kept."""
+    query = request.url.query
+    status = 301 if request.method in ("GET", "HEAD") else 308
+    return RedirectResponse(target + (f"?{query}" if query else ""), status_code=status)
+
+
+async def old_section(request: Request) -> Response:
+    params = request.path_params
+    page = params.get("page")
+    if page is not None and page not in OLD_SECTION_PAGES:
+        raise NotFound()
+    target = f"/assessments/{parse_id(params['assessment_id'])}/sections/{params['slug']}"
+    return _moved(request, target + (f"/{page}" if page else ""))
+
+
+# Plain routes, not API routes: a redirect has no form (the new address checks its CSRF token).
+for _path in ("/assessments/{assessment_id}/{slug}", "/assessments/{assessment_id}/{slug}/{page}"):
+    old_section_urls.add_route(_path, old_section, methods=["GET", "HEAD", "POST"])

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from service.auth.deps import CurrentUser, VisitorDep
-from service.deps import RegistryDep, SessionDep, SettingsDep
+from service.auth import policy
+from service.auth.policy import Permission
 from service.questionnaire.schema import localize
-from service.web.templating import render
+from service.web.page import PageContextDep
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 @router.get("/questionnaires", name="list_questionnaires")
-def list_questionnaires(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    registry: RegistryDep,
-    visitor: VisitorDep,
-    user: CurrentUser,
-) -> HTMLResponse:
+def list_questionnaires(page: PageContextDep) -> HTMLResponse:
+    registry, visitor, user = page.registry, page.visitor, page.user
     items = [
         {
             "id": q.id,
@@ -36,13 +30,8 @@ def list_questionnaires(
         for q in sorted(registry.all(), key=lambda q: (q.id, q.version))
     ]
     problems = (
-        [p.format() for r in registry.results for p in r.errors] if user.role == "admin" else []
+        [p.format() for r in registry.results for p in r.errors]
+        if policy.allowed(user.role, Permission.admin_questionnaires)
+        else []
     )
-    return render(
-        request,
-        "assessments/questionnaires.html",
-        {"items": items, "problems": problems},
-        session=session,
-        settings=settings,
-        visitor=visitor,
-    )
+    return page.render("assessments/questionnaires.html", {"items": items, "problems": problems})

@@ -1,4 +1,5 @@
-"""Request and response models of the JSON API."""
+"""Request and response models of the assessments API (the error body and an assessment as the
+API shows it are shared by every feature: ``service.api.responses``)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 AnswerIn = StrictStr | list[StrictStr] | int | float | None
-
-
-class ErrorOut(BaseModel):
-    detail: Any = Field(description="What is wrong (a message, or a list of field errors)")
-    code: str = Field(description="A stable code such as not_found, stale_version, invalid")
 
 
 class QuestionnaireSummary(BaseModel):
@@ -33,21 +29,6 @@ class AssessmentCreate(BaseModel):
         default=None, max_length=50, description="Default: the latest"
     )
     program: StrictStr = Field(min_length=1, max_length=200)
-
-
-class AssessmentPublic(BaseModel):
-    id: uuid.UUID
-    agency: str
-    questionnaire_id: str
-    questionnaire_version: str
-    program: str
-    status: str
-    version: int
-    answers: dict[str, Any]
-    evidence: dict[str, str]
-    section_status: dict[str, str]
-    created_at: datetime
-    updated_at: datetime
 
 
 class AnswersPatch(BaseModel):

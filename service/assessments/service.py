@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
@@ -22,6 +23,8 @@ from service import db
 from service.assessments import access, workflow
 from service.assessments import digest as review_digest
 from service.assessments.models import Assessment, Reassessment, ReviewComment, Submission
+from service.auth import policy
+from service.auth.policy import Permission, Reach
 from service.auth.principal import Viewer as Viewer
 from service.errors import (
     AlreadySubmitted,
@@ -36,7 +39,6 @@ from service.models import (
     Organisation,
     OrgKind,
     QuestionnaireState,
-    Role,
     SectionStatus,
     User,
     utcnow,
@@ -68,14 +70,21 @@ def unanswered_required(
     questionnaire: Questionnaire, assessment: Assessment, section_id: str, *, as_of: date
 ) -> list[str]:
     """Required questions of a section that are shown but not answered."""
-    resolved = engine.resolve(questionnaire, answers_of(assessment), as_of)
+    visible = engine.resolve(questionnaire, answers_of(assessment), as_of).visible
+    return _unanswered(questionnaire, assessment.answers, section_id, visible)
+
+
+def _unanswered(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, AnswerValue],
+    section_id: str,
+    visible: frozenset[str],
+) -> list[str]:
     section = next(s for s in questionnaire.sections if s.id == section_id)
     return [
         q.id
         for q in section.questions
-        if q.required
-        and q.id in resolved.visible
-        and assessment.answers.get(q.id) in (None, "", [])
+        if q.required and q.id in visible and answers.get(q.id) in (None, "", [])
     ]
 
 
@@ -117,7 +126,7 @@ def list_visible(*, session: Session, viewer: Viewer) -> list[tuple[Assessment, 
         .join(Organisation, col(Organisation.id) == col(Assessment.organisation_id))
         .order_by(col(Assessment.updated_at).desc())
     )
-    if viewer.user.role == "officer":
+    if policy.reach_of(viewer.user.role) is Reach.own_agency:
         query = query.where(Assessment.organisation_id == viewer.user.organisation_id)
     rows = session.exec(query).all()
     return [
@@ -212,7 +221,7 @@ def history(
         .where(AuditEvent.assessment_id == assessment_id)
         .order_by(col(AuditEvent.at), col(AuditEvent.id))
     )
-    if viewer.user.role not in (Role.reviewer.value, Role.admin.value):
+    if not policy.allowed(viewer.user.role, Permission.review_read):
         query = query.where(col(AuditEvent.action).not_in(REVIEWER_ONLY_EVENTS))
     return [(event, user) for event, user in session.exec(query).all()]
 
@@ -288,20 +297,14 @@ def start(
     return assessment
 
 
-def _effective(
-    questionnaire: Questionnaire,
-    values: dict[str, AnswerValue],
-    evidence: dict[str, str],
-    as_of: date,
-) -> tuple[dict[str, AnswerValue], dict[str, str]]:
-    """Drop the answers of questions that are no longer shown."""
-    visible = engine.resolve(
-        questionnaire, Answers(values=values, evidence=evidence), as_of
-    ).visible
-    return (
-        {k: v for k, v in values.items() if k in visible},
-        {k: v for k, v in evidence.items() if k in visible},
-    )
+@dataclass(frozen=True)
+class SavedAnswers:
+    """What a save changed: the assessment as saved, the questions shown now, and those shown
+    now that were not before and have no answer yet (the page goes back to ask them)."""
+
+    assessment: Assessment
+    visible: frozenset[str]
+    newly_visible: frozenset[str]
 
 
 def save_answers(
@@ -315,9 +318,11 @@ def save_answers(
     evidence: Mapping[str, str | None],
     as_of: date,
     source: str = "web",
-) -> Assessment:
-    """Merge answers (None clears one) into the draft; sections touched become In progress
-    unless they were Completed and still have every required question answered."""
+) -> SavedAnswers:
+    """Merge answers (None clears one) into the draft, dropping those of questions no longer
+    shown; sections touched become In progress unless they were Completed and still have
+    every required question answered. Works out which questions are shown twice: before the
+    save and after (an answer of a hidden question never changes what is shown)."""
     index = questionnaire.question_index()
     unknown = [k for k in [*values, *evidence] if k not in index]
     if unknown:
@@ -330,6 +335,7 @@ def save_answers(
                 assessment_id=assessment_id,
                 expected_version=expected_version,
             )
+            before = engine.resolve(questionnaire, answers_of(assessment), as_of).visible
             new_values = dict(assessment.answers)
             new_notes = dict(assessment.evidence)
             changed: list[str] = []
@@ -345,17 +351,19 @@ def save_answers(
                     new_notes.pop(qid, None)
                 else:
                     new_notes[qid] = note
-            new_values, new_notes = _effective(questionnaire, new_values, new_notes, as_of)
+            visible = engine.resolve(
+                questionnaire, Answers(values=new_values, evidence=new_notes), as_of
+            ).visible
+            new_values = {k: v for k, v in new_values.items() if k in visible}
+            new_notes = {k: v for k, v in new_notes.items() if k in visible}
             assessment.answers = new_values
             assessment.evidence = new_notes
             sections = questionnaire.section_of()
             touched = sorted({sections[q] for q in [*values, *evidence]})
             statuses = dict(assessment.section_status)
             for section_id in touched:
-                if statuses.get(
-                    section_id
-                ) == SectionStatus.completed.value and not unanswered_required(
-                    questionnaire, assessment, section_id, as_of=as_of
+                if statuses.get(section_id) == SectionStatus.completed.value and not _unanswered(
+                    questionnaire, new_values, section_id, visible
                 ):
                     continue
                 statuses[section_id] = SectionStatus.in_progress.value
@@ -372,7 +380,8 @@ def save_answers(
             )
     except StaleDataError as error:
         raise StaleVersion() from error
-    return assessment
+    newly = frozenset(q for q in visible - before if q not in new_values)
+    return SavedAnswers(assessment=assessment, visible=visible, newly_visible=newly)
 
 
 def mark_section(

@@ -1,4 +1,5 @@
-"""Who is asking: the visitor from the session cookie (pages) or an API token (the JSON API)."""
+"""Who is asking: the visitor from the session cookie (pages, through the page context of
+``service/web/page.py``) or an API token (the JSON API)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from service import db
 from service.auth import service as auth_service
 from service.auth import totp
 from service.config import Settings
-from service.deps import SessionDep, SettingsDep
+from service.deps import SessionDep
 from service.errors import NotSignedIn
 from service.models import Organisation, Role, User, WebSession, utcnow
 from service.security import CSRF_FIELD, check_csrf
@@ -57,10 +58,6 @@ def _language(
     return default
 
 
-def get_visitor(request: Request, session: SessionDep, settings: SettingsDep) -> Visitor:
-    return visitor_for(request, session, settings)
-
-
 def visitor_for(request: Request, session: Session, settings: Settings) -> Visitor:
     """Who is asking, from the session cookie (touching the session at most every few minutes)."""
     token = request.cookies.get(settings.session_cookie_name)
@@ -96,16 +93,8 @@ def visitor_for(request: Request, session: Session, settings: Settings) -> Visit
     return visitor
 
 
-VisitorDep = Annotated[Visitor, Depends(get_visitor)]
-
-
 # Pages a user who must still set up a second factor may reach.
 _ENROLMENT_PATHS = frozenset({"/account/totp", "/logout", "/language"})
-
-
-async def get_user(request: Request, visitor: VisitorDep) -> User:
-    """The signed-in user (``get_visitor`` did the database work, so no thread-pool trip)."""
-    return signed_in_user(request, visitor)
 
 
 def signed_in_user(request: Request, visitor: Visitor) -> User:
@@ -115,15 +104,6 @@ def signed_in_user(request: Request, visitor: Visitor) -> User:
     if visitor.second_factor_missing and request.url.path not in _ENROLMENT_PATHS:
         raise totp.SecondFactorRequired()
     return visitor.user
-
-
-CurrentUser = Annotated[User, Depends(get_user)]
-
-
-async def csrf_form(request: Request, visitor: VisitorDep) -> AsyncIterator[FormData]:
-    """The posted form, after the CSRF check (403 when it fails); uploads closed afterwards."""
-    async with checked_form(request, visitor) as form:
-        yield form
 
 
 @asynccontextmanager
@@ -140,9 +120,6 @@ async def checked_form(request: Request, visitor: Visitor) -> AsyncIterator[Form
         yield form
     finally:
         await form.close()
-
-
-CheckedForm = Annotated[FormData, Depends(csrf_form)]
 
 
 def get_api_user(request: Request, session: SessionDep) -> User:

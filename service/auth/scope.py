@@ -5,8 +5,9 @@
   regulator with no province is the federal commissioner and a provincial one oversees its province.
 - An agency may name its regulator explicitly (``Organisation.regulator_id``); then that regulator
   and only that one oversees it, whatever the jurisdictions say.
-- officer: their own agency; board: the agency the board is attached to; reviewer: the agencies
-  their regulator oversees; admin: every agency (``None`` = no restriction).
+- By the role's reach (``policy.REACH``): officers and contributors their own agency; board
+  members the agency the board is attached to; reviewers the agencies their regulator oversees;
+  admins every agency (``None`` = no restriction).
 
 Issue 6 (inbox, review, portfolio, exports, API) calls ``visible_agency_ids`` /
 ``can_see_agency``; keep these signatures stable.
@@ -18,7 +19,9 @@ import uuid
 
 from sqlmodel import Session, select
 
-from service.models import BodyType, Organisation, OrgKind, Role, User
+from service.auth import policy
+from service.auth.policy import Reach
+from service.models import BodyType, Organisation, OrgKind, User
 
 FEDERAL = "federal"
 PROVINCES = ("AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT")
@@ -66,17 +69,17 @@ def visible_agency_ids(session: Session, user: User) -> set[uuid.UUID] | None:
     """
     if not user.active:
         return set()
-    role = Role(user.role)
-    if role is Role.admin:
+    reach = policy.reach_of(user.role)
+    if reach is Reach.every_agency:
         return None
-    if user.organisation_id is None:
+    if reach is None or user.organisation_id is None:
         return set()
     org = session.get(Organisation, user.organisation_id)
     if org is None:
         return set()
-    if role is Role.officer:
+    if reach is Reach.own_agency:
         return {org.id} if org.kind == OrgKind.agency.value else set()
-    if role is Role.board:
+    if reach is Reach.board_agency:
         if org.kind == OrgKind.board.value and org.agency_id is not None:
             return {org.agency_id}
         return set()

@@ -1,4 +1,4 @@
-"""Pages and API routes for evidence documents.
+"""Pages for evidence documents (the API routes: ``endpoints.py``).
 
 - ``GET  /assessments/{id}/{section}/documents``: the section's questions with their documents
   and, on a draft, one upload form per question (no JavaScript needed).
@@ -19,56 +19,35 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from service.assessments import service as assessment_service
-from service.assessments.endpoints import ERRORS
 from service.assessments.frame import (
     Page,
     PageDep,
     PageForm,
     find_section,
     parse_id,
-    questionnaire_of,
     redirect,
+    section_url,
     today,
 )
-from service.assessments.schemas import ErrorOut
-from service.assessments.service import Viewer
-from service.auth.deps import ApiUser
 from service.config import Settings
-from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.documents import service as document_service
 from service.documents import store
 from service.documents.archive import BadArchive
 from service.documents.archive import read as read_archive
 from service.documents.models import Document
 from service.documents.sniff import KINDS
-from service.errors import NotFound, Unprocessable
-from service.models import Organisation
+from service.errors import NotFound
 from service.questionnaire import engine
 from service.questionnaire.schema import localize
 from service.web.i18n import Translator
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
-api_router = APIRouter(
-    prefix="/api/v1",
-    tags=["documents"],
-    responses={
-        **ERRORS,
-        415: {"model": ErrorOut, "description": "Not an accepted type (decided by content)"},
-    },
-)
-BINARY_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-    }
-}
-
 MULTIPART_ROOM = 64 * 1024  # framing, the CSRF token and the question id around the file
 ARCHIVE_FACTOR = 4  # an archive may be this many times the largest document (compressed)
 UNPACKED_FACTOR = 8  # and this many times once unpacked
@@ -81,6 +60,11 @@ def archive_limit(settings: Settings) -> int:
 def upload_limits(settings: Settings) -> list[tuple[str, int]]:
     """Body limits for the upload routes (for ``BodySizeLimitMiddleware``)."""
     return [
+        (
+            r"/assessments/[^/]+/sections/[^/]+/documents",
+            settings.max_upload_bytes + MULTIPART_ROOM,
+        ),
+        # the old address, redirected with 308: the browser sends the upload again
         (r"/assessments/[^/]+/[^/]+/documents", settings.max_upload_bytes + MULTIPART_ROOM),
         (r"/assessments/[^/]+/import-archive", archive_limit(settings) + MULTIPART_ROOM),
         (r"/api/v1/assessments/[^/]+/documents", settings.max_upload_bytes),
@@ -182,6 +166,7 @@ def _page_context(
     context = page.common(assessment, agency, questionnaire) | {
         "section": section,
         "slug": slug,
+        "section_url": section_url(assessment.id, slug),
         "section_title": localize(section.title, lang),
         "questions": questions,
         "editable": editable,
@@ -192,7 +177,7 @@ def _page_context(
     return context, editable
 
 
-@router.get("/assessments/{assessment_id}/{slug}/documents", name="show_documents")
+@router.get("/assessments/{assessment_id}/sections/{slug}/documents", name="show_documents")
 def show_documents(
     page: PageDep, assessment_id: str, slug: str, notice: str | None = None
 ) -> Response:
@@ -202,7 +187,7 @@ def show_documents(
     return page.render("documents/section.html", context)
 
 
-@router.post("/assessments/{assessment_id}/{slug}/documents", name="upload_document")
+@router.post("/assessments/{assessment_id}/sections/{slug}/documents", name="upload_document")
 async def upload_document(page: PageDep, assessment_id: str, slug: str, form: PageForm) -> Response:
     upload = form.get("file")
     limit = page.settings.max_upload_bytes
@@ -249,7 +234,7 @@ def _upload_sync(
     except document_service.EmptyFile:
         message = _("Select a file") if not name else _("The selected file is empty")
         return _form_error(page, assessment_id, slug, qid, message, 422)
-    return redirect(f"/assessments/{assessment.id}/{slug}/documents?notice=attached#q-{qid}")
+    return redirect(section_url(assessment.id, slug) + f"/documents?notice=attached#q-{qid}")
 
 
 def _form_error(
@@ -280,7 +265,7 @@ def remove_document(
         directory=page.settings.documents_dir,
     )
     if doc is not None and isinstance(slug, str) and slug:
-        return redirect(f"/assessments/{assessment.id}/{slug}/documents?notice=removed")
+        return redirect(section_url(assessment.id, slug) + "/documents?notice=removed")
     return redirect(f"/assessments/{assessment.id}/")
 
 
@@ -397,166 +382,3 @@ def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: by
         as_of=today(),
     )
     return redirect(f"/assessments/{assessment.id}/?notice=saved")
-
-
-# --- API -------------------------------------------------------------------------------------
-
-
-def _api_viewer(session: SessionDep, user: ApiUser) -> Viewer:
-    organisation = session.get(Organisation, user.organisation_id) if user.organisation_id else None
-    return Viewer(user=user, organisation=organisation)
-
-
-def _api_id(assessment_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(assessment_id)
-    except ValueError as error:
-        raise NotFound() from error
-
-
-@api_router.get("/assessments/{assessment_id}/documents", name="api_list_documents")
-def api_list_documents(assessment_id: str, session: SessionDep, user: ApiUser) -> JSONResponse:
-    """The documents the caller may open, by question id."""
-    viewer = _api_viewer(session, user)
-    assessment, _agency = assessment_service.get_visible(
-        session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
-    )
-    refs = document_service.visible_refs(session=session, viewer=viewer, assessment=assessment)
-    return JSONResponse(
-        {qid: [r.model_dump(mode="json") for r in items] for qid, items in sorted(refs.items())}
-    )
-
-
-@api_router.post(
-    "/assessments/{assessment_id}/documents",
-    name="api_upload_document",
-    status_code=201,
-    openapi_extra=BINARY_BODY,
-)
-async def api_upload_document(
-    request: Request,
-    assessment_id: str,
-    question: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    registry: RegistryDep,
-    user: ApiUser,
-    name: str | None = None,
-) -> JSONResponse:
-    """Attach the request body to ``question``; the type is decided by content, not by the
-    declared Content-Type; ``name`` is kept for display only."""
-    data = await request.body()
-
-    def attach() -> JSONResponse:
-        viewer = _api_viewer(session, user)
-        assessment, _agency = assessment_service.get_visible(
-            session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
-        )
-        doc = document_service.attach(
-            session=session,
-            viewer=viewer,
-            assessment_id=assessment.id,
-            questionnaire=questionnaire_of(registry, assessment),
-            question_id=question,
-            filename=name,
-            data=data,
-            max_bytes=settings.max_upload_bytes,
-            directory=settings.documents_dir,
-        )
-        body = {
-            "id": str(doc.id),
-            "question": doc.question_id,
-            "name": doc.name,
-            "size": doc.size,
-            "sha256": doc.sha256,
-            "media_type": doc.media_type,
-        }
-        return JSONResponse(body, status_code=201)
-
-    return await run_in_threadpool(attach)
-
-
-@api_router.get("/assessments/{assessment_id}/documents/{sha256}", name="api_download_document")
-def api_download_document(
-    assessment_id: str, sha256: str, session: SessionDep, settings: SettingsDep, user: ApiUser
-) -> Response:
-    found = document_service.download(
-        session=session,
-        viewer=_api_viewer(session, user),
-        assessment_id=_api_id(assessment_id),
-        sha256=sha256,
-        directory=settings.documents_dir,
-    )
-    return attachment_response(found)
-
-
-@api_router.get("/assessments/{assessment_id}/archive", name="api_export_archive")
-def api_export_archive(
-    assessment_id: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    registry: RegistryDep,
-    user: ApiUser,
-) -> Response:
-    """The assessment as one ZIP archive (answers, documents, manifest with hashes)."""
-    viewer = _api_viewer(session, user)
-    assessment, _agency = assessment_service.get_visible(
-        session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
-    )
-    _assessment, body = document_service.export_archive(
-        session=session,
-        viewer=viewer,
-        assessment_id=assessment.id,
-        questionnaire=questionnaire_of(registry, assessment),
-        directory=settings.documents_dir,
-    )
-    return _zip_response(assessment.id, body)
-
-
-@api_router.post(
-    "/assessments/{assessment_id}/archive", name="api_import_archive", openapi_extra=BINARY_BODY
-)
-async def api_import_archive(
-    request: Request,
-    assessment_id: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    registry: RegistryDep,
-    user: ApiUser,
-) -> JSONResponse:
-    """Import an archive into a draft (the whole archive is checked before anything changes)."""
-    raw = await request.body()
-
-    def apply() -> JSONResponse:
-        viewer = _api_viewer(session, user)
-        assessment, _agency = assessment_service.get_visible(
-            session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
-        )
-        questionnaire = questionnaire_of(registry, assessment)
-        try:
-            checked = read_archive(
-                raw,
-                questionnaire,
-                max_document_bytes=settings.max_upload_bytes,
-                max_total_bytes=UNPACKED_FACTOR * settings.max_upload_bytes,
-            )
-        except BadArchive as error:
-            raise ArchiveRefused(str(error)) from error
-        added = document_service.import_archive(
-            session=session,
-            viewer=viewer,
-            assessment_id=assessment.id,
-            expected_version=None,
-            questionnaire=questionnaire,
-            checked=checked,
-            max_bytes=settings.max_upload_bytes,
-            directory=settings.documents_dir,
-            as_of=today(),
-        )
-        return JSONResponse({"documents_attached": added})
-
-    return await run_in_threadpool(apply)
-
-
-class ArchiveRefused(Unprocessable):
-    code = "bad_archive"

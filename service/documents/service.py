@@ -17,12 +17,14 @@ from service.assessments import access
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
 from service.assessments.service import Viewer
+from service.auth import policy
+from service.auth.policy import Reach
 from service.documents import store
 from service.documents.archive import Archive
 from service.documents.models import Document, DocumentBlob
 from service.documents.sniff import Refused, clean_name, sniff
 from service.errors import AppError, NotFound, StaleVersion
-from service.models import AuditEvent, Role, utcnow
+from service.models import AuditEvent, utcnow
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.submission import DocumentRef
 
@@ -206,13 +208,13 @@ def visible_refs(
             known = out.setdefault(qid, [])
             known.extend(r for r in items if r not in known)
 
-    role = Role(viewer.user.role)
-    own_agency = role is Role.officer and access.can_edit(user=viewer.user, assessment=assessment)
-    if own_agency or role is Role.admin:
+    reach = policy.reach_of(viewer.user.role)
+    own_agency = access.can_edit(user=viewer.user, assessment=assessment)
+    if own_agency or reach is Reach.every_agency:
         add(store.refs_of(session, assessment.id))
     query = select(Submission).where(Submission.assessment_id == assessment.id)
     subs = list(session.exec(query.order_by(col(Submission.number).desc())))
-    if role is Role.board:
+    if reach is Reach.board_agency:
         subs = subs[:1]
     for sub in subs:
         add(store.submission_refs(sub))

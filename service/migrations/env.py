@@ -1,4 +1,5 @@
-"""Alembic environment: the URL from the configuration or the settings; batch mode on SQLite."""
+"""Alembic environment: the URL from the configuration or the settings; batch mode on SQLite;
+migrations under a lock (``db.migration_connection``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import Connection
 
 from service import tables  # noqa: F401 - registers every table on the metadata
 from service.config import get_settings
-from service.db import make_engine
+from service.db import check_foreign_keys, make_engine, migration_connection
 from service.models import metadata
 
 config = context.config
@@ -51,10 +52,12 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(_url(), single_use=True)
     try:
-        with engine.connect() as connection:
+        # One migration at a time (two servers or `migrate` runs on a fresh database).
+        with migration_connection(engine) as connection:
             _configure(connection)
             with context.begin_transaction():
                 context.run_migrations()
+                check_foreign_keys(connection)
     finally:
         engine.dispose()
 

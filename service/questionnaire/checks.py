@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import difflib
 import itertools
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +31,10 @@ from service.questionnaire.engine import (
 )
 from service.questionnaire.schema import (
     CRITERION_ID,
+    MAX_CONDITION,
+    MAX_LONG_TEXT,
+    MAX_PLAIN,
+    MAX_SHORT_TEXT,
     SNAKE_ID,
     Criterion,
     Question,
@@ -37,7 +42,14 @@ from service.questionnaire.schema import (
     QuestionType,
     Reference,
 )
-from service.questionnaire.source import Document, PathT, Problem, ProblemCode, Reporter
+from service.questionnaire.source import (
+    SAFE_TAGS,
+    Document,
+    PathT,
+    Problem,
+    ProblemCode,
+    Reporter,
+)
 
 MAX_ENUMERATION = 4096
 
@@ -69,6 +81,8 @@ def check(doc: Document, file: str, sha256: str) -> Checked:
             return Checked(None, None, sorted(report.problems, key=lambda p: (p.line, p.col)))
     checker = _Checker(questionnaire, report)
     checker.check_ids()
+    checker.check_shapes()
+    checker.check_lengths(doc.data)
     checker.check_conditions()
     if not report.problems and checker.check_cycles():
         checker.check_reachability()
@@ -136,7 +150,22 @@ _PLAIN_MESSAGES = {
     "int_type": "must be a whole number",
     "float_type": "must be a number",
     "float_parsing": "must be a number",
-    "greater_than": "must be greater than zero",
+    "finite_number": "must be a finite number (not .inf or .nan, and not too large for a number)",
+}
+_RANGE_KINDS = {
+    "greater_than": ("gt", "must be greater than"),
+    "greater_than_equal": ("ge", "must be at least"),
+    "less_than": ("lt", "must be less than"),
+    "less_than_equal": ("le", "must be at most"),
+}
+# Problems of these kinds get their own code; every other model problem is `invalid`.
+_KIND_CODES = {
+    "finite_number": ProblemCode.out_of_range,
+    "greater_than": ProblemCode.out_of_range,
+    "greater_than_equal": ProblemCode.out_of_range,
+    "less_than": ProblemCode.out_of_range,
+    "less_than_equal": ProblemCode.out_of_range,
+    "string_too_long": ProblemCode.too_long,
 }
 
 
@@ -154,26 +183,83 @@ def _quoting_message(kind: str, node: yaml.Node | None) -> str | None:
 
 def _type_message(error: Mapping[str, Any], node: yaml.Node | None) -> str:
     kind = error["type"]
+    ctx = error.get("ctx", {})
     quoting = _quoting_message(kind, node)
     if quoting:
         return quoting
+    written = node.value if isinstance(node, yaml.ScalarNode) else None
     if kind == "string_pattern_mismatch":
-        pattern = error.get("ctx", {}).get("pattern")
+        pattern = ctx.get("pattern")
         if pattern == SNAKE_ID:
             return (
                 "ids are snake_case: lower-case letters, digits and _, starting with a letter "
-                "(for example live_use)"
+                f"(for example live_use); {written!r} is not"
             )
         if pattern == CRITERION_ID:
-            return "criterion ids are three capitals, a dash and two digits (for example COL-01)"
-        return f"{error['msg'].lower()}"
+            return (
+                "criterion ids are three capitals, a dash and two digits (for example COL-01); "
+                f"{written!r} is not"
+            )
+        return f"{error['msg'].lower()}; {written!r} is not"
+    if kind in ("float_type", "int_type") and isinstance(node, yaml.ScalarNode):
+        if node.style in ('"', "'"):
+            return f"{written!r} is text; write the number without quotes"
+        if node.tag == "tag:yaml.org,2002:float" and kind == "int_type":
+            return "must be a whole number"
+        if node.tag == "tag:yaml.org,2002:bool":
+            return f"must be a number; YAML reads {written} as true/false"
+        try:
+            number = float(node.value)
+        except ValueError:
+            number = None
+        if number is not None and not math.isfinite(number):
+            return _PLAIN_MESSAGES["finite_number"]
+        if number is not None:
+            return f"YAML reads {written} as text; write the number as 2, 2.5 or 1.0e+3"
+    if kind in _RANGE_KINDS:
+        key, words = _RANGE_KINDS[kind]
+        bound = ctx.get(key)
+        shown = f"{bound:g}" if isinstance(bound, float) else str(bound)
+        return f"{words} {shown}"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
     if kind in _PLAIN_MESSAGES:
         return _PLAIN_MESSAGES[kind]
     if kind in ("enum", "literal_error"):
-        expected = str(error.get("ctx", {}).get("expected", "")).replace("'", "")
-        value = node.value if isinstance(node, yaml.ScalarNode) else "this value"
-        return f"{value!r} is not allowed here; write one of: {expected}"
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        if written is None:
+            return f"write one of: {expected}"
+        return f"{written!r} is not allowed here; write one of: {expected}"
     return str(error["msg"])
+
+
+def _comma_cut(path: PathT, data: Any, node: yaml.Node | None) -> str | None:
+    """For flow-style text cut at a comma: `{en: Until closed, no schedule, fr: ...}` reads
+    `no schedule` as a key of its own, with no value."""
+    if len(path) < 2 or not isinstance(path[-1], str) or path[-1] in _LANGUAGE_CODES:
+        return None
+    if not isinstance(node, yaml.ScalarNode) or node.style or node.value:
+        return None  # not an empty value: a real (misnamed) key
+    parent = _value_at(data, path[:-1])
+    if not isinstance(parent, dict) or parent.get(path[-1], "") is not None:
+        return None
+    return (
+        f"the text was cut at a comma: {path[-1]!r} was read as a key of its own; put text that "
+        'contains a comma in quotes, such as {en: "Until the file is closed, no schedule", '
+        "fr: ...}, or write it in block style"
+    )
+
+
+_LANGUAGE_CODES = {"en", "fr"}
+
+
+def _value_at(data: Any, path: PathT) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def schema_problems(error: ValidationError, data: Any, report: Reporter) -> None:
@@ -193,9 +279,20 @@ def schema_problems(error: ValidationError, data: Any, report: Reporter) -> None
             grouped[path] = []
             order.append(path)
         grouped[path].append(err)
+    cut: set[PathT] = set()
+    for path in order:
+        node = report.index.node(path)
+        message = _comma_cut(path, data, node)
+        if message and path[:-1] not in cut:
+            cut.add(path[:-1])
+            report.at(path, message, key=True, code=ProblemCode.quoting)
     for path in order:
         errs = grouped[path]
         node = report.index.node(path)
+        if any(path[: len(parent)] == parent for parent in cut):
+            continue  # reported above as text cut at a comma
+        if isinstance(node, yaml.ScalarNode) and node.tag not in SAFE_TAGS:
+            continue  # a tag: reported when the file was read; the value was dropped
         branches = {p for e in errs for p in e["loc"] if isinstance(p, str)}
         if "str" in branches and any(b.startswith("dict[") for b in branches):
             # A LocalizedText (text, or a map of language to text) that is neither.
@@ -210,7 +307,10 @@ def schema_problems(error: ValidationError, data: Any, report: Reporter) -> None
             message = _type_message(detail, node)
             if message and message not in seen:
                 seen.add(message)
-                report.at(path, message)
+                code = _KIND_CODES.get(detail["type"], ProblemCode.invalid)
+                if message == _PLAIN_MESSAGES["finite_number"]:
+                    code = ProblemCode.out_of_range
+                report.at(path, message, code=code)
 
 
 def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
@@ -369,6 +469,22 @@ class _Checker:
                 ),
                 code=ProblemCode.question_shape,
             )
+        for field, types in _TYPE_FIELDS.items():
+            if field in question.model_fields_set and question.type not in types:
+                allowed = " and ".join(t.value for t in types)
+                self.report.at(
+                    (*path, field),
+                    f"{field} is for {allowed} questions only; {question.id} is "
+                    f"{question.type.value}: remove {field}",
+                    key=True,
+                    code=ProblemCode.question_shape,
+                )
+        if question.min is not None and question.max is not None and question.min > question.max:
+            self.report.at(
+                (*path, "max"),
+                f"max ({question.max:g}) is less than min ({question.min:g})",
+                code=ProblemCode.out_of_range,
+            )
         if question.type is QuestionType.multiple_choice and any(
             o.dont_know for o in question.options
         ):
@@ -404,6 +520,39 @@ class _Checker:
     def _suggest(name: str, choices: Iterable[str]) -> str:
         close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
         return f"; did you mean {close[0]!r}?" if close else ""
+
+    # rating and escalations
+
+    def check_shapes(self) -> None:
+        for gi, gate in enumerate(self.q.rating.gates):
+            if not gate.incomplete and not (gate.severities and gate.verdicts):
+                self.report.at(
+                    ("rating", "gates", gi),
+                    f"gate {gate.id} never fires: give it both severities: and verdicts: (it "
+                    "fires when a criterion of one of these severities has one of these "
+                    "verdicts), or incomplete: true",
+                    code=ProblemCode.gate,
+                )
+        for ci, c in enumerate(self.q.criteria):
+            for ei, esc in enumerate(c.escalate):
+                if esc.to.rank >= c.severity.rank:
+                    self.report.at(
+                        ("criteria", ci, "escalate", ei, "to"),
+                        f"an escalation must raise the severity: {c.id} is "
+                        f"{c.severity.value}, and {esc.to.value} is not higher",
+                        code=ProblemCode.escalation,
+                    )
+
+    def check_lengths(self, data: Any) -> None:
+        """Every text and condition within its limit (`schema.MAX_*`)."""
+        for path, value in _strings(data, ()):
+            limit, what = _limit_of(path)
+            if len(value) > limit:
+                self.report.at(
+                    path,
+                    f"{what} is {len(value):,} characters; the limit is {limit:,} characters",
+                    code=ProblemCode.too_long,
+                )
 
     # conditions
 
@@ -471,7 +620,15 @@ class _Checker:
                     walk(item)
             elif isinstance(n, expr.Compare):
                 walk(n.left)
-                walk(n.right)
+                right = n.right
+                if isinstance(right, expr.Name) and right.name not in known:
+                    fail(
+                        f"unknown name {right.name!r}: not a question id or fact id; to compare "
+                        f'with the text {right.name}, write it in quotes: "{right.name}"',
+                        right.column,
+                    )
+                    return
+                walk(right)
                 self._check_compare(n, fail)
 
         walk(parsed.root)
@@ -497,6 +654,18 @@ class _Checker:
         return values, "fact"
 
     def _check_compare(self, n: expr.Compare, fail: Any) -> None:
+        ordering = n.op in ("<", "<=", ">", ">=")
+        if isinstance(n.left, expr.Call) and n.left.func in _NUMBER_FUNCTIONS:
+            call = n.left
+            right_values = _literal_values(n.right)
+            if any(not _is_number(v) for v in right_values):
+                shown = f"{call.func}({', '.join(a.name for a in call.args)})"
+                fail(
+                    f"{shown} is a number; compare it with a number, without quotes "
+                    f"(such as {shown} >= 2)",
+                    max(call.args[0].column - len(call.func) - 1, 0),
+                )
+            return
         if not isinstance(n.left, expr.Name):
             return
         name = n.left.name
@@ -523,6 +692,12 @@ class _Checker:
         if n.op == "contains" and kind != "multiple_choice":
             fail(f"'contains' is for multiple-choice questions; {name} is {kind}", n.left.column)
             return
+        if ordering and kind not in ("number", "date"):
+            fail(
+                f"<, <=, > and >= compare numbers or dates; {name} is {kind}: use == or in",
+                n.left.column,
+            )
+            return
         if kind == "number":
             if any(not isinstance(v, int | float) or isinstance(v, bool) for v in literals):
                 fail(f"{name} is a number question; compare it with a number", n.left.column)
@@ -538,24 +713,56 @@ class _Checker:
             return
         for value in literals:
             if isinstance(value, bool) and kind == "fact":
-                continue
+                if not allowed:
+                    continue  # a true/false fact
+                fail(
+                    f"{name} takes text values, not true/false; compare it with one of them "
+                    f"in quotes: {', '.join(sorted(allowed))}",
+                    n.left.column,
+                )
+                return
             if not isinstance(value, str) or value not in allowed:
                 fail(
                     f"{value!r} is not a value of {name}; its values are: {', '.join(sorted(allowed))}",
                     n.left.column,
                 )
 
+    def _check_fact_values(self, fi: int) -> None:
+        """A fact's values are text (compared with declared text), or all true/false.
+
+        An unquoted no, yes, on or off is never meant as true/false; true and false are, when
+        the fact declares no text values and every value is true or false."""
+        fact = self.q.facts[fi]
+        written: list[tuple[PathT, str | bool]] = [
+            (("facts", fi, "table", ri, "value"), row.value) for ri, row in enumerate(fact.table)
+        ]
+        written.append((("facts", fi, "default"), fact.default))
+        all_bool = all(isinstance(v, bool) for _, v in written)
+        for path, value in written:
+            if not isinstance(value, bool):
+                continue
+            node = self.report.index.node(path)
+            raw = node.value if isinstance(node, yaml.ScalarNode) else str(value).lower()
+            if raw in ("true", "false") and all_bool and not fact.values:
+                continue
+            self.report.at(
+                path,
+                f'{raw} is read by YAML as true/false; write it in quotes: "{raw}"',
+                code=ProblemCode.quoting,
+            )
+
     def check_conditions(self) -> None:
         q = self.q
         for si, s in enumerate(q.sections):
             for qi, question in enumerate(s.questions):
-                if question.visible_if:
+                if question.visible_if is not None:
                     self.parse_condition(
                         question.visible_if,
                         ("sections", si, "questions", qi, "visible_if"),
                         f"q:{question.id}",
                     )
         for fi, fact in enumerate(q.facts):
+            self._check_fact_values(fi)
             for ri, row in enumerate(fact.table):
                 self.parse_condition(
                     row.when, ("facts", fi, "table", ri, "when"), f"f:{fact.id}:{ri}"
@@ -572,7 +779,7 @@ class _Checker:
                 )
         for ci, c in enumerate(q.criteria):
             base: PathT = ("criteria", ci)
-            if c.applies_if:
+            if c.applies_if is not None:
                 self.parse_condition(c.applies_if, (*base, "applies_if"), f"c:{c.id}:applies")
             for ei, esc in enumerate(c.escalate):
                 self.parse_condition(
@@ -586,7 +793,14 @@ class _Checker:
                         f"there is no question {qid!r}{self._suggest(qid, self.questions)}",
                         code=ProblemCode.unknown_reference,
                     )
-        if q.advisory_if:
+                elif not self.questions[qid].evidence:
+                    self.report.at(
+                        (*base, "evidence_from", ei),
+                        f"{qid} takes no evidence (evidence: false), so its evidence can never "
+                        f"make {c.id} met; name a question that takes evidence",
+                        code=ProblemCode.evidence,
+                    )
+        if q.advisory_if is not None:
             self.parse_condition(q.advisory_if, ("advisory_if",), "advisory")
         if q.inherent_risk:
             self.read_names.add(q.inherent_risk)
@@ -625,7 +839,15 @@ class _Checker:
                 return
             values = question.option_values()
             for key in rule.map:
-                if key not in values:
+                if key in question.dont_know_values():
+                    self.report.at(
+                        (*path, "map", key),
+                        f'{key} is the "I do not know" option of {qid}: it always gives the '
+                        "verdict dont_know, so this map entry would be ignored; remove it",
+                        key=True,
+                        code=ProblemCode.rule,
+                    )
+                elif key not in values:
                     self.report.at(
                         (*path, "map", key),
                         f"{key!r} is not an option of {qid}; its options are: {', '.join(sorted(values))}",
@@ -650,23 +872,48 @@ class _Checker:
         if topological_order(deps, preferred) is not None:
             return True
         cycle = _find_cycle(deps)
-        first = cycle[0]
-        path: PathT = ("facts",)
-        for si, s in enumerate(self.q.sections):
-            for qi, question in enumerate(s.questions):
-                if question.id == first:
-                    path = ("sections", si, "questions", qi, "visible_if")
-        for fi, fact in enumerate(self.q.facts):
-            if fact.id == first:
-                path = ("facts", fi, "table")
+        # Facts usually read facts defined above them, and questions read questions above
+        # them: the edge that reads something defined at or below itself (a fact before a
+        # question) is the one most likely added by mistake, so the cycle is reported there.
+        position = {name: i for i, name in enumerate(preferred)}
+        edges = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
+        forward = [
+            (a, b)
+            for a, b in edges
+            if position.get(b, 0) >= position.get(a, 0) and (a in self.facts) == (b in self.facts)
+        ]
+        reader, read = (forward or edges)[-1]
+        start = cycle.index(reader)
+        shown = [*cycle[start:], *cycle[:start], reader]
+        only_facts = all(name in self.facts for name in cycle)
         self.report.at(
-            path,
-            "visibility cycle: "
-            + " -> ".join([*cycle, cycle[0]])
-            + "; a question can only depend on questions and facts that do not depend on it",
+            self._condition_path(reader, read),
+            ("fact cycle: " if only_facts else "visibility cycle: ")
+            + " -> ".join(shown)
+            + (
+                "; a fact can only read facts and questions that do not read it"
+                if only_facts
+                else "; a question can only depend on questions and facts that do not depend on it"
+            ),
             code=ProblemCode.cycle,
         )
         return False
+
+    def _condition_path(self, reader: str, read: str) -> PathT:
+        """Where `reader` reads `read`: its visible_if, or the first table row that names it."""
+        for si, s in enumerate(self.q.sections):
+            for qi, question in enumerate(s.questions):
+                if question.id == reader:
+                    return ("sections", si, "questions", qi, "visible_if")
+        for fi, fact in enumerate(self.q.facts):
+            if fact.id != reader:
+                continue
+            for ri in range(len(fact.table)):
+                parsed = self.parsed.get(f"f:{fact.id}:{ri}")
+                if parsed is not None and read in parsed.names:
+                    return ("facts", fi, "table", ri, "when")
+            return ("facts", fi, "table")
+        return ("facts",)
 
     def check_reachability(self) -> None:
         """A criterion must be able to see every question its rule reads while it applies."""
@@ -823,6 +1070,47 @@ class _Checker:
                 )
 
 
+# The fields that only some question types take (options: `_check_question_shape`).
+_TYPE_FIELDS = {
+    "partly": (QuestionType.yes_no,),
+    "min": (QuestionType.number,),
+    "max": (QuestionType.number,),
+    "max_length": (QuestionType.text, QuestionType.long_text),
+}
+_CONDITION_FIELDS = {"when", "visible_if", "applies_if", "advisory_if"}
+_SHORT_FIELDS = {"title", "label", "issuer"}
+
+
+def _strings(data: Any, path: PathT) -> Iterator[tuple[PathT, str]]:
+    if isinstance(data, str):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, (*path, key))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            yield from _strings(item, (*path, i))
+
+
+def _limit_of(path: PathT) -> tuple[int, str]:
+    """The length limit of the string at `path`, and what to call it."""
+    names = [p for p in path if isinstance(p, str)]
+    field = names[-1] if names else ""
+    if len(names) >= 2 and names[-2] in _LOCALIZED_FIELDS:
+        field = names[-2]  # the language key of a localized text
+    if len(names) >= 3 and names[-3] == "values" and path[0] == "facts":
+        field = "label"  # a fact value's label
+    elif len(names) >= 2 and names[-2] == "values" and path[0] == "facts":
+        field = "label"
+    if field in _CONDITION_FIELDS:
+        return MAX_CONDITION, "the condition"
+    if field in _SHORT_FIELDS:
+        return MAX_SHORT_TEXT, f"this {field}"
+    if field in _LOCALIZED_FIELDS:
+        return MAX_LONG_TEXT, f"this {field.replace('_', ' ')}"
+    return MAX_PLAIN, f"this {field.replace('_', ' ') or 'text'}"
+
+
 _LOCALIZED_FIELDS = {
     "title",
     "description",
@@ -907,6 +1195,19 @@ def _literals(node: expr.Node) -> set[str]:
     if isinstance(node, expr.Compare):
         return _literals(node.left) | _literals(node.right)
     return set()
+
+
+_NUMBER_FUNCTIONS = {"count", "months_since", "days_between"}
+
+
+def _literal_values(node: expr.Node) -> list[Any]:
+    if not isinstance(node, expr.Literal):
+        return []
+    return list(node.value) if isinstance(node.value, list) else [node.value]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _find_cycle(deps: Mapping[str, set[str]]) -> list[str]:

@@ -36,6 +36,7 @@ FUNCTIONS = {
     "date": 1,
 }
 AS_OF = "as_of"  # the assessment's date: a name every condition can read
+MAX_DEPTH = 20  # levels of parentheses and `not` in one condition
 COMPARE_OPS = ("==", "!=", "<=", ">=", "<", ">", "in", "not in", "contains")
 
 
@@ -155,6 +156,16 @@ class _Parser:
         self.pos = 0
         self.names: set[str] = set()
         self.uses_as_of = False
+        self.depth = 0
+
+    def deeper(self, column: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExprError(
+                f"the condition nests too deeply (more than {MAX_DEPTH} levels of parentheses "
+                "or not); split it into facts",
+                column,
+            )
 
     def peek(self, offset: int = 0) -> _Tok:
         return self.tokens[min(self.pos + offset, len(self.tokens) - 1)]
@@ -204,8 +215,10 @@ class _Parser:
 
     def parse_unary(self) -> Node:
         if self.is_word("not"):
-            self.take()
-            return Not(self.parse_unary())
+            self.deeper(self.take().column)
+            item = self.parse_unary()
+            self.depth -= 1
+            return Not(item)
         return self.parse_compare()
 
     def parse_compare(self) -> Node:
@@ -238,11 +251,17 @@ class _Parser:
             return Literal(tok.text[1:-1])
         if tok.kind == "number":
             self.take()
-            return Literal(float(tok.text) if "." in tok.text else int(tok.text))
+            number = float(tok.text) if "." in tok.text else int(tok.text)
+            if len(tok.text) > 16:
+                raise ExprError(
+                    f"the number {tok.text} is too long; use at most 15 digits", tok.column
+                )
+            return Literal(number)
         if tok.kind == "op" and tok.text == "(":
-            self.take()
+            self.deeper(self.take().column)
             node = self.parse_or()
             self.expect(")")
+            self.depth -= 1
             return node
         if tok.kind == "op" and tok.text == "[":
             return self.parse_list()

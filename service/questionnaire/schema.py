@@ -15,7 +15,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PositiveFloat,
     PrivateAttr,
     StrictBool,
     StrictStr,
@@ -26,6 +25,28 @@ from pydantic import (
 SNAKE_ID = r"^[a-z][a-z0-9_]*$"
 CRITERION_ID = r"^[A-Z]{3}-\d{2}$"
 SOURCE_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+# Limits of the format (questionnaires/README.md, "Limits"). The shipped questionnaire stays
+# well inside them: its longest title is 238 characters, its longest other text 465, its
+# longest condition 121, its deepest condition 2 levels.
+MAX_ID = 64  # ids, option values, source keys
+MAX_SHORT_TEXT = 500  # titles, labels, issuers: per language
+MAX_LONG_TEXT = 5_000  # every other text (text, guidance, requirement, ...): per language
+MAX_PLAIN = 1_000
+MAX_CONDITION = 2_000  # characters of one condition (its depth: expr.MAX_DEPTH)  # other plain strings: a reference's section, a source's url or date
+MAX_WEIGHT = 1_000.0
+MAX_NUMBER = 1e15  # min and max of a number question, either sign
+MAX_TEXT_ANSWER = 100_000  # max_length of a text question
+
+Weight = Annotated[
+    float,
+    Field(strict=True, gt=0, le=MAX_WEIGHT, allow_inf_nan=False),
+]
+Bound = Annotated[
+    float,
+    Field(strict=True, ge=-MAX_NUMBER, le=MAX_NUMBER, allow_inf_nan=False),
+]
+Snake = Annotated[StrictStr, Field(pattern=SNAKE_ID, max_length=MAX_ID)]
 
 Language = Literal["en", "fr"]
 LocalizedText = StrictStr | dict[StrictStr, StrictStr]
@@ -122,7 +143,7 @@ CHOICE_TYPES = {QuestionType.single_choice, QuestionType.multiple_choice, Questi
 class Source(Model):
     """A guideline document or statute that questions and criteria cite by key."""
 
-    key: Annotated[StrictStr, Field(pattern=SOURCE_KEY)]
+    key: Annotated[StrictStr, Field(pattern=SOURCE_KEY, max_length=MAX_ID)]
     title: LocalizedText
     issuer: LocalizedText | None = None
     date: StrictStr | None = Field(
@@ -147,7 +168,7 @@ class Reference(Model):
 
 
 class Option(Model):
-    value: Annotated[StrictStr, Field(pattern=SNAKE_ID)]
+    value: Snake
     label: LocalizedText
     hint: LocalizedText | None = None
     dont_know: StrictBool = Field(default=False, description="This option means 'I do not know'")
@@ -164,7 +185,7 @@ YES_NO_OPTIONS: tuple[Option, ...] = (
 
 
 class Question(Model):
-    id: Annotated[StrictStr, Field(pattern=SNAKE_ID)]
+    id: Snake
     type: QuestionType
     text: LocalizedText
     hint: LocalizedText | None = None
@@ -180,9 +201,11 @@ class Question(Model):
     context_only: StrictBool = Field(
         default=False, description="Asked for context; no criterion or fact needs to read it"
     )
-    min: float | None = None
-    max: float | None = None
-    max_length: Annotated[int, Field(gt=0, le=100_000)] | None = None
+    min: Bound | None = Field(default=None, description="number only: the smallest answer")
+    max: Bound | None = Field(default=None, description="number only: the largest answer")
+    max_length: Annotated[int, Field(strict=True, gt=0, le=MAX_TEXT_ANSWER)] | None = Field(
+        default=None, description="text and long_text only: the longest answer"
+    )
 
     def choices(self) -> tuple[Option, ...]:
         if self.type is QuestionType.yes_no:
@@ -205,7 +228,7 @@ class Question(Model):
 
 
 class Section(Model):
-    id: Annotated[StrictStr, Field(pattern=SNAKE_ID)]
+    id: Snake
     title: LocalizedText
     description: LocalizedText | None = None
     questions: list[Question] = Field(min_length=1)
@@ -222,7 +245,7 @@ class FactRow(Model):
 class Fact(Model):
     """A value derived from answers by a decision table: the first row whose `when` holds."""
 
-    id: Annotated[StrictStr, Field(pattern=SNAKE_ID)]
+    id: Snake
     label: LocalizedText
     description: LocalizedText | None = None
     values: dict[StrictStr, LocalizedText] = Field(
@@ -266,9 +289,7 @@ class Criterion(Model):
     requirement: LocalizedText
     severity: Severity
     escalate: list[Escalation] = Field(default_factory=list)
-    weight: PositiveFloat | None = Field(
-        default=None, description="Defaults to the severity's weight"
-    )
+    weight: Weight | None = Field(default=None, description="Defaults to the severity's weight")
     applies_if: Condition | None = None
     not_applicable_reason: LocalizedText | None = None
     rule: Rule
@@ -281,14 +302,14 @@ class Criterion(Model):
 
 
 class Band(Model):
-    min_score: Annotated[float, Field(ge=0, le=100)]
+    min_score: Annotated[float, Field(strict=True, ge=0, le=100, allow_inf_nan=False)]
     rating: Rating
 
 
 class Gate(Model):
     """Caps the rating when a criterion of these severities has one of these verdicts."""
 
-    id: Annotated[StrictStr, Field(pattern=SNAKE_ID)]
+    id: Snake
     label: LocalizedText
     cap: Rating
     severities: list[Severity] = Field(default_factory=list)

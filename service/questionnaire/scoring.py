@@ -14,7 +14,8 @@ The semantics, also written down in questionnaires/README.md:
   the (escalated) severity unless the criterion sets one: critical 8, high 4, medium 2, low 1.
 - Credit: met 1, partial 0.5, all else 0. Section and overall scores are weighted means over
   applicable criteria, in percent, rounded to one decimal; a section with no applicable
-  criterion has no score.
+  criterion has no score; a section with no criterion at all is "context only"
+  (`Result.context_sections`).
 - Rating: the band of the score, then capped by every gate that fires (by default: a critical
   criterion not met, don't know or unanswered caps at red; a high one caps at amber; an
   incomplete assessment caps at amber).
@@ -126,6 +127,9 @@ class Result(_Out):
     advisory: bool
     complete: bool
     unanswered_questions: list[str]
+    # Sections with no criterion: asked for context (or to derive facts), never scored; shown
+    # as "context only" (they have no entry in `sections`).
+    context_sections: list[str] = []
     inherent_risk: str | None = None
 
     def criterion(self, criterion_id: str) -> CriterionResult:
@@ -297,9 +301,11 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
     for r in results:
         by_section.setdefault(r.section, []).append(r)
     sections: list[SectionScore] = []
+    context_sections: list[str] = []
     for section in questionnaire.sections:
         in_section = by_section.get(section.id)
         if not in_section:
+            context_sections.append(section.id)
             continue
         section_score, weight = _weighted_score(in_section)
         counts: dict[str, int] = {}
@@ -358,5 +364,6 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
         advisory=advisory,
         complete=complete,
         unanswered_questions=unanswered,
+        context_sections=context_sections,
         inherent_risk=inherent,
     )

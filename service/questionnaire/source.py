@@ -78,6 +78,12 @@ class ProblemCode(StrEnum):
     bands = "bands"
     cycle = "cycle"
     unreachable = "unreachable"
+    quoting = "quoting"  # a value YAML reads as true/false where text is compared
+    out_of_range = "out_of_range"  # a number outside its range, or min above max
+    too_long = "too_long"  # a text or condition over its limit
+    gate = "gate"  # a gate that can never fire
+    escalation = "escalation"  # an escalation that does not raise the severity
+    evidence = "evidence"  # an evidence rule that makes "met" impossible
     # warnings
     unread_question = "unread_question"
     uncited_source = "uncited_source"

@@ -1,301 +1,210 @@
-"""The report's own words, in English and French (questionnaire text comes from the file)."""
+"""The report's own words: template keys to catalogue messages (``service/i18n``).
+
+The report templates read ``t.<key>``; the words, in English and French, are in the one
+catalogue. Labels of verdicts, ratings, severities and statuses come from the label functions
+of ``service.i18n``, as on every page, in the CLI and in the API.
+"""
 
 from __future__ import annotations
 
-LANGUAGES = ("en", "fr")
+from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
 
-RATING = {
-    "en": {"red": "Red", "amber": "Amber", "green": "Green"},
-    "fr": {"red": "Rouge", "amber": "Jaune", "green": "Vert"},
-}
-RATING_MEANING = {
-    "en": {
-        "red": "Serious gaps: action needed before further use",
-        "amber": "Gaps to close: action needed within the year",
-        "green": "Controls in place: keep them under review",
-    },
-    "fr": {
-        "red": "Lacunes graves : mesures requises avant toute autre utilisation",
-        "amber": "Lacunes à combler : mesures requises dans l'année",
-        "green": "Mesures en place : les maintenir sous examen",
-    },
-}
-VERDICT = {
-    "en": {
-        "met": "Met",
-        "partial": "Partial",
-        "not_met": "Not met",
-        "dont_know": "Don't know",
-        "unanswered": "Unanswered",
-        "not_applicable": "Not applicable",
-    },
-    "fr": {
-        "met": "Respecté",
-        "partial": "Partiel",
-        "not_met": "Non respecté",
-        "dont_know": "Inconnu",
-        "unanswered": "Sans réponse",
-        "not_applicable": "Sans objet",
-    },
-}
-SEVERITY = {
-    "en": {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low"},
-    "fr": {"critical": "Critique", "high": "Élevée", "medium": "Moyenne", "low": "Faible"},
-}
-STATUS = {
-    "en": {
-        "draft": "Draft",
-        "submitted": "Submitted",
-        "returned": "Returned for changes",
-        "accepted": "Accepted",
-    },
-    "fr": {
-        "draft": "Ébauche",
-        "submitted": "Soumise",
-        "returned": "Renvoyée pour modifications",
-        "accepted": "Acceptée",
-    },
-}
-VERIFICATION = {
-    "en": {"verified": "verified", "secondary": "secondary source", "unverified": "unverified"},
-    "fr": {"verified": "vérifiée", "secondary": "source secondaire", "unverified": "non vérifiée"},
-}
-INHERENT = {
-    "en": {
-        "extreme": "extreme",
-        "high": "high",
-        "moderate": "moderate",
-        "low": "low",
-        "minimal": "minimal",
-    },
-    "fr": {
-        "extreme": "extrême",
-        "high": "élevé",
-        "moderate": "modéré",
-        "low": "faible",
-        "minimal": "minimal",
-    },
+from service.i18n import LANGUAGES, N_, NP_, gettext, pgettext
+from service.i18n import labels as _labels
+
+__all__ = [
+    "INHERENT",
+    "LANGUAGES",
+    "RATING",
+    "RATING_MEANING",
+    "SEVERITY",
+    "STATUS",
+    "TEXT",
+    "VERDICT",
+    "VERIFICATION",
+    "words",
+]
+
+# key -> msgid, or (context, msgid) where the English word has another sense elsewhere
+KEYS: Mapping[str, str | tuple[str, str]] = {
+    "doc_title": N_("Privacy gap report"),
+    "agency": N_("Agency"),
+    "program": N_("Program assessed"),
+    "questionnaire": N_("Questionnaire"),
+    "version": N_("version"),
+    "as_of": N_("Answers as of"),
+    "submitted_at": NP_("date", "Submitted"),
+    "submission": N_("Submission"),
+    "accepted_by": N_("Accepted by"),
+    "accepted_at": N_("Accepted on"),
+    "returned_by": N_("Returned by"),
+    "issued": N_("Issued and signed by {instance}, {at} ({status})"),
+    "unsigned": N_("Not signed: a draft, not a report issued by a PolicyGap instance"),
+    "status": N_("Status"),
+    "rating": N_("Rating"),
+    "score": N_("Overall score"),
+    "doc_id": N_("Document identifier"),
+    "advisory": N_("Advisory"),
+    "advisory_banner": N_(
+        "ADVISORY: this body is outside the scope of the guidance; the result is advisory."
+    ),
+    "incomplete": N_("The assessment is incomplete: unanswered questions count as not met."),
+    "summary": N_("Summary for the board"),
+    "summary_intro": N_(
+        "This page says, in plain language, how well the program's privacy controls meet the guidance, and what must be fixed first."
+    ),
+    "rating_why": N_("Why this rating"),
+    "band_is": N_("The overall score of {score} falls in the {band} band."),
+    "gate_capped": N_("{label} ({ids}): the rating is capped at {cap}."),
+    "no_gate": N_("No gate lowered the rating."),
+    "inherent_beside": N_("{risk} inherent risk, {rating} controls"),
+    "inherent_risk": N_("Inherent risk of the deployment"),
+    "control_rating": N_("Control rating"),
+    "by_section": N_("Score by section"),
+    "chart_title": N_("Bar chart of the score by section, in percent"),
+    "section": N_("Section"),
+    "section_score": N_("Score"),
+    "gaps_count": N_("Gaps"),
+    "critical_gaps": N_("Critical gaps"),
+    "no_critical_gaps": N_("No critical gap."),
+    "law": N_("Applicable law and derived facts"),
+    "fact": N_("Fact"),
+    "value": N_("Value"),
+    "change": N_("Change since the previous assessment"),
+    "previous": N_("Previous"),
+    "current": N_("Current"),
+    "gaps_closed": N_("Gaps closed"),
+    "gaps_new": N_("New gaps"),
+    "none": N_("none"),
+    "reviewer_comment": N_("Reviewer's comment"),
+    "action_plan": N_("Action plan"),
+    "action_intro": N_(
+        "Every gap, most severe first. Each says what to do and which source requires it."
+    ),
+    "no_gaps": N_("No gap was found."),
+    "verdict": N_("Verdict"),
+    "severity": N_("Severity"),
+    "escalated_from": N_("escalated from {base}"),
+    "recommendation": N_("Recommendation"),
+    "sources": N_("Sources"),
+    "requirement": N_("Requirement"),
+    "detail": N_("Section by section"),
+    "detail_intro": N_(
+        "For each section: its score, each criterion's verdict, and the answers and evidence notes behind it. A criterion that does not apply shows why; its answers are in the appendix."
+    ),
+    "not_applicable_section": N_("not applicable"),
+    "answers_read": N_("Answers read"),
+    "evidence_note": N_("Evidence"),
+    "evidence_documents": N_("Documents"),
+    "no_evidence": N_("no evidence noted"),
+    "not_asked": N_("not asked"),
+    "not_answered": N_("not answered"),
+    "na_reason": N_("Why not applicable"),
+    "comments": N_("Reviewer comments"),
+    "method": N_("Method and trace"),
+    "method_intro": N_(
+        "How the rating was reached, so that nobody has to trust a number they cannot follow."
+    ),
+    "method_credit": N_(
+        "Each applicable criterion gets a verdict from the rule written in the questionnaire. Met earns full credit, partial half, and not met, don't know and unanswered none. Not applicable criteria leave the score. Where a criterion needs evidence and none is noted, met counts as partial."
+    ),
+    "method_weights": N_(
+        "Scores are weighted means over applicable criteria. The weight follows the severity, after any escalation:"
+    ),
+    "weight": N_("Weight"),
+    "bands": N_("Rating bands"),
+    "min_score": N_("Minimum score"),
+    "gates": N_("Gates"),
+    "gates_intro": N_("A gate caps the rating whatever the score. Gates that fired:"),
+    "gate": N_("Gate"),
+    "cap": N_("Caps at"),
+    "criteria": N_("Criteria"),
+    "fired": N_("Fired"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "citations": N_(
+        "Citations: {total} references to sources, of which {secondary} rest on secondary sources and {unverified} are unverified."
+    ),
+    "rules": N_("The rule that decided each verdict"),
+    "criterion": N_("Criterion"),
+    "rule": N_("Rule"),
+    "credit": N_("Credit"),
+    "appendix": N_("Appendix"),
+    "all_answers": N_("All questions and answers"),
+    "question": N_("Question"),
+    "answer": N_("Answer"),
+    "sources_cited": N_("Sources cited"),
+    "integrity": N_("Integrity"),
+    "integrity_intro": N_(
+        "The canonical submission (questionnaire id, version and hash, agency, program, answers, evidence notes, dates) is attached to this PDF as submission.json. Its SHA-256 is:"
+    ),
+    "questionnaire_hash": N_("Questionnaire SHA-256 (of the YAML file)"),
+    "tool_version": N_("Tool version"),
+    "template_version": N_("Template version"),
+    "verify_how": N_("Check this report with: policygap verify REPORT.pdf"),
+    "stated": N_("Result stated by this report"),
+    "page": N_("Page"),
+    "of": N_("of"),
+    "contents": N_("Contents"),
+    "percent": N_("{value} %"),
+    "na": N_("n/a"),
+    "unverified_mark": N_("unverified"),
+    "secondary_mark": N_("secondary"),
+    "na_count": N_("{count} criteria not applicable"),
+    "keywords": N_("privacy, facial recognition, gap report"),
+    "and_more": N_("and {count} more"),
 }
 
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "doc_title": "Privacy gap report",
-        "agency": "Agency",
-        "program": "Program assessed",
-        "questionnaire": "Questionnaire",
-        "version": "version",
-        "as_of": "Answers as of",
-        "submitted_at": "Submitted",
-        "submission": "Submission",
-        "accepted_by": "Accepted by",
-        "returned_by": "Returned by",
-        "issued": "Issued and signed by {instance}, {at} ({status})",
-        "unsigned": "Not signed: a draft, not a report issued by a PolicyGap instance",
-        "status": "Status",
-        "rating": "Rating",
-        "score": "Overall score",
-        "doc_id": "Document identifier",
-        "advisory": "Advisory",
-        "advisory_banner": "ADVISORY: this body is outside the scope of the guidance; the result is advisory.",
-        "incomplete": "The assessment is incomplete: unanswered questions count as not met.",
-        "summary": "Summary for the board",
-        "summary_intro": "This page says, in plain language, how well the program's privacy controls meet the guidance, and what must be fixed first.",
-        "rating_why": "Why this rating",
-        "band_is": "The overall score of {score} falls in the {band} band.",
-        "gate_capped": "{label} ({ids}): the rating is capped at {cap}.",
-        "no_gate": "No gate lowered the rating.",
-        "inherent_beside": "{risk} inherent risk, {rating} controls",
-        "inherent_risk": "Inherent risk of the deployment",
-        "control_rating": "Control rating",
-        "by_section": "Score by section",
-        "chart_title": "Bar chart of the score by section, in percent",
-        "section": "Section",
-        "section_score": "Score",
-        "gaps_count": "Gaps",
-        "critical_gaps": "Critical gaps",
-        "no_critical_gaps": "No critical gap.",
-        "law": "Applicable law and derived facts",
-        "fact": "Fact",
-        "value": "Value",
-        "change": "Change since the previous assessment",
-        "previous": "Previous",
-        "current": "Current",
-        "gaps_closed": "Gaps closed",
-        "gaps_new": "New gaps",
-        "none": "none",
-        "reviewer_comment": "Reviewer's comment",
-        "action_plan": "Action plan",
-        "action_intro": "Every gap, most severe first. Each says what to do and which source requires it.",
-        "no_gaps": "No gap was found.",
-        "verdict": "Verdict",
-        "severity": "Severity",
-        "escalated_from": "escalated from {base}",
-        "recommendation": "Recommendation",
-        "sources": "Sources",
-        "requirement": "Requirement",
-        "detail": "Section by section",
-        "detail_intro": "For each section: its score, each criterion's verdict, and the answers and evidence notes behind it. A criterion that does not apply shows why; its answers are in the appendix.",
-        "not_applicable_section": "not applicable",
-        "answers_read": "Answers read",
-        "evidence_note": "Evidence",
-        "evidence_documents": "Documents",
-        "no_evidence": "no evidence noted",
-        "not_asked": "not asked",
-        "not_answered": "not answered",
-        "na_reason": "Why not applicable",
-        "comments": "Reviewer comments",
-        "method": "Method and trace",
-        "method_intro": "How the rating was reached, so that nobody has to trust a number they cannot follow.",
-        "method_credit": "Each applicable criterion gets a verdict from the rule written in the questionnaire. Met earns full credit, partial half, and not met, don't know and unanswered none. Not applicable criteria leave the score. Where a criterion needs evidence and none is noted, met counts as partial.",
-        "method_weights": "Scores are weighted means over applicable criteria. The weight follows the severity, after any escalation:",
-        "weight": "Weight",
-        "bands": "Rating bands",
-        "min_score": "Minimum score",
-        "gates": "Gates",
-        "gates_intro": "A gate caps the rating whatever the score. Gates that fired:",
-        "gate": "Gate",
-        "cap": "Caps at",
-        "criteria": "Criteria",
-        "fired": "Fired",
-        "yes": "yes",
-        "no": "no",
-        "citations": "Citations: {total} references to sources, of which {secondary} rest on secondary sources and {unverified} are unverified.",
-        "rules": "The rule that decided each verdict",
-        "criterion": "Criterion",
-        "rule": "Rule",
-        "credit": "Credit",
-        "appendix": "Appendix",
-        "all_answers": "All questions and answers",
-        "question": "Question",
-        "answer": "Answer",
-        "sources_cited": "Sources cited",
-        "integrity": "Integrity",
-        "integrity_intro": "The canonical submission (questionnaire id, version and hash, agency, program, answers, evidence notes, dates) is attached to this PDF as submission.json. Its SHA-256 is:",
-        "questionnaire_hash": "Questionnaire SHA-256 (of the YAML file)",
-        "tool_version": "Tool version",
-        "template_version": "Template version",
-        "verify_how": "Check this report with: policygap verify REPORT.pdf",
-        "stated": "Result stated by this report",
-        "page": "Page",
-        "of": "of",
-        "contents": "Contents",
-        "percent": "{value} %",
-        "na": "n/a",
-        "unverified_mark": "unverified",
-        "secondary_mark": "secondary",
-        "na_count": "{count} criteria not applicable",
-        "keywords": "privacy, facial recognition, gap report",
-        "and_more": "and {count} more",
-        "colon": ":",
-    },
-    "fr": {
-        "doc_title": "Rapport d'écarts en matière de vie privée",
-        "agency": "Organisme",
-        "program": "Programme évalué",
-        "questionnaire": "Questionnaire",
-        "version": "version",
-        "as_of": "Réponses en date du",
-        "submitted_at": "Soumis le",
-        "submission": "Soumission",
-        "accepted_by": "Accepté par",
-        "returned_by": "Renvoyé par",
-        "issued": "Émis et signé par {instance}, {at} ({status})",
-        "unsigned": "Non signé : une ébauche, et non un rapport émis par une instance PolicyGap",
-        "status": "Statut",
-        "rating": "Cote",
-        "score": "Note globale",
-        "doc_id": "Identifiant du document",
-        "advisory": "Consultatif",
-        "advisory_banner": "AVIS CONSULTATIF : cet organisme est hors de la portée du document d'orientation; le résultat est consultatif.",
-        "incomplete": "L'évaluation est incomplète : les questions sans réponse comptent comme non respectées.",
-        "summary": "Résumé pour le conseil",
-        "summary_intro": "Cette page explique simplement dans quelle mesure les mesures de protection de la vie privée du programme respectent le document d'orientation, et ce qu'il faut corriger d'abord.",
-        "rating_why": "Raison de cette cote",
-        "band_is": "La note globale de {score} se situe dans la bande {band}.",
-        "gate_capped": "{label} ({ids}) : la cote est plafonnée à {cap}.",
-        "no_gate": "Aucun seuil n'a abaissé la cote.",
-        "inherent_beside": "risque inhérent {risk}, mesures {rating}",
-        "inherent_risk": "Risque inhérent du déploiement",
-        "control_rating": "Cote des mesures",
-        "by_section": "Note par section",
-        "chart_title": "Diagramme à barres de la note par section, en pourcentage",
-        "section": "Section",
-        "section_score": "Note",
-        "gaps_count": "Écarts",
-        "critical_gaps": "Écarts critiques",
-        "no_critical_gaps": "Aucun écart critique.",
-        "law": "Droit applicable et faits dérivés",
-        "fact": "Fait",
-        "value": "Valeur",
-        "change": "Changement depuis l'évaluation précédente",
-        "previous": "Précédente",
-        "current": "Actuelle",
-        "gaps_closed": "Écarts comblés",
-        "gaps_new": "Nouveaux écarts",
-        "none": "aucun",
-        "reviewer_comment": "Commentaire de l'examinateur",
-        "action_plan": "Plan d'action",
-        "action_intro": "Chaque écart, du plus grave au moins grave, avec ce qu'il faut faire et la source qui l'exige.",
-        "no_gaps": "Aucun écart n'a été relevé.",
-        "verdict": "Verdict",
-        "severity": "Gravité",
-        "escalated_from": "rehaussée depuis {base}",
-        "recommendation": "Recommandation",
-        "sources": "Sources",
-        "requirement": "Exigence",
-        "detail": "Section par section",
-        "detail_intro": "Pour chaque section : sa note, le verdict de chaque critère, et les réponses et notes de preuve sur lesquelles il repose. Un critère qui ne s'applique pas indique pourquoi; ses réponses figurent en annexe.",
-        "not_applicable_section": "sans objet",
-        "answers_read": "Réponses lues",
-        "evidence_note": "Preuve",
-        "evidence_documents": "Documents",
-        "no_evidence": "aucune preuve notée",
-        "not_asked": "question non posée",
-        "not_answered": "sans réponse",
-        "na_reason": "Raison",
-        "comments": "Commentaires de l'examinateur",
-        "method": "Méthode et traçabilité",
-        "method_intro": "Comment la cote a été établie, pour que personne n'ait à se fier à un chiffre qu'il ne peut pas suivre.",
-        "method_credit": "Chaque critère applicable reçoit un verdict selon la règle écrite dans le questionnaire. Respecté vaut le crédit entier, partiel la moitié, et non respecté, inconnu et sans réponse rien. Les critères sans objet sont exclus de la note. Lorsqu'un critère exige une preuve et qu'aucune n'est notée, respecté compte comme partiel.",
-        "method_weights": "Les notes sont des moyennes pondérées des critères applicables. Le poids suit la gravité, après un éventuel rehaussement :",
-        "weight": "Poids",
-        "bands": "Bandes de cote",
-        "min_score": "Note minimale",
-        "gates": "Seuils",
-        "gates_intro": "Un seuil plafonne la cote quelle que soit la note. Seuils déclenchés :",
-        "gate": "Seuil",
-        "cap": "Plafond",
-        "criteria": "Critères",
-        "fired": "Déclenché",
-        "yes": "oui",
-        "no": "non",
-        "citations": "Citations : {total} renvois à des sources, dont {secondary} reposent sur des sources secondaires et {unverified} sont non vérifiés.",
-        "rules": "La règle qui a décidé chaque verdict",
-        "criterion": "Critère",
-        "rule": "Règle",
-        "credit": "Crédit",
-        "appendix": "Annexe",
-        "all_answers": "Toutes les questions et réponses",
-        "question": "Question",
-        "answer": "Réponse",
-        "sources_cited": "Sources citées",
-        "integrity": "Intégrité",
-        "integrity_intro": "La soumission canonique (identifiant, version et empreinte du questionnaire, organisme, programme, réponses, notes de preuve, dates) est jointe à ce PDF sous le nom submission.json. Son empreinte SHA-256 est :",
-        "questionnaire_hash": "Empreinte SHA-256 du questionnaire (fichier YAML)",
-        "tool_version": "Version de l'outil",
-        "template_version": "Version du gabarit",
-        "verify_how": "Vérifier ce rapport : policygap verify RAPPORT.pdf",
-        "stated": "Résultat énoncé par ce rapport",
-        "page": "Page",
-        "of": "de",
-        "contents": "Table des matières",
-        "percent": "{value} %",
-        "na": "s.o.",
-        "unverified_mark": "non vérifiée",
-        "secondary_mark": "secondaire",
-        "na_count": "{count} critères sans objet",
-        "keywords": "vie privée, reconnaissance faciale, rapport d'écarts",
-        "and_more": "et {count} autres",
-        "colon": "\u00a0:",
-    },
-}
+
+@lru_cache
+def words(lang: str) -> Mapping[str, str]:
+    """Every report word in ``lang``, by template key."""
+    out = {
+        key: pgettext(lang, *msgid) if isinstance(msgid, tuple) else gettext(lang, msgid)
+        for key, msgid in KEYS.items()
+    }
+    out["colon"] = "\u00a0:" if lang == "fr" else ":"
+    return out
+
+
+class _ByLanguage(Mapping[str, Mapping[str, str]]):
+    """``TABLE[lang][value]``: a concept's labels in one language, read from the catalogue."""
+
+    def __init__(self, values: Mapping[str, object], label: Callable[[str, str], str]) -> None:
+        self._values = values
+        self._label = label
+
+    def __getitem__(self, lang: str) -> Mapping[str, str]:
+        if lang not in LANGUAGES:
+            raise KeyError(lang)
+        return {value: self._label(value, lang) for value in self._values}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
+class _Words(Mapping[str, Mapping[str, str]]):
+    def __getitem__(self, lang: str) -> Mapping[str, str]:
+        if lang not in LANGUAGES:
+            raise KeyError(lang)
+        return words(lang)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
+TEXT: Mapping[str, Mapping[str, str]] = _Words()
+RATING = _ByLanguage(_labels.RATINGS, _labels.rating_label)
+RATING_MEANING = _ByLanguage(_labels.RATING_MEANINGS, _labels.rating_meaning)
+VERDICT = _ByLanguage(_labels.VERDICTS, _labels.verdict_label)
+SEVERITY = _ByLanguage(_labels.SEVERITIES, _labels.severity_label)
+STATUS = _ByLanguage(_labels.STATUSES, _labels.status_label)
+VERIFICATION = _ByLanguage(_labels.VERIFICATIONS, _labels.verification_label)
+INHERENT = _ByLanguage(_labels.INHERENT_RISKS, _labels.inherent_risk_label)

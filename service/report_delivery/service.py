@@ -5,8 +5,9 @@ A submission never changes, so each rendering of it is made once per `RenderJob.
 submission hash, format, language, template version, the review state of THAT submission, paper,
 marking, signer) and kept in ``report_cache``; every instance shares that cache. Rendering runs in a
 one-process pool (in a thread of the web worker it starves requests), with a memory and CPU-time
-limit. Every PDF the instance issues is signed with its key (`instance_identity`); right after a
-submit the PDFs are rendered in the background, so the first download is already cached.
+limit. Every PDF the instance issues is signed with its key (`instance_identity`). Right after a
+submit or a decision the PDFs are rendered in the background (``prerender_latest``, a listener of
+``assessments.events``), so the first download is already cached.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session, func, select
 
 from service import db
+from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
 from service.config import Settings
 from service.errors import AppError
@@ -255,6 +257,17 @@ def prerender(app: FastAPI, *, submission_id: uuid.UUID) -> None:
     for lang in LANGUAGES:
         future = pool(app).submit(render_and_store, settings, str(submission_id), lang)
         future.add_done_callback(_log_failure)
+
+
+def prerender_latest(app: FastAPI, *, assessment_id: uuid.UUID) -> None:
+    """The listener of ``assessments.events``: render the assessment's latest submission ahead
+    (after a submit, and after a decision, which changes the report's review state)."""
+    if not app.state.settings.report_prerender:
+        return
+    with db.new_session(app.state.engine) as session:
+        submission = assessment_service.get_submission(session=session, assessment_id=assessment_id)
+    if submission is not None:
+        prerender(app, submission_id=submission.id)
 
 
 def _log_failure(future: concurrent.futures.Future[None]) -> None:

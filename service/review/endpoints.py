@@ -9,16 +9,17 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from service.api.deps import IfMatch, ViewerDep, require, required_version
+from service.api.responses import ERRORS, AssessmentPublic
+from service.assessments import events, workflow
 from service.assessments import service as assessment_service
-from service.assessments import workflow
-from service.assessments.endpoints import ERRORS, IfMatch, ViewerDep, public, required_version
-from service.assessments.schemas import AssessmentPublic
+from service.auth import policy
+from service.auth.policy import Permission
 from service.deps import RegistryDep, SessionDep
-from service.errors import Forbidden, NotFound
-from service.models import Role
+from service.errors import NotFound
 from service.questionnaire import scoring
 from service.questionnaire.submission import parse_submission
 from service.review import service as review_service
@@ -131,16 +132,6 @@ class PortfolioOut(BaseModel):
     met_share: dict[str, float | None]
 
 
-class BoardItem(BaseModel):
-    assessment_id: uuid.UUID
-    program: str
-    questionnaire_id: str
-    questionnaire_version: str
-    rating: str
-    score: float | None
-    submitted_at: datetime
-
-
 class ReassessIn(BaseModel):
     questionnaire_version: Annotated[str, Field(min_length=1, max_length=50)]
     program: Annotated[str | None, Field(max_length=200)] = None
@@ -152,12 +143,12 @@ class ReassessOut(BaseModel):
     new_questions: list[str]
 
 
-def _reviewer(viewer: Any) -> None:
-    if viewer.user.role not in (Role.reviewer.value, Role.admin.value):
-        raise Forbidden()
-
-
-@router.get("/review/inbox", response_model=InboxOut, summary="The reviewer's inbox")
+@router.get(
+    "/review/inbox",
+    response_model=InboxOut,
+    summary="The reviewer's inbox",
+    dependencies=[require(Permission.review_read)],
+)
 def api_inbox(
     session: SessionDep,
     viewer: ViewerDep,
@@ -174,7 +165,6 @@ def api_inbox(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> InboxOut:
-    _reviewer(viewer)
     result = review_service.inbox(
         session=session,
         viewer=viewer,
@@ -251,7 +241,7 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
         )
     accepted = review_service.acceptance(session=session, assessment_id=assessment.id)
     return ReviewOut(
-        assessment=public(assessment, agency),
+        assessment=AssessmentPublic.of(assessment, agency.name_en),
         submission=latest.number,
         rating=result.rating.value,
         score=result.score,
@@ -295,11 +285,11 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
     "/review/assessments/{assessment_id}",
     response_model=ReviewOut,
     summary="A submitted assessment for review",
+    dependencies=[require(Permission.review_read)],
 )
 def api_review(
     assessment_id: uuid.UUID, session: SessionDep, viewer: ViewerDep, registry: RegistryDep
 ) -> ReviewOut:
-    _reviewer(viewer)
     return _review_out(session, viewer, registry, assessment_id)
 
 
@@ -307,16 +297,17 @@ def api_review(
     "/review/assessments/{assessment_id}/decision",
     response_model=ReviewOut,
     summary="Return for changes (needs a comment) or accept",
+    dependencies=[require(Permission.review_decide)],
 )
 def api_decide(
     assessment_id: uuid.UUID,
+    request: Request,
     body: DecisionIn,
     session: SessionDep,
     viewer: ViewerDep,
     registry: RegistryDep,
     if_match: IfMatch = None,
 ) -> ReviewOut:
-    _reviewer(viewer)
     assessment, _agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=assessment_id
     )
@@ -334,10 +325,16 @@ def api_decide(
         criterion_comments=body.comments,
         general_comment=body.general_comment,
     )
+    events.submission_changed(request.app, assessment_id)
     return _review_out(session, viewer, registry, assessment_id)
 
 
-@router.get("/review/portfolio", response_model=PortfolioOut, summary="Criteria x agencies")
+@router.get(
+    "/review/portfolio",
+    response_model=PortfolioOut,
+    summary="Criteria x agencies",
+    dependencies=[require(Permission.review_portfolio)],
+)
 def api_portfolio(
     session: SessionDep,
     viewer: ViewerDep,
@@ -345,7 +342,6 @@ def api_portfolio(
     questionnaire_id: Annotated[str, Query(max_length=100)],
     version: Annotated[str, Query(max_length=50)],
 ) -> PortfolioOut:
-    _reviewer(viewer)
     questionnaire = registry.get(questionnaire_id, version)
     if questionnaire is None:
         raise NotFound("There is no such questionnaire version")
@@ -371,22 +367,6 @@ def api_portfolio(
     )
 
 
-@router.get("/board/assessments", response_model=list[BoardItem], summary="Accepted assessments")
-def api_board(session: SessionDep, viewer: ViewerDep) -> list[BoardItem]:
-    return [
-        BoardItem(
-            assessment_id=a.id,
-            program=a.program,
-            questionnaire_id=a.questionnaire_id,
-            questionnaire_version=a.questionnaire_version,
-            rating=d.rating,
-            score=d.score,
-            submitted_at=d.submitted_at,
-        )
-        for a, d in review_service.board_list(session=session, viewer=viewer)
-    ]
-
-
 @router.post(
     "/assessments/{assessment_id}/reassess",
     response_model=ReassessOut,
@@ -403,8 +383,7 @@ def api_reassess(
     previous, _agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=assessment_id
     )
-    if viewer.user.role != Role.officer.value:
-        raise Forbidden()
+    policy.check(viewer.user, Permission.assessment_start)
     target = registry.get(previous.questionnaire_id, body.questionnaire_version)
     if target is None:
         raise NotFound("There is no such questionnaire version")
@@ -422,7 +401,7 @@ def api_reassess(
         session=session, viewer=viewer, assessment_id=draft.id
     )
     return ReassessOut(
-        assessment=public(draft, agency),
+        assessment=AssessmentPublic.of(draft, agency.name_en),
         previous_assessment_id=link.previous_assessment_id,
         new_questions=list(link.new_questions),
     )

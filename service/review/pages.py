@@ -1,4 +1,4 @@
-"""The reviewer's pages (inbox, review, portfolio, CSV exports) and the board's pages.
+"""The reviewer's pages (inbox, review, portfolio, CSV exports) and the officer's reassessment.
 
 Routes stay thin: they parse, call ``service.review.service`` and render.
 """
@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from service.assessments import forms, workflow
+from service.assessments import events, forms, workflow
 from service.assessments import service as assessment_service
 from service.assessments.frame import (
     Page,
@@ -28,38 +28,21 @@ from service.assessments.frame import (
     section_slug,
 )
 from service.assessments.models import Assessment
+from service.auth import policy
+from service.auth.policy import Permission
 from service.documents import service as document_service
-from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
-from service.models import AssessmentStatus, Organisation, Role
+from service.errors import InvalidTransition, NotFound, StaleVersion
+from service.i18n import labels as labels_module
+from service.i18n.labels import verdict_abbreviation, verdict_label
+from service.models import Organisation
 from service.questionnaire import scoring
-from service.questionnaire.schema import Questionnaire, Severity, localize
+from service.questionnaire.schema import Questionnaire, localize
 from service.questionnaire.submission import parse_submission
 from service.review import service as review_service
 from service.review.service import InboxFilters
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PER_PAGE = 25
-VERDICT_LABELS = {
-    "met": "Met",
-    "partial": "Partly met",
-    "not_met": "Not met",
-    "dont_know": "Don't know",
-    "unanswered": "Unanswered",
-    "not_applicable": "Not applicable",
-}
-VERDICT_SHORT = {
-    "met": "M",
-    "partial": "P",
-    "not_met": "N",
-    "dont_know": "?",
-    "unanswered": "U",
-    "not_applicable": "NA",
-}
-
-
-def _require_reviewer(page: Page) -> None:
-    if page.viewer.user.role not in (Role.reviewer.value, Role.admin.value):
-        raise Forbidden()
 
 
 def _date(raw: str | None) -> tuple[date | None, bool]:
@@ -136,7 +119,7 @@ def _csv(rows: Iterable[list[object]], filename: str) -> Response:
 
 @router.get("/review/", name="show_inbox")
 def show_inbox(page: PageDep, request: Request) -> HTMLResponse:
-    _require_reviewer(page)
+    policy.check(page.viewer.user, Permission.review_read)
     filters, errors, raw = parse_filters(request)
     result = review_service.inbox(
         session=page.session,
@@ -171,7 +154,7 @@ def show_inbox(page: PageDep, request: Request) -> HTMLResponse:
 
 @router.get("/review/inbox.csv", name="export_inbox")
 def export_inbox(page: PageDep, request: Request) -> Response:
-    _require_reviewer(page)
+    policy.check(page.viewer.user, Permission.review_read)
     filters, _errors, _raw = parse_filters(request)
     rows = review_service.inbox_all(session=page.session, viewer=page.viewer, filters=filters)
     lang = page.visitor.lang
@@ -224,20 +207,20 @@ def _portfolio_questionnaire(page: Page, request: Request) -> Questionnaire:
 
 @router.get("/review/portfolio", name="show_portfolio")
 def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
-    _require_reviewer(page)
+    policy.check(page.viewer.user, Permission.review_portfolio)
     questionnaire = _portfolio_questionnaire(page, request)
     data = review_service.portfolio(
         session=page.session, viewer=page.viewer, questionnaire=questionnaire
     )
     lang = page.visitor.lang
     titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
-    labels = {k: page._(v) for k, v in VERDICT_LABELS.items()}
+    labels = {k: verdict_label(k, lang) for k in labels_module.VERDICTS}
     # one constant, escaped cell per verdict: the heat map has criteria x agencies cells
     cell = {
         v: Markup('<td class="heat heat--{}"><abbr title="{}">{}</abbr></td>').format(
-            v, labels[v], VERDICT_SHORT[v]
+            v, labels[v], verdict_abbreviation(v, lang)
         )
-        for v in VERDICT_SHORT
+        for v in labels_module.VERDICTS
     }
     empty = Markup('<td class="heat"></td>')
     rows = [
@@ -258,7 +241,7 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
             "questionnaire": questionnaire,
             "q_title": localize(questionnaire.title, lang),
             "titles": titles,
-            "short": VERDICT_SHORT,
+            "short": {v: verdict_abbreviation(v, lang) for v in labels_module.VERDICTS},
             "labels": labels,
             "versions": sorted(
                 {(q.id, q.version, localize(q.title, lang)) for q in page.registry.all()}
@@ -270,7 +253,7 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
 
 @router.get("/review/portfolio.csv", name="export_portfolio")
 def export_portfolio(page: PageDep, request: Request) -> Response:
-    _require_reviewer(page)
+    policy.check(page.viewer.user, Permission.review_portfolio)
     questionnaire = _portfolio_questionnaire(page, request)
     data = review_service.portfolio(
         session=page.session, viewer=page.viewer, questionnaire=questionnaire
@@ -329,7 +312,7 @@ def _review_context(
                 "id": cr.id,
                 "title": localize(crit.title, lang) if crit else cr.id,
                 "verdict": cr.verdict.value,
-                "verdict_label": page._(VERDICT_LABELS.get(cr.verdict.value, cr.verdict.value)),
+                "verdict_label": verdict_label(cr.verdict, page.visitor.lang),
                 "severity": cr.severity.value,
                 "reads": reads,
             }
@@ -364,8 +347,10 @@ def _review_context(
             "verdicts": [
                 {
                     "id": v.criterion_id,
-                    "before": page._(VERDICT_LABELS.get(v.before or "", "None")),
-                    "after": page._(VERDICT_LABELS.get(v.after, v.after)),
+                    "before": verdict_label(v.before, page.visitor.lang)
+                    if v.before
+                    else page._("None"),
+                    "after": verdict_label(v.after, page.visitor.lang),
                 }
                 for v in d.verdicts
             ],
@@ -399,7 +384,7 @@ def _review_context(
 
 @router.get("/review/{assessment_id}", name="show_review")
 def show_review(page: PageDep, assessment_id: str) -> HTMLResponse:
-    _require_reviewer(page)
+    policy.check(page.viewer.user, Permission.review_read)
     assessment, agency, questionnaire = page.load(assessment_id)
     context = _review_context(page, assessment, agency, questionnaire)
     draft = review_service.draft_of(session=page.session, viewer=page.viewer, assessment=assessment)
@@ -422,7 +407,7 @@ SAVE_DRAFT = "save_draft"
 
 @router.post("/review/{assessment_id}", name="decide_review")
 def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response:
-    _require_reviewer(page)
+    policy.check(page.viewer.user, Permission.review_decide)  # an admin reads, does not decide
     assessment, agency, questionnaire = page.load(assessment_id)
     action = form.get("action")
     action = action if isinstance(action, str) else ""
@@ -433,8 +418,6 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
             values[c.id] = raw
     general_raw = form.get("general")
     general = general_raw if isinstance(general_raw, str) else ""
-    if not workflow.allowed_actions(AssessmentStatus.submitted, page.viewer.user.role):
-        raise Forbidden()  # an admin reads reviews but does not decide them
     if action not in (workflow.Action.return_.value, workflow.Action.accept.value, SAVE_DRAFT):
         raise InvalidTransition("Choose to return the assessment or to accept it")
     try:
@@ -478,78 +461,9 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
             status_code=422 if missing_comment else 409,
             errors=missing_comment,
         )
+    if action != SAVE_DRAFT:
+        events.submission_changed(page.request.app, assessment.id)
     return RedirectResponse(f"/review/{assessment.id}?done={action}", status_code=303)
-
-
-# --- board -----------------------------------------------------------------------------------
-
-
-@router.get("/board/", name="show_board")
-def show_board(page: PageDep) -> HTMLResponse:
-    if page.viewer.user.role != Role.board.value:
-        raise Forbidden()
-    rows = review_service.board_list(session=page.session, viewer=page.viewer)
-    lang = page.visitor.lang
-    items = []
-    for assessment, digest in rows:
-        q = page.registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
-        items.append(
-            {
-                "assessment": assessment,
-                "digest": digest,
-                "q_title": localize(q.title, lang) if q else assessment.questionnaire_id,
-            }
-        )
-    return page.render("board/list.html", {"items": items})
-
-
-@router.get("/board/{assessment_id}", name="show_board_summary")
-def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
-    if page.viewer.user.role != Role.board.value:
-        raise Forbidden()
-    assessment, agency, questionnaire = page.load(assessment_id)
-    submission = assessment_service.get_submission(
-        session=page.session, assessment_id=assessment.id
-    )
-    if submission is None:
-        raise NotFound()
-    lang = page.visitor.lang
-    result = scoring.Result.model_validate(submission.result)
-    criteria = {c.id: c for c in questionnaire.criteria}
-    gaps = [
-        {
-            "id": c.id,
-            "title": localize(criteria[c.id].title, lang) if c.id in criteria else c.id,
-            "severity": c.severity.value,
-            "verdict": page._(VERDICT_LABELS.get(c.verdict.value, c.verdict.value)),
-            "recommendation": localize(criteria[c.id].recommendation, lang)
-            if c.id in criteria and criteria[c.id].recommendation
-            else "",
-        }
-        for c in result.criteria
-        if c.verdict.is_gap
-    ]
-    gaps.sort(key=lambda g: Severity(g["severity"]).rank)
-    sections = {s.id: localize(s.title, lang) for s in questionnaire.sections}
-    return page.render(
-        "board/summary.html",
-        page.common(assessment, agency, questionnaire)
-        | {
-            "submission": submission,
-            "result": result,
-            "gaps": gaps,
-            "critical": [g for g in gaps if g["severity"] == "critical"],
-            "section_rows": [
-                {"title": sections.get(s.id, s.id), "score": s.score} for s in result.sections
-            ],
-            "acceptance": review_service.acceptance(
-                session=page.session, assessment_id=assessment.id
-            ),
-            "comments": assessment_service.latest_comments(
-                session=page.session, assessment_id=assessment.id
-            ),
-        },
-    )
 
 
 __all__ = ["questionnaire_of", "router", "section_slug"]
@@ -586,8 +500,7 @@ def _reassess_page(
 @router.get("/assessments/{assessment_id}/reassess", name="show_reassess")
 def show_reassess(page: PageDep, assessment_id: str) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
-    if page.viewer.user.role != Role.officer.value:
-        raise Forbidden()
+    policy.check(page.viewer.user, Permission.assessment_start)
     return _reassess_page(
         page, assessment, agency, questionnaire, errors=[], program=assessment.program
     )
@@ -596,8 +509,7 @@ def show_reassess(page: PageDep, assessment_id: str) -> HTMLResponse:
 @router.post("/assessments/{assessment_id}/reassess", name="reassess")
 def reassess(page: PageDep, assessment_id: str, form: PageForm) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
-    if page.viewer.user.role != Role.officer.value:
-        raise Forbidden()
+    policy.check(page.viewer.user, Permission.assessment_start)
     version = form.get("version_choice")
     program_raw = form.get("program")
     program = program_raw.strip() if isinstance(program_raw, str) else ""

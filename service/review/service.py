@@ -34,14 +34,14 @@ from service.assessments.service import (
     Viewer,
 )
 from service.assessments.workflow import Action
-from service.auth import scope
+from service.auth import policy, scope
+from service.auth.policy import Permission
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
 from service.models import (
     AssessmentStatus,
     AuditEvent,
     Organisation,
     OrgKind,
-    Role,
     SectionStatus,
     User,
     utcnow,
@@ -72,14 +72,16 @@ MAX_COMMENT = 5000
 # --- scope -----------------------------------------------------------------------------------
 
 
+# The verdicts as reviewers and boards read them (English message ids, translated by the page).
+
+
 def visible_agency_ids(session: Session, user: User) -> set[uuid.UUID] | None:
     """The agencies whose submissions ``user`` may see (None: every agency)."""
     return scope.visible_agency_ids(session, user)
 
 
 def _require_reviewer(viewer: Viewer) -> None:
-    if Role(viewer.user.role) not in (Role.reviewer, Role.admin):
-        raise Forbidden()
+    policy.check(viewer.user, Permission.review_read)
 
 
 # --- inbox -----------------------------------------------------------------------------------
@@ -278,8 +280,7 @@ def decide(
             assessment = _under_review(session, viewer, assessment_id)
             target = workflow.next_state(assessment.status, action, viewer.user.role)
             if target is None:
-                if not workflow.allowed_actions(AssessmentStatus.submitted, viewer.user.role):
-                    raise Forbidden()
+                policy.check(viewer.user, Permission.review_decide)
                 raise InvalidTransition("This assessment is not waiting for review")
             if expected_version is not None and expected_version != assessment.version:
                 raise StaleVersion(current_version=assessment.version)
@@ -390,8 +391,7 @@ def save_draft(
     texts, general = _clean_comments(questionnaire, criterion_comments, general_comment)
     with db.writing(session):
         assessment = _under_review(session, viewer, assessment_id)
-        if not workflow.allowed_actions(AssessmentStatus.submitted, viewer.user.role):
-            raise Forbidden()
+        policy.check(viewer.user, Permission.review_decide)
         if assessment.status != AssessmentStatus.submitted.value:
             raise InvalidTransition("This assessment is not waiting for review")
         # Comments written on one submission never become a draft on a later one.
@@ -600,7 +600,7 @@ def portfolio(
 ) -> Portfolio:
     """Criteria x agencies for the latest submission of each agency on one questionnaire
     version (read from the digests: no re-scoring)."""
-    _require_reviewer(viewer)
+    policy.check(viewer.user, Permission.review_portfolio)
     agencies = visible_agency_ids(session, viewer.user)
     D = SubmissionDigest
     scope_filter: list[ColumnElement[bool]] = [
@@ -675,49 +675,7 @@ def portfolio(
     )
 
 
-# --- board -----------------------------------------------------------------------------------
-
-
-def board_list(*, session: Session, viewer: Viewer) -> list[tuple[Assessment, SubmissionDigest]]:
-    """The accepted assessments of the board's agency, newest first."""
-    if Role(viewer.user.role) is not Role.board:
-        raise Forbidden()
-    agency = access.board_agency_id(viewer.organisation)
-    if agency is None:
-        return []
-    query = (
-        select(Assessment, SubmissionDigest)
-        .join(SubmissionDigest, col(SubmissionDigest.assessment_id) == col(Assessment.id))
-        .where(
-            Assessment.organisation_id == agency,
-            Assessment.status == AssessmentStatus.accepted.value,
-            col(SubmissionDigest.latest),
-        )
-        .order_by(col(SubmissionDigest.submitted_at).desc())
-    )
-    return [(a, d) for a, d in session.exec(query).all()]
-
-
 # --- reassessment ----------------------------------------------------------------------------
-
-
-def last_accepted(
-    *, session: Session, organisation_id: uuid.UUID, questionnaire_id: str
-) -> tuple[Assessment, Submission] | None:
-    query = (
-        select(Assessment, Submission)
-        .join(SubmissionDigest, col(SubmissionDigest.assessment_id) == col(Assessment.id))
-        .join(Submission, col(Submission.id) == col(SubmissionDigest.submission_id))
-        .where(
-            Assessment.organisation_id == organisation_id,
-            Assessment.questionnaire_id == questionnaire_id,
-            Assessment.status == AssessmentStatus.accepted.value,
-            col(SubmissionDigest.latest),
-        )
-        .order_by(col(SubmissionDigest.submitted_at).desc())
-    )
-    found = session.exec(query).first()
-    return (found[0], found[1]) if found else None
 
 
 def reassess(

@@ -1,22 +1,26 @@
-"""The Jinja environment for pages (autoescape on, undefined variables fail) and ``render``."""
+"""The Jinja environment for pages (autoescape on, undefined variables fail) and ``render``,
+which only renders: the page context (``service/web/page.py``) gives it its values."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
-from sqlmodel import Session
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    pass_context,
+)
+from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from service.auth import service as auth_service
-from service.auth.deps import Visitor
 from service.config import Settings
-from service.questionnaire.schema import localize
-from service.security import CSRF_FIELD
-from service.web.i18n import Translator
+from service.i18n import formats, labels
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SERVICE_DIR = Path(__file__).parent.parent
@@ -43,6 +47,34 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def _label_filter(label: Any) -> Any:
+    @pass_context
+    def apply(context: Context, value: object) -> str:
+        return str(label(value, context.get("lang", "en")))
+
+    return apply
+
+
+# One label per concept, in the page's language: ``{{ item.status|status_label }}``.
+LABEL_FILTERS = {
+    "verdict_label": labels.verdict_label,
+    "rating_label": labels.rating_label,
+    "severity_label": labels.severity_label,
+    "status_label": labels.status_label,
+    "section_status_label": labels.section_status_label,
+    "role_label": labels.role_label,
+    "org_kind_label": labels.org_kind_label,
+    "body_type_label": labels.body_type_label,
+    "province_label": labels.province_label,
+    "action_label": labels.action_label,
+    "audit_detail": labels.detail_text,
+    "size": formats.format_size,
+    "decimal": formats.format_decimal,
+    "percent": formats.format_percent,
+}
+_env.filters.update({name: _label_filter(label) for name, label in LABEL_FILTERS.items()})
 templates = Jinja2Templates(env=_env)
 
 
@@ -59,50 +91,8 @@ def set_session_cookie(response: Any, *, settings: Settings, token: str, max_age
 
 
 def render(
-    request: Request,
-    name: str,
-    context: dict[str, Any] | None = None,
-    *,
-    session: Session,
-    settings: Settings,
-    visitor: Visitor,
-    status_code: int = 200,
-    errors: bool = False,
+    request: Request, name: str, values: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
-    """Render a page; makes sure the visitor has a session (and so a CSRF token) first."""
-    web_session = visitor.web_session
-    if web_session is None:
-        created = auth_service.start_session(
-            session=session, settings=settings, user=None, language=visitor.lang
-        )
-        web_session = visitor.web_session = created.row
-        visitor.new_session_token = created.token
-    translate = Translator(visitor.lang)
-    values: dict[str, Any] = {
-        "_": translate,
-        "lang": visitor.lang,
-        "other_lang": "fr" if visitor.lang == "en" else "en",
-        "visitor": visitor,
-        "user": visitor.user,
-        "csrf_field": CSRF_FIELD,
-        "csrf_token": web_session.csrf_token,
-        "localize": lambda value: localize(value, visitor.lang),
-        "has_errors": errors,
-        "current_path": request.url.path + (("?" + request.url.query) if request.url.query else ""),
-    }
-    values.update(context or {})
-    response = templates.TemplateResponse(request, name, values, status_code=status_code)
-    # The page is rendered: end its read transaction here, in the worker thread, rather than
-    # when the session closes on the event loop (where a database call stalls every request).
-    # Never a write: changes are committed by the use cases (``db.writing``); should any be
-    # pending here, they are left for the close, which discards them.
-    if not (session.new or session.dirty or session.deleted):
-        session.commit()
-    if visitor.new_session_token:
-        set_session_cookie(
-            response,
-            settings=settings,
-            token=visitor.new_session_token,
-            max_age=settings.anonymous_session_max_age_seconds,
-        )
-    return response
+    """The template ``name`` rendered with ``values``: no I/O, no database. Pages render through
+    ``PageContext.render`` (service/web/page.py), which adds what the layout needs."""
+    return templates.TemplateResponse(request, name, values, status_code=status_code)

@@ -17,11 +17,11 @@ from service.assessments.models import Assessment, Submission
 from service.documents.models import Document, DocumentBlob
 from service.main import create_app
 from service.models import AssessmentStatus, AuditEvent
-from tests.builders import World, csrf_from, login, post_form, start_assessment
+from tests.builders import World, csrf_from, login, start_assessment, submit_mini
 from tests.conftest import make_settings
 from tests.documents import files
 
-SECTION = "/governance/documents"
+SECTION = "/sections/governance/documents"
 
 
 def upload(
@@ -44,22 +44,7 @@ def upload(
 
 
 def _submit(client: TestClient, base: str) -> None:
-    post_form(
-        client,
-        base + "/scope",
-        base + "/scope",
-        {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
-    )
-    post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
-    post_form(
-        client,
-        base + "/governance",
-        base + "/governance",
-        {"pia_done": "yes", "pia_date": "2025-01-31", "action": "continue"},
-    )
-    post_form(client, base + "/governance/check", base + "/governance/check", {"completed": "yes"})
-    r = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
-    assert r.status_code == 303, r.text  # type: ignore[attr-defined]
+    submit_mini(client, base, governance={"pia_done": "yes", "pia_date": "2025-01-31"})
 
 
 def remove(client: TestClient, base: str, document_id: object) -> httpx2.Response:
@@ -371,19 +356,7 @@ def test_documents_of_hidden_questions_are_not_frozen(
     base = start_assessment(client)
     assert upload(client, base, files.PDF, name="pia.pdf").status_code == 303
     assert upload(client, base, files.PNG, name="date.png", question="pia_date").status_code == 303
-    post_form(
-        client,
-        base + "/scope",
-        base + "/scope",
-        {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
-    )
-    post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
-    post_form(
-        client, base + "/governance", base + "/governance", {"pia_done": "no", "action": "continue"}
-    )  # pia_date is no longer shown
-    post_form(client, base + "/governance/check", base + "/governance/check", {"completed": "yes"})
-    r = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
-    assert r.status_code == 303  # type: ignore[attr-defined]
+    submit_mini(client, base, governance={"pia_done": "no"})  # pia_date is no longer shown
     with db.new_session(app.state.engine) as s:
         frozen = json.loads(s.exec(select(Submission)).one().canonical)["documents"]
     assert sorted(frozen) == ["pia_done"]

@@ -85,7 +85,7 @@ def test_keyboard_journey_with_axe_on_every_page(page: Page, live: tuple[str, Wo
     base_url = page.url.rstrip("/")
     audit(page, "06-task-list-new")
 
-    press(page, "a[href$='/scope']")
+    press(page, "a[href$='/sections/scope']")
     page.wait_for_url(re.compile(r".*/scope$"))
     audit(page, "07-section-blank")
     tab_to(page, "#body_type")
@@ -112,7 +112,7 @@ def test_keyboard_journey_with_axe_on_every_page(page: Page, live: tuple[str, Wo
     page.wait_for_url(re.compile(r".*/[0-9a-f-]{36}/$"))
     audit(page, "11-task-list-part-done")
 
-    press(page, "a[href$='/governance']")
+    press(page, "a[href$='/sections/governance']")
     page.wait_for_url(re.compile(r".*/governance$"))
     expect(page.locator("[data-question-id='pia_date']")).to_be_hidden()
     tab_to(page, "#pia_done")
@@ -132,7 +132,9 @@ def test_keyboard_journey_with_axe_on_every_page(page: Page, live: tuple[str, Wo
     press(page, "a[href$='/check-your-answers']")
     page.wait_for_url(re.compile(r".*/check-your-answers$"))
     audit(page, "13-check-answers")
-    press(page, "a[href*='/scope?return=all#searches']")  # Change link goes back to check answers
+    press(
+        page, "a[href*='/sections/scope?return=all#searches']"
+    )  # Change link goes back to check answers
     page.wait_for_url(re.compile(r".*/scope\?return=all#searches$"))
     press(page, "button[value='continue']")
     page.wait_for_url(re.compile(r".*/check-your-answers$"))
@@ -164,7 +166,7 @@ def test_other_pages_and_french(page: Page, live: tuple[str, World]) -> None:
     audit(page, "22-questionnaires")
     page.goto(base + "/assessments/00000000-0000-0000-0000-000000000000/")
     audit(page, "23-not-found")
-    page.goto(assessment + "/governance")
+    page.goto(assessment + "/sections/governance")
     press(page, "button[lang='fr']")  # the language switch, remembered for the user
     page.wait_for_url(re.compile(r".*/governance$"))
     expect(page.locator("html")).to_have_attribute("lang", "fr")

@@ -29,8 +29,8 @@ def test_upload_by_keyboard_with_axe(page: Page, live: tuple[str, World], tmp_pa
     press(page, "button.button")
     page.wait_for_url(re.compile(r".*/assessments/[0-9a-f-]{36}/$"))
     assessment = page.url.rstrip("/")
-    page.goto(assessment + "/governance")
-    press(page, "a[href$='/governance/documents']")
+    page.goto(assessment + "/sections/governance")
+    press(page, "a[href$='/sections/governance/documents']")
     page.wait_for_url(re.compile(r".*/governance/documents$"))
     audit(page, "40-documents-empty")
 

@@ -107,7 +107,7 @@ def test_officer_sees_comments_and_reassesses(page: Page, site: Site) -> None:
     page.goto(site.base + f"/assessments/{site.returned}/")
     expect(page.locator(".review-comments")).to_be_visible()
     audit(page, "70-task-list-returned")
-    page.goto(site.base + f"/assessments/{site.returned}/governance")
+    page.goto(site.base + f"/assessments/{site.returned}/sections/governance")
     expect(page.locator(".review-comments")).to_contain_text("A PIA is required before use")
     audit(page, "71-section-returned-comments")
     page.goto(site.base + f"/assessments/{site.accepted}/reassess")

@@ -4,6 +4,7 @@ database holding every save acknowledged before the backup began; PostgreSQL thr
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -14,13 +15,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 from sqlmodel import col, func, select
 
 from service import db, ops_cli
 from service.assessments.models import Assessment
 from service.auth import service as auth_service
 from service.models import AuditEvent
-from tests.builders import ROOT, make_world, server
+from tests.builders import ROOT, free_port, make_world, server
 from tests.conftest import create_pg_database, drop_pg_database
 
 
@@ -169,3 +171,126 @@ def test_backup_command_line(sqlite_url: str, tmp_path: Path) -> None:
     missing = _cli(sqlite_url, "restore", str(tmp_path / "nothing.sqlite3"))
     assert missing.returncode == 2
     assert "no such file" in missing.stderr
+
+
+# A failed backup never touches the backup already at the target (issue 20).
+
+
+def _cli_limited(
+    database_url: str, file_size_limit: int, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """The command line with writes beyond ``file_size_limit`` bytes failing (EFBIG), as on a
+    full disk: RLIMIT_FSIZE, inherited by pg_dump; Python ignores SIGXFSZ, so writes fail."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
+    env = {
+        **os.environ,
+        "POLICYGAP_DATABASE_URL": database_url,
+        "POLICYGAP_ENV": "test",
+        "POLICYGAP_SECRET_KEY": "test-secret",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        preexec_fn=limit,
+    )
+
+
+def _grow_sqlite(url: str) -> None:
+    engine = db.make_engine(url)
+    make_world(engine)
+    engine.dispose()
+
+
+def _leftovers(directory: Path, keep: set[str]) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name not in keep)
+
+
+def test_sqlite_backup_to_a_full_disk_keeps_the_previous_backup(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    _grow_sqlite(sqlite_url)
+    source = Path(sqlite_url.removeprefix("sqlite:///"))
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "same.sqlite3"
+    first = _cli(sqlite_url, "backup", str(target))
+    assert first.returncode == 0, first.stderr
+    before = target.read_bytes()
+    failed = _cli_limited(sqlite_url, source.stat().st_size // 2, "backup", str(target))
+    assert failed.returncode == 2, failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert "error:" in failed.stderr
+    assert target.read_bytes() == before
+    assert _leftovers(out, {"same.sqlite3"}) == []
+
+
+def test_sqlite_backup_that_fails_its_check_keeps_the_previous_backup(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    target = out / "same.sqlite3"
+    ops_cli.backup(sqlite_url, target)
+    before = target.read_bytes()
+
+    def damaged(path: Path) -> None:
+        raise ops_cli.BackupError(f"{path}: integrity check failed")
+
+    monkeypatch.setattr(ops_cli, "_check_integrity", damaged)
+    with pytest.raises(ops_cli.BackupError, match="integrity"):
+        ops_cli.backup(sqlite_url, target)
+    assert target.read_bytes() == before
+    assert _leftovers(out, {"same.sqlite3"}) == []
+
+
+def _pg_restore_reads(dump: Path) -> bool:
+    done = subprocess.run(
+        ["pg_restore", "--file", os.devnull, str(dump)],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+@pytest.mark.postgres
+def test_postgres_failed_backup_keeps_the_previous_backup(
+    pg_server_url: str, tmp_path: Path
+) -> None:
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump not installed")
+    source = create_pg_database(pg_server_url, "policygap_backup")
+    try:
+        db.upgrade_to_head(source)
+        engine = db.make_engine(source)
+        make_world(engine)
+        engine.dispose()
+        out = tmp_path / "out"
+        out.mkdir()
+        target = out / "same.dump"
+        first = _cli(source, "backup", str(target))
+        assert first.returncode == 0, first.stderr
+        before = target.read_bytes()
+        assert before
+        assert _pg_restore_reads(target)
+
+        unreachable = make_url(source).set(port=free_port()).render_as_string(hide_password=False)
+        failed = _cli(unreachable, "backup", str(target))
+        assert failed.returncode == 2, failed.stderr
+        assert "Traceback" not in failed.stderr
+        assert target.read_bytes() == before
+
+        full = _cli_limited(source, len(before) // 2, "backup", str(target))
+        assert full.returncode == 2, full.stderr
+        assert "Traceback" not in full.stderr
+        assert target.read_bytes() == before
+        assert _pg_restore_reads(target)
+        assert _leftovers(out, {"same.dump"}) == []
+    finally:
+        drop_pg_database(pg_server_url, source)

@@ -14,8 +14,8 @@ from weasyprint import HTML
 
 from service.questionnaire.answers import AnswersFile
 from service.report import render
-from service.report.inputs import REVIEW_ATTACHMENT
 from service.report.fetcher import BASE_URL, BlockedURLError, MissingAssetError, SafeURLFetcher
+from service.report.inputs import REVIEW_ATTACHMENT
 from tests.report.conftest import DATA, load_questionnaire
 
 

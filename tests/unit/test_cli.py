@@ -171,3 +171,70 @@ def test_score_with_unreadable_answers_exits_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "cannot read the file" in result.stderr
+
+
+def test_validate_strict_with_only_warnings_says_invalid(tmp_path: Path) -> None:
+    text = (
+        (DATA / "mini.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "recommendation: {en: Authorise., fr: Autoriser.}", "recommendation: {en: Authorise.}"
+        )
+    )
+    path = write(tmp_path, text, "warn.yaml")
+    lenient = runner.invoke(app, ["validate", str(path)])
+    assert lenient.exit_code == 0
+    assert f"{path}: ok: mini 1.0," in lenient.output
+    assert lenient.output.rstrip().endswith("criteria, 1 warning")
+    strict = runner.invoke(app, ["validate", "--strict", str(path)])
+    assert strict.exit_code == 1
+    assert f"{path}: invalid under --strict: 1 warning\n" in strict.output
+    assert "ok:" not in strict.output
+    two = write(
+        tmp_path,
+        text.replace(
+            "recommendation: {en: Do a PIA., fr: Réaliser une EFVP.}",
+            "recommendation: {en: Do a PIA.}",
+        ),
+        "two.yaml",
+    )
+    assert (
+        f"{two}: invalid under --strict: 2 warnings\n"
+        in runner.invoke(app, ["validate", "--strict", str(two)]).output
+    )
+
+
+def test_validate_counts_errors_in_words(tmp_path: Path) -> None:
+    text = (
+        (DATA / "mini.yaml")
+        .read_text(encoding="utf-8")
+        .replace("severity: high", "severity: severe")
+    )
+    path = write(tmp_path, text, "bad.yaml")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}: invalid: 1 error\n" in result.output
+
+
+def test_score_names_the_unanswered_questions(tmp_path: Path) -> None:
+    answers = write(
+        tmp_path,
+        GOOD_ANSWERS.replace('  q_high: "no"\n', "").replace('  q_low: "yes"\n', ""),
+    )
+    result = runner.invoke(app, ["score", str(DATA / "scoring.yaml"), str(answers)])
+    assert result.exit_code == 0, result.output
+    assert "- Incomplete: -" not in result.output
+    assert "Unanswered questions:" in result.output
+    assert "    q_high: High control?" in result.output
+    assert "    q_low: Low control?" in result.output
+
+
+def test_score_shows_a_section_without_criteria_as_context_only(tmp_path: Path) -> None:
+    answers = write(
+        tmp_path,
+        'questionnaire: mini\nversion: "1.0"\nagency: A\nprogram: P\nas_of: 2026-01-01\n'
+        'answers:\n  body_type: police\n  live_use: "no"\n  pia_done: "yes"\n',
+    )
+    result = runner.invoke(app, ["score", str(DATA / "mini.yaml"), str(answers)])
+    assert result.exit_code == 0, result.output
+    assert "  Scope: context only\n" in result.output

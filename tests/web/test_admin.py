@@ -521,26 +521,9 @@ def test_totp_required_enrolment_and_sign_in(client: TestClient, world: World) -
 
 
 def _submit(client: TestClient) -> str:
-    from tests.builders import start_assessment
+    from tests.builders import submit_mini
 
-    base = start_assessment(client)
-    post_form(
-        client,
-        base + "/scope",
-        base + "/scope",
-        {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
-    )
-    post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
-    post_form(
-        client,
-        base + "/governance",
-        base + "/governance",
-        {"pia_done": "yes", "pia_date": "2021-01-02", "action": "continue"},
-    )
-    post_form(client, base + "/governance/check", base + "/governance/check", {"completed": "yes"})
-    done = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
-    assert done.status_code == 303  # type: ignore[attr-defined]
-    return base
+    return submit_mini(client)
 
 
 def test_report_views_and_downloads_are_audited(

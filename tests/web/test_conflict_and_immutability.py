@@ -9,7 +9,15 @@ from sqlmodel import Session, select
 from service import db
 from service.assessments.models import Assessment
 from service.models import AuditEvent
-from tests.builders import World, csrf_from, login, post_form, start_assessment, version_from
+from tests.builders import (
+    World,
+    csrf_from,
+    login,
+    post_form,
+    start_assessment,
+    submit_mini,
+    version_from,
+)
 
 
 def test_stale_save_gets_conflict_page_with_newer_answers(
@@ -17,18 +25,18 @@ def test_stale_save_gets_conflict_page_with_newer_answers(
 ) -> None:
     login(client, world.officer_a.email)
     base = start_assessment(client)
-    stale_page = client.get(base + "/scope")  # first officer opens the page (version 1)
+    stale_page = client.get(base + "/sections/scope")  # first officer opens the page (version 1)
     with TestClient(app) as colleague:
         login(colleague, world.officer_a.email)
         r = post_form(
             colleague,
-            base + "/scope",
-            base + "/scope",
+            base + "/sections/scope",
+            base + "/sections/scope",
             {"body_type": "federal", "searches": "77", "action": "later"},
         )
         assert r.status_code == 303
     r = client.post(
-        base + "/scope",
+        base + "/sections/scope",
         data={
             "csrf_token": csrf_from(stale_page.text),
             "version": version_from(stale_page.text),
@@ -49,19 +57,7 @@ def test_stale_save_gets_conflict_page_with_newer_answers(
 
 
 def _submit(client: TestClient, base: str) -> None:
-    post_form(
-        client,
-        base + "/scope",
-        base + "/scope",
-        {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
-    )
-    post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
-    post_form(
-        client, base + "/governance", base + "/governance", {"pia_done": "no", "action": "continue"}
-    )
-    post_form(client, base + "/governance/check", base + "/governance/check", {"completed": "yes"})
-    r = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
-    assert r.status_code == 303
+    submit_mini(client, base, governance={"pia_done": "no"})
 
 
 def test_submitted_assessment_is_read_only_everywhere(
@@ -69,7 +65,7 @@ def test_submitted_assessment_is_read_only_everywhere(
 ) -> None:
     login(client, world.officer_a.email)
     base = start_assessment(client)
-    section_page = client.get(base + "/scope")
+    section_page = client.get(base + "/sections/scope")
     check_page = client.get(base + "/")
     _submit(client, base)
     with db.new_session(app.state.engine) as s:
@@ -77,9 +73,12 @@ def test_submitted_assessment_is_read_only_everywhere(
         answers, version = dict(before.answers), before.version
     token = csrf_from(check_page.text)
     for url, data in (
-        (base + "/scope", {"body_type": "municipal", "version": version_from(section_page.text)}),
-        (base + "/scope", {"body_type": "municipal", "version": str(version)}),
-        (base + "/scope/check", {"completed": "no", "version": str(version)}),
+        (
+            base + "/sections/scope",
+            {"body_type": "municipal", "version": version_from(section_page.text)},
+        ),
+        (base + "/sections/scope", {"body_type": "municipal", "version": str(version)}),
+        (base + "/sections/scope/check", {"completed": "no", "version": str(version)}),
         (base + "/check-your-answers", {"version": str(version)}),
     ):
         r = client.post(url, data={"csrf_token": token, **data}, follow_redirects=False)
@@ -92,8 +91,8 @@ def test_submitted_assessment_is_read_only_everywhere(
     )
     assert r.status_code == 409
     assert (
-        client.get(base + "/scope", follow_redirects=False).headers["location"]
-        == base + "/scope/check"
+        client.get(base + "/sections/scope", follow_redirects=False).headers["location"]
+        == base + "/sections/scope/check"
     )
     with db.new_session(app.state.engine) as s:
         after = s.exec(select(Assessment)).one()
@@ -132,8 +131,8 @@ def test_export_then_import_round_trip(app: FastAPI, client: TestClient, world: 
     base = start_assessment(client)
     post_form(
         client,
-        base + "/governance",
-        base + "/governance",
+        base + "/sections/governance",
+        base + "/sections/governance",
         {
             "pia_done": "yes",
             "pia_date": "2022-01-31",
@@ -146,7 +145,12 @@ def test_export_then_import_round_trip(app: FastAPI, client: TestClient, world: 
     data = exported.json()
     assert data["answers"] == {"pia_done": "yes", "pia_date": "2022-01-31"}
     target = start_assessment(client, program="Second program")
-    post_form(client, target + "/scope", target + "/scope", {"searches": "5", "action": "later"})
+    post_form(
+        client,
+        target + "/sections/scope",
+        target + "/sections/scope",
+        {"searches": "5", "action": "later"},
+    )
     page = client.get(target + "/import")
     r = client.post(
         target + "/import",

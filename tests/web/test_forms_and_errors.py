@@ -14,8 +14,8 @@ def test_section_errors_rerender_with_summary_and_kept_input(
     base = start_assessment(client)
     r = post_form(
         client,
-        base + "/scope",
-        base + "/scope",
+        base + "/sections/scope",
+        base + "/sections/scope",
         {
             "body_type": "municipal",
             "uses": ["live", "nonsense"],
@@ -44,14 +44,17 @@ def test_number_range_and_date_messages(client: TestClient, world: World) -> Non
     login(client, world.officer_a.email)
     base = start_assessment(client)
     r = post_form(
-        client, base + "/scope", base + "/scope", {"searches": "-3", "action": "continue"}
+        client,
+        base + "/sections/scope",
+        base + "/sections/scope",
+        {"searches": "-3", "action": "continue"},
     )
     assert r.status_code == 422
     assert "Enter a number between 0 and 1000000" in r.text
     r = post_form(
         client,
-        base + "/governance",
-        base + "/governance",
+        base + "/sections/governance",
+        base + "/sections/governance",
         {"pia_done": "yes", "pia_date": "2024-02-30", "action": "continue"},
     )
     assert r.status_code == 422
@@ -63,8 +66,8 @@ def test_hidden_question_input_is_not_an_error(client: TestClient, world: World)
     base = start_assessment(client)
     r = post_form(
         client,
-        base + "/governance",
-        base + "/governance",
+        base + "/sections/governance",
+        base + "/sections/governance",
         {"pia_done": "no", "pia_date": "garbage", "action": "continue"},
     )
     assert r.status_code == 303
@@ -73,7 +76,7 @@ def test_hidden_question_input_is_not_an_error(client: TestClient, world: World)
 def test_blank_answers_save_in_progress(client: TestClient, world: World) -> None:
     login(client, world.officer_a.email)
     base = start_assessment(client)
-    r = post_form(client, base + "/scope", base + "/scope", {"action": "later"})
+    r = post_form(client, base + "/sections/scope", base + "/sections/scope", {"action": "later"})
     assert r.status_code == 303
     assert r.headers["location"] == base + "/?notice=saved"
     tasks = client.get(r.headers["location"])
@@ -84,10 +87,12 @@ def test_blank_answers_save_in_progress(client: TestClient, world: World) -> Non
 def test_completed_needs_required_answers(client: TestClient, world: World) -> None:
     login(client, world.officer_a.email)
     base = start_assessment(client)
-    r = post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
+    r = post_form(
+        client, base + "/sections/scope/check", base + "/sections/scope/check", {"completed": "yes"}
+    )
     assert r.status_code == 422
     assert "Answer every required question before you mark this section as completed" in r.text
-    r = post_form(client, base + "/scope/check", base + "/scope/check", {})
+    r = post_form(client, base + "/sections/scope/check", base + "/sections/scope/check", {})
     assert r.status_code == 422
     assert "Select whether you have completed this section" in r.text
     assert parse(r.text).summary_links == ["completed"]
@@ -119,21 +124,31 @@ def test_change_link_returns_to_overall_check(client: TestClient, world: World) 
     base = start_assessment(client)
     post_form(
         client,
-        base + "/scope",
-        base + "/scope",
+        base + "/sections/scope",
+        base + "/sections/scope",
         {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
     )
-    post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
     post_form(
-        client, base + "/governance", base + "/governance", {"pia_done": "no", "action": "continue"}
+        client, base + "/sections/scope/check", base + "/sections/scope/check", {"completed": "yes"}
     )
-    post_form(client, base + "/governance/check", base + "/governance/check", {"completed": "yes"})
+    post_form(
+        client,
+        base + "/sections/governance",
+        base + "/sections/governance",
+        {"pia_done": "no", "action": "continue"},
+    )
+    post_form(
+        client,
+        base + "/sections/governance/check",
+        base + "/sections/governance/check",
+        {"completed": "yes"},
+    )
     overall = client.get(base + "/check-your-answers")
-    assert f'href="{base}/scope?return=all#searches"' in overall.text
+    assert f'href="{base}/sections/scope?return=all#searches"' in overall.text
     r = post_form(
         client,
-        base + "/scope?return=all",
-        base + "/scope?return=all",
+        base + "/sections/scope?return=all",
+        base + "/sections/scope?return=all",
         {"body_type": "federal", "uses": "live", "searches": "4", "action": "continue"},
     )
     assert r.headers["location"] == base + "/check-your-answers"
@@ -143,13 +158,16 @@ def test_change_link_returns_to_overall_check(client: TestClient, world: World) 
 def test_visibility_endpoint_answers_for_the_script(client: TestClient, world: World) -> None:
     login(client, world.officer_a.email)
     base = start_assessment(client)
-    token = csrf_from(client.get(base + "/governance").text)
+    token = csrf_from(client.get(base + "/sections/governance").text)
     shown = client.post(
-        base + "/governance/visibility", data={"csrf_token": token, "pia_done": "yes"}
+        base + "/sections/governance/visibility", data={"csrf_token": token, "pia_done": "yes"}
     )
     assert shown.json() == {"visible": ["owner", "pia_date", "pia_done"]}
     hidden = client.post(
-        base + "/governance/visibility", data={"csrf_token": token, "pia_done": "no"}
+        base + "/sections/governance/visibility", data={"csrf_token": token, "pia_done": "no"}
     )
     assert hidden.json() == {"visible": ["owner", "pia_done"]}
-    assert client.post(base + "/governance/visibility", data={"pia_done": "yes"}).status_code == 403
+    assert (
+        client.post(base + "/sections/governance/visibility", data={"pia_done": "yes"}).status_code
+        == 403
+    )

@@ -52,7 +52,7 @@ def test_language_switch_is_remembered_for_the_user(client: TestClient, world: W
     assert '<html lang="fr">' in fr.text
     assert "Commencer une nouvelle évaluation" in fr.text
     base = start_assessment(client)
-    section = client.get(base + "/governance")
+    section = client.get(base + "/sections/governance")
     assert "Vérifier la gouvernance" in section.text  # questionnaire text from the YAML
     client.cookies.clear()
     login(client, world.officer_a.email)  # a new session: the choice was stored with the user
@@ -65,7 +65,7 @@ def test_error_title_prefix_in_french(client: TestClient, world: World) -> None:
     client.post("/language", data={"csrf_token": csrf_from(page.text), "lang": "fr", "next": "/"})
     page = client.get("/assessments/new")
     r = client.post("/assessments/", data={"csrf_token": csrf_from(page.text)})
-    assert parse(r.text).title.startswith("Erreur : ")
+    assert parse(r.text).title.startswith("Erreur\u00a0: ")
     assert "Il y a un problème" in r.text
 
 

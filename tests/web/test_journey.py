@@ -17,8 +17,8 @@ def test_journey_start_to_submit(client: TestClient, world: World) -> None:
 
     r = post_form(
         client,
-        base + "/scope",
-        base + "/scope",
+        base + "/sections/scope",
+        base + "/sections/scope",
         {
             "body_type": "municipal",
             "uses": ["live", "retrospective"],
@@ -27,18 +27,20 @@ def test_journey_start_to_submit(client: TestClient, world: World) -> None:
         },
     )
     assert r.status_code == 303, r.text
-    assert r.headers["location"] == base + "/scope/check"
-    check = client.get(base + "/scope/check")
+    assert r.headers["location"] == base + "/sections/scope/check"
+    check = client.get(base + "/sections/scope/check")
     assert "Municipal police" in check.text
     assert "1200" in check.text
-    r = post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
+    r = post_form(
+        client, base + "/sections/scope/check", base + "/sections/scope/check", {"completed": "yes"}
+    )
     assert r.status_code == 303, r.text
 
     # Answering "yes" reveals the date question: the page comes back to ask it first.
     r = post_form(
         client,
-        base + "/governance",
-        base + "/governance",
+        base + "/sections/governance",
+        base + "/sections/governance",
         {
             "pia_done": "yes",
             "evidence-pia_done": "PIA v2, 2021-03-01, records office",
@@ -46,16 +48,19 @@ def test_journey_start_to_submit(client: TestClient, world: World) -> None:
         },
     )
     assert r.status_code == 303
-    assert r.headers["location"] == base + "/governance#pia_date"
+    assert r.headers["location"] == base + "/sections/governance#pia_date"
     r = post_form(
         client,
-        base + "/governance",
-        base + "/governance",
+        base + "/sections/governance",
+        base + "/sections/governance",
         {"pia_done": "yes", "pia_date": "2021-03-01", "action": "continue"},
     )
-    assert r.headers["location"] == base + "/governance/check"
+    assert r.headers["location"] == base + "/sections/governance/check"
     r = post_form(
-        client, base + "/governance/check", base + "/governance/check", {"completed": "yes"}
+        client,
+        base + "/sections/governance/check",
+        base + "/sections/governance/check",
+        {"completed": "yes"},
     )
     assert r.status_code == 303
 

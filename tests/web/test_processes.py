@@ -67,8 +67,8 @@ def test_two_servers_share_sessions_and_data_on_postgres(pg_server_url: str) -> 
                 _post(
                     browser,
                     one,
-                    path + "/scope",
-                    path + "/scope",
+                    path + "/sections/scope",
+                    path + "/sections/scope",
                     {
                         "body_type": "federal",
                         "uses": "live",
@@ -78,10 +78,14 @@ def test_two_servers_share_sessions_and_data_on_postgres(pg_server_url: str) -> 
                 ).status_code
                 == 303
             )
-            assert "42" in browser.get(two + path + "/scope/check").text
+            assert "42" in browser.get(two + path + "/sections/scope/check").text
             assert (
                 _post(
-                    browser, two, path + "/scope/check", path + "/scope/check", {"completed": "yes"}
+                    browser,
+                    two,
+                    path + "/sections/scope/check",
+                    path + "/sections/scope/check",
+                    {"completed": "yes"},
                 ).status_code
                 == 303
             )
@@ -89,8 +93,8 @@ def test_two_servers_share_sessions_and_data_on_postgres(pg_server_url: str) -> 
                 _post(
                     browser,
                     one,
-                    path + "/governance",
-                    path + "/governance",
+                    path + "/sections/governance",
+                    path + "/sections/governance",
                     {"pia_done": "no", "action": "continue"},
                 ).status_code
                 == 303
@@ -99,14 +103,14 @@ def test_two_servers_share_sessions_and_data_on_postgres(pg_server_url: str) -> 
                 _post(
                     browser,
                     two,
-                    path + "/governance/check",
-                    path + "/governance/check",
+                    path + "/sections/governance/check",
+                    path + "/sections/governance/check",
                     {"completed": "yes"},
                 ).status_code
                 == 303
             )
             # Submit on two, seen as submitted on one; a stale save on one is refused.
-            stale = browser.get(one + path + "/scope").text
+            stale = browser.get(one + path + "/sections/scope").text
             assert (
                 _post(
                     browser, two, path + "/check-your-answers", path + "/check-your-answers", {}
@@ -115,7 +119,7 @@ def test_two_servers_share_sessions_and_data_on_postgres(pg_server_url: str) -> 
             )
             assert "Assessment submitted" in browser.get(one + path + "/submitted").text
             r = browser.post(
-                one + path + "/scope",
+                one + path + "/sections/scope",
                 data={
                     "csrf_token": _CSRF.search(stale).group(1),
                     "version": _VERSION.search(stale).group(1),

@@ -16,30 +16,13 @@ from service import db
 from service.assessments.models import Submission
 from service.main import create_app
 from service.report_delivery.models import ReportCache
-from tests.builders import World, login, make_world, post_form, start_assessment
+from tests.builders import World, login, make_world, submit_mini
 from tests.conftest import make_settings
 
 
 def submit_small_assessment(client: TestClient) -> str:
     """Answer and submit the small test questionnaire; the assessment's base URL."""
-    base = start_assessment(client)
-    post_form(
-        client,
-        base + "/scope",
-        base + "/scope",
-        {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
-    )
-    post_form(client, base + "/scope/check", base + "/scope/check", {"completed": "yes"})
-    post_form(
-        client,
-        base + "/governance",
-        base + "/governance",
-        {"pia_done": "yes", "pia_date": "2021-01-02", "action": "continue"},
-    )
-    post_form(client, base + "/governance/check", base + "/governance/check", {"completed": "yes"})
-    submitted = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
-    assert submitted.status_code == 303
-    return base
+    return submit_mini(client)
 
 
 @pytest.fixture

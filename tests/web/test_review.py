@@ -158,9 +158,9 @@ def test_return_resubmit_diff_and_accept(client: TestClient, world: World, app: 
     assert "The reviewer&#39;s comments" in task_list
     assert "Do the PIA &lt;b&gt;first&lt;/b&gt;" in task_list
     assert "See GOV-01" in task_list
-    governance = client.get(f"/assessments/{aid}/governance").text
+    governance = client.get(f"/assessments/{aid}/sections/governance").text
     assert "Do the PIA &lt;b&gt;first&lt;/b&gt;" in governance
-    scope = client.get(f"/assessments/{aid}/scope").text
+    scope = client.get(f"/assessments/{aid}/sections/scope").text
     assert "Do the PIA" not in scope
     # resubmission
     answer(engine, world.officer_a, aid, {"pia_done": "yes", "pia_date": "2026-01-01"})

@@ -73,10 +73,10 @@ def test_reassess_from_accepted_on_newer_version(
         link = s.get_one(Reassessment, new.id)
         assert link.previous_assessment_id == aid
         assert link.new_questions == ["dpo_named"]
-    governance = client.get(new_base + "/governance").text
+    governance = client.get(new_base + "/sections/governance").text
     assert "New in this version of the questionnaire" in governance
     assert 'href="#dpo_named"' in governance
-    scope = client.get(new_base + "/scope").text
+    scope = client.get(new_base + "/sections/scope").text
     assert "New in this version" not in scope
 
 

@@ -110,7 +110,13 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
 def test_no_inline_script_in_pages(client: TestClient, world: World) -> None:
     login(client, world.officer_a.email)
     base = start_assessment(client)
-    for url in ("/login", "/assessments/", base + "/", base + "/scope", base + "/governance/check"):
+    for url in (
+        "/login",
+        "/assessments/",
+        base + "/",
+        base + "/sections/scope",
+        base + "/sections/governance/check",
+    ):
         html = client.get(url).text
         assert "<script>" not in html
         assert " on" + "click=" not in html
@@ -168,11 +174,11 @@ def test_free_text_is_escaped(client: TestClient, world: World) -> None:
     base = start_assessment(client, program='<script>alert("x")</script>')
     post_form(
         client,
-        base + "/scope",
-        base + "/scope",
+        base + "/sections/scope",
+        base + "/sections/scope",
         {"description": "<img src=x onerror=alert(1)>", "action": "continue"},
     )
-    for url in (base + "/", base + "/scope/check", "/assessments/"):
+    for url in (base + "/", base + "/sections/scope/check", "/assessments/"):
         html = client.get(url).text
         assert "<script>alert" not in html
         assert "<img src=x" not in html

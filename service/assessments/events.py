@@ -1,0 +1,27 @@
+"""What happened to an assessment, told to whoever listens, so that the features acting on it
+need not be imported here: report delivery renders the new report ahead of the first download.
+
+The app registers the listeners (``main.create_app``); the routes that submit, return or accept
+call ``submission_changed`` once the use case has committed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Protocol
+
+
+class SubmissionListener(Protocol):
+    def __call__(self, app: Any, *, assessment_id: uuid.UUID) -> None: ...
+
+
+def on_submission_changed(app: Any, listener: SubmissionListener) -> None:
+    """Call ``listener`` whenever an assessment's latest submission is made or decided."""
+    listeners: list[SubmissionListener] = getattr(app.state, "submission_listeners", [])
+    app.state.submission_listeners = [*listeners, listener]
+
+
+def submission_changed(app: Any, assessment_id: uuid.UUID) -> None:
+    """The assessment was submitted, returned or accepted: its report reads differently."""
+    for listener in getattr(app.state, "submission_listeners", ()):
+        listener(app, assessment_id=assessment_id)

@@ -1,0 +1,121 @@
+"""Who may do what: one pure table, role x permission, in the style of the workflow table.
+
+A page or endpoint states the permission it needs (``check(user, Permission.X)`` in a page,
+``service.api.deps.require(Permission.X)`` as a dependency of an API route); the layout's navigation reads the
+same table (``permissions_of``). The table says only what a role may do at all: which records a
+user may see (their own agency, the agencies their regulator oversees...) is decided in
+``service.auth.scope`` and the features' services, which answer 404 for what is hidden.
+
+The contributor answers only the questions assigned to them (the shared-work issue adds the
+assignments); until then they read and edit their agency's assessments and cannot submit.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from types import MappingProxyType
+
+from service.errors import Forbidden
+from service.models import OrgKind, Role, User
+
+
+class Permission(StrEnum):
+    assessment_start = "assessment.start"  # start an assessment, or a reassessment of one
+    assessment_read = "assessment.read"
+    assessment_edit = "assessment.edit"  # answers, section status, import
+    assessment_submit = "assessment.submit"
+    report_read = "report.read"  # the result page, the report in HTML and PDF
+    documents_upload = "documents.upload"  # attach, remove and import evidence documents
+    review_read = "review.read"  # the inbox and the review page
+    review_decide = "review.decide"  # return or accept, save a review draft
+    review_portfolio = "review.portfolio"
+    board_read = "board.read"  # the board's list and summaries of accepted assessments
+    admin_organisations = "admin.organisations"
+    admin_accounts = "admin.accounts"  # accounts, and which roles need a second factor
+    admin_questionnaires = "admin.questionnaires"  # versions offered, loading problems
+    admin_audit = "admin.audit"
+    account_tokens = "account.tokens"  # personal API tokens
+
+
+P = Permission
+_EVERYONE = frozenset({P.assessment_read, P.report_read, P.account_tokens})
+
+TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
+    {
+        Role.officer: _EVERYONE
+        | {P.assessment_start, P.assessment_edit, P.assessment_submit, P.documents_upload},
+        Role.contributor: frozenset({P.assessment_read, P.assessment_edit}),
+        Role.reviewer: _EVERYONE | {P.review_read, P.review_decide, P.review_portfolio},
+        Role.board: _EVERYONE | {P.board_read},
+        Role.admin: _EVERYONE
+        | {
+            P.review_read,
+            P.review_portfolio,
+            P.admin_organisations,
+            P.admin_accounts,
+            P.admin_questionnaires,
+            P.admin_audit,
+        },
+    }
+)
+
+
+class Reach(StrEnum):
+    """Whose records a role reaches (``service.auth.scope`` and the services apply it)."""
+
+    own_agency = "own_agency"  # the user's agency
+    board_agency = "board_agency"  # the agency the user's board oversees (accepted records)
+    overseen_agencies = "overseen_agencies"  # those the user's regulator oversees (submitted)
+    every_agency = "every_agency"
+
+
+REACH: MappingProxyType[Role, Reach] = MappingProxyType(
+    {
+        Role.officer: Reach.own_agency,
+        Role.contributor: Reach.own_agency,
+        Role.reviewer: Reach.overseen_agencies,
+        Role.board: Reach.board_agency,
+        Role.admin: Reach.every_agency,
+    }
+)
+
+# The kind of organisation an account of each role belongs to (None: any, or none).
+ORGANISATION_KIND: MappingProxyType[Role, OrgKind | None] = MappingProxyType(
+    {
+        Role.officer: OrgKind.agency,
+        Role.contributor: OrgKind.agency,
+        Role.reviewer: OrgKind.regulator,
+        Role.board: OrgKind.board,
+        Role.admin: None,
+    }
+)
+
+
+def _role(role: Role | str | None) -> Role | None:
+    if role is None or isinstance(role, Role):
+        return role
+    try:
+        return Role(role)
+    except ValueError:
+        return None
+
+
+def permissions_of(role: Role | str | None) -> frozenset[Permission]:
+    """Everything ``role`` may do (nothing for no role or an unknown one)."""
+    known = _role(role)
+    return TABLE.get(known, frozenset()) if known is not None else frozenset()
+
+
+def allowed(role: Role | str | None, permission: Permission) -> bool:
+    return permission in permissions_of(role)
+
+
+def reach_of(role: Role | str) -> Reach | None:
+    known = _role(role)
+    return REACH.get(known) if known is not None else None
+
+
+def check(user: User | None, permission: Permission) -> None:
+    """Forbidden (403) unless ``user``'s role holds ``permission``."""
+    if user is None or not allowed(user.role, permission):
+        raise Forbidden()

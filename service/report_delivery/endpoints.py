@@ -1,0 +1,64 @@
+"""The report API: the gap report of a submission as PDF (audited)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response as RawResponse
+
+from service.api.deps import ViewerDep
+from service.api.responses import ERRORS
+from service.assessments import service as assessment_service
+from service.assessments.frame import questionnaire_of
+from service.auth import service as auth_service
+from service.deps import RegistryDep, SessionDep
+from service.errors import NotFound
+from service.report_delivery import service as web_reports
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+
+@router.get(
+    "/assessments/{assessment_id}/report.pdf",
+    tags=["results"],
+    response_class=RawResponse,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The gap report as PDF"}},
+)
+def get_report_pdf(
+    assessment_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    registry: RegistryDep,
+    viewer: ViewerDep,
+    lang: str = "en",
+    number: int | None = None,
+) -> RawResponse:
+    """The gap report of the latest (or the numbered) submission, as PDF."""
+    assessment, agency = assessment_service.get_visible(
+        session=session, viewer=viewer, assessment_id=assessment_id
+    )
+    submission = assessment_service.get_submission(
+        session=session, assessment_id=assessment.id, number=number
+    )
+    if submission is None:
+        raise NotFound()
+    auth_service.record(
+        session,
+        action="report_downloaded",
+        actor_id=viewer.user.id,
+        assessment_id=assessment.id,
+        submission=submission.number,
+        language=lang if lang in ("en", "fr") else "en",
+        via="api",
+    )
+    pdf = web_reports.report_pdf(
+        request.app,
+        session=session,
+        questionnaire=questionnaire_of(registry, assessment),
+        assessment=assessment,
+        agency=agency,
+        submission=submission,
+        lang=lang if lang in ("en", "fr") else "en",
+    )
+    return RawResponse(pdf, media_type="application/pdf")

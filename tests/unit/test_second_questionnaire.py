@@ -1,0 +1,112 @@
+"""A second questionnaire of another domain (licence plate readers, tests/data/lpr.yaml):
+it loads clean under --strict and scores as computed by hand, so nothing in the engine is
+specific to facial recognition."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from service.cli import app
+from service.questionnaire import loader, scoring
+from service.questionnaire.schema import QuestionType, Rating, Verdict
+
+DATA = Path(__file__).parent.parent / "data"
+QUESTIONNAIRE = DATA / "lpr.yaml"
+ANSWERS = DATA / "lpr-answers.yaml"
+runner = CliRunner()
+
+
+def _score(replace: tuple[str, str] | None = None) -> scoring.Result:
+    result = loader.load_file(QUESTIONNAIRE)
+    assert result.questionnaire is not None
+    raw = ANSWERS.read_bytes()
+    if replace:
+        raw = raw.replace(replace[0].encode(), replace[1].encode())
+    data, problems = loader.load_answers(raw, str(ANSWERS))
+    assert data is not None
+    assert problems == []
+    assert data.as_of is not None
+    return scoring.score(result.questionnaire, data.to_answers(), as_of=data.as_of)
+
+
+def test_it_loads_clean_under_strict_with_every_question_type() -> None:
+    result = runner.invoke(app, ["validate", "--strict", str(QUESTIONNAIRE)])
+    assert result.exit_code == 0, result.output
+    loaded = loader.load_file(QUESTIONNAIRE)
+    assert loaded.problems == []
+    assert loaded.questionnaire is not None
+    assert {q.type for q in loaded.questionnaire.questions()} == set(QuestionType)
+
+
+def test_scores_as_computed_by_hand() -> None:
+    res = _score()
+    verdicts = {c.id: c.verdict for c in res.criteria}
+    assert verdicts == {
+        "COL-01": Verdict.met,  # hotlist_only yes
+        "COL-02": Verdict.partial,  # notice_posted partial (map)
+        "RET-01": Verdict.partial,  # 20 days: <= 30
+        "RET-02": Verdict.met,  # yes, with evidence
+        "RET-03": Verdict.not_met,  # last purge 2025-01-15: 13 months before 2026-03-01
+        "GOV-01": Verdict.partial,  # partly
+        "GOV-02": Verdict.not_met,  # no
+    }
+    weights = {c.id: c.weight for c in res.criteria}
+    # COL-01 sets weight 3; COL-02 escalated medium -> high (150,000 reads a day): 4;
+    # GOV-01 escalated high -> critical (mobile readers: inherent risk high): 8.
+    assert weights == {
+        "COL-01": 3,
+        "COL-02": 4,
+        "RET-01": 4,
+        "RET-02": 2,
+        "RET-03": 1,
+        "GOV-01": 8,
+        "GOV-02": 2,
+    }
+    sections = {s.id: s.score for s in res.sections}
+    # collection (3*1 + 4*0.5) / 7 = 71.4; retention (4*0.5 + 2*1 + 1*0) / 7 = 57.1;
+    # governance (8*0.5 + 2*0) / 10 = 40.0; overall 13 / 24 = 54.2
+    assert sections == {"collection": 71.4, "retention": 57.1, "governance": 40.0}
+    assert res.context_sections == ["scope"]
+    assert res.score == 54.2
+    assert res.band_rating is Rating.amber
+    assert [(g.id, g.criteria) for g in res.gates_fired] == [("medium_gap", ["GOV-02"])]
+    assert res.rating is Rating.amber
+    assert res.gaps == ["GOV-01", "COL-02", "RET-01", "GOV-02", "RET-03"]
+    assert res.facts == {"in_scope": "in_scope", "risk": "high"}
+    assert res.inherent_risk == "high"
+    assert res.advisory is False
+    assert res.complete is True
+
+
+def test_a_private_operator_is_advisory_and_sharing_not_applicable() -> None:
+    res = _score(("operator: police", "operator: private"))
+    assert res.advisory is True
+    gov02 = res.criterion("GOV-02")
+    assert gov02.verdict is Verdict.not_applicable
+    # governance: GOV-01 alone, 8 * 0.5 / 8 = 50.0; overall 13 / 22 = 59.1
+    assert {s.id: s.score for s in res.sections}["governance"] == 50.0
+    assert res.score == 59.1
+    assert res.gates_fired == []
+
+
+def test_the_score_command_prints_it_in_french() -> None:
+    result = runner.invoke(app, ["score", str(QUESTIONNAIRE), str(ANSWERS), "--lang", "fr"])
+    assert result.exit_code == 0, result.output
+    assert "Lecteurs de plaques d'immatriculation (lpr-police 1.0)" in result.output
+    assert "  Risque inhérent: élevé" in result.output
+    assert "  À propos du programme: contexte seulement" in result.output
+
+
+def test_the_report_renders_and_verifies_in_both_languages(tmp_path: Path) -> None:
+    """With today's `policygap report` and `verify` (the report tests proper come later)."""
+    for lang in ("en", "fr"):
+        pdf = tmp_path / f"lpr-{lang}.pdf"
+        made = runner.invoke(
+            app, ["report", str(QUESTIONNAIRE), str(ANSWERS), "--lang", lang, "-o", str(pdf)]
+        )
+        assert made.exit_code == 0, made.output
+        checked = runner.invoke(app, ["verify", str(pdf), "--questionnaire", str(QUESTIONNAIRE)])
+        assert checked.exit_code == 0, checked.output
+        assert "verified" in checked.output
