@@ -282,6 +282,7 @@ class SourceRow:
 @dataclass(frozen=True, slots=True)
 class Integrity:
     sha256: str
+    sealed: bool  # a version-2 record: the hash is of its field commitments, not its bytes
     questionnaire_id: str
     version: str
     questionnaire_sha256: str
@@ -826,6 +827,7 @@ def _integrity(ctx: _Context, tool_version: str) -> Integrity:
     rec, q = ctx.report.record, ctx.q
     return Integrity(
         sha256=ctx.report.sha256,
+        sealed=ctx.report.sealed is not None,
         questionnaire_id=q.id,
         version=q.version,
         questionnaire_sha256=rec.questionnaire_sha256,

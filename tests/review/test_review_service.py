@@ -110,12 +110,18 @@ def test_decisions_follow_the_table_and_are_audited(engine: Engine) -> None:
         assert digest.status == "accepted"
         assert digest.number == 2
         subs = assessment_service.submissions(session=s, assessment_id=aid)
-        decided = review_service.decision(session=s, submission=subs[-1])
-        assert decided.status == "accepted"
-        assert decided.review is not None
-        assert decided.review.decided_by == "Test reviewer"
-        assert decided.review.comments == {"GOV-01": ["Do a PIA"]}
-        assert decided.review.general_comment == "General"
+        # each submission keeps its own decision: 1 returned with the comments, 2 accepted
+        returned = review_service.decision(session=s, submission=subs[0])
+        assert returned.status == "returned"
+        assert returned.review is not None
+        assert returned.review.decided_by == "Test reviewer"
+        assert returned.review.comments == {"GOV-01": ["Do a PIA"]}
+        assert returned.review.general_comment == "General"
+        accepted = review_service.decision(session=s, submission=subs[1])
+        assert accepted.status == "accepted"
+        assert accepted.review is not None
+        assert accepted.review.decided_by == "Test reviewer"
+        assert accepted.review.comments == {}
         d = review_service.diff(mini(), subs[0], subs[1])
         assert [c.question_id for c in d.answers] == ["pia_done", "pia_date"]
         assert (d.rating_before, d.rating_after) == ("red", "green")
