@@ -140,7 +140,7 @@ def _summary(page: Page, questionnaire: Questionnaire, assessment: Assessment) -
     submission = None
     if assessment.status not in access.EDITABLE:
         submission = assessment_service.get_submission(
-            session=page.session, assessment_id=assessment.id
+            session=page.session, assessment_id=assessment.id, viewer=page.viewer
         )
     if submission is not None:
         result = submission.result
@@ -185,7 +185,7 @@ def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None)
         "summary": _summary(page, questionnaire, assessment),
         "notice": page._("Your answers have been saved") if notice == "saved" else None,
         "submissions": assessment_service.submissions(
-            session=page.session, assessment_id=assessment.id
+            session=page.session, assessment_id=assessment.id, viewer=page.viewer
         ),
         "regulators": [
             r.name(page.visitor.lang)
@@ -246,7 +246,7 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
 def show_submitted(page: PageDep, assessment_id: str) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     submission = assessment_service.get_submission(
-        session=page.session, assessment_id=assessment.id
+        session=page.session, assessment_id=assessment.id, viewer=page.viewer
     )
     if submission is None:
         return redirect(f"/assessments/{assessment.id}/")

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam
 from sqlalchemy.orm import object_session
@@ -22,7 +22,13 @@ from sqlmodel import Session, col, func, select
 from service import db
 from service.assessments import access, workflow
 from service.assessments import digest as review_digest
-from service.assessments.models import Assessment, Reassessment, ReviewComment, Submission
+from service.assessments.models import (
+    Assessment,
+    Reassessment,
+    ReviewComment,
+    Submission,
+    SubmissionDigest,
+)
 from service.auth import policy
 from service.auth.policy import Permission, Reach
 from service.auth.principal import Viewer as Viewer
@@ -188,23 +194,41 @@ def regulators_for(*, session: Session, agency: Organisation) -> list[Organisati
     return [r for r in session.exec(query) if access.oversees(r, agency)]
 
 
-def submissions(*, session: Session, assessment_id: uuid.UUID) -> list[Submission]:
-    query = (
-        select(Submission)
-        .where(Submission.assessment_id == assessment_id)
-        .order_by(col(Submission.number))
-    )
+def _seen_by(query: Any, viewer: Viewer | None) -> Any:
+    """``query`` of submissions narrowed to those ``viewer`` may open (None: the system)."""
+    statuses = access.submission_statuses(viewer.user) if viewer is not None else None
+    if statuses is None:
+        return query
+    return query.join(
+        SubmissionDigest, col(SubmissionDigest.submission_id) == col(Submission.id)
+    ).where(col(SubmissionDigest.status).in_(sorted(statuses)))
+
+
+def submissions(
+    *, session: Session, assessment_id: uuid.UUID, viewer: Viewer | None
+) -> list[Submission]:
+    """The submissions ``viewer`` may open, oldest first (``viewer=None``: every one, for the
+    system's own use: listeners, use cases that checked access already)."""
+    query = select(Submission).where(Submission.assessment_id == assessment_id)
+    query = _seen_by(query, viewer).order_by(col(Submission.number))
     return list(session.exec(query))
 
 
 def get_submission(
-    *, session: Session, assessment_id: uuid.UUID, number: int | None = None
+    *,
+    session: Session,
+    assessment_id: uuid.UUID,
+    viewer: Viewer | None,
+    number: int | None = None,
 ) -> Submission | None:
-    """The submission with ``number``, or the latest one."""
+    """The submission with ``number``, or the latest one, as far as ``viewer`` may open it
+    (None when it may not: a 404 to the caller)."""
     query = select(Submission).where(Submission.assessment_id == assessment_id)
     if number is not None:
         query = query.where(Submission.number == number)
-    return session.exec(query.order_by(col(Submission.number).desc())).first()
+    query = _seen_by(query, viewer)
+    found: Submission | None = session.exec(query.order_by(col(Submission.number).desc())).first()
+    return found
 
 
 # Events of a review in progress, which the agency and the board do not see.
@@ -598,7 +622,7 @@ def officer_comments(
     titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
     keep: set[str] | None = None
     if section_id is not None:
-        submission = get_submission(session=session, assessment_id=assessment.id)
+        submission = get_submission(session=session, assessment_id=assessment.id, viewer=None)
         keep = set()
         if submission is not None:
             section_of = questionnaire.section_of()

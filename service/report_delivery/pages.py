@@ -20,7 +20,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 def _submission_or_404(page: Page, assessment: Assessment, number: int | None) -> Submission:
     submission = assessment_service.get_submission(
-        session=page.session, assessment_id=assessment.id, number=number
+        session=page.session, assessment_id=assessment.id, viewer=page.viewer, number=number
     )
     if submission is None:
         raise NotFound()
@@ -66,7 +66,7 @@ def show_result(page: PageDep, assessment_id: str, number: int | None = None) ->
             # autoescape on and StrictUndefined, from our own templates under reports/.
             "report": Markup(report),  # noqa: S704
             "submissions": assessment_service.submissions(
-                session=page.session, assessment_id=assessment.id
+                session=page.session, assessment_id=assessment.id, viewer=page.viewer
             ),
         },
     )

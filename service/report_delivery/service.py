@@ -265,7 +265,9 @@ def prerender_latest(app: FastAPI, *, assessment_id: uuid.UUID) -> None:
     if not app.state.settings.report_prerender:
         return
     with db.new_session(app.state.engine) as session:
-        submission = assessment_service.get_submission(session=session, assessment_id=assessment_id)
+        submission = assessment_service.get_submission(
+            session=session, assessment_id=assessment_id, viewer=None
+        )
     if submission is not None:
         prerender(app, submission_id=submission.id)
 

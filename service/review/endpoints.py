@@ -210,7 +210,9 @@ def _review_out(session: Any, viewer: Any, registry: Any, assessment_id: uuid.UU
     assessment, agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=assessment_id
     )
-    subs = assessment_service.submissions(session=session, assessment_id=assessment.id)
+    subs = assessment_service.submissions(
+        session=session, assessment_id=assessment.id, viewer=viewer
+    )
     if not subs:
         raise NotFound()
     latest = subs[-1]

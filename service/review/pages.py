@@ -283,7 +283,9 @@ def _review_context(
     questionnaire: Questionnaire,
 ) -> dict[str, Any]:
     lang = page.visitor.lang
-    subs = assessment_service.submissions(session=page.session, assessment_id=assessment.id)
+    subs = assessment_service.submissions(
+        session=page.session, assessment_id=assessment.id, viewer=page.viewer
+    )
     if not subs:
         raise NotFound()
     latest = subs[-1]

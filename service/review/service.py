@@ -354,7 +354,9 @@ def _under_review(session: Session, viewer: Viewer, assessment_id: uuid.UUID) ->
 
 
 def _latest_submission(session: Session, assessment: Assessment) -> Submission:
-    submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+    submission = assessment_service.get_submission(
+        session=session, assessment_id=assessment.id, viewer=None
+    )
     if submission is None:  # pragma: no cover - a submitted assessment has one
         raise InvalidTransition("This assessment has no submission")
     return submission
@@ -423,7 +425,9 @@ def save_draft(
 
 def draft_of(*, session: Session, viewer: Viewer, assessment: Assessment) -> ReviewDraft | None:
     """The viewer's own draft of comments on the assessment's latest submission, if any."""
-    submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+    submission = assessment_service.get_submission(
+        session=session, assessment_id=assessment.id, viewer=viewer
+    )
     if submission is None:
         return None
     return session.get(ReviewDraft, (submission.id, viewer.user.id))
@@ -699,7 +703,9 @@ def reassess(
         questionnaire.version
     ) < version_key(previous.questionnaire_version):
         raise InvalidTransition("Choose the same questionnaire, in the same or a newer version")
-    submission = assessment_service.get_submission(session=session, assessment_id=previous.id)
+    submission = assessment_service.get_submission(
+        session=session, assessment_id=previous.id, viewer=None
+    )
     if submission is None:  # pragma: no cover
         raise InvalidTransition("This assessment has no submission")
     record: SubmissionRecord = parse_submission(submission.canonical.encode("utf-8"))

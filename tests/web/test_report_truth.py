@@ -131,10 +131,9 @@ def test_regulator_never_reads_the_agency_draft(
 def test_document_removed_from_a_returned_draft_stays_removed(
     app: FastAPI, client: TestClient, world: World
 ) -> None:
+    from tests.builders import start_assessment
     from tests.documents import files
     from tests.documents.test_documents_web import SECTION, _docs, _submit, remove, upload
-
-    from tests.builders import start_assessment
 
     login(client, world.officer_a.email)
     base_url = start_assessment(client)
