@@ -58,6 +58,7 @@ from service.questionnaire.submission import (
     DocumentRef,
     answers_with_documents,
     build_submission,
+    parse_submission,
     seal,
 )
 from service.questionnaire.versions import version_key
@@ -173,7 +174,47 @@ def get_visible(
     assessment, agency, link = found
     _check_visible(viewer, assessment, agency)
     session.info[(_REASSESSMENT, assessment.id)] = link
-    return assessment, agency
+    return as_seen_by(session=session, viewer=viewer, assessment=assessment), agency
+
+
+def as_seen_by(*, session: Session, viewer: Viewer, assessment: Assessment) -> Assessment:
+    """The assessment as ``viewer`` may read it. The agency's own people read the working copy;
+    everyone else (reviewers, the board, admins) reads the latest submission they may open:
+    while the agency edits a returned draft, a detached copy carrying that submission's answers,
+    notes, program and questionnaire version (never added to a session, so never written back;
+    a use case that changes the assessment re-reads it). Before any submission, nothing."""
+    if assessment.status not in access.EDITABLE or access.reads_draft(
+        user=viewer.user, assessment=assessment
+    ):
+        return assessment
+    latest = get_submission(session=session, assessment_id=assessment.id, viewer=viewer)
+    if latest is None:
+        record_answers: dict[str, Any] = {}
+        record_notes: dict[str, str] = {}
+        program, version = assessment.program, assessment.questionnaire_version
+    else:
+        record = parse_submission(latest.canonical.encode("utf-8"))
+        record_answers, record_notes = dict(record.answers), dict(record.evidence)
+        program, version = record.program, record.questionnaire_version
+    return Assessment(
+        id=assessment.id,
+        organisation_id=assessment.organisation_id,
+        questionnaire_id=assessment.questionnaire_id,
+        questionnaire_version=version,
+        program=program,
+        answers=record_answers,
+        evidence=record_notes,
+        section_status=(
+            {k: SectionStatus.completed.value for k in assessment.section_status}
+            if latest is not None
+            else {}
+        ),
+        status=assessment.status,
+        version=assessment.version,
+        created_by_id=assessment.created_by_id,
+        created_at=assessment.created_at,
+        updated_at=latest.submitted_at if latest is not None else assessment.created_at,
+    )
 
 
 _REASSESSMENT = "reassessment"
