@@ -205,7 +205,7 @@ def as_seen_by(*, session: Session, viewer: Viewer, assessment: Assessment) -> A
         answers=record_answers,
         evidence=record_notes,
         section_status=(
-            {k: SectionStatus.completed.value for k in assessment.section_status}
+            dict.fromkeys(assessment.section_status, SectionStatus.completed.value)
             if latest is not None
             else {}
         ),
