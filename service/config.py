@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     instance_name: str = Field(default="PolicyGap instance", min_length=1, max_length=64)
     signing_key: Path | None = None
     signing_cert: Path | None = None
+    # The public verify page: checks per client address per minute (in each process's memory).
+    verify_per_minute: int = Field(default=10, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -81,6 +81,9 @@ class Verification:
     server: ServerRecord | None = None
     differences: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    # each check made, in order, and whether it held: signature, signer, hash, questionnaire,
+    # result, review (a check not reached is absent)
+    steps: dict[str, bool] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -124,7 +127,10 @@ def _check_signature(
     sig = out.signature = check_signature(data, list(trusted))
     if not sig.present:
         (out.checks if allow_unsigned else out.differences).append(UNSIGNED)
+        out.steps["signature"] = allow_unsigned
         return
+    out.steps["signature"] = sig.intact and sig.whole_file
+    out.steps["signer"] = sig.trusted
     if not sig.intact:
         out.differences.append("signature: the signed bytes were changed after signing")
     elif not sig.whole_file:
@@ -168,26 +174,27 @@ def _read_record(out: Verification, raw: bytes) -> SubmissionRecord | None:
 
 def _check_review(
     out: Verification, content: PdfContent, record: SubmissionRecord, instance: Instance | None
-) -> None:
+) -> bool:
+    """Check the review state; False when there is none to check (a version-1 report)."""
     blobs = content.attachments.get(REVIEW_ATTACHMENT) or []
     if not blobs:
         if out.version == 2:
             out.differences.append(f"review state: the PDF has no {REVIEW_ATTACHMENT} attachment")
-        return
+        return out.version == 2
     try:
         review = json.loads(blobs[0])
     except ValueError:
         out.differences.append(f"review state: {REVIEW_ATTACHMENT} is not JSON")
-        return
+        return True
     if not isinstance(review, dict) or review.get("format") != REVIEW_FORMAT:
         out.differences.append(
             f"review state: {REVIEW_ATTACHMENT} is not a PolicyGap review record"
         )
-        return
+        return True
     out.review = review
     if review.get("submission_sha256") != out.sha256 or review.get("number") != record.number:
         out.differences.append("review state: it names another submission")
-        return
+        return True
     status = str(review.get("status"))
     decided = f" on {str(review['decided_at'])[:10]}" if review.get("decided_at") else ""
     out.checks.append(f"review state: submission {record.number} {status}{decided}")
@@ -197,7 +204,7 @@ def _check_review(
         and out.signature.signer_fingerprint == certificate_fingerprint(instance.certificate)
     )
     if instance is None or not signed_here:
-        return  # only the instance that issued a report holds its record
+        return True  # only the instance that issued a report holds its record
     server = out.server = instance.lookup(out.sha256)
     if server is None:
         out.differences.append("review state: this server has no submission with this hash")
@@ -212,6 +219,7 @@ def _check_review(
             else ""
         )
         out.checks.append(f"review state: matches the server's record{later}")
+    return True
 
 
 def verify_pdf(
@@ -235,12 +243,16 @@ def verify_pdf(
     blobs = content.attachments.get(ATTACHMENT_NAME)
     if not blobs:
         out.differences.append(f"the PDF has no {ATTACHMENT_NAME} attachment")
+        out.steps["hash"] = False
         return out
     if len(blobs) > 1:
         out.differences.append(f"the PDF has {len(blobs)} {ATTACHMENT_NAME} attachments")
+        out.steps["hash"] = False
         return out
+    before = len(out.differences)
     record = _read_record(out, blobs[0])
     if record is None:
+        out.steps["hash"] = False
         return out
 
     # the printed hash: 64-hex strings in the text, less the questionnaire's and any in free text
@@ -264,10 +276,13 @@ def verify_pdf(
         )
     else:
         out.differences.append("the report prints no submission hash")
+    out.steps["hash"] = len(out.differences) == before
 
+    before = len(out.differences)
     found = find_questionnaire(record)
     if isinstance(found, str):
         out.differences.append(found)
+        out.steps["questionnaire"] = False
         return out
     questionnaire = found
     if (questionnaire.id, questionnaire.version) != (
@@ -286,18 +301,23 @@ def verify_pdf(
         )
     else:
         out.checks.append(f"questionnaire {questionnaire.id} {questionnaire.version} hash matches")
+    out.steps["questionnaire"] = len(out.differences) == before
 
+    before = len(out.differences)
     try:
         result = score(questionnaire, record.to_answers(), as_of=record.as_of)
     except (ValueError, KeyError, TypeError) as error:
         out.differences.append(f"the answers cannot be scored: {error}")
+        out.steps["result"] = False
         return out
     stated = list(STATED.finditer(content.text))
     if not stated:
         out.differences.append("the report does not state its result (no policygap-result line)")
+        out.steps["result"] = False
         return out
     if len(stated) > 1:
         out.differences.append("the report states more than one result")
+        out.steps["result"] = False
         return out
     match = stated[0]
     score_text = "none" if result.score is None else f"{result.score:.1f}"
@@ -321,12 +341,16 @@ def verify_pdf(
         if not detail:
             detail.append("in another order")
         out.differences.append("gaps differ (" + "; ".join(detail) + ")")
+    out.steps["result"] = len(out.differences) == before
     if not out.differences:
         out.checks.append(
             f"result recomputed: rating {result.rating.value}, score {score_text}, "
             f"{len(result.gaps)} gap(s)"
         )
-    _check_review(out, content, record, instance)
+    before = len(out.differences)
+    reviewed = _check_review(out, content, record, instance)
+    if reviewed:
+        out.steps["review"] = len(out.differences) == before
     return out
 
 

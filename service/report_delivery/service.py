@@ -16,7 +16,9 @@ import concurrent.futures
 import logging
 import multiprocessing
 import resource
+import threading
 import uuid
+from collections import deque
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -35,10 +37,17 @@ from service.models import Organisation
 from service.questionnaire.loader import Registry, load_directory
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.scoring import Result
+from service.questionnaire.submission import SubmissionRecord
 from service.report import formats
 from service.report.formats import RenderJob
 from service.report.sign import SigningError, SigningIdentity, check_identity, make_identity
-from service.report.verify import ServerRecord
+from service.report.verify import (
+    MAX_PDF_BYTES,
+    Instance,
+    ServerRecord,
+    Verification,
+    verify_pdf,
+)
 from service.report_delivery.models import InstanceKey, ReportCache
 from service.review import service as review_service
 
@@ -107,6 +116,61 @@ def server_record(session: Session, sha256: str) -> ServerRecord | None:
         latest_number=int(latest or submission.number),
         decided_at=at.date().isoformat() if at else "",
     )
+
+
+# --- the public verify page ------------------------------------------------------------------
+
+
+def verify_limit(settings: Settings) -> int:
+    """The largest PDF the public verify page accepts: the verifier's own limit, or the upload
+    limit of the deployment when that is smaller."""
+    return min(MAX_PDF_BYTES, settings.max_upload_bytes)
+
+
+def check_report(
+    session: Session, settings: Settings, registry: Registry, data: bytes
+) -> Verification:
+    """Every check of ``policygap verify`` on an uploaded PDF, beside this instance: its own
+    certificate is the one trusted, and its record gives the review state of a report it issued.
+    Nothing is stored (raises NotAReport for what is not a readable PDF)."""
+    instance = Instance(
+        instance_certificate(session, settings), lambda sha256: server_record(session, sha256)
+    )
+
+    def find(record: SubmissionRecord) -> Questionnaire | str:
+        found = registry.get(record.questionnaire_id, record.questionnaire_version)
+        if found is None:
+            return (
+                f"questionnaire {record.questionnaire_id} version "
+                f"{record.questionnaire_version} is not loaded here"
+            )
+        return found
+
+    return verify_pdf(data, find, instance=instance)
+
+
+class RateLimiter:
+    """At most ``limit`` uses per ``window`` seconds for each key (a client address), counted in
+    this process's memory: nothing is written anywhere. The oldest keys are forgotten first when
+    more than ``max_keys`` are held."""
+
+    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 10_000) -> None:
+        self.limit, self.window, self.max_keys = limit, window, max_keys
+        self._uses: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, now: float) -> bool:
+        with self._lock:
+            uses = self._uses.pop(key, None) or deque()
+            while uses and uses[0] <= now - self.window:
+                uses.popleft()
+            allowed = len(uses) < self.limit
+            if allowed:
+                uses.append(now)
+            self._uses[key] = uses  # most recent last
+            while len(self._uses) > self.max_keys:
+                del self._uses[next(iter(self._uses))]
+            return allowed
 
 
 # --- what the renderer is given --------------------------------------------------------------
