@@ -114,8 +114,12 @@ class DecisionIn(BaseModel):
 
 
 class PortfolioRow(BaseModel):
+    """One program (assessment): its latest submission on the questionnaire version."""
+
     agency_id: uuid.UUID
     agency: str
+    assessment_id: uuid.UUID
+    program: str
     rating: str
     score: float | None
     submitted_at: datetime
@@ -126,7 +130,7 @@ class PortfolioOut(BaseModel):
     questionnaire_id: str
     questionnaire_version: str
     criteria: list[str]
-    agencies: list[PortfolioRow]
+    agencies: list[PortfolioRow]  # one row per program (an agency with two programs: two rows)
     ratings: dict[str, int]
     critical_gaps: list[tuple[str, int]]
     met_share: dict[str, float | None]
@@ -356,12 +360,14 @@ def api_portfolio(
             PortfolioRow(
                 agency_id=org.id,
                 agency=org.name_en,
+                assessment_id=d.assessment_id,
+                program=d.program,
                 rating=d.rating,
                 score=d.score,
                 submitted_at=d.submitted_at,
-                verdicts=data.cells[org.id],
+                verdicts=data.cells[d.assessment_id],
             )
-            for org, d in data.agencies
+            for org, d in data.programs
         ],
         ratings=data.ratings,
         critical_gaps=data.critical_gaps,

@@ -228,10 +228,11 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
             org,
             digest,
             Markup("").join(
-                cell.get(data.cells[org.id].get(cid, ""), empty) for cid in data.criteria
+                cell.get(data.cells[digest.assessment_id].get(cid, ""), empty)
+                for cid in data.criteria
             ),
         )
-        for org, digest in data.agencies
+        for org, digest in data.programs
     ]
     return page.render(
         "review/portfolio.html",
@@ -259,16 +260,24 @@ def export_portfolio(page: PageDep, request: Request) -> Response:
         session=page.session, viewer=page.viewer, questionnaire=questionnaire
     )
     lang = page.visitor.lang
-    header: list[object] = ["agency", "rating", "score", "submitted_at", *data.criteria]
+    header: list[object] = [
+        "agency",
+        "program",
+        "rating",
+        "score",
+        "submitted_at",
+        *data.criteria,
+    ]
     body: list[list[object]] = [
         [
             org.name(lang),
+            digest.program,
             digest.rating,
             "" if digest.score is None else digest.score,
             digest.submitted_at.isoformat(),
-            *[data.cells[org.id].get(c, "") for c in data.criteria],
+            *[data.cells[digest.assessment_id].get(c, "") for c in data.criteria],
         ]
-        for org, digest in data.agencies
+        for org, digest in data.programs
     ]
     return _csv([header, *body], f"portfolio-{questionnaire.id}-{questionnaire.version}.csv")
 

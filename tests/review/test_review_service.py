@@ -127,7 +127,8 @@ def test_decisions_follow_the_table_and_are_audited(engine: Engine) -> None:
         assert (d.rating_before, d.rating_after) == ("red", "green")
 
 
-def test_portfolio_latest_per_agency(engine: Engine) -> None:
+def test_portfolio_latest_per_program(engine: Engine) -> None:
+    # issue 14: one row per program (assessment); it kept one per agency and lost "older"
     w = make_world(engine)
     submitted(engine, w.officer_a, BAD, program="older")
     submitted(engine, w.officer_a, program="newer")
@@ -136,12 +137,17 @@ def test_portfolio_latest_per_agency(engine: Engine) -> None:
         data = review_service.portfolio(
             session=s, viewer=viewer(engine, w.reviewer_on), questionnaire=mini()
         )
-    assert [org.slug for org, _ in data.agencies] == ["agency-a", "agency-b"]
-    assert data.ratings == {"red": 1, "amber": 0, "green": 1}
-    assert data.critical_gaps == [("GOV-01", 1)]
-    assert data.met_share["GOV-01"] == 50.0
-    cells = {org.slug: data.cells[org.id] for org, _ in data.agencies}
-    assert cells["agency-a"]["GOV-01"] == "met"
+    assert [(org.slug, d.program) for org, d in data.programs] == [
+        ("agency-a", "newer"),
+        ("agency-a", "older"),
+        ("agency-b", "Mugshot search"),
+    ]
+    assert data.ratings == {"red": 2, "amber": 0, "green": 1}
+    assert data.critical_gaps == [("GOV-01", 2)]
+    assert data.met_share["GOV-01"] == 33.3
+    cells = {d.program: data.cells[d.assessment_id] for _, d in data.programs}
+    assert cells["newer"]["GOV-01"] == "met"
+    assert cells["older"]["GOV-01"] == "not_met"
 
 
 def test_reassess_carries_answers(engine: Engine) -> None:

@@ -165,3 +165,54 @@ def test_portfolio_counts_programs_and_critical_gaps_as_the_reports_do(
     assert "No critical gap" not in page
     report = client.get(f"/assessments/{bad}/report.html?lang=en").text
     assert "GOV-01" in report
+
+
+def test_every_portfolio_number_agrees_with_the_reports(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Several programs of two agencies: the portfolio's ratings, critical gaps and met shares
+    are those of the programs' own reports (their stored results), counted per program."""
+    engine = app.state.engine
+    ids = [
+        submitted(engine, world.officer_a, GOOD, program="Good program"),
+        submitted(engine, world.officer_a, BAD, program="Second program"),
+        submitted(engine, world.officer_b, BAD, program="Agency B program"),
+        submitted(engine, world.officer_b, GOOD, program="Undated"),
+    ]
+    reviewer = _token(app, world.reviewer_on)
+    results = []
+    for aid in ids:
+        response = client.get(f"/api/v1/assessments/{aid}/result", headers=reviewer)
+        assert response.status_code == 200
+        results.append(response.json()["result"])
+    data = client.get(
+        "/api/v1/review/portfolio?questionnaire_id=web-mini&version=1.0", headers=reviewer
+    ).json()
+    assert sorted(row["program"] for row in data["agencies"]) == sorted(
+        ["Good program", "Second program", "Agency B program", "Undated"]
+    )
+    ratings: dict[str, int] = {"red": 0, "amber": 0, "green": 0}
+    for result in results:
+        ratings[result["rating"]] += 1
+    assert data["ratings"] == ratings
+    critical: dict[str, int] = {}
+    for result in results:
+        by_id = {c["id"]: c for c in result["criteria"]}
+        for gap in result["gaps"]:
+            if by_id[gap]["severity"] == "critical":
+                critical[gap] = critical.get(gap, 0) + 1
+    assert dict(data["critical_gaps"]) == critical
+    assert critical  # the BAD programs' GOV-01
+    for cid, share in data["met_share"].items():
+        verdicts = [next(c["verdict"] for c in r["criteria"] if c["id"] == cid) for r in results]
+        applicable = [v for v in verdicts if v != "not_applicable"]
+        expected = (
+            round(100 * sum(v == "met" for v in applicable) / len(applicable), 1)
+            if applicable
+            else None
+        )
+        assert share == expected, cid
+    for row, aid in ((r, r["assessment_id"]) for r in data["agencies"]):
+        result = results[[str(i) for i in ids].index(aid)]
+        assert row["rating"] == result["rating"]
+        assert row["verdicts"] == {c["id"]: c["verdict"] for c in result["criteria"]}
