@@ -165,11 +165,27 @@ def _summary(page: Page, questionnaire: Questionnaire, assessment: Assessment) -
 
 
 @router.get("/assessments/{assessment_id}/", name="show_task_list")
-def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None) -> HTMLResponse:
+def show_task_list(
+    page: PageDep, assessment_id: str, notice: str | None = None, sections: str = ""
+) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
     statuses = assessment_service.section_statuses(questionnaire, assessment)
     editable = page.editable(assessment)
-    sections = [
+    reopened = [
+        localize(s.title, page.visitor.lang)
+        for s in questionnaire.sections
+        if s.id in sections.split(",")
+    ]
+    message = None
+    if notice == "saved":
+        message = page._("Your answers have been saved")
+    elif notice == "reopened" and reopened:
+        message = page._(
+            "Your answers have been saved. They show new questions in other sections, "
+            "which are In progress again: {sections}",
+            sections=", ".join(reopened),
+        )
+    rows = [
         {
             "title": localize(s.title, page.visitor.lang),
             "status": statuses[s.id],
@@ -179,11 +195,11 @@ def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None)
     ]
     done = sum(1 for s in statuses.values() if s == "completed")
     context = page.common(assessment, agency, questionnaire) | {
-        "sections": sections,
+        "sections": rows,
         "done": done,
-        "total": len(sections),
+        "total": len(rows),
         "summary": _summary(page, questionnaire, assessment),
-        "notice": page._("Your answers have been saved") if notice == "saved" else None,
+        "notice": message,
         "submissions": assessment_service.submissions(
             session=page.session, assessment_id=assessment.id, viewer=page.viewer
         ),
@@ -618,6 +634,10 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
     except StaleVersion:
         return _conflict(page, assessment.id, section, parsed.raw)
     base = f"/assessments/{assessment.id}"
+    if saved.reopened:
+        # questions revealed in other sections: the task list says which are In progress again
+        ids = ",".join(s.id for s in questionnaire.sections if s.id in saved.reopened)
+        return redirect(f"{base}/?notice=reopened&sections={ids}")
     if form.get("action") == "later":
         return redirect(f"{base}/?notice=saved")
     here = section_url(assessment.id, slug)

@@ -370,6 +370,9 @@ class SavedAnswers:
     assessment: Assessment
     visible: frozenset[str]
     newly_visible: frozenset[str]
+    # other sections that were Completed and now show a required question with no answer: they
+    # are In progress again (the page says so)
+    reopened: frozenset[str] = frozenset()
 
 
 def save_answers(
@@ -386,7 +389,8 @@ def save_answers(
 ) -> SavedAnswers:
     """Merge answers (None clears one) into the draft, dropping those of questions no longer
     shown; sections touched become In progress unless they were Completed and still have
-    every required question answered. Works out which questions are shown twice: before the
+    every required question answered, and so do Completed sections where the save reveals a
+    required question with no answer (``SavedAnswers.reopened``). Works out which questions are shown twice: before the
     save and after (an answer of a hidden question never changes what is shown)."""
     index = questionnaire.question_index()
     unknown = [k for k in [*values, *evidence] if k not in index]
@@ -432,6 +436,15 @@ def save_answers(
                 ):
                     continue
                 statuses[section_id] = SectionStatus.in_progress.value
+            # a question revealed in another section reopens it when it must be answered
+            reopened = frozenset(
+                section_id
+                for section_id in {sections[q] for q in visible - before} - set(touched)
+                if statuses.get(section_id) == SectionStatus.completed.value
+                and _unanswered(questionnaire, new_values, section_id, visible)
+            )
+            for section_id in reopened:
+                statuses[section_id] = SectionStatus.in_progress.value
             assessment.section_status = statuses
             assessment.updated_at = utcnow()
             _audit(
@@ -442,11 +455,14 @@ def save_answers(
                 sections=touched,
                 changed=sorted(changed),
                 source=source,
+                **({"reopened": sorted(reopened)} if reopened else {}),
             )
     except StaleDataError as error:
         raise StaleVersion() from error
     newly = frozenset(q for q in visible - before if q not in new_values)
-    return SavedAnswers(assessment=assessment, visible=visible, newly_visible=newly)
+    return SavedAnswers(
+        assessment=assessment, visible=visible, newly_visible=newly, reopened=reopened
+    )
 
 
 def mark_section(
