@@ -34,6 +34,7 @@ from service.assessments.models import Assessment
 from service.auth import policy
 from service.auth.policy import Permission
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.models import Organisation
 from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.schema import Questionnaire, Section, localize
@@ -223,6 +224,31 @@ def show_check_answers(page: PageDep, assessment_id: str) -> Response:
         return redirect(f"/assessments/{assessment.id}/submitted")
     if any(s != "completed" for s in statuses.values()):
         return redirect(f"/assessments/{assessment.id}/")
+    return _check_answers_page(page, assessment, agency, questionnaire)
+
+
+def _check_answers_page(
+    page: Page,
+    assessment: Assessment,
+    agency: Organisation,
+    questionnaire: Questionnaire,
+    *,
+    error: str | None = None,
+) -> HTMLResponse:
+    """Every answer, and every question shown but left unanswered (the officer confirms those
+    by name before submitting)."""
+    index = questionnaire.question_index()
+    unanswered = [
+        {
+            "id": qid,
+            "text": localize(index[qid].text, page.visitor.lang),
+            "url": section_url(assessment.id, questionnaire.section_of()[qid])
+            + f"?return=all#{qid}",
+        }
+        for qid in assessment_service.unanswered_visible(
+            questionnaire, assessment_service.answers_of(assessment), as_of=today()
+        )
+    ]
     return page.render(
         "assessments/check_answers.html",
         page.common(assessment, agency, questionnaire)
@@ -231,8 +257,11 @@ def show_check_answers(page: PageDep, assessment_id: str) -> Response:
                 _rows(page, questionnaire, assessment, s, return_all=True)
                 for s in questionnaire.sections
             ],
-            "form_errors": [],
+            "unanswered": unanswered,
+            "form_errors": [("confirm", error)] if error else [],
         },
+        status_code=422 if error else 200,
+        errors=bool(error),
     )
 
 
@@ -242,6 +271,7 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
     policy.check(page.viewer.user, Permission.assessment_submit)
+    confirmed = [str(v) for v in form.getlist("unanswered")] if form.get("confirm") == "yes" else []
     try:
         submission = assessment_service.submit(
             session=page.session,
@@ -249,6 +279,16 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
             assessment_id=assessment.id,
             expected_version=form_version(form),
             questionnaire=questionnaire,
+            confirmed_unanswered=confirmed,
+        )
+    except assessment_service.UnansweredQuestions:
+        page.session.rollback()
+        return _check_answers_page(
+            page,
+            assessment,
+            agency,
+            questionnaire,
+            error=page._("Confirm that you submit without answering these questions"),
         )
     except InvalidTransition:
         return redirect(f"/assessments/{assessment.id}/")

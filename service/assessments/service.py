@@ -95,6 +95,26 @@ def _unanswered(
     ]
 
 
+def unanswered_visible(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> list[str]:
+    """Every question shown for ``answers`` that has no answer, required or not, in
+    questionnaire order (what check-your-answers lists, and what a reviewer is told the count
+    of)."""
+    visible = engine.resolve(questionnaire, answers, as_of).visible
+    return [
+        q.id
+        for section in questionnaire.sections
+        for q in section.questions
+        if q.id in visible and answers.values.get(q.id) in (None, "", [])
+    ]
+
+
+class UnansweredQuestions(InvalidTransition):
+    """A submit with questions left unanswered that the officer did not confirm."""
+
+    code = "unanswered_questions"
+    message = "Confirm that you submit without answering these questions"
+
+
 def visible_with(
     questionnaire: Questionnaire,
     assessment: Assessment,
@@ -514,8 +534,13 @@ def submit(
     assessment_id: uuid.UUID,
     expected_version: int | None,
     questionnaire: Questionnaire,
+    confirmed_unanswered: Collection[str] | None = None,
 ) -> Submission:
-    """Freeze the answers into a numbered, hashed, immutable submission."""
+    """Freeze the answers into a numbered, hashed, immutable submission.
+
+    With ``confirmed_unanswered`` (the pages), every question shown but not answered must be
+    among them: the officer confirmed submitting without them (UnansweredQuestions otherwise,
+    naming them). None leaves that to the caller (the API reports the count in the result)."""
     try:
         with db.writing(session):
             assessment = _load_for_change(
@@ -531,6 +556,12 @@ def submit(
                 for s in section_statuses(questionnaire, assessment).values()
             ):
                 raise InvalidTransition("Complete every section before you submit the assessment")
+            if confirmed_unanswered is not None:
+                missing = unanswered_visible(
+                    questionnaire, answers_of(assessment), as_of=utcnow().date()
+                )
+                if not set(missing) <= set(confirmed_unanswered):
+                    raise UnansweredQuestions(questions=missing)
             agency = session.get_one(Organisation, assessment.organisation_id)
             now = utcnow()
             as_of = now.date()

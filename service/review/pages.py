@@ -379,7 +379,11 @@ def _review_context(
         )
     ]
     actions = [a.value for a in workflow.allowed_actions(assessment.status, page.viewer.user.role)]
+    unanswered = assessment_service.unanswered_visible(
+        questionnaire, record.to_answers(), as_of=record.as_of
+    )
     return page.common(assessment, agency, questionnaire) | {
+        "unanswered_count": len(unanswered),
         "documents": document_service.views_by_question(
             session=page.session, viewer=page.viewer, assessment=assessment
         ),

@@ -163,7 +163,7 @@ def test_access_matrix_pages(
         for route, data in (
             ("/sections/scope", {"searches": "5"}),
             ("/sections/scope/check", {"completed": "no"}),
-            ("/check-your-answers", {}),
+            ("/check-your-answers", {"confirm": "yes"}),
             ("/import", {}),
         ):
             version = "1"

@@ -118,3 +118,43 @@ def test_the_page_says_which_sections_are_in_progress_again(cross_app: Any) -> N
         # and submitting is refused until Governance is completed again
         done = post_form(client, base + "/", base + "/check-your-answers", {})
         assert done.headers["location"].rstrip("/") == base
+
+
+def test_check_answers_names_unanswered_questions_and_the_reviewer_sees_the_count(
+    app: Any, world: Any
+) -> None:
+    """web-mini's optional questions (description, owner) left unanswered: named on check your
+    answers, confirmed before submit, counted for the reviewer before accepting."""
+    from fastapi.testclient import TestClient
+
+    from tests.builders import login, post_form, start_assessment
+
+    with TestClient(app) as client:
+        login(client, world.officer_a.email)
+        base = start_assessment(client)
+        scope, gov = base + "/sections/scope", base + "/sections/governance"
+        post_form(
+            client,
+            scope,
+            scope,
+            {"body_type": "federal", "uses": "live", "searches": "3", "action": "continue"},
+        )
+        post_form(client, scope + "/check", scope + "/check", {"completed": "yes"})
+        post_form(
+            client, gov, gov, {"pia_done": "yes", "pia_date": "2021-01-02", "action": "continue"}
+        )
+        post_form(client, gov + "/check", gov + "/check", {"completed": "yes"})
+        page = client.get(base + "/check-your-answers").text
+        assert "Questions left unanswered: 2" in page
+        assert "Describe the program" in page
+        assert "Who owns the program?" in page
+        refused = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
+        assert refused.status_code == 422
+        done = post_form(
+            client, base + "/check-your-answers", base + "/check-your-answers", {"confirm": "yes"}
+        )
+        assert done.status_code == 303
+    aid = base.rsplit("/", 1)[1]
+    with TestClient(app) as reviewer:
+        login(reviewer, world.reviewer_on.email)
+        assert "Questions the agency left unanswered: 2" in reviewer.get(f"/review/{aid}").text
