@@ -176,7 +176,7 @@ def test_other_pages_and_french(page: Page, live: tuple[str, World]) -> None:
     press(page, "button[value='continue']")
     page.wait_for_url(re.compile(r".*/governance/check$"))
     press(page, "button.button")
-    expect(page).to_have_title(re.compile(r"^Erreur : "))
+    expect(page).to_have_title(re.compile("^Erreur\u00a0: "))
     audit(page, "25-section-check-errors-fr")
     page.goto(base + "/assessments/")
     audit(page, "26-dashboard-fr")
