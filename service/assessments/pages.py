@@ -34,6 +34,7 @@ from service.assessments.models import Assessment
 from service.auth import policy
 from service.auth.policy import Permission
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.i18n.catalogue import N_
 from service.models import Organisation
 from service.questionnaire import engine
 from service.questionnaire.answers import AnswersFile, check_answers_file
@@ -165,6 +166,9 @@ def _summary(page: Page, questionnaire: Questionnaire, assessment: Assessment) -
     }
 
 
+REOPENED = N_("Saved. These sections show new questions and are In progress again: {sections}")
+
+
 @router.get("/assessments/{assessment_id}/", name="show_task_list")
 def show_task_list(
     page: PageDep, assessment_id: str, notice: str | None = None, sections: str = ""
@@ -181,11 +185,7 @@ def show_task_list(
     if notice == "saved":
         message = page._("Your answers have been saved")
     elif notice == "reopened" and reopened:
-        message = page._(
-            "Your answers have been saved. They show new questions in other sections, "
-            "which are In progress again: {sections}",
-            sections=", ".join(reopened),
-        )
+        message = page._(REOPENED, sections=", ".join(reopened))
     rows = [
         {
             "title": localize(s.title, page.visitor.lang),
