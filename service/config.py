@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     report_memory_limit_mb: int = 1024
     # ``json``: one JSON object a line (request id, user id, route); ``text``: readable lines
     log_format: Literal["text", "json"] = "text"
+    # Signed reports: the name printed on them and in the certificate made at first use, or a
+    # key and certificate of the deployment's own (PEM files; both or neither).
+    instance_name: str = Field(default="PolicyGap instance", min_length=1, max_length=64)
+    signing_key: Path | None = None
+    signing_cert: Path | None = None
+    # The public verify page: checks per client address per minute (in each process's memory).
+    verify_per_minute: int = Field(default=10, ge=1)
 
     @field_validator("database_url")
     @classmethod

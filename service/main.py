@@ -219,7 +219,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        routes=document_routes.upload_limits(settings),
+        routes=[
+            *document_routes.upload_limits(settings),
+            *report_pages.upload_limits(settings),
+        ],
     )
     app.add_middleware(
         SecurityHeadersMiddleware,

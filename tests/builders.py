@@ -109,6 +109,7 @@ def make_world(engine: Engine) -> World:
 
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_UNANSWERED = re.compile(r'name="unanswered" value="([^"]+)"')
 _VERSION = re.compile(r'name="version" value="(\d+)"')
 
 
@@ -146,6 +147,9 @@ def post_form(client: TestClient, page_url: str, url: str, data: dict[str, objec
     version = _VERSION.search(page.text)
     if version:
         payload["version"] = version.group(1)
+    unanswered = _UNANSWERED.findall(page.text)  # hidden inputs: a browser sends them too
+    if unanswered:
+        payload["unanswered"] = unanswered
     payload.update(data)
     return client.post(url, data=payload, follow_redirects=False)  # type: ignore[arg-type]
 
@@ -182,7 +186,9 @@ def submit_mini(
     answers = governance or {"pia_done": "yes", "pia_date": "2021-01-02"}
     post_form(client, governance_url, governance_url, {**answers, "action": "continue"})
     post_form(client, governance_url + "/check", governance_url + "/check", {"completed": "yes"})
-    done = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
+    done = post_form(
+        client, base + "/check-your-answers", base + "/check-your-answers", {"confirm": "yes"}
+    )
     assert done.status_code == 303, done.text  # type: ignore[attr-defined]
     return base
 

@@ -7,6 +7,9 @@ Which records a role reaches is ``policy.REACH``; what it may do, ``policy.TABLE
   federal commissioner federal bodies, a provincial one the other bodies of its province).
 - board: their agency's accepted assessments.
 - admin: every assessment, read-only.
+
+Only the agency's own people read a draft (``reads_draft``); everyone else reads the latest
+submission, and the board only submissions that were accepted (``submission_statuses``).
 """
 
 from __future__ import annotations
@@ -51,6 +54,23 @@ def can_view(
     if reach is not Reach.overseen_agencies:
         return False
     return assessment.status != AssessmentStatus.draft and oversees(organisation, agency)
+
+
+def reads_draft(*, user: User, assessment: Assessment) -> bool:
+    """Whether ``user`` reads the working copy (the draft) of ``assessment``: only the agency's
+    own people do. Everyone else (reviewers, the board, admins) reads its latest submission."""
+    return (
+        policy.reach_of(user.role) is Reach.own_agency
+        and user.organisation_id == assessment.organisation_id
+    )
+
+
+def submission_statuses(user: User) -> frozenset[str] | None:
+    """The review states of the submissions ``user`` may open (None: all of them): the board
+    reads accepted submissions only; a returned or pending one does not exist for it (404)."""
+    if policy.reach_of(user.role) is Reach.board_agency:
+        return frozenset({AssessmentStatus.accepted.value})
+    return None
 
 
 def can_edit(*, user: User, assessment: Assessment) -> bool:

@@ -317,7 +317,9 @@ def list_submissions(
     assessment, _agency = load(session, viewer, assessment_id)
     return [
         submission_public(s)
-        for s in assessment_service.submissions(session=session, assessment_id=assessment.id)
+        for s in assessment_service.submissions(
+            session=session, assessment_id=assessment.id, viewer=viewer
+        )
     ]
 
 
@@ -339,7 +341,9 @@ def get_result(
             sha256=None,
             result=result.model_dump(mode="json"),
         )
-    submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+    submission = assessment_service.get_submission(
+        session=session, assessment_id=assessment.id, viewer=viewer
+    )
     if submission is None:
         raise NotFound()
     return ResultPublic(

@@ -32,6 +32,8 @@ from service.assessments.models import Assessment
 from service.auth import policy
 from service.auth.policy import Permission
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.i18n.catalogue import N_
+from service.models import Organisation
 from service.questionnaire import engine, loader
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.schema import Questionnaire, Section, localize
@@ -138,7 +140,7 @@ def _summary(page: Page, questionnaire: Questionnaire, assessment: Assessment) -
     submission = None
     if assessment.status not in access.EDITABLE:
         submission = assessment_service.get_submission(
-            session=page.session, assessment_id=assessment.id
+            session=page.session, assessment_id=assessment.id, viewer=page.viewer
         )
     view = assessment_service.report_view(
         questionnaire, assessment, page.visitor.lang, submission=submission, as_of=today()
@@ -153,12 +155,27 @@ def _summary(page: Page, questionnaire: Questionnaire, assessment: Assessment) -
     }
 
 
+REOPENED = N_("Saved. These sections show new questions and are In progress again: {sections}")
+
+
 @router.get("/assessments/{assessment_id}/", name="show_task_list")
-def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None) -> HTMLResponse:
+def show_task_list(
+    page: PageDep, assessment_id: str, notice: str | None = None, sections: str = ""
+) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
     statuses = assessment_service.section_statuses(questionnaire, assessment)
     editable = page.editable(assessment)
-    sections = [
+    reopened = [
+        localize(s.title, page.visitor.lang)
+        for s in questionnaire.sections
+        if s.id in sections.split(",")
+    ]
+    message = None
+    if notice == "saved":
+        message = page._("Your answers have been saved")
+    elif notice == "reopened" and reopened:
+        message = page._(REOPENED, sections=", ".join(reopened))
+    rows = [
         {
             "title": localize(s.title, page.visitor.lang),
             "status": statuses[s.id],
@@ -168,13 +185,13 @@ def show_task_list(page: PageDep, assessment_id: str, notice: str | None = None)
     ]
     done = sum(1 for s in statuses.values() if s == "completed")
     context = page.common(assessment, agency, questionnaire) | {
-        "sections": sections,
+        "sections": rows,
         "done": done,
-        "total": len(sections),
+        "total": len(rows),
         "summary": _summary(page, questionnaire, assessment),
-        "notice": page._("Your answers have been saved") if notice == "saved" else None,
+        "notice": message,
         "submissions": assessment_service.submissions(
-            session=page.session, assessment_id=assessment.id
+            session=page.session, assessment_id=assessment.id, viewer=page.viewer
         ),
         "regulators": [
             r.name(page.visitor.lang)
@@ -196,6 +213,31 @@ def show_check_answers(page: PageDep, assessment_id: str) -> Response:
         return redirect(f"/assessments/{assessment.id}/submitted")
     if any(s != "completed" for s in statuses.values()):
         return redirect(f"/assessments/{assessment.id}/")
+    return _check_answers_page(page, assessment, agency, questionnaire)
+
+
+def _check_answers_page(
+    page: Page,
+    assessment: Assessment,
+    agency: Organisation,
+    questionnaire: Questionnaire,
+    *,
+    error: str | None = None,
+) -> HTMLResponse:
+    """Every answer, and every question shown but left unanswered (the officer confirms those
+    by name before submitting)."""
+    index = questionnaire.question_index()
+    unanswered = [
+        {
+            "id": qid,
+            "text": localize(index[qid].text, page.visitor.lang),
+            "url": section_url(assessment.id, questionnaire.section_of()[qid])
+            + f"?return=all#{qid}",
+        }
+        for qid in assessment_service.unanswered_visible(
+            questionnaire, assessment_service.answers_of(assessment), as_of=today()
+        )
+    ]
     return page.render(
         "assessments/check_answers.html",
         page.common(assessment, agency, questionnaire)
@@ -204,8 +246,11 @@ def show_check_answers(page: PageDep, assessment_id: str) -> Response:
                 page.section_rows(questionnaire, assessment, s, return_all=True)
                 for s in questionnaire.sections
             ],
-            "form_errors": [],
+            "unanswered": unanswered,
+            "form_errors": [("confirm", error)] if error else [],
         },
+        status_code=422 if error else 200,
+        errors=bool(error),
     )
 
 
@@ -221,6 +266,7 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
     version = form_version(form)
     if version != assessment.version:
         return page.conflict(assessment.id, None, missing_version=version is None)
+    confirmed = [str(v) for v in form.getlist("unanswered")] if form.get("confirm") == "yes" else []
     try:
         submission = assessment_service.submit(
             session=page.session,
@@ -228,6 +274,16 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
             assessment_id=assessment.id,
             expected_version=version,
             questionnaire=questionnaire,
+            confirmed_unanswered=confirmed,
+        )
+    except assessment_service.UnansweredQuestions:
+        page.session.rollback()
+        return _check_answers_page(
+            page,
+            assessment,
+            agency,
+            questionnaire,
+            error=page._("Confirm that you submit without answering these questions"),
         )
     except InvalidTransition:
         return redirect(f"/assessments/{assessment.id}/")
@@ -241,7 +297,7 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
 def show_submitted(page: PageDep, assessment_id: str) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
     submission = assessment_service.get_submission(
-        session=page.session, assessment_id=assessment.id
+        session=page.session, assessment_id=assessment.id, viewer=page.viewer
     )
     if submission is None:
         return redirect(f"/assessments/{assessment.id}/")
@@ -585,6 +641,10 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             assessment.id, section, _typed(page, questionnaire, section, parsed.raw)
         )
     base = f"/assessments/{assessment.id}"
+    if saved.reopened:
+        # questions revealed in other sections: the task list says which are In progress again
+        ids = ",".join(s.id for s in questionnaire.sections if s.id in saved.reopened)
+        return redirect(f"{base}/?notice=reopened&sections={ids}")
     if form.get("action") == "later":
         return redirect(f"{base}/?notice=saved")
     here = section_url(assessment.id, slug)

@@ -7,11 +7,12 @@ the check and the commit), and writes an audit event.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam
 from sqlalchemy.orm import object_session
@@ -21,7 +22,13 @@ from sqlmodel import Session, col, func, select
 from service import db
 from service.assessments import access, workflow
 from service.assessments import digest as review_digest
-from service.assessments.models import Assessment, Reassessment, ReviewComment, Submission
+from service.assessments.models import (
+    Assessment,
+    Reassessment,
+    ReviewComment,
+    Submission,
+    SubmissionDigest,
+)
 from service.auth import policy
 from service.auth.policy import Permission, Reach
 from service.auth.principal import Viewer as Viewer
@@ -48,12 +55,12 @@ from service.questionnaire.answers import Answers, AnswerValue
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, localize
 from service.questionnaire.submission import (
+    SALT_BYTES,
     DocumentRef,
     answers_with_documents,
     build_submission,
-    canonical_json,
     parse_submission,
-    sha256_hex,
+    seal,
 )
 from service.questionnaire.versions import version_key
 from service.report.inputs import build_report_input
@@ -89,6 +96,26 @@ def _unanswered(
         for q in section.questions
         if q.required and q.id in visible and answers.get(q.id) in (None, "", [])
     ]
+
+
+def unanswered_visible(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> list[str]:
+    """Every question shown for ``answers`` that has no answer, required or not, in
+    questionnaire order (what check-your-answers lists, and what a reviewer is told the count
+    of)."""
+    visible = engine.resolve(questionnaire, answers, as_of).visible
+    return [
+        q.id
+        for section in questionnaire.sections
+        for q in section.questions
+        if q.id in visible and answers.values.get(q.id) in (None, "", [])
+    ]
+
+
+class UnansweredQuestions(InvalidTransition):
+    """A submit with questions left unanswered that the officer did not confirm."""
+
+    code = "unanswered_questions"
+    message = "Confirm that you submit without answering these questions"
 
 
 def visible_with(
@@ -170,7 +197,47 @@ def get_visible(
     assessment, agency, link = found
     _check_visible(viewer, assessment, agency)
     session.info[(_REASSESSMENT, assessment.id)] = link
-    return assessment, agency
+    return as_seen_by(session=session, viewer=viewer, assessment=assessment), agency
+
+
+def as_seen_by(*, session: Session, viewer: Viewer, assessment: Assessment) -> Assessment:
+    """The assessment as ``viewer`` may read it. The agency's own people read the working copy;
+    everyone else (reviewers, the board, admins) reads the latest submission they may open:
+    while the agency edits a returned draft, a detached copy carrying that submission's answers,
+    notes, program and questionnaire version (never added to a session, so never written back;
+    a use case that changes the assessment re-reads it). Before any submission, nothing."""
+    if assessment.status not in access.EDITABLE or access.reads_draft(
+        user=viewer.user, assessment=assessment
+    ):
+        return assessment
+    latest = get_submission(session=session, assessment_id=assessment.id, viewer=viewer)
+    if latest is None:
+        record_answers: dict[str, Any] = {}
+        record_notes: dict[str, str] = {}
+        program, version = assessment.program, assessment.questionnaire_version
+    else:
+        record = parse_submission(latest.canonical.encode("utf-8"))
+        record_answers, record_notes = dict(record.answers), dict(record.evidence)
+        program, version = record.program, record.questionnaire_version
+    return Assessment(
+        id=assessment.id,
+        organisation_id=assessment.organisation_id,
+        questionnaire_id=assessment.questionnaire_id,
+        questionnaire_version=version,
+        program=program,
+        answers=record_answers,
+        evidence=record_notes,
+        section_status=(
+            dict.fromkeys(assessment.section_status, SectionStatus.completed.value)
+            if latest is not None
+            else {}
+        ),
+        status=assessment.status,
+        version=assessment.version,
+        created_by_id=assessment.created_by_id,
+        created_at=assessment.created_at,
+        updated_at=latest.submitted_at if latest is not None else assessment.created_at,
+    )
 
 
 _REASSESSMENT = "reassessment"
@@ -191,12 +258,23 @@ def regulators_for(*, session: Session, agency: Organisation) -> list[Organisati
     return [r for r in session.exec(query) if access.oversees(r, agency)]
 
 
-def submissions(*, session: Session, assessment_id: uuid.UUID) -> list[Submission]:
-    query = (
-        select(Submission)
-        .where(Submission.assessment_id == assessment_id)
-        .order_by(col(Submission.number))
-    )
+def _seen_by(query: Any, viewer: Viewer | None) -> Any:
+    """``query`` of submissions narrowed to those ``viewer`` may open (None: the system)."""
+    statuses = access.submission_statuses(viewer.user) if viewer is not None else None
+    if statuses is None:
+        return query
+    return query.join(
+        SubmissionDigest, col(SubmissionDigest.submission_id) == col(Submission.id)
+    ).where(col(SubmissionDigest.status).in_(sorted(statuses)))
+
+
+def submissions(
+    *, session: Session, assessment_id: uuid.UUID, viewer: Viewer | None
+) -> list[Submission]:
+    """The submissions ``viewer`` may open, oldest first (``viewer=None``: every one, for the
+    system's own use: listeners, use cases that checked access already)."""
+    query = select(Submission).where(Submission.assessment_id == assessment_id)
+    query = _seen_by(query, viewer).order_by(col(Submission.number))
     return list(session.exec(query))
 
 
@@ -204,15 +282,22 @@ MAX_NUMBER = 2**31 - 1  # the largest submission number (an INTEGER column)
 
 
 def get_submission(
-    *, session: Session, assessment_id: uuid.UUID, number: int | None = None
+    *,
+    session: Session,
+    assessment_id: uuid.UUID,
+    viewer: Viewer | None,
+    number: int | None = None,
 ) -> Submission | None:
-    """The submission with ``number``, or the latest one."""
+    """The submission with ``number``, or the latest one, as far as ``viewer`` may open it
+    (None when it may not: a 404 to the caller)."""
     query = select(Submission).where(Submission.assessment_id == assessment_id)
     if number is not None:
         if not 1 <= number <= MAX_NUMBER:  # no such submission; no database holds the number
             return None
         query = query.where(Submission.number == number)
-    return session.exec(query.order_by(col(Submission.number).desc())).first()
+    query = _seen_by(query, viewer)
+    found: Submission | None = session.exec(query.order_by(col(Submission.number).desc())).first()
+    return found
 
 
 def report_view(
@@ -272,6 +357,10 @@ def history(
 
 
 # --- changing --------------------------------------------------------------------------------
+
+
+def _random_salt(_path: str) -> bytes:
+    return secrets.token_bytes(SALT_BYTES)
 
 
 def _audit(
@@ -346,6 +435,9 @@ class SavedAnswers:
     assessment: Assessment
     visible: frozenset[str]
     newly_visible: frozenset[str]
+    # other sections that were Completed and now show a required question with no answer: they
+    # are In progress again (the page says so)
+    reopened: frozenset[str] = frozenset()
 
 
 def save_answers(
@@ -439,6 +531,15 @@ def apply_answers(
         ):
             continue
         statuses[section_id] = SectionStatus.in_progress.value
+    # a question revealed in another section reopens it when it must be answered
+    reopened = frozenset(
+        section_id
+        for section_id in {sections[q] for q in visible - before} - set(touched)
+        if statuses.get(section_id) == SectionStatus.completed.value
+        and _unanswered(questionnaire, new_values, section_id, visible)
+    )
+    for section_id in reopened:
+        statuses[section_id] = SectionStatus.in_progress.value
     assessment.section_status = statuses
     assessment.updated_at = utcnow()
     _audit(
@@ -449,9 +550,12 @@ def apply_answers(
         sections=touched,
         changed=sorted(changed),
         source=source,
+        **({"reopened": sorted(reopened)} if reopened else {}),
     )
     newly = frozenset(q for q in visible - before if q not in new_values)
-    return SavedAnswers(assessment=assessment, visible=visible, newly_visible=newly)
+    return SavedAnswers(
+        assessment=assessment, visible=visible, newly_visible=newly, reopened=reopened
+    )
 
 
 def mark_section(
@@ -503,8 +607,13 @@ def submit(
     assessment_id: uuid.UUID,
     expected_version: int | None,
     questionnaire: Questionnaire,
+    confirmed_unanswered: Collection[str] | None = None,
 ) -> Submission:
-    """Freeze the answers into a numbered, hashed, immutable submission."""
+    """Freeze the answers into a numbered, hashed, immutable submission.
+
+    With ``confirmed_unanswered`` (the pages), every question shown but not answered must be
+    among them: the officer confirmed submitting without them (UnansweredQuestions otherwise,
+    naming them). None leaves that to the caller (the API reports the count in the result)."""
     try:
         with db.writing(session):
             assessment = load_for_change(
@@ -520,6 +629,12 @@ def submit(
                 for s in section_statuses(questionnaire, assessment).values()
             ):
                 raise InvalidTransition("Complete every section before you submit the assessment")
+            if confirmed_unanswered is not None:
+                missing = unanswered_visible(
+                    questionnaire, answers_of(assessment), as_of=utcnow().date()
+                )
+                if not set(missing) <= set(confirmed_unanswered):
+                    raise UnansweredQuestions(questions=missing)
             agency = session.get_one(Organisation, assessment.organisation_id)
             now = utcnow()
             as_of = now.date()
@@ -542,13 +657,15 @@ def submit(
                     questions=engine.resolve(questionnaire, answers_of(assessment), as_of).visible,
                 ),
             )
-            canonical = canonical_json(record)
+            # version 2: each field committed with its own random salt, so a redacted copy (the
+            # public edition) can later be proven against the same hash
+            sealed = seal(record, salt=_random_salt)
             result = scoring.score(questionnaire, record.to_answers(), as_of=as_of)
             submission = Submission(
                 assessment_id=assessment.id,
                 number=record.number,
-                canonical=canonical.decode("utf-8"),
-                sha256=sha256_hex(canonical),
+                canonical=sealed.canonical().decode("utf-8"),
+                sha256=sealed.root(),
                 result=result.model_dump(mode="json"),
                 as_of=as_of,
                 submitted_by_id=viewer.user.id,
@@ -666,7 +783,7 @@ def officer_comments(
     titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
     keep: set[str] | None = None
     if section_id is not None:
-        submission = get_submission(session=session, assessment_id=assessment.id)
+        submission = get_submission(session=session, assessment_id=assessment.id, viewer=None)
         keep = set()
         if submission is not None:
             section_of = questionnaire.section_of()

@@ -44,7 +44,7 @@ def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
     policy.check(page.viewer.user, Permission.board_read)
     assessment, agency, questionnaire = page.load(assessment_id)
     submission = assessment_service.get_submission(
-        session=page.session, assessment_id=assessment.id
+        session=page.session, assessment_id=assessment.id, viewer=page.viewer
     )
     if submission is None:
         raise NotFound()

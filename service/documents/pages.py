@@ -139,7 +139,7 @@ def _page_context(
             for qid, items in current.items()
         }
     else:
-        refs = document_service.visible_refs(
+        refs = document_service.shown_refs(
             session=page.session, viewer=page.viewer, assessment=assessment
         )
         docs = {

@@ -19,10 +19,8 @@ from sqlmodel import Session, col, func, select
 from service import db
 from service.assessments import access
 from service.assessments import service as assessment_service
-from service.assessments.models import Assessment, Submission
+from service.assessments.models import Assessment
 from service.assessments.service import Viewer
-from service.auth import policy
-from service.auth.policy import Reach
 from service.documents import store
 from service.documents.archive import Archive
 from service.documents.models import Document, DocumentBlob
@@ -288,8 +286,9 @@ def _audit(
 def visible_refs(
     *, session: Session, viewer: Viewer, assessment: Assessment
 ) -> dict[str, list[DocumentRef]]:
-    """The documents ``viewer`` may open, by question: the agency's officers (and admins) the
-    draft's and every submission's; a reviewer every submission's; the board the latest."""
+    """The documents ``viewer`` may open, by question: the agency's own people the draft's and
+    every submission's; everyone else those of the submissions they may open (the board's:
+    accepted ones), never the draft's."""
     out: dict[str, list[DocumentRef]] = {}
 
     def add(refs: dict[str, list[DocumentRef]]) -> None:
@@ -297,17 +296,31 @@ def visible_refs(
             known = out.setdefault(qid, [])
             known.extend(r for r in items if r not in known)
 
-    reach = policy.reach_of(viewer.user.role)
-    own_agency = access.can_edit(user=viewer.user, assessment=assessment)
-    if own_agency or reach is Reach.every_agency:
+    if access.reads_draft(user=viewer.user, assessment=assessment):
         add(store.refs_of(session, assessment.id))
-    query = select(Submission).where(Submission.assessment_id == assessment.id)
-    subs = list(session.exec(query.order_by(col(Submission.number).desc())))
-    if reach is Reach.board_agency:
-        subs = subs[:1]
-    for sub in subs:
+    subs = assessment_service.submissions(
+        session=session, assessment_id=assessment.id, viewer=viewer
+    )
+    for sub in reversed(subs):
         add(store.submission_refs(sub))
     return out
+
+
+def shown_refs(
+    *, session: Session, viewer: Viewer, assessment: Assessment
+) -> dict[str, list[DocumentRef]]:
+    """The documents a page lists beside the answers ``viewer`` reads, by question: the draft's
+    attachments now for the agency's own people while it is a draft (a removal shows at once and
+    stays through resubmission); otherwise those the latest submission ``viewer`` may open
+    froze, never an earlier submission's."""
+    if access.reads_draft(user=viewer.user, assessment=assessment) and (
+        assessment.status in access.EDITABLE
+    ):
+        return store.refs_of(session, assessment.id)
+    latest = assessment_service.get_submission(
+        session=session, assessment_id=assessment.id, viewer=viewer
+    )
+    return store.submission_refs(latest) if latest is not None else {}
 
 
 def download(
@@ -366,7 +379,9 @@ def export_archive(
     if editing:
         refs = store.refs_of(session, assessment.id)
     else:
-        latest = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+        latest = assessment_service.get_submission(
+            session=session, assessment_id=assessment.id, viewer=viewer
+        )
         refs = store.submission_refs(latest) if latest is not None else {}
     documents: list[tuple[str, str, str, bytes]] = []
     for qid, items in sorted(refs.items()):
@@ -545,9 +560,10 @@ class DocumentView:
 def views_by_question(
     *, session: Session, viewer: Viewer, assessment: Assessment
 ) -> dict[str, list[DocumentView]]:
-    """What ``viewer`` may open, by question id, with download URLs: for other pages (review,
+    """What ``viewer`` reads beside the answers (``shown_refs``), by question id, with download
+    URLs: for other pages (review,
     check answers) to list beside each answer with ``components/_document_list.html``."""
-    refs = visible_refs(session=session, viewer=viewer, assessment=assessment)
+    refs = shown_refs(session=session, viewer=viewer, assessment=assessment)
     return {
         qid: [
             DocumentView(

@@ -4,7 +4,6 @@ modules need (the submit use case freezes ``refs_of``)."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
@@ -20,7 +19,7 @@ from sqlmodel import Session, col, select
 from service import db
 from service.assessments.models import Submission
 from service.documents.models import Document, DocumentBlob
-from service.questionnaire.submission import DocumentRef
+from service.questionnaire.submission import DocumentRef, parse_submission
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 log = logging.getLogger(__name__)
@@ -147,6 +146,4 @@ def refs_of(
 
 def submission_refs(submission: Submission) -> dict[str, list[DocumentRef]]:
     """The documents a submission froze (none for submissions made before documents)."""
-    data = json.loads(submission.canonical)
-    raw = data.get("documents") or {}
-    return {qid: [DocumentRef.model_validate(r) for r in refs] for qid, refs in raw.items()}
+    return dict(parse_submission(submission.canonical.encode("utf-8")).documents)

@@ -27,8 +27,8 @@ def review_state(status: str, review: ReviewInfo | None) -> str:
     if review is None:
         return status
     comments = sorted((k, list(v)) for k, v in review.comments.items())
-    accepted_at = review.accepted_at.isoformat() if review.accepted_at else None
-    text = json.dumps([review.accepted_by, accepted_at, review.general_comment, comments])
+    decided_at = review.decided_at.isoformat() if review.decided_at else None
+    text = json.dumps([review.decided_by, decided_at, review.general_comment, comments])
     return f"{status}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
@@ -42,9 +42,11 @@ def cache_key(
     paper: str = "letter",
     marking: str | None = None,
     previous: Result | None = None,
+    signer: str = "",
 ) -> str:
     """64 hex digits over (submission hash, format, language, template version, review state,
-    paper, marking, previous result): the same inputs always give the same key."""
+    paper, marking, previous result, signer's certificate fingerprint): the same inputs always
+    give the same key."""
     parts = [
         sha256,
         format,
@@ -54,6 +56,7 @@ def cache_key(
         paper,
         (marking or "").strip(),
         "" if previous is None else previous.model_dump_json(),
+        signer,
     ]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.scoring import Result
-from service.questionnaire.submission import parse_submission, sha256_hex
+from service.questionnaire.submission import (
+    parse_sealed,
+    parse_submission,
+    record_hash,
+    record_version,
+)
 from service.report import cache
 from service.report import render as html_pdf
-from service.report.inputs import PAPERS, ReportInput, ReviewInfo, build_report_input
+from service.report.inputs import PAPERS, Issued, ReportInput, ReviewInfo, build_report_input
+from service.report.sign import SigningIdentity
 
 Renderer = Callable[[ReportInput, "RenderJob"], bytes]
 
@@ -44,10 +51,12 @@ class RenderJob:
     previous: Result | None = None  # the result a reassessment started from
     paper: str = "letter"  # PDF only
     marking: str | None = None  # PDF only
+    signer: SigningIdentity | None = None  # PDF only: the instance that issues and signs it
 
     @property
     def sha256(self) -> str:
-        return sha256_hex(self.canonical)
+        """The submission's hash (the root of a version-2 record's commitments)."""
+        return record_hash(self.canonical)
 
     def cache_key(self) -> str:
         """64 hex digits: usable as a database key; the same job always gives the same key."""
@@ -60,11 +69,14 @@ class RenderJob:
             paper=self.paper,
             marking=self.marking,
             previous=self.previous,
+            signer=self.signer.fingerprint if self.signer else "",
         )
 
 
 def _pdf(report: ReportInput, job: RenderJob) -> bytes:
-    return html_pdf.render_pdf(report, lang=job.lang, paper=job.paper, marking=job.marking)
+    return html_pdf.render_pdf(
+        report, lang=job.lang, paper=job.paper, marking=job.marking, signer=job.signer
+    )
 
 
 def _html(report: ReportInput, job: RenderJob) -> bytes:
@@ -93,8 +105,9 @@ def get_format(name: str) -> Format:
         raise ValueError(f"unknown format {name!r}; use one of {', '.join(FORMATS)}") from None
 
 
-def render(job: RenderJob, questionnaire: Questionnaire) -> bytes:
-    """The job's document. A PDF is served from the in-process cache on a repeat."""
+def render(job: RenderJob, questionnaire: Questionnaire, *, now: datetime | None = None) -> bytes:
+    """The job's document. A PDF is served from the in-process cache on a repeat; a PDF with a
+    signer is issued at ``now`` (the clock when not given), printed on its cover and signed."""
     fmt = get_format(job.format)
     if (questionnaire.id, questionnaire.version) != (
         job.questionnaire_id,
@@ -106,12 +119,22 @@ def render(job: RenderJob, questionnaire: Questionnaire) -> bytes:
     key = job.cache_key() if fmt.cached else None
     if key is not None and (hit := cache.get(key)) is not None:
         return hit
+    source = (
+        parse_sealed(job.canonical)
+        if record_version(job.canonical) == 2
+        else parse_submission(job.canonical)
+    )
+    issued = None
+    if job.signer is not None and fmt.name == "pdf":
+        at = (now or datetime.now(UTC)).replace(microsecond=0)
+        issued = Issued(instance=job.signer.name, at=at)
     report = build_report_input(
         questionnaire,
-        parse_submission(job.canonical),
+        source,
         status=job.status,
         review=job.review,
         previous=job.previous,
+        issued=issued,
     )
     data = fmt.render(report, job)
     if key is not None:

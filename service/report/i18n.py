@@ -38,6 +38,9 @@ KEYS: Mapping[str, str | tuple[str, str]] = {
     "submission": N_("Submission"),
     "accepted_by": N_("Accepted by"),
     "accepted_at": N_("Accepted on"),
+    "returned_by": N_("Returned by"),
+    "issued": N_("Issued and signed by {instance}, {at} ({status})"),
+    "unsigned": N_("Not signed: a draft, not a report issued by a PolicyGap instance"),
     "status": N_("Status"),
     "rating": N_("Rating"),
     "score": N_("Overall score"),
@@ -143,6 +146,9 @@ KEYS: Mapping[str, str | tuple[str, str]] = {
     "integrity": N_("Integrity"),
     "integrity_intro": N_(
         "The canonical submission (questionnaire id, version and hash, agency, program, answers, evidence notes, dates) is attached to this PDF as submission.json. Its SHA-256 is:"
+    ),
+    "integrity_intro_sealed": N_(
+        "The sealed submission (questionnaire id, version and hash, agency, program, each answer, evidence note and document committed with its own random salt) is attached to this PDF as submission.json, and the state of its review as review.json. Its hash, the SHA-256 of its field commitments, is:"
     ),
     "questionnaire_hash": N_("Questionnaire SHA-256 (of the YAML file)"),
     "tool_version": N_("Tool version"),

@@ -13,13 +13,17 @@ from service.questionnaire.answers import AnswersFile
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.scoring import Result, score
 from service.questionnaire.submission import (
+    SealedRecord,
     SubmissionRecord,
     build_submission,
+    canonical_bytes,
     canonical_json,
     sha256_hex,
 )
 
-TEMPLATE_VERSION = "2"  # 2: reason codes written out in the reader's language
+TEMPLATE_VERSION = "3"  # 3: the review state of the submission itself, and the issuing line
+REVIEW_ATTACHMENT = "review.json"
+REVIEW_FORMAT = "policygap-review/1"
 STATUSES = ("draft", "submitted", "returned", "accepted")
 PAPERS = {"letter": "letter", "a4": "A4"}
 MAX_MARKING = 80
@@ -27,12 +31,26 @@ MAX_MARKING = 80
 
 @dataclass(frozen=True)
 class ReviewInfo:
-    """What a review adds to the report: who accepted it, and the reviewer's comments."""
+    """What the regulator's decision on THIS submission adds to its report: who returned or
+    accepted it, when, and the comments published with the decision."""
 
-    accepted_by: str | None = None
-    accepted_at: datetime | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
     general_comment: str | None = None
     comments: dict[str, list[str]] = field(default_factory=dict)  # criterion id -> comments
+
+    def comments_sha256(self) -> str:
+        """SHA-256 of the published comments (canonical JSON), as the review record states it."""
+        data = {"general": self.general_comment or "", "comments": self.comments}
+        return sha256_hex(canonical_bytes(data))
+
+
+@dataclass(frozen=True)
+class Issued:
+    """Who issues a PDF and when: printed on its cover and set as the signature's time."""
+
+    instance: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -45,19 +63,40 @@ class ReportInput:
     status: str = "submitted"  # draft | submitted | returned | accepted
     review: ReviewInfo | None = None
     previous: Result | None = None
+    sealed: SealedRecord | None = None  # the version-2 record, when the submission has one
+    issued: Issued | None = None  # a signed PDF: by which instance, when
 
     @property
     def canonical(self) -> bytes:
-        return canonical_json(self.record)
+        """The bytes attached to the PDF: the sealed record (version 2) or the version-1 JSON."""
+        return self.sealed.canonical() if self.sealed is not None else canonical_json(self.record)
 
     @property
     def sha256(self) -> str:
-        return sha256_hex(self.canonical)
+        """The submission's hash as printed: the commitments' root, or SHA-256 of version 1."""
+        return self.sealed.root() if self.sealed is not None else sha256_hex(self.canonical)
+
+    def review_record(self) -> bytes:
+        """The review state of this submission, attached beside it as `review.json`: it
+        changes after submit, so it is not part of the submission's hash (the signature covers
+        both)."""
+        review = self.review or ReviewInfo()
+        return canonical_bytes(
+            {
+                "format": REVIEW_FORMAT,
+                "submission_sha256": self.sha256,
+                "number": self.record.number,
+                "status": self.status,
+                "decided_by": review.decided_by,
+                "decided_at": review.decided_at.isoformat() if review.decided_at else None,
+                "comments_sha256": review.comments_sha256(),
+            }
+        )
 
 
 def build_report_input(
     questionnaire: Questionnaire,
-    answers: AnswersFile | SubmissionRecord,
+    answers: AnswersFile | SubmissionRecord | SealedRecord,
     *,
     status: str = "submitted",
     as_of: date | None = None,
@@ -65,13 +104,19 @@ def build_report_input(
     submitted_at: datetime | None = None,
     review: ReviewInfo | None = None,
     previous: Result | None = None,
+    issued: Issued | None = None,
     result: Result | None = None,
 ) -> ReportInput:
-    """A ReportInput from an answers file (as the CLI reads it) or a frozen submission record.
+    """A ReportInput from an answers file (as the CLI reads it), a frozen submission record,
+    or a sealed version-2 record (its record is read from it).
 
     ``result``: the Result stored with a submission, so it is shown as it was scored at submit
     (and not scored again); without it the answers are scored here."""
-    if isinstance(answers, SubmissionRecord):
+    sealed: SealedRecord | None = None
+    if isinstance(answers, SealedRecord):
+        sealed = answers
+        record = sealed.record()
+    elif isinstance(answers, SubmissionRecord):
         record = answers
     else:
         when = as_of or answers.as_of
@@ -97,4 +142,6 @@ def build_report_input(
         status=status,
         review=review,
         previous=previous,
+        sealed=sealed,
+        issued=issued,
     )

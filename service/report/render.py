@@ -16,20 +16,19 @@ from importlib import metadata
 import jinja2
 from markupsafe import Markup
 
-from service.questionnaire.schema import Questionnaire
-from service.questionnaire.scoring import Result
-from service.questionnaire.submission import parse_submission
 from service.report import cache, i18n
 from service.report.fetcher import BASE_URL, REPORTS_DIR, SafeURLFetcher
 from service.report.inputs import (
     MAX_MARKING,
     PAPERS,
+    REVIEW_ATTACHMENT,
     STATUSES,
     TEMPLATE_VERSION,
     ReportInput,
     ReviewInfo,
     build_report_input,
 )
+from service.report.sign import SigningIdentity, sign_pdf
 from service.report.view import RESULT_PREFIX, ReportView, build_view, stated_line
 
 __all__ = [
@@ -48,7 +47,6 @@ __all__ = [
     "render_html",
     "render_pdf",
     "render_pdf_cached",
-    "render_submission",
     "report_view",
     "screen_css",
     "stated_line",
@@ -156,26 +154,41 @@ def render_pdf(
     lang: str = "en",
     paper: str = "letter",
     marking: str | None = None,
+    signer: SigningIdentity | None = None,
 ) -> bytes:
-    """The report as a tagged PDF (PDF/UA-1) with the canonical submission attached."""
+    """The report as a tagged PDF (PDF/UA-1) with the canonical submission and its review state
+    attached; signed (PAdES) by ``signer`` when given, at the time ``report.issued`` names."""
     from weasyprint import HTML, Attachment
     from weasyprint.text.fonts import FontConfiguration
 
     if paper not in PAPERS:
         raise ValueError(f"unsupported paper {paper!r}; use letter or a4")
+    if signer is not None and report.issued is None:
+        raise ValueError("a signed report names who issues it and when (report.issued)")
     html = _render(report, lang, fragment=False, pdf=True, paper=paper, marking=marking)
     fetcher = SafeURLFetcher()
     fonts = FontConfiguration()
     when = _as_datetime(report)
-    attachment = Attachment(
-        string=report.canonical,
-        name=ATTACHMENT_NAME,
-        description="PolicyGap canonical submission (SHA-256 printed in the report)",
-        created=when,
-        modified=when,
-        url_fetcher=fetcher,
-        relationship="Source",
-    )
+    attachments = [
+        Attachment(
+            string=report.canonical,
+            name=ATTACHMENT_NAME,
+            description="PolicyGap canonical submission (its hash is printed in the report)",
+            created=when,
+            modified=when,
+            url_fetcher=fetcher,
+            relationship="Source",
+        ),
+        Attachment(
+            string=report.review_record(),
+            name=REVIEW_ATTACHMENT,
+            description="PolicyGap review state of this submission (covered by the signature)",
+            created=when,
+            modified=when,
+            url_fetcher=fetcher,
+            relationship="Data",
+        ),
+    ]
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
     identifier = hashlib.sha256(
         f"{report.sha256}:{lang}:{paper}:{TEMPLATE_VERSION}".encode()
@@ -183,11 +196,14 @@ def render_pdf(
     data: bytes = document.write_pdf(
         font_config=fonts,
         pdf_variant="pdf/ua-1",
-        attachments=[attachment],
+        attachments=attachments,
         pdf_identifier=identifier.encode("ascii"),
         presentational_hints=False,
         uncompressed_pdf=False,
     )
+    if signer is not None and report.issued is not None:
+        reason = f"PolicyGap report, submission {report.record.number}: {report.status}"
+        data = sign_pdf(data, signer, signed_at=report.issued.at, reason=reason)
     return data
 
 
@@ -230,30 +246,3 @@ def render_pdf_cached(
 
 def clear_cache() -> None:
     cache.clear()
-
-
-def render_submission(
-    *,
-    questionnaire: Questionnaire,
-    canonical: bytes,
-    status: str = "submitted",
-    lang: str = "en",
-    kind: str = "pdf",
-    review: ReviewInfo | None = None,
-    previous: Result | None = None,
-    paper: str = "letter",
-    marking: str | None = None,
-) -> bytes:
-    """Kept for service/web/reports.py until it sends a `formats.RenderJob` to `formats.render`.
-
-    `kind` is "pdf" (the tagged PDF) or "html" (the report body for embedding, UTF-8).
-    """
-    if kind not in ("pdf", "html"):
-        raise ValueError(f"unknown kind {kind!r}; use pdf or html")
-    record = parse_submission(canonical)
-    report = build_report_input(
-        questionnaire, record, status=status, review=review, previous=previous
-    )
-    if kind == "pdf":
-        return render_pdf_cached(report, lang=lang, paper=paper, marking=marking)
-    return render_html(report, lang=lang, fragment=True).encode("utf-8")

@@ -1,16 +1,26 @@
-"""Check a report PDF against the submission attached to it, and recompute its result.
+"""Check a report PDF: who issued it, that it is whole, and that it says what its data says.
 
-`verify_pdf` reads the `submission.json` attachment, checks that its SHA-256 is the one printed
-in the report, finds the questionnaire it was answered against and checks that file's hash,
-then scores the answers again and compares rating, score and gaps with what the report states.
+`verify_pdf` checks, in this order, and records each as ok or failed:
+
+1. the signature: present, intact, and covering the whole file (any update appended after signing,
+   such as a page overlay, fails); a report without one is "unsigned: a draft, not an issued report"
+   and fails unless unsigned reports are allowed;
+2. the signer: one of the trusted certificates (the instance's own, or `--trust CERT`);
+3. the printed hash: the `submission.json` attachment (version 1, or the sealed version-2 record,
+   whose hash is the root of its commitments) is the one whose hash the report prints;
+4. the questionnaire: found by id and version, with the hash the submission names;
+5. the result: the answers scored again give the rating, score and gaps the report states;
+6. the review state: `review.json` names this submission, and, when a lookup of the issuing
+   server's record is given, that record agrees (and says where the submission stands now).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +29,16 @@ from service.questionnaire.scoring import score
 from service.questionnaire.submission import (
     SubmissionRecord,
     canonical_json,
+    parse_sealed,
     parse_submission,
+    record_version,
     sha256_hex,
 )
+from service.report.inputs import REVIEW_ATTACHMENT, REVIEW_FORMAT
 from service.report.render import ATTACHMENT_NAME, RESULT_PREFIX
+from service.report.sign import SignatureCheck, certificate_fingerprint, check_signature
+
+UNSIGNED = "unsigned: a draft, not an issued report"
 
 HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 STATED = re.compile(
@@ -37,12 +53,37 @@ class NotAReport(Exception):
     """The input is not a PDF at all, or cannot be read (exit 2)."""
 
 
+@dataclass(frozen=True)
+class ServerRecord:
+    """What the issuing server holds about a submission, for the review-state check."""
+
+    status: str  # submitted | returned | accepted
+    number: int
+    latest_number: int  # the assessment's latest submission (a later one supersedes this one)
+    decided_at: str = ""  # YYYY-MM-DD of the decision, if any
+
+
+@dataclass(frozen=True)
+class Instance:
+    """The instance a check runs beside: its certificate, and its record of each submission."""
+
+    certificate: bytes  # PEM
+    lookup: Callable[[str], ServerRecord | None]  # submission hash -> the server's record
+
+
 @dataclass
 class Verification:
     record: SubmissionRecord | None = None
     sha256: str = ""
+    version: int = 0  # of the canonical record read (1 or 2)
+    signature: SignatureCheck | None = None
+    review: dict[str, object] | None = None  # the review.json attachment, when present
+    server: ServerRecord | None = None
     differences: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    # each check made, in order, and whether it held: signature, signer, hash, questionnaire,
+    # result, review (a check not reached is absent)
+    steps: dict[str, bool] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -80,32 +121,139 @@ def _free_text(record: SubmissionRecord) -> str:
     return "\n".join(parts)
 
 
+def _check_signature(
+    out: Verification, data: bytes, trusted: Sequence[bytes], allow_unsigned: bool
+) -> None:
+    sig = out.signature = check_signature(data, list(trusted))
+    if not sig.present:
+        (out.checks if allow_unsigned else out.differences).append(UNSIGNED)
+        out.steps["signature"] = allow_unsigned
+        return
+    out.steps["signature"] = sig.intact and sig.whole_file
+    out.steps["signer"] = sig.trusted
+    if not sig.intact:
+        out.differences.append("signature: the signed bytes were changed after signing")
+    elif not sig.whole_file:
+        out.differences.append(
+            "signature: it does not cover the whole file (something was added after signing)"
+        )
+    else:
+        when = sig.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if sig.signed_at else "?"
+        out.checks.append(f"signature: valid and covers the whole file (signed {when})")
+    if sig.trusted:
+        out.checks.append(
+            f"signer: {sig.signer} (certificate {sig.signer_fingerprint[:16]}) is trusted"
+        )
+    else:
+        out.differences.append(
+            f"signer: {sig.signer or 'unknown'} (certificate {sig.signer_fingerprint[:16] or '?'}) "
+            "is not a trusted instance; give its certificate with --trust"
+        )
+
+
+def _read_record(out: Verification, raw: bytes) -> SubmissionRecord | None:
+    out.version = record_version(raw)
+    try:
+        if out.version == 2:
+            sealed = parse_sealed(raw)
+            record = sealed.record()
+            out.sha256 = sealed.root()
+            canonical = sealed.canonical()
+        else:
+            record = parse_submission(raw)
+            out.sha256 = sha256_hex(raw)
+            canonical = canonical_json(record)
+    except ValueError as error:
+        out.differences.append(f"the attachment is not a PolicyGap submission: {error}")
+        return None
+    out.record = record
+    if canonical != raw:
+        out.differences.append("the attachment is not in canonical form (it was rewritten)")
+    return record
+
+
+def _check_review(
+    out: Verification, content: PdfContent, record: SubmissionRecord, instance: Instance | None
+) -> bool:
+    """Check the review state; False when there is none to check (a version-1 report)."""
+    blobs = content.attachments.get(REVIEW_ATTACHMENT) or []
+    if not blobs:
+        if out.version == 2:
+            out.differences.append(f"review state: the PDF has no {REVIEW_ATTACHMENT} attachment")
+        return out.version == 2
+    try:
+        review = json.loads(blobs[0])
+    except ValueError:
+        out.differences.append(f"review state: {REVIEW_ATTACHMENT} is not JSON")
+        return True
+    if not isinstance(review, dict) or review.get("format") != REVIEW_FORMAT:
+        out.differences.append(
+            f"review state: {REVIEW_ATTACHMENT} is not a PolicyGap review record"
+        )
+        return True
+    out.review = review
+    if review.get("submission_sha256") != out.sha256 or review.get("number") != record.number:
+        out.differences.append("review state: it names another submission")
+        return True
+    status = str(review.get("status"))
+    decided = f" on {str(review['decided_at'])[:10]}" if review.get("decided_at") else ""
+    out.checks.append(f"review state: submission {record.number} {status}{decided}")
+    signed_here = (
+        instance is not None
+        and out.signature is not None
+        and out.signature.signer_fingerprint == certificate_fingerprint(instance.certificate)
+    )
+    if instance is None or not signed_here:
+        return True  # only the instance that issued a report holds its record
+    server = out.server = instance.lookup(out.sha256)
+    if server is None:
+        out.differences.append("review state: this server has no submission with this hash")
+    elif server.status != status:
+        out.differences.append(
+            f"review state: the report says {status}, the server's record says {server.status}"
+        )
+    else:
+        later = (
+            f"; superseded by submission {server.latest_number}"
+            if server.latest_number > server.number
+            else ""
+        )
+        out.checks.append(f"review state: matches the server's record{later}")
+    return True
+
+
 def verify_pdf(
-    data: bytes, find_questionnaire: Callable[[SubmissionRecord], Questionnaire | str]
+    data: bytes,
+    find_questionnaire: Callable[[SubmissionRecord], Questionnaire | str],
+    *,
+    trusted: Sequence[bytes] = (),
+    allow_unsigned: bool = False,
+    instance: Instance | None = None,
 ) -> Verification:
-    """Every difference between a report and its data; `find_questionnaire` returns the
-    questionnaire for a record, or a message saying why there is none."""
+    """Every check of a report, in order (see the module's docstring); `find_questionnaire`
+    returns the questionnaire for a record, or a message saying why there is none; `trusted`
+    holds the certificates (PEM) of the instances whose signature counts; `instance`, the
+    instance this runs beside (trusted too, and asked for its record of a report it signed)."""
     if len(data) > MAX_PDF_BYTES:
         raise NotAReport(f"the file is larger than {MAX_PDF_BYTES // (1024 * 1024)} MB")
     content = read_pdf(data)
     out = Verification()
+    certificates = [*trusted, *([instance.certificate] if instance is not None else [])]
+    _check_signature(out, data, certificates, allow_unsigned)
     blobs = content.attachments.get(ATTACHMENT_NAME)
     if not blobs:
         out.differences.append(f"the PDF has no {ATTACHMENT_NAME} attachment")
+        out.steps["hash"] = False
         return out
     if len(blobs) > 1:
         out.differences.append(f"the PDF has {len(blobs)} {ATTACHMENT_NAME} attachments")
+        out.steps["hash"] = False
         return out
-    raw = blobs[0]
-    out.sha256 = sha256_hex(raw)
-    try:
-        record = parse_submission(raw)
-    except ValueError as error:
-        out.differences.append(f"the attachment is not a PolicyGap submission: {error}")
+    before = len(out.differences)
+    record = _read_record(out, blobs[0])
+    if record is None:
+        out.steps["hash"] = False
         return out
-    out.record = record
-    if canonical_json(record) != raw:
-        out.differences.append("the attachment is not in canonical form (it was rewritten)")
 
     # the printed hash: 64-hex strings in the text, less the questionnaire's and any in free text
     free = _free_text(record)
@@ -113,7 +261,9 @@ def verify_pdf(
         h for h in HEX64.findall(content.text) if h != record.questionnaire_sha256 and h not in free
     }
     if out.sha256 in printed:
-        out.checks.append(f"submission SHA-256 {out.sha256} is printed in the report")
+        out.checks.append(
+            f"submission hash {out.sha256} (record version {out.version}) is printed in the report"
+        )
         others = printed - {out.sha256}
         if others:
             out.differences.append(
@@ -126,10 +276,13 @@ def verify_pdf(
         )
     else:
         out.differences.append("the report prints no submission hash")
+    out.steps["hash"] = len(out.differences) == before
 
+    before = len(out.differences)
     found = find_questionnaire(record)
     if isinstance(found, str):
         out.differences.append(found)
+        out.steps["questionnaire"] = False
         return out
     questionnaire = found
     if (questionnaire.id, questionnaire.version) != (
@@ -148,18 +301,23 @@ def verify_pdf(
         )
     else:
         out.checks.append(f"questionnaire {questionnaire.id} {questionnaire.version} hash matches")
+    out.steps["questionnaire"] = len(out.differences) == before
 
+    before = len(out.differences)
     try:
         result = score(questionnaire, record.to_answers(), as_of=record.as_of)
     except (ValueError, KeyError, TypeError) as error:
         out.differences.append(f"the answers cannot be scored: {error}")
+        out.steps["result"] = False
         return out
     stated = list(STATED.finditer(content.text))
     if not stated:
         out.differences.append("the report does not state its result (no policygap-result line)")
+        out.steps["result"] = False
         return out
     if len(stated) > 1:
         out.differences.append("the report states more than one result")
+        out.steps["result"] = False
         return out
     match = stated[0]
     score_text = "none" if result.score is None else f"{result.score:.1f}"
@@ -183,11 +341,16 @@ def verify_pdf(
         if not detail:
             detail.append("in another order")
         out.differences.append("gaps differ (" + "; ".join(detail) + ")")
+    out.steps["result"] = len(out.differences) == before
     if not out.differences:
         out.checks.append(
             f"result recomputed: rating {result.rating.value}, score {score_text}, "
             f"{len(result.gaps)} gap(s)"
         )
+    before = len(out.differences)
+    reviewed = _check_review(out, content, record, instance)
+    if reviewed:
+        out.steps["review"] = len(out.differences) == before
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from functools import cached_property
 from typing import Any
 
@@ -69,6 +69,7 @@ class Cover:
     marking: str
     keywords: str
     created: str
+    issued: str  # "Issued and signed by ..." on a PDF the instance signs ("" otherwise)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +78,9 @@ class ReviewState:
 
     status: str  # draft | submitted | returned | accepted
     status_label: str
-    accepted_by: str
-    accepted_at: str
+    decided_label: str  # "Accepted by" or "Returned by" in the reader's language ("" when pending)
+    decided_by: str
+    decided_at: str
     general_comment: str
     comments: Mapping[str, tuple[str, ...]]  # criterion id -> comments
 
@@ -307,6 +309,7 @@ class SourceRow:
 @dataclass(frozen=True, slots=True)
 class Integrity:
     sha256: str
+    sealed: bool  # a version-2 record: the hash is of its field commitments, not its bytes
     questionnaire_id: str
     version: str
     questionnaire_sha256: str
@@ -673,16 +676,30 @@ def _cover(ctx: _Context, *, marking: str | None) -> Cover:
         marking=(marking or "").strip()[:MAX_MARKING],
         keywords=t["keywords"],
         created=(rec.submitted_at.date() if rec.submitted_at else rec.as_of).isoformat(),
+        issued=_issued(ctx),
+    )
+
+
+def _issued(ctx: _Context) -> str:
+    issued = ctx.report.issued
+    if issued is None:
+        return ""
+    return ctx.t["issued"].format(
+        instance=issued.instance,
+        at=issued.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        status=i18n.STATUS[ctx.lang][ctx.report.status],
     )
 
 
 def _review(ctx: _Context) -> ReviewState:
     review = ctx.report.review or ReviewInfo()
+    status = ctx.report.status
     return ReviewState(
-        status=ctx.report.status,
-        status_label=i18n.STATUS[ctx.lang][ctx.report.status],
-        accepted_by=review.accepted_by or "",
-        accepted_at=review.accepted_at.strftime("%Y-%m-%d") if review.accepted_at else "",
+        status=status,
+        status_label=i18n.STATUS[ctx.lang][status],
+        decided_label=ctx.t.get(f"{status}_by", "") if review.decided_by else "",
+        decided_by=review.decided_by or "",
+        decided_at=review.decided_at.strftime("%Y-%m-%d") if review.decided_at else "",
         general_comment=review.general_comment or "",
         comments={cid: tuple(texts) for cid, texts in review.comments.items()},
     )
@@ -1017,6 +1034,7 @@ def _integrity(ctx: _Context, tool_version: str) -> Integrity:
     rec, q = ctx.report.record, ctx.q
     return Integrity(
         sha256=ctx.report.sha256,
+        sealed=ctx.report.sealed is not None,
         questionnaire_id=q.id,
         version=q.version,
         questionnaire_sha256=rec.questionnaire_sha256,

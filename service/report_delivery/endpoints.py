@@ -39,7 +39,7 @@ def get_report_pdf(
         session=session, viewer=viewer, assessment_id=assessment_id
     )
     submission = assessment_service.get_submission(
-        session=session, assessment_id=assessment.id, number=number
+        session=session, assessment_id=assessment.id, viewer=viewer, number=number
     )
     if submission is None:
         raise NotFound()

@@ -1,26 +1,38 @@
-"""The PDF cache of report delivery."""
+"""The tables of report delivery: the PDF cache and the instance's signing key."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, UniqueConstraint
+from sqlalchemy import LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from service.models import created_at_field
 
 
 class ReportCache(SQLModel, table=True):
-    """Rendered PDFs keyed by (submission hash, language, template version, review state)."""
+    """Rendered PDFs, one per `RenderJob.cache_key()` (submission hash, format, language,
+    template version, review state of that submission, paper, marking, signer, ...)."""
 
     __tablename__ = "report_cache"
-    __table_args__ = (UniqueConstraint("sha256", "language", "template_version", "review_state"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    sha256: str = Field(max_length=64)
+    cache_key: str = Field(max_length=64, unique=True)
+    sha256: str = Field(max_length=64, index=True)  # the submission's hash, for housekeeping
     language: str = Field(max_length=2)
-    template_version: str = Field(max_length=40)
     review_state: str = Field(max_length=16)
     pdf: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = created_at_field()
+
+
+class InstanceKey(SQLModel, table=True):
+    """The key and certificate this instance signs its reports with (made at first use unless
+    ``POLICYGAP_SIGNING_KEY``/``_CERT`` name files). One row: ``id`` is always 1."""
+
+    __tablename__ = "instance_key"
+
+    id: int = Field(default=1, primary_key=True)
+    key_pem: str = Field(sa_type=Text)
+    cert_pem: str = Field(sa_type=Text)
     created_at: datetime = created_at_field()

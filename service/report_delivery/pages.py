@@ -1,26 +1,41 @@
 """The report pages: the result page (the report embedded), the report as a document of its
 own (HTML) and as PDF, and the report's screen styles. Every read is audited.
+
+And the public verify page (``/verify``): anyone uploads a report and reads the checks of
+``policygap verify`` in plain language, and the submission's current state when this instance
+issued it; rate-limited per client address; nothing is stored.
 """
 
 from __future__ import annotations
 
+import time
+from datetime import date
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from service.assessments import service as assessment_service
 from service.assessments.frame import Page, PageDep
 from service.assessments.models import Assessment, Submission
 from service.auth import service as auth_service
+from service.config import Settings
 from service.errors import NotFound
+from service.i18n.catalogue import N_
+from service.i18n.formats import format_date, format_size
+from service.report.verify import NotAReport, Verification
 from service.report_delivery import service as web_reports
+from service.web.page import PageContext, PublicPageDep, PublicPageForm
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 def _submission_or_404(page: Page, assessment: Assessment, number: int | None) -> Submission:
     submission = assessment_service.get_submission(
-        session=page.session, assessment_id=assessment.id, number=number
+        session=page.session, assessment_id=assessment.id, viewer=page.viewer, number=number
     )
     if submission is None:
         raise NotFound()
@@ -66,7 +81,7 @@ def show_result(page: PageDep, assessment_id: str, number: int | None = None) ->
             # autoescape on and StrictUndefined, from our own templates under reports/.
             "report": Markup(report),  # noqa: S704
             "submissions": assessment_service.submissions(
-                session=page.session, assessment_id=assessment.id
+                session=page.session, assessment_id=assessment.id, viewer=page.viewer
             ),
         },
     )
@@ -131,3 +146,166 @@ def download_report(
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )
+
+
+# --- the public verify page ------------------------------------------------------------------
+
+MULTIPART_ROOM = 64 * 1024  # framing and the CSRF token around the file
+
+# Each check of ``policygap verify`` in plain language: (held, failed).
+STEPS: dict[str, tuple[str, str]] = {
+    "signature": (
+        N_("The report is signed, and nothing was changed or added after it was signed."),
+        N_("The report was changed or added to after it was signed."),
+    ),
+    "signer": (
+        N_("It was signed by this service ({name})."),
+        N_("It was not signed by this service: another key signed it."),
+    ),
+    "hash": (
+        N_("The submission inside the report matches the fingerprint (SHA-256) printed on it."),
+        N_("The report holds no readable submission, or not the one whose fingerprint it prints."),
+    ),
+    "questionnaire": (
+        N_("The questionnaire it was answered against is the one this service holds."),
+        N_("The questionnaire it names is not the one this service holds, or is unknown here."),
+    ),
+    "result": (
+        N_("The rating, score and gaps printed follow from the answers inside it."),
+        N_("The rating, score or gaps printed do not follow from the answers inside it."),
+    ),
+    "review": (
+        N_("The review state printed on it is the one this service recorded."),
+        N_("The review state printed on it is not the one this service recorded."),
+    ),
+}
+UNSIGNED = N_("The report is not signed: it is a draft, not a report this service issued.")
+
+
+def upload_limits(settings: Settings) -> list[tuple[str, int]]:
+    """The body limit of the verify page's upload (for ``BodySizeLimitMiddleware``)."""
+    return [(r"/verify", web_reports.verify_limit(settings) + MULTIPART_ROOM)]
+
+
+def _limiter(page: PageContext) -> web_reports.RateLimiter:
+    state = page.request.app.state
+    limiter: web_reports.RateLimiter | None = getattr(state, "verify_limiter", None)
+    if limiter is None:
+        limiter = state.verify_limiter = web_reports.RateLimiter(page.settings.verify_per_minute)
+    return limiter
+
+
+def _verify_page(
+    page: PageContext,
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    outcome: Verification | None = None,
+    name: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    _ = page._
+    lang = page.visitor.lang
+    context: dict[str, Any] = {
+        "form_errors": errors or [],
+        "max_size": format_size(web_reports.verify_limit(page.settings), lang),
+        "outcome": None,
+        "file_name": name,
+    }
+    if outcome is not None:
+        instance = page.settings.instance_name
+        rows = []
+        unsigned = outcome.signature is None or not outcome.signature.present
+        for step, held in outcome.steps.items():
+            if step == "signature" and unsigned:
+                rows.append({"ok": False, "text": _(UNSIGNED)})
+                continue
+            text = STEPS[step][0 if held else 1]
+            rows.append({"ok": held, "text": _(text, name=instance)})
+        state: list[str] = []
+        server = outcome.server
+        if server is not None:
+            when = (
+                format_date(date.fromisoformat(server.decided_at), lang)
+                if server.decided_at
+                else ""
+            )
+            if server.status == "accepted":
+                state.append(
+                    _(
+                        "Submission {number} was accepted on {date}.",
+                        number=server.number,
+                        date=when,
+                    )
+                )
+            elif server.status == "returned":
+                state.append(
+                    _(
+                        "Submission {number} was returned to the agency on {date}.",
+                        number=server.number,
+                        date=when,
+                    )
+                )
+            else:
+                state.append(_("Submission {number} is waiting for review.", number=server.number))
+            if server.latest_number > server.number:
+                state.append(
+                    _("It has been superseded by submission {number}.", number=server.latest_number)
+                )
+        context["outcome"] = {
+            "ok": outcome.ok,
+            "rows": rows,
+            "state": state,
+            "details": [
+                *(f"ok: {c}" for c in outcome.checks),
+                *(f"DIFFERENT: {d}" for d in outcome.differences),
+            ],
+        }
+    return page.render(
+        "report_delivery/verify.html", context, status_code=status_code, errors=bool(errors)
+    )
+
+
+@router.get("/verify", name="show_verify")
+def show_verify(page: PublicPageDep) -> HTMLResponse:
+    """Anyone may check a report here: no sign-in, nothing stored."""
+    return _verify_page(page)
+
+
+@router.get("/verify/instance.pem", name="instance_certificate")
+def instance_certificate(page: PublicPageDep) -> Response:
+    """The certificate this instance signs its reports with (for ``policygap verify --trust``)."""
+    return Response(
+        web_reports.instance_certificate(page.session, page.settings),
+        media_type="application/x-pem-file",
+        headers={"Content-Disposition": 'attachment; filename="policygap-instance.pem"'},
+    )
+
+
+@router.post("/verify", name="verify_report")
+async def verify_report(page: PublicPageDep, form: PublicPageForm) -> HTMLResponse:
+    _ = page._
+    request = page.request
+    address = request.client.host if request.client else ""
+    if not _limiter(page).allow(address, time.monotonic()):
+        message = _("Too many checks from your address. Wait a minute, then try again")
+        return _verify_page(page, errors=[("file", message)], status_code=429)
+    upload = form.get("file")
+    limit = web_reports.verify_limit(page.settings)
+    data = await upload.read(limit + 1) if isinstance(upload, UploadFile) else b""
+    name = (upload.filename or "") if isinstance(upload, UploadFile) else ""
+    if not data:
+        return _verify_page(
+            page, errors=[("file", _("Choose the report (PDF) to check"))], status_code=422
+        )
+    if len(data) > limit:
+        size = format_size(limit, page.visitor.lang)
+        message = _("The file must be smaller than {size}", size=size)
+        return _verify_page(page, errors=[("file", message)], status_code=413)
+    try:
+        outcome = await run_in_threadpool(
+            web_reports.check_report, page.session, page.settings, page.registry, data
+        )
+    except NotAReport:
+        message = _("The file is not a PDF report that can be read")
+        return _verify_page(page, errors=[("file", message)], name=name, status_code=422)
+    return _verify_page(page, outcome=outcome, name=name)

@@ -1,32 +1,34 @@
-"""Gap reports for the web: HTML for the screen, PDF rendered in a separate process and cached.
+"""Gap reports for the web: HTML for the screen, PDF rendered in a separate process, signed and
+cached.
 
-A submission never changes, so its PDF is rendered once per (submission hash, language, template
-version, review state) and kept in ``report_cache``; every instance shares that cache. Rendering
-runs in a one-process pool (in a thread of the web worker, WeasyPrint holds the interpreter and starves
-requests),
-with a memory and CPU-time limit. Right after a submit or a decision the PDFs are rendered in
-the background (``prerender_latest``, a listener of ``assessments.events``), so the first
-download is already cached.
+A submission never changes, so each rendering of it is made once per `RenderJob.cache_key()` (the
+submission hash, format, language, template version, the review state of THAT submission, paper,
+marking, signer) and kept in ``report_cache``; every instance shares that cache. Rendering runs in a
+one-process pool (in a thread of the web worker it starves requests), with a memory and CPU-time
+limit. Every PDF the instance issues is signed with its key (`instance_identity`). Right after a
+submit or a decision the PDFs are rendered in the background (``prerender_latest``, a listener of
+``assessments.events``), so the first download is already cached.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import logging
 import multiprocessing
 import resource
 import signal
+import threading
 import time
 import uuid
+from collections import deque
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from service import db
 from service.assessments import service as assessment_service
@@ -34,10 +36,23 @@ from service.assessments.models import Assessment, Submission
 from service.config import Settings
 from service.errors import AppError
 from service.i18n.catalogue import N_
-from service.models import AssessmentStatus, Organisation
+from service.models import Organisation
 from service.questionnaire.loader import Registry, load_directory
 from service.questionnaire.schema import Questionnaire
-from service.report_delivery.models import ReportCache
+from service.questionnaire.scoring import Result
+from service.questionnaire.submission import SubmissionRecord
+from service.report import formats
+from service.report.formats import RenderJob
+from service.report.sign import SigningError, SigningIdentity, check_identity, make_identity
+from service.report.verify import (
+    MAX_PDF_BYTES,
+    Instance,
+    ServerRecord,
+    Verification,
+    verify_pdf,
+)
+from service.report_delivery.models import InstanceKey, ReportCache
+from service.review import service as review_service
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("en", "fr")
@@ -49,92 +64,157 @@ class ReportUnavailable(AppError):
     message = N_("The report could not be produced. Try again in a few minutes")
 
 
-def review_state(assessment: Assessment) -> str:
-    if assessment.status == AssessmentStatus.accepted:
-        return AssessmentStatus.accepted.value
-    return AssessmentStatus.submitted.value
+# --- the instance's signing key --------------------------------------------------------------
+
+
+def instance_identity(session: Session, settings: Settings) -> SigningIdentity:
+    """The key and certificate this instance signs with: the deployment's files when set, else
+    the row made at first use (a new P-256 key and a self-signed certificate naming the
+    instance; when two processes race, the first row written wins and both use it)."""
+    if settings.signing_key is not None or settings.signing_cert is not None:
+        if settings.signing_key is None or settings.signing_cert is None:
+            raise SigningError("set both POLICYGAP_SIGNING_KEY and POLICYGAP_SIGNING_CERT")
+        identity = SigningIdentity(
+            key_pem=settings.signing_key.read_bytes(), cert_pem=settings.signing_cert.read_bytes()
+        )
+        check_identity(identity)
+        return identity
+    row = session.get(InstanceKey, 1)
+    if row is None:
+        made = make_identity(settings.instance_name, now=datetime.now(UTC))
+        try:
+            with db.writing(session):
+                session.add(
+                    InstanceKey(
+                        id=1, key_pem=made.key_pem.decode(), cert_pem=made.cert_pem.decode()
+                    )
+                )
+        except IntegrityError:
+            session.rollback()
+        row = session.get_one(InstanceKey, 1)
+    return SigningIdentity(key_pem=row.key_pem.encode(), cert_pem=row.cert_pem.encode())
+
+
+def instance_certificate(session: Session, settings: Settings) -> bytes:
+    """The certificate (PEM) anyone may use to check this instance's reports."""
+    return instance_identity(session, settings).cert_pem
+
+
+def server_record(session: Session, sha256: str) -> ServerRecord | None:
+    """What this instance holds about the submission with hash ``sha256``: its review state,
+    and the assessment's latest submission number (a later one supersedes it)."""
+    submission = session.exec(select(Submission).where(Submission.sha256 == sha256)).first()
+    if submission is None:
+        return None
+    decided = review_service.decision(session=session, submission=submission)
+    latest = session.exec(
+        select(func.max(Submission.number)).where(
+            Submission.assessment_id == submission.assessment_id
+        )
+    ).one()
+    at = decided.review.decided_at if decided.review else None
+    return ServerRecord(
+        status=decided.status,
+        number=submission.number,
+        latest_number=int(latest or submission.number),
+        decided_at=at.date().isoformat() if at else "",
+    )
+
+
+# --- the public verify page ------------------------------------------------------------------
+
+
+def verify_limit(settings: Settings) -> int:
+    """The largest PDF the public verify page accepts: the verifier's own limit, or the upload
+    limit of the deployment when that is smaller."""
+    return min(MAX_PDF_BYTES, settings.max_upload_bytes)
+
+
+def check_report(
+    session: Session, settings: Settings, registry: Registry, data: bytes
+) -> Verification:
+    """Every check of ``policygap verify`` on an uploaded PDF, beside this instance: its own
+    certificate is the one trusted, and its record gives the review state of a report it issued.
+    Nothing is stored (raises NotAReport for what is not a readable PDF)."""
+    instance = Instance(
+        instance_certificate(session, settings), lambda sha256: server_record(session, sha256)
+    )
+
+    def find(record: SubmissionRecord) -> Questionnaire | str:
+        found = registry.get(record.questionnaire_id, record.questionnaire_version)
+        if found is None:
+            return (
+                f"questionnaire {record.questionnaire_id} version "
+                f"{record.questionnaire_version} is not loaded here"
+            )
+        return found
+
+    return verify_pdf(data, find, instance=instance)
+
+
+class RateLimiter:
+    """At most ``limit`` uses per ``window`` seconds for each key (a client address), counted in
+    this process's memory: nothing is written anywhere. The oldest keys are forgotten first when
+    more than ``max_keys`` are held."""
+
+    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 10_000) -> None:
+        self.limit, self.window, self.max_keys = limit, window, max_keys
+        self._uses: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, now: float) -> bool:
+        with self._lock:
+            uses = self._uses.pop(key, None) or deque()
+            while uses and uses[0] <= now - self.window:
+                uses.popleft()
+            allowed = len(uses) < self.limit
+            if allowed:
+                uses.append(now)
+            self._uses[key] = uses  # most recent last
+            while len(self._uses) > self.max_keys:
+                del self._uses[next(iter(self._uses))]
+            return allowed
 
 
 # --- what the renderer is given --------------------------------------------------------------
 
 
-def report_inputs(
+def render_job(
+    session: Session,
     *,
     questionnaire: Questionnaire,
     assessment: Assessment,
-    agency: Organisation,
     submission: Submission,
     lang: str,
+    format: str = "pdf",
     settings: Settings | None = None,
-) -> dict[str, Any]:
-    """Plain, picklable inputs for the report renderer (with the review of an accepted
-    assessment and the result a reassessment started from, read through the record's session)."""
-    from service.review import service as review_service
-
-    session = object_session(assessment)
-    review = previous = None
-    if isinstance(session, Session):
-        review = review_service.review_info(session=session, assessment=assessment)
-        previous = review_service.previous_result(session=session, assessment_id=assessment.id)
-    return {
-        "questionnaire_id": questionnaire.id,
-        "questionnaire_version": questionnaire.version,
-        "canonical": submission.canonical,
-        "sha256": submission.sha256,
-        "status": review_state(assessment),
-        "agency": agency.name(lang),
-        "lang": lang,
-        "review": review,
-        "previous": previous,
-        # the PDF's paper size and security marking (the HTML has neither)
-        "paper": settings.report_paper if settings else "letter",
-        "marking": settings.report_marking if settings else None,
-    }
+) -> RenderJob:
+    """The job for one rendering of ``submission``: its own review state (never that of a later
+    submission), the result a reassessment started from, and, for a PDF, the deployment's paper,
+    marking and signing key."""
+    decided = review_service.decision(session=session, submission=submission)
+    previous = review_service.previous_result(session=session, assessment_id=assessment.id)
+    pdf = format == "pdf" and settings is not None
+    return RenderJob(
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        canonical=submission.canonical.encode("utf-8"),
+        format=format,
+        lang=lang,
+        status=decided.status,
+        review=decided.review,
+        previous=Result.model_validate(previous) if previous else None,
+        paper=settings.report_paper if pdf and settings else "letter",
+        marking=settings.report_marking if pdf and settings else None,
+        signer=instance_identity(session, settings) if pdf and settings else None,
+    )
 
 
-def _render(registry: Registry, inputs: dict[str, Any], kind: str) -> bytes:
-    """Render with the report package: "pdf", "html" (a whole page) or "fragment" (its body,
-    for a page of ours that links ``screen_css``)."""
-    from service.questionnaire.scoring import Result
-    from service.questionnaire.submission import parse_submission
-    from service.report import render as report_render
-
-    questionnaire = registry.get(inputs["questionnaire_id"], inputs["questionnaire_version"])
+def _render(registry: Registry, job: RenderJob) -> bytes:
+    questionnaire = registry.get(job.questionnaire_id, job.questionnaire_version)
     if questionnaire is None:
         raise LookupError("questionnaire not loaded")
-    canonical = inputs["canonical"].encode("utf-8")
-    review = report_render.ReviewInfo(**inputs["review"]) if inputs.get("review") else None
-    previous = Result.model_validate(inputs["previous"]) if inputs.get("previous") else None
-    if kind == "pdf":
-        return report_render.render_submission(
-            questionnaire=questionnaire,
-            canonical=canonical,
-            status=inputs["status"],
-            lang=inputs["lang"],
-            kind="pdf",
-            review=review,
-            previous=previous,
-            paper=inputs.get("paper", "letter"),
-            marking=inputs.get("marking"),
-        )
-    report = report_render.build_report_input(
-        questionnaire,
-        parse_submission(canonical),
-        status=inputs["status"],
-        review=review,
-        previous=previous,
-    )
-    html = report_render.render_html(report, lang=inputs["lang"], fragment=kind == "fragment")
-    return html.encode("utf-8")
-
-
-def template_version(settings: Settings) -> str:
-    """The report's template version with the deployment's paper size and marking, so a change
-    of either is never served from the cache of the other."""
-    from service.report import render as report_render
-
-    marking = hashlib.sha256((settings.report_marking or "").encode()).hexdigest()[:8]
-    return f"{report_render.TEMPLATE_VERSION}-{settings.report_paper}-{marking}"
+    return formats.render(job, questionnaire)
 
 
 # --- the render process ----------------------------------------------------------------------
@@ -154,13 +234,13 @@ def _registry(directory: str) -> Registry:
     return load_directory(Path(directory))
 
 
-def render_in_child(questionnaires_dir: str, inputs: dict[str, Any], kind: str) -> bytes:
+def render_in_child(questionnaires_dir: str, job: RenderJob) -> bytes:
     """Runs in the render process: load the questionnaires once, render one document."""
-    return _render(_registry(questionnaires_dir), inputs, kind)
+    return _render(_registry(questionnaires_dir), job)
 
 
-def render_and_store(settings: Settings, submission_id: str, lang: str, version: str) -> None:
-    """Runs in the render process after a submit: render the PDF and put it in the cache."""
+def render_and_store(settings: Settings, submission_id: str, lang: str) -> None:
+    """Runs in the render process after a submit or a decision: render the PDF, cache it."""
     engine = db.make_engine(settings.database_url)
     try:
         with db.new_session(engine) as session:
@@ -168,30 +248,22 @@ def render_and_store(settings: Settings, submission_id: str, lang: str, version:
             if submission is None:
                 return
             assessment = session.get_one(Assessment, submission.assessment_id)
-            agency = session.get_one(Organisation, assessment.organisation_id)
             registry = _registry(str(settings.questionnaires_dir))
             questionnaire = registry.get(
                 assessment.questionnaire_id, assessment.questionnaire_version
             )
             if questionnaire is None:
                 return
-            inputs = report_inputs(
+            job = render_job(
+                session,
                 questionnaire=questionnaire,
                 assessment=assessment,
-                agency=agency,
                 submission=submission,
                 lang=lang,
                 settings=settings,
             )
-            pdf = _render(registry, inputs, "pdf")
-            store(
-                session=session,
-                submission=submission,
-                lang=lang,
-                state=inputs["status"],
-                version=version,
-                pdf=pdf,
-            )
+            if cached(session=session, key=job.cache_key()) is None:
+                store(session=session, job=job, pdf=_render(registry, job))
     finally:
         engine.dispose()
 
@@ -238,29 +310,20 @@ def shutdown(app: FastAPI, *, grace_seconds: float = 10.0) -> None:
 # --- cache -----------------------------------------------------------------------------------
 
 
-def cached(*, session: Session, sha256: str, lang: str, state: str, version: str) -> bytes | None:
-    row = session.exec(
-        select(ReportCache).where(
-            ReportCache.sha256 == sha256,
-            ReportCache.language == lang,
-            ReportCache.template_version == version,
-            ReportCache.review_state == state,
-        )
-    ).first()
+def cached(*, session: Session, key: str) -> bytes | None:
+    row = session.exec(select(ReportCache).where(ReportCache.cache_key == key)).first()
     return row.pdf if row else None
 
 
-def store(
-    *, session: Session, submission: Submission, lang: str, state: str, version: str, pdf: bytes
-) -> None:
+def store(*, session: Session, job: RenderJob, pdf: bytes) -> None:
     try:
         with db.writing(session):
             session.add(
                 ReportCache(
-                    sha256=submission.sha256,
-                    language=lang,
-                    template_version=version,
-                    review_state=state,
+                    cache_key=job.cache_key(),
+                    sha256=job.sha256,
+                    language=job.lang,
+                    review_state=job.status,
                     pdf=pdf,
                 )
             )
@@ -272,19 +335,13 @@ def store(
 
 
 def prerender(app: FastAPI, *, submission_id: uuid.UUID) -> None:
-    """Render the new submission's PDFs in the background (both languages)."""
+    """Render the submission's PDFs in the background (both languages), after a submit or a
+    decision (the review state is printed, so each state has its own PDF)."""
     settings: Settings = app.state.settings
     if not settings.report_prerender:
         return
-    version = template_version(settings)
     for lang in LANGUAGES:
-        future = pool(app).submit(
-            render_and_store,
-            settings,
-            str(submission_id),
-            lang,
-            version,
-        )
+        future = pool(app).submit(render_and_store, settings, str(submission_id), lang)
         future.add_done_callback(_log_failure)
 
 
@@ -294,7 +351,9 @@ def prerender_latest(app: FastAPI, *, assessment_id: uuid.UUID) -> None:
     if not app.state.settings.report_prerender:
         return
     with db.new_session(app.state.engine) as session:
-        submission = assessment_service.get_submission(session=session, assessment_id=assessment_id)
+        submission = assessment_service.get_submission(
+            session=session, assessment_id=assessment_id, viewer=None
+        )
     if submission is not None:
         prerender(app, submission_id=submission.id)
 
@@ -314,31 +373,29 @@ def report_pdf(
     submission: Submission,
     lang: str,
 ) -> bytes:
-    """The PDF from the cache, or rendered now in the render process and cached."""
+    """The signed PDF from the cache, or rendered now in the render process and cached."""
     settings: Settings = app.state.settings
-    version = template_version(settings)
-    state = review_state(assessment)
-    hit = cached(session=session, sha256=submission.sha256, lang=lang, state=state, version=version)
-    if hit is not None:
-        return hit
-    inputs = report_inputs(
+    job = render_job(
+        session,
         questionnaire=questionnaire,
         assessment=assessment,
-        agency=agency,
         submission=submission,
         lang=lang,
         settings=settings,
     )
+    hit = cached(session=session, key=job.cache_key())
+    if hit is not None:
+        return hit
     try:
         pdf = (
             pool(app)
-            .submit(render_in_child, str(settings.questionnaires_dir), inputs, "pdf")
+            .submit(render_in_child, str(settings.questionnaires_dir), job)
             .result(timeout=settings.report_timeout_seconds)
         )
     except Exception as error:
         log.exception("report rendering failed")
         raise ReportUnavailable() from error
-    store(session=session, submission=submission, lang=lang, state=state, version=version, pdf=pdf)
+    store(session=session, job=job, pdf=pdf)
     return pdf
 
 
@@ -359,15 +416,19 @@ def report_html(
     lang: str,
 ) -> str:
     """The report as HTML (cheap; rendered in the request)."""
-    inputs = report_inputs(
+    session = object_session(assessment)
+    if not isinstance(session, Session):
+        raise ReportUnavailable()
+    job = render_job(
+        session,
         questionnaire=questionnaire,
         assessment=assessment,
-        agency=agency,
         submission=submission,
         lang=lang,
+        format="html-fragment" if fragment else "html",
     )
     try:
-        return _render(registry, inputs, "fragment" if fragment else "html").decode("utf-8")
+        return _render(registry, job).decode("utf-8")
     except Exception as error:
         log.exception("report HTML failed")
         raise ReportUnavailable() from error

@@ -116,8 +116,12 @@ class DecisionIn(BaseModel):
 
 
 class PortfolioRow(BaseModel):
+    """One program (assessment): its latest submission on the questionnaire version."""
+
     agency_id: uuid.UUID
     agency: str
+    assessment_id: uuid.UUID
+    program: str
     rating: str
     score: float | None
     submitted_at: datetime
@@ -128,7 +132,7 @@ class PortfolioOut(BaseModel):
     questionnaire_id: str
     questionnaire_version: str
     criteria: list[str]
-    agencies: list[PortfolioRow]
+    agencies: list[PortfolioRow]  # one row per program (an agency with two programs: two rows)
     ratings: dict[str, int]
     critical_gaps: list[tuple[str, int]]
     met_share: dict[str, float | None]
@@ -214,7 +218,9 @@ def _review_out(
     assessment, agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=assessment_id
     )
-    subs = assessment_service.submissions(session=session, assessment_id=assessment.id)
+    subs = assessment_service.submissions(
+        session=session, assessment_id=assessment.id, viewer=viewer
+    )
     if not subs:
         raise NotFound()
     latest = subs[-1]
@@ -373,12 +379,14 @@ def api_portfolio(
             PortfolioRow(
                 agency_id=org.id,
                 agency=org.name_en,
+                assessment_id=d.assessment_id,
+                program=d.program,
                 rating=d.rating,
                 score=d.score,
                 submitted_at=d.submitted_at,
-                verdicts=data.cells[org.id],
+                verdicts=data.cells[d.assessment_id],
             )
-            for org, d in data.agencies
+            for org, d in data.programs
         ],
         ratings=data.ratings,
         critical_gaps=data.critical_gaps,

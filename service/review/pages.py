@@ -232,10 +232,11 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
             org,
             digest,
             Markup("").join(
-                cell.get(data.cells[org.id].get(cid, ""), empty) for cid in data.criteria
+                cell.get(data.cells[digest.assessment_id].get(cid, ""), empty)
+                for cid in data.criteria
             ),
         )
-        for org, digest in data.agencies
+        for org, digest in data.programs
     ]
     return page.render(
         "review/portfolio.html",
@@ -263,16 +264,24 @@ def export_portfolio(page: PageDep, request: Request) -> Response:
         session=page.session, viewer=page.viewer, questionnaire=questionnaire
     )
     lang = page.visitor.lang
-    header: list[object] = ["agency", "rating", "score", "submitted_at", *data.criteria]
+    header: list[object] = [
+        "agency",
+        "program",
+        "rating",
+        "score",
+        "submitted_at",
+        *data.criteria,
+    ]
     body: list[list[object]] = [
         [
             org.name(lang),
+            digest.program,
             digest.rating,
             "" if digest.score is None else digest.score,
             digest.submitted_at.isoformat(),
-            *[data.cells[org.id].get(c, "") for c in data.criteria],
+            *[data.cells[digest.assessment_id].get(c, "") for c in data.criteria],
         ]
-        for org, digest in data.agencies
+        for org, digest in data.programs
     ]
     return _csv([header, *body], f"portfolio-{questionnaire.id}-{questionnaire.version}.csv")
 
@@ -287,7 +296,9 @@ def _review_context(
     questionnaire: Questionnaire,
 ) -> dict[str, Any]:
     lang = page.visitor.lang
-    subs = assessment_service.submissions(session=page.session, assessment_id=assessment.id)
+    subs = assessment_service.submissions(
+        session=page.session, assessment_id=assessment.id, viewer=page.viewer
+    )
     if not subs:
         raise NotFound()
     latest = subs[-1]
@@ -339,7 +350,11 @@ def _review_context(
         )
     ]
     actions = [a.value for a in workflow.allowed_actions(assessment.status, page.viewer.user.role)]
+    unanswered = assessment_service.unanswered_visible(
+        questionnaire, view.report.record.to_answers(), as_of=view.report.record.as_of
+    )
     return page.common(assessment, agency, questionnaire) | {
+        "unanswered_count": len(unanswered),
         "documents": document_service.views_by_question(
             session=page.session, viewer=page.viewer, assessment=assessment
         ),

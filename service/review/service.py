@@ -32,7 +32,6 @@ from service.assessments.models import (
 )
 from service.assessments.service import (
     Viewer,
-    latest_comments,
 )
 from service.assessments.workflow import Action
 from service.auth import policy, scope
@@ -48,9 +47,10 @@ from service.models import (
     utcnow,
 )
 from service.questionnaire import scoring
-from service.questionnaire.schema import Questionnaire
+from service.questionnaire.schema import Questionnaire, Severity, Verdict
 from service.questionnaire.submission import SubmissionRecord, parse_submission
 from service.questionnaire.versions import version_key
+from service.report.inputs import ReviewInfo
 from service.review.models import ReviewDraft
 
 STATUSES = (
@@ -354,7 +354,9 @@ def _under_review(session: Session, viewer: Viewer, assessment_id: uuid.UUID) ->
 
 
 def _latest_submission(session: Session, assessment: Assessment) -> Submission:
-    submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+    submission = assessment_service.get_submission(
+        session=session, assessment_id=assessment.id, viewer=None
+    )
     if submission is None:  # pragma: no cover - a submitted assessment has one
         raise InvalidTransition("This assessment has no submission")
     return submission
@@ -423,7 +425,9 @@ def save_draft(
 
 def draft_of(*, session: Session, viewer: Viewer, assessment: Assessment) -> ReviewDraft | None:
     """The viewer's own draft of comments on the assessment's latest submission, if any."""
-    submission = assessment_service.get_submission(session=session, assessment_id=assessment.id)
+    submission = assessment_service.get_submission(
+        session=session, assessment_id=assessment.id, viewer=viewer
+    )
     if submission is None:
         return None
     return session.get(ReviewDraft, (submission.id, viewer.user.id))
@@ -449,19 +453,53 @@ def acceptance(*, session: Session, assessment_id: uuid.UUID) -> Acceptance | No
     return Acceptance(by=user.full_name if user else "", at=event.at)
 
 
-def review_info(*, session: Session, assessment: Assessment) -> dict[str, Any] | None:
-    """Plain (picklable) review data for the report of an accepted assessment."""
-    if assessment.status != AssessmentStatus.accepted:
-        return None
-    accepted = acceptance(session=session, assessment_id=assessment.id)
-    latest = latest_comments(session=session, assessment_id=assessment.id)
-    general = latest.pop(None, [])
-    return {
-        "accepted_by": accepted.by if accepted else None,
-        "accepted_at": accepted.at if accepted else None,
-        "general_comment": "\n\n".join(general) or None,
-        "comments": {k: v for k, v in latest.items() if k is not None},
-    }
+@dataclass(frozen=True)
+class Decision:
+    """Where ONE submission stands in review: submitted (waiting), returned or accepted, who
+    decided and when, and the comments published with that decision."""
+
+    status: str
+    review: ReviewInfo | None = None  # None while the submission waits for a decision
+
+
+def decision(*, session: Session, submission: Submission) -> Decision:
+    """The review state of ``submission`` itself (never that of a later one): its digest keeps
+    its status; the audit log names who decided; its comments are those published on it."""
+    digest = session.get(SubmissionDigest, submission.id)
+    status = digest.status if digest is not None else AssessmentStatus.submitted.value
+    action = {
+        AssessmentStatus.accepted.value: Action.accept.value,
+        AssessmentStatus.returned.value: Action.return_.value,
+    }.get(status)
+    if action is None:
+        return Decision(status=AssessmentStatus.submitted.value)
+    events = session.exec(
+        select(AuditEvent, User)
+        .join(User, col(User.id) == col(AuditEvent.actor_id), isouter=True)
+        .where(AuditEvent.assessment_id == submission.assessment_id, AuditEvent.action == action)
+        .order_by(col(AuditEvent.at).desc())
+    ).all()
+    decided = next(
+        ((e, u) for e, u in events if (e.detail or {}).get("submission") == submission.number),
+        None,
+    )
+    texts: dict[str | None, list[str]] = {}
+    for row in session.exec(
+        select(ReviewComment)
+        .where(ReviewComment.submission_id == submission.id)
+        .order_by(col(ReviewComment.created_at))
+    ):
+        texts.setdefault(row.criterion_id, []).append(row.body)
+    general = texts.pop(None, [])
+    return Decision(
+        status=status,
+        review=ReviewInfo(
+            decided_by=(decided[1].full_name if decided and decided[1] else None),
+            decided_at=decided[0].at if decided else None,
+            general_comment="\n\n".join(general) or None,
+            comments={k: v for k, v in texts.items() if k is not None},
+        ),
+    )
 
 
 # --- what changed between submissions --------------------------------------------------------
@@ -537,7 +575,7 @@ def diff(questionnaire: Questionnaire, before: Submission, after: Submission) ->
 
 @dataclass(frozen=True)
 class PortfolioCell:
-    """What the portfolio reads of an agency's latest submission (from its digest)."""
+    """What the portfolio reads of one program's latest submission (from its digest)."""
 
     rating: str
     score: float | None
@@ -547,6 +585,7 @@ class PortfolioCell:
     number: int
     assessment_id: uuid.UUID
     submission_id: uuid.UUID
+    program: str = ""
 
 
 @dataclass
@@ -554,18 +593,37 @@ class Portfolio:
     questionnaire_id: str
     questionnaire_version: str
     criteria: list[str]
-    agencies: list[tuple[Organisation, PortfolioCell]]
-    cells: dict[uuid.UUID, dict[str, str]]
+    # one row per program (assessment), not per agency: an agency's second program counts too
+    programs: list[tuple[Organisation, PortfolioCell]]
+    cells: dict[uuid.UUID, dict[str, str]]  # by assessment id: criterion -> verdict
     ratings: dict[str, int] = field(default_factory=dict)
     critical_gaps: list[tuple[str, int]] = field(default_factory=list)
     met_share: dict[str, float | None] = field(default_factory=dict)
 
 
+def critical_gaps_of(questionnaire: Questionnaire, verdicts: dict[str, str]) -> list[str]:
+    """The critical gaps as the report names them: criteria of critical severity whose verdict
+    is a gap (``Verdict.is_gap``), in questionnaire order."""
+    out = []
+    for criterion in questionnaire.criteria:
+        value = verdicts.get(criterion.id)
+        if value is None or criterion.severity is not Severity.critical:
+            continue
+        try:
+            gap = Verdict(value).is_gap
+        except ValueError:
+            continue
+        if gap:
+            out.append(criterion.id)
+    return out
+
+
 def portfolio(
     *, session: Session, viewer: Viewer, questionnaire: Questionnaire, top: int = 10
 ) -> Portfolio:
-    """Criteria x agencies for the latest submission of each agency on one questionnaire
-    version (read from the digests: no re-scoring)."""
+    """Criteria x programs: the latest submission of every assessment (program) on one
+    questionnaire version, read from the digests (no re-scoring); the critical gaps counted as
+    the report counts them."""
     policy.check(viewer.user, Permission.review_portfolio)
     agencies = visible_agency_ids(session, viewer.user)
     D = SubmissionDigest
@@ -576,28 +634,19 @@ def portfolio(
     ]
     if agencies is not None:
         scope_filter.append(col(D.organisation_id).in_(agencies))
-    newest = (
-        select(col(D.organisation_id).label("org"), func.max(D.submitted_at).label("at"))
-        .where(*scope_filter)
-        .group_by(col(D.organisation_id))
-        .subquery()
-    )
     query = (
         sa_select(
             col(D.organisation_id),
             col(D.rating),
             col(D.score),
             col(D.verdicts),
-            col(D.critical_gaps),
             col(D.submitted_at),
             col(D.number),
             col(D.assessment_id),
             col(D.submission_id),
+            col(Assessment.program),
         )
-        .join(
-            newest,
-            (newest.c.org == col(D.organisation_id)) & (newest.c.at == col(D.submitted_at)),
-        )
+        .join(Assessment, col(Assessment.id) == col(D.assessment_id))
         .where(*scope_filter)
     )
     rows = session.execute(query).all()
@@ -607,18 +656,21 @@ def portfolio(
             select(Organisation).where(col(Organisation.id).in_({r[0] for r in rows}))
         )
     }
-    latest: dict[uuid.UUID, tuple[Organisation, PortfolioCell]] = {}
-    for org_id, rating, score, verdicts, gaps, at, number, aid, sid in rows:
-        if org_id not in latest:
-            latest[org_id] = (
+    cells: dict[uuid.UUID, dict[str, str]] = {}
+    programs: list[tuple[Organisation, PortfolioCell]] = []
+    for org_id, rating, score, verdicts, at, number, aid, sid, program in rows:
+        cells[aid] = parse_verdicts(verdicts)
+        gaps = critical_gaps_of(questionnaire, cells[aid])
+        programs.append(
+            (
                 orgs[org_id],
-                PortfolioCell(rating, score, verdicts, list(gaps or []), at, number, aid, sid),
+                PortfolioCell(rating, score, verdicts, gaps, at, number, aid, sid, program),
             )
-    ordered = sorted(latest.values(), key=lambda pair: pair[0].name_en)
+        )
+    programs.sort(key=lambda pair: (pair[0].name_en, pair[1].program, str(pair[1].assessment_id)))
     criteria = [c.id for c in questionnaire.criteria]
-    cells = {oid: parse_verdicts(d.verdicts) for oid, (_, d) in latest.items()}
-    ratings = Counter(d.rating for _, d in ordered)
-    gaps = Counter(g for _, d in ordered for g in d.critical_gaps)
+    ratings = Counter(d.rating for _, d in programs)
+    gap_count = Counter(g for _, d in programs for g in d.critical_gaps)
     met_share: dict[str, float | None] = {}
     for cid in criteria:
         # the share of met among the scored verdicts (not applicable and not yet due are not)
@@ -636,10 +688,10 @@ def portfolio(
         questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version,
         criteria=criteria,
-        agencies=ordered,
+        programs=programs,
         cells=cells,
         ratings={r: ratings.get(r, 0) for r in RATINGS},
-        critical_gaps=gaps.most_common(top),
+        critical_gaps=gap_count.most_common(top),
         met_share=met_share,
     )
 
@@ -668,7 +720,9 @@ def reassess(
         questionnaire.version
     ) < version_key(previous.questionnaire_version):
         raise InvalidTransition("Choose the same questionnaire, in the same or a newer version")
-    submission = assessment_service.get_submission(session=session, assessment_id=previous.id)
+    submission = assessment_service.get_submission(
+        session=session, assessment_id=previous.id, viewer=None
+    )
     if submission is None:  # pragma: no cover
         raise InvalidTransition("This assessment has no submission")
     record: SubmissionRecord = parse_submission(submission.canonical.encode("utf-8"))

@@ -69,7 +69,18 @@ def test_report_lists_documents_with_hashes(with_document: render.ReportInput) -
 
 
 def _verify(path: Path, *args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["verify", str(path), "--questionnaire", str(MEDIUM), *args])
+    result = runner.invoke(
+        app,
+        [
+            "verify",
+            str(path),
+            "--no-database",
+            "--allow-unsigned",
+            "--questionnaire",
+            str(MEDIUM),
+            *args,
+        ],
+    )
     return result.exit_code, result.output
 
 

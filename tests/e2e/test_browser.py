@@ -148,6 +148,7 @@ def test_keyboard_journey_with_axe_on_every_page(page: Page, live: tuple[str, Wo
     page.wait_for_url(re.compile(r".*/scope\?return=all#searches$"))
     press(page, "button[value='continue']")
     page.wait_for_url(re.compile(r".*/check-your-answers$"))
+    press(page, "#confirm", " ")  # the optional questions left unanswered, confirmed by name
     press(page, "form[action$='/check-your-answers'] button")
     page.wait_for_url(re.compile(r".*/submitted$"))
     audit(page, "14-submitted")

@@ -53,9 +53,9 @@ def test_same_job_same_key(job: RenderJob) -> None:
         {"format": "html"},
         {"lang": "fr"},
         {"status": "accepted"},
-        {"review": ReviewInfo(accepted_by="someone")},
+        {"review": ReviewInfo(decided_by="someone")},
         {"review": ReviewInfo(comments={"GOV-01": ["Please add the PIA."]})},
-        {"review": ReviewInfo(accepted_at=datetime(2026, 12, 1, tzinfo=UTC))},
+        {"review": ReviewInfo(decided_at=datetime(2026, 12, 1, tzinfo=UTC))},
         {"paper": "a4"},
         {"marking": "Protected B"},
         {"canonical": b"{}"},
@@ -106,7 +106,3 @@ def test_pdf_is_rendered_once_and_served_from_the_cache(job: RenderJob) -> None:
     pdf = formats.render(job, report.questionnaire)
     assert pdf.startswith(b"%PDF")
     assert formats.render(job, report.questionnaire) is pdf
-    # the wrapper the web app calls today shares the entry
-    assert (
-        render.render_submission(questionnaire=report.questionnaire, canonical=job.canonical) is pdf
-    )

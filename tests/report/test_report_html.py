@@ -105,7 +105,7 @@ def test_templates_are_one_set_without_unsafe_markup() -> None:
 def test_review_comments_and_previous_result() -> None:
     base = report_input(DATA / "medium.yaml", DATA / "lakeshore.yaml")
     review = ReviewInfo(
-        accepted_by="A. Analyst <analyst@example.org>",
+        decided_by="A. Analyst <analyst@example.org>",
         general_comment="Close COL-02 first & report back.",
         comments={"GOV-01": ["The PIA <draft> was not attached."]},
     )
@@ -153,17 +153,22 @@ def test_cached_second_request_is_fast() -> None:
     assert render.cache_key(report, lang="en") != render.cache_key(report, lang="fr")
 
 
-def test_render_submission_for_the_web_app() -> None:
+def test_render_job_for_the_web_app() -> None:
+    from service.report import formats
+
     report = report_input(DATA / "medium.yaml", DATA / "lakeshore.yaml")
-    html = render.render_submission(
-        questionnaire=report.questionnaire, canonical=report.canonical, kind="html", lang="fr"
-    ).decode("utf-8")
+    job = formats.RenderJob(
+        questionnaire_id=report.questionnaire.id,
+        questionnaire_version=report.questionnaire.version,
+        canonical=report.canonical,
+        format="html-fragment",
+        lang="fr",
+    )
+    html = formats.render(job, report.questionnaire).decode("utf-8")
     assert report.sha256 in html
     assert "<html" not in html
-    with pytest.raises(ValueError, match="kind"):
-        render.render_submission(
-            questionnaire=report.questionnaire, canonical=report.canonical, kind="docx"
-        )
+    with pytest.raises(ValueError, match="unknown format"):
+        formats.get_format("docx")
 
 
 def test_small_incomplete_assessment_renders() -> None:

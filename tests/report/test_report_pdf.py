@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 
@@ -12,6 +13,7 @@ from pypdf import PdfReader
 from service.questionnaire.schema import Severity, localize
 from service.questionnaire.submission import canonical_json
 from service.report import i18n, render
+from service.report.inputs import REVIEW_ATTACHMENT
 from tests.report.conftest import FIXTURE_CASES, GOLDEN, RenderCache, Rendered
 
 HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
@@ -74,8 +76,14 @@ def test_fonts_are_embedded(rendered: Rendered) -> None:
 
 def test_attachment_is_the_canonical_submission(rendered: Rendered) -> None:
     attachments = rendered.reader.attachments
-    assert list(attachments) == [render.ATTACHMENT_NAME]
+    assert sorted(attachments) == sorted([render.ATTACHMENT_NAME, REVIEW_ATTACHMENT])
     assert attachments[render.ATTACHMENT_NAME] == [canonical_json(rendered.report.record)]
+    # the review state of this submission, beside it (not part of its hash)
+    review = json.loads(attachments[REVIEW_ATTACHMENT][0])
+    assert review["format"] == "policygap-review/1"
+    assert review["submission_sha256"] == rendered.report.sha256
+    assert review["number"] == rendered.report.record.number
+    assert review["status"] == rendered.report.status
     # document level: the catalogue's /Names /EmbeddedFiles
     names = rendered.reader.trailer["/Root"]["/Names"]
     assert "/EmbeddedFiles" in names

@@ -15,6 +15,7 @@ from weasyprint import HTML
 from service.questionnaire.answers import AnswersFile
 from service.report import render
 from service.report.fetcher import BASE_URL, BlockedURLError, MissingAssetError, SafeURLFetcher
+from service.report.inputs import REVIEW_ATTACHMENT
 from tests.report.conftest import DATA, load_questionnaire
 
 
@@ -113,7 +114,8 @@ def test_free_text_is_printed_as_text_and_nothing_is_fetched(
     assert "<img src=" in text
     assert "<script>alert(1)</script>" in text
     assert "@import url(" in text
-    assert list(reader.attachments) == [render.ATTACHMENT_NAME]
+    # only our two attachments: no file of the server was embedded
+    assert sorted(reader.attachments) == sorted([render.ATTACHMENT_NAME, REVIEW_ATTACHMENT])
     assert b"TOP-SECRET-CONTENT" not in pdf
     assert weasyprint_warnings == []
 

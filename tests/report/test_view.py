@@ -15,7 +15,7 @@ from tests.report.conftest import DATA, report_input
 @pytest.fixture(scope="module")
 def report() -> ReportInput:
     accepted = report_input(DATA / "medium.yaml", DATA / "lakeshore.yaml")
-    review = ReviewInfo(accepted_by="A. Reviewer", comments={"COL-02": ["Stop now."]})
+    review = ReviewInfo(decided_by="A. Reviewer", comments={"COL-02": ["Stop now."]})
     return dataclasses.replace(accepted, status="accepted", review=review)
 
 
@@ -60,7 +60,7 @@ def test_section_scores_review_state_and_language(report: ReportInput) -> None:
         if s in {*report.result.context_sections, *(r.id for r in report.result.sections)}
     ]
     assert sum(s.gaps for s in en.section_scores) == len(report.result.gaps)
-    assert (en.review.status, en.review.accepted_by) == ("accepted", "A. Reviewer")
+    assert (en.review.status, en.review.decided_by) == ("accepted", "A. Reviewer")
     assert (en.review.status_label, fr.review.status_label) == ("Accepted", "Acceptée")
     assert scored[0].score.replace(".", ",") == next(
         s.score for s in fr.section_scores if s.id == scored[0].id

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from service import db
 from service.assessments import service as assessment_service
-from service.assessments.models import Assessment, ReviewComment, SubmissionDigest
+from service.assessments.models import ReviewComment, SubmissionDigest
 from service.errors import Forbidden, InvalidTransition, NotFound
 from service.models import AuditEvent
 from service.review import service as review_service
@@ -109,18 +109,26 @@ def test_decisions_follow_the_table_and_are_audited(engine: Engine) -> None:
         ).one()
         assert digest.status == "accepted"
         assert digest.number == 2
-        info = review_service.review_info(session=s, assessment=s.get_one(Assessment, aid))
-        assert info is not None
-        assert info["accepted_by"] == "Test reviewer"
-        assert info["comments"] == {"GOV-01": ["Do a PIA"]}
-        assert info["general_comment"] == "General"
-        subs = assessment_service.submissions(session=s, assessment_id=aid)
+        subs = assessment_service.submissions(session=s, assessment_id=aid, viewer=None)
+        # each submission keeps its own decision: 1 returned with the comments, 2 accepted
+        returned = review_service.decision(session=s, submission=subs[0])
+        assert returned.status == "returned"
+        assert returned.review is not None
+        assert returned.review.decided_by == "Test reviewer"
+        assert returned.review.comments == {"GOV-01": ["Do a PIA"]}
+        assert returned.review.general_comment == "General"
+        accepted = review_service.decision(session=s, submission=subs[1])
+        assert accepted.status == "accepted"
+        assert accepted.review is not None
+        assert accepted.review.decided_by == "Test reviewer"
+        assert accepted.review.comments == {}
         d = review_service.diff(mini(), subs[0], subs[1])
         assert [c.question_id for c in d.answers] == ["pia_done", "pia_date"]
         assert (d.rating_before, d.rating_after) == ("red", "green")
 
 
-def test_portfolio_latest_per_agency(engine: Engine) -> None:
+def test_portfolio_latest_per_program(engine: Engine) -> None:
+    # issue 14: one row per program (assessment); it kept one per agency and lost "older"
     w = make_world(engine)
     submitted(engine, w.officer_a, BAD, program="older")
     submitted(engine, w.officer_a, program="newer")
@@ -129,12 +137,17 @@ def test_portfolio_latest_per_agency(engine: Engine) -> None:
         data = review_service.portfolio(
             session=s, viewer=viewer(engine, w.reviewer_on), questionnaire=mini()
         )
-    assert [org.slug for org, _ in data.agencies] == ["agency-a", "agency-b"]
-    assert data.ratings == {"red": 1, "amber": 0, "green": 1}
-    assert data.critical_gaps == [("GOV-01", 1)]
-    assert data.met_share["GOV-01"] == 50.0
-    cells = {org.slug: data.cells[org.id] for org, _ in data.agencies}
-    assert cells["agency-a"]["GOV-01"] == "met"
+    assert [(org.slug, d.program) for org, d in data.programs] == [
+        ("agency-a", "newer"),
+        ("agency-a", "older"),
+        ("agency-b", "Mugshot search"),
+    ]
+    assert data.ratings == {"red": 2, "amber": 0, "green": 1}
+    assert data.critical_gaps == [("GOV-01", 2)]
+    assert data.met_share["GOV-01"] == 33.3
+    cells = {d.program: data.cells[d.assessment_id] for _, d in data.programs}
+    assert cells["newer"]["GOV-01"] == "met"
+    assert cells["older"]["GOV-01"] == "not_met"
 
 
 def test_reassess_carries_answers(engine: Engine) -> None:

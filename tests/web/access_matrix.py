@@ -46,6 +46,9 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("POST", "/account/tokens"): P.account_tokens,
     ("GET", "/questionnaires"): None,
     ("GET", "/report.css"): None,
+    ("GET", "/verify"): None,
+    ("POST", "/verify"): None,
+    ("GET", "/verify/instance.pem"): None,
     # assessments: reading is record-level (own agency, regulator, board: else 404)
     ("GET", "/assessments/"): None,
     ("GET", "/assessments/new"): P.assessment_start,

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service import db
+from service.assessments import digest
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment
 from service.assessments.service import Viewer
@@ -85,6 +86,7 @@ def _make(app: FastAPI, user: User, *, submit: bool = False, accept: bool = Fals
         if accept:
             with db.writing(s):
                 s.get_one(Assessment, a.id).status = "accepted"
+                digest.set_status(s, assessment_id=a.id, status="accepted")
         return str(a.id)
 
 
@@ -161,7 +163,7 @@ def test_access_matrix_pages(
         for route, data in (
             ("/sections/scope", {"searches": "5"}),
             ("/sections/scope/check", {"completed": "no"}),
-            ("/check-your-answers", {}),
+            ("/check-your-answers", {"confirm": "yes"}),
             ("/import", {}),
         ):
             version = "1"

@@ -534,23 +534,36 @@ def _submit(client: TestClient) -> str:
 def test_report_views_and_downloads_are_audited(
     client: TestClient, world: World, settings: Settings
 ) -> None:
-    from service.assessments.models import Submission
+    from service.assessments.models import Assessment, Submission
     from service.report_delivery import service as web_reports
     from service.report_delivery.models import ReportCache
 
     login(client, world.officer_a.email)
     base = _submit(client)
-    with db.new_session(_engine(client)) as s, db.writing(s):
+    app = client.app  # type: ignore[attr-defined]
+    with db.new_session(_engine(client)) as s:
         submission = s.exec(select(Submission)).one()
-        s.add(
-            ReportCache(
-                sha256=submission.sha256,
-                language="en",
-                template_version=web_reports.template_version(settings),
-                review_state="submitted",
-                pdf=b"%PDF-1.7 cached",
-            )
+        assessment = s.get_one(Assessment, submission.assessment_id)
+        job = web_reports.render_job(
+            s,
+            questionnaire=app.state.registry.get(
+                assessment.questionnaire_id, assessment.questionnaire_version
+            ),
+            assessment=assessment,
+            submission=submission,
+            lang="en",
+            settings=settings,
         )
+        with db.writing(s):
+            s.add(
+                ReportCache(
+                    cache_key=job.cache_key(),
+                    sha256=job.sha256,
+                    language="en",
+                    review_state="submitted",
+                    pdf=b"%PDF-1.7 cached",
+                )
+            )
     assert client.get(base + "/result").status_code == 200
     assert client.get(base + "/report.pdf?lang=en").content == b"%PDF-1.7 cached"
     headers = _token(client, world, world.officer_a)

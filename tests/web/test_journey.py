@@ -67,7 +67,14 @@ def test_journey_start_to_submit(client: TestClient, world: World) -> None:
     overall = client.get(base + "/check-your-answers")
     assert overall.status_code == 200
     assert "Submit assessment" in overall.text
+    # issue 14: the optional questions left unanswered are named, and must be confirmed
+    assert "Questions left unanswered: 2" in overall.text
     r = post_form(client, base + "/check-your-answers", base + "/check-your-answers", {})
+    assert r.status_code == 422
+    assert "Confirm that you submit without answering these questions" in r.text
+    r = post_form(
+        client, base + "/check-your-answers", base + "/check-your-answers", {"confirm": "yes"}
+    )
     assert r.status_code == 303
     assert r.headers["location"] == base + "/submitted"
     done = client.get(base + "/submitted")

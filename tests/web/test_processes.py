@@ -30,6 +30,9 @@ def _post(
     version = _VERSION.search(html)
     if version:
         payload["version"] = version.group(1)
+    unanswered = re.findall(r'name="unanswered" value="([^"]+)"', html)
+    if unanswered:
+        payload["unanswered"] = unanswered
     return client.post(base + url, data={**payload, **data})  # type: ignore[arg-type]
 
 
@@ -113,7 +116,11 @@ def test_two_servers_share_sessions_and_data_on_postgres(pg_server_url: str) -> 
             stale = browser.get(one + path + "/sections/scope").text
             assert (
                 _post(
-                    browser, two, path + "/check-your-answers", path + "/check-your-answers", {}
+                    browser,
+                    two,
+                    path + "/check-your-answers",
+                    path + "/check-your-answers",
+                    {"confirm": "yes"},
                 ).status_code
                 == 303
             )

@@ -224,11 +224,11 @@ def test_portfolio_page_and_csv(client: TestClient, world: World, app: object) -
     login(client, world.reviewer_on.email)
     page = client.get("/review/portfolio")
     assert page.status_code == 200
-    assert "Agencies shown: 2" in page.text
+    assert "Programs shown: 2" in page.text  # issue 14: programs, not agencies
     assert "Most common critical gaps" in page.text
     assert "GOV-01" in page.text
     rows = list(csv.reader(io.StringIO(client.get("/review/portfolio.csv").text)))
-    assert rows[0][:4] == ["agency", "rating", "score", "submitted_at"]
+    assert rows[0][:5] == ["agency", "program", "rating", "score", "submitted_at"]
     by_agency = {r[0]: r for r in rows[1:]}
     col = rows[0].index("GOV-01")
     assert by_agency["Agency A"][col] == "met"

@@ -1,7 +1,7 @@
 """account security: TOTP replay guard, recovery codes, API token scope and expiry
 
 Revision ID: 3159c4aafe1b
-Revises: 5b2e9f0c7d14
+Revises: 3f1a9c0d5e72
 Create Date: 2026-12-05 00:29:30
 
 Existing tokens keep reading and writing (scope ``write``, what they could do) and expire 90
@@ -16,7 +16,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "3159c4aafe1b"
-down_revision: str | None = "5b2e9f0c7d14"
+down_revision: str | None = "3f1a9c0d5e72"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
