@@ -21,7 +21,6 @@ from service.questionnaire.submission import (
     record_version,
 )
 from service.report import cache
-from service.report import render as html_pdf
 from service.report.inputs import PAPERS, Issued, ReportInput, ReviewInfo, build_report_input
 from service.report.sign import SigningIdentity
 
@@ -74,16 +73,22 @@ class RenderJob:
 
 
 def _pdf(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import render as html_pdf  # WeasyPrint: imported where a PDF is made
+
     return html_pdf.render_pdf(
         report, lang=job.lang, paper=job.paper, marking=job.marking, signer=job.signer
     )
 
 
 def _html(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import render as html_pdf
+
     return html_pdf.render_html(report, lang=job.lang).encode("utf-8")
 
 
 def _fragment(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import render as html_pdf
+
     return html_pdf.render_html(report, lang=job.lang, fragment=True).encode("utf-8")
 
 

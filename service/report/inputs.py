@@ -22,6 +22,7 @@ from service.questionnaire.submission import (
 )
 
 TEMPLATE_VERSION = "3"  # 3: the review state of the submission itself, and the issuing line
+ATTACHMENT_NAME = "submission.json"
 REVIEW_ATTACHMENT = "review.json"
 REVIEW_FORMAT = "policygap-review/1"
 STATUSES = ("draft", "submitted", "returned", "accepted")

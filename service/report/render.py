@@ -19,6 +19,7 @@ from markupsafe import Markup
 from service.report import cache, i18n
 from service.report.fetcher import BASE_URL, REPORTS_DIR, SafeURLFetcher
 from service.report.inputs import (
+    ATTACHMENT_NAME,
     MAX_MARKING,
     PAPERS,
     REVIEW_ATTACHMENT,
@@ -53,7 +54,6 @@ __all__ = [
     "tool_version",
 ]
 
-ATTACHMENT_NAME = "submission.json"
 
 TEMPLATES_DIR = REPORTS_DIR / "templates"
 CSS_DIR = REPORTS_DIR / "css"

@@ -12,12 +12,15 @@ and who signed it (trusted when its certificate is one the caller trusts).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -25,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 FIELD_NAME = "PolicyGapSignature"
+_T = TypeVar("_T")
 
 
 class SigningError(Exception):
@@ -122,6 +126,17 @@ def check_identity(identity: SigningIdentity) -> None:
         raise SigningError("the signing key does not belong to the certificate")
 
 
+def _outside_event_loop(fn: Callable[[], _T]) -> _T:
+    """``fn()``, run in a thread of its own when this thread runs an event loop: pyHanko's
+    synchronous calls start one with ``asyncio.run``, which refuses to nest."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
+
+
 def sign_pdf(data: bytes, identity: SigningIdentity, *, signed_at: datetime, reason: str) -> bytes:
     """``data`` with a PAdES signature by ``identity`` appended, its time set to ``signed_at``.
 
@@ -156,10 +171,13 @@ def sign_pdf(data: bytes, identity: SigningIdentity, *, signed_at: datetime, rea
             session.system_time = signed_at
             return session
 
-    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
-    out = _AtTime(meta, signer=signer).sign_pdf(writer)
-    signed: bytes = out.getvalue()
-    return signed
+    def sign() -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+        out = _AtTime(meta, signer=signer).sign_pdf(writer)
+        signed: bytes = out.getvalue()
+        return signed
+
+    return _outside_event_loop(sign)
 
 
 @dataclass(frozen=True)
@@ -183,6 +201,10 @@ class SignatureCheck:
 
 def check_signature(data: bytes, trusted: list[bytes]) -> SignatureCheck:
     """Validate the PDF's signature(s) against the trusted certificates (PEM)."""
+    return _outside_event_loop(lambda: _check_signature(data, trusted))
+
+
+def _check_signature(data: bytes, trusted: list[bytes]) -> SignatureCheck:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError

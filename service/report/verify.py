@@ -34,9 +34,9 @@ from service.questionnaire.submission import (
     record_version,
     sha256_hex,
 )
-from service.report.inputs import REVIEW_ATTACHMENT, REVIEW_FORMAT
-from service.report.render import ATTACHMENT_NAME, RESULT_PREFIX
+from service.report.inputs import ATTACHMENT_NAME, REVIEW_ATTACHMENT, REVIEW_FORMAT
 from service.report.sign import SignatureCheck, certificate_fingerprint, check_signature
+from service.report.view import RESULT_PREFIX
 
 UNSIGNED = "unsigned: a draft, not an issued report"
 

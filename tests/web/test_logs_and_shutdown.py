@@ -4,6 +4,7 @@ a client that disconnects is one log line; the render pool stops without leaking
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import io
 import json
 import logging
@@ -124,7 +125,9 @@ def test_a_client_that_disconnects_is_one_log_line(
         "app": app,
     }
     caplog.set_level(logging.INFO)  # type: ignore[attr-defined]
-    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    # in a thread of its own: the browser tests' event loop may be running in this one
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()  # type: ignore[arg-type]
     records = caplog.records  # type: ignore[attr-defined]
     assert not any(r.exc_info for r in records), [r.getMessage() for r in records if r.exc_info]
     disconnects = [r for r in records if "disconnected" in r.getMessage()]
