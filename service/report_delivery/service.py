@@ -304,6 +304,9 @@ def shutdown(app: FastAPI, *, grace_seconds: float = 10.0) -> None:
             log.warning("a report render did not stop in %s s; terminating it", grace_seconds)
             process.terminate()
             process.join(5)
+            if process.is_alive():  # SIGTERM not honoured in time (a busy host): no survivor
+                process.kill()
+                process.join(5)
     executor.shutdown(wait=True)
 
 
