@@ -373,6 +373,8 @@ def main() -> int:
         "POLICYGAP_SECRET_KEY": "bench",
         "POLICYGAP_QUESTIONNAIRES_DIR": str(ROOT / "questionnaires"),
         "POLICYGAP_REPORT_PRERENDER": "false",
+        # as uvicorn's --log-level warning above: no line per request (the baselines write none)
+        "POLICYGAP_LOG_LEVEL": "warning",
         "BENCH_BARE_DB": str(workdir / "bare.sqlite3"),
     }
     note = (("evidence-" + first.id, "evidence note {n}"), ("action", "later"))

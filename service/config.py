@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     report_memory_limit_mb: int = 1024
     # ``json``: one JSON object a line (request id, user id, route); ``text``: readable lines
     log_format: Literal["text", "json"] = "text"
+    # The least severe records written: ``warning`` leaves out the line per request.
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Signed reports: the name printed on them and in the certificate made at first use, or a
     # key and certificate of the deployment's own (PEM files; both or neither).
     instance_name: str = Field(default="PolicyGap instance", min_length=1, max_length=64)

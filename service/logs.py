@@ -100,7 +100,7 @@ def formatter(kind: str) -> logging.Formatter:
     return JsonFormatter() if kind == "json" else logging.Formatter(TEXT_FORMAT)
 
 
-def configure(kind: str) -> None:
+def configure(kind: str, level: str = "info") -> None:
     """Send the app's and uvicorn's records to stderr in ``kind`` (``json`` or ``text``), once
     per process. uvicorn's access log is replaced by the middleware's line (it writes the full
     address, which may hold a password-setting token)."""
@@ -112,8 +112,7 @@ def configure(kind: str) -> None:
         handler.addFilter(ContextFilter())
         root.addHandler(handler)
     handler.setFormatter(formatter(kind))
-    if root.level > logging.INFO or root.level == logging.NOTSET:
-        root.setLevel(logging.INFO)
+    root.setLevel(getattr(logging, level.upper()))
     for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers = []

@@ -182,7 +182,7 @@ async def handle_unavailable(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application (settings from the environment unless given)."""
     settings = settings or get_settings()
-    logs.configure(settings.log_format)
+    logs.configure(settings.log_format, settings.log_level)
     assessment_service.use_documents(document_store)
 
     @asynccontextmanager

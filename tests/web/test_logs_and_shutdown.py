@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -166,3 +167,24 @@ def test_the_render_pool_shuts_down_without_leaking(tmp_path: Path) -> None:
     assert "done" in result.stdout
     assert "leaked" not in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_the_log_level_setting_leaves_out_the_line_per_request(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+    from tests.conftest import make_settings
+
+    quiet = create_app(make_settings(sqlite_url, log_level="warning"))
+    try:
+        with TestClient(quiet) as client:
+            client.get("/healthz")
+        assert not [r for r in caplog.records if r.name == "service.request"]
+        assert logging.getLogger().level == logging.WARNING
+    finally:
+        quiet.state.engine.dispose()
+        logging.getLogger().setLevel(logging.INFO)
