@@ -138,7 +138,8 @@ def attach(
     the agency's storage quota."""
     if question_id not in questionnaire.question_index():
         raise NotFound(f"There is no question {question_id!r} in this questionnaire")
-    try:
+
+    def once() -> Document:
         return _attach_once(
             session=session,
             viewer=viewer,
@@ -150,19 +151,12 @@ def attach(
             directory=directory,
             quota_bytes=quota_bytes,
         )
+
+    try:
+        return once()
     except IntegrityError:
         # the same new file stored by a concurrent upload (PostgreSQL): it exists now
-        return _attach_once(
-            session=session,
-            viewer=viewer,
-            assessment_id=assessment_id,
-            question_id=question_id,
-            filename=filename,
-            data=data,
-            max_bytes=max_bytes,
-            directory=directory,
-            quota_bytes=quota_bytes,
-        )
+        return once()
 
 
 def _attach_once(
@@ -431,7 +425,8 @@ def import_archive(
     not attached twice). All of it in one transaction: on any failure (a full disk, a stale
     version) nothing is changed, and files written to ``directory`` for documents that no row
     names are removed again. Returns the number of documents attached."""
-    try:
+
+    def once() -> int:
         return _import_archive_once(
             session=session,
             viewer=viewer,
@@ -444,20 +439,12 @@ def import_archive(
             quota_bytes=quota_bytes,
             as_of=as_of,
         )
+
+    try:
+        return once()
     except IntegrityError:
         # the same new file stored by a concurrent upload (PostgreSQL): it exists now
-        return _import_archive_once(
-            session=session,
-            viewer=viewer,
-            assessment_id=assessment_id,
-            expected_version=expected_version,
-            questionnaire=questionnaire,
-            checked=checked,
-            max_bytes=max_bytes,
-            directory=directory,
-            quota_bytes=quota_bytes,
-            as_of=as_of,
-        )
+        return once()
 
 
 def _import_archive_once(
