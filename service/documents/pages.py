@@ -46,6 +46,7 @@ from service.documents.models import Document
 from service.documents.sniff import KINDS
 from service.errors import NotFound, StaleVersion
 from service.i18n.catalogue import Translator
+from service.i18n.formats import format_size
 from service.questionnaire import engine
 from service.questionnaire.schema import localize
 
@@ -72,18 +73,6 @@ def upload_limits(settings: Settings) -> list[tuple[str, int]]:
         (r"/api/v1/assessments/[^/]+/documents", settings.max_upload_bytes),
         (r"/api/v1/assessments/[^/]+/archive", archive_limit(settings)),
     ]
-
-
-def human_size(size: int, lang: str) -> str:
-    """A size as readers of ``lang`` write it: "80.0 MB", or "80,0\u00a0Mo" in French."""
-    french = lang == "fr"
-    if size < 1024:
-        number, unit = str(size), ("o" if french else "B")
-    elif size < 1024 * 1024:
-        number, unit = f"{size / 1024:.0f}", ("Ko" if french else "KB")
-    else:
-        number, unit = f"{size / (1024 * 1024):.1f}", ("Mo" if french else "MB")
-    return f"{number.replace('.', ',')}\u00a0{unit}" if french else f"{number} {unit}"
 
 
 def attachment_response(download: document_service.Download) -> Response:
@@ -132,7 +121,7 @@ def _page_context(
                     "name": d.name,
                     "sha256": d.sha256,
                     "kind": KINDS.get(d.media_type, d.media_type),
-                    "size": human_size(d.size, lang),
+                    "size": format_size(d.size, lang),
                 }
                 for d in items
             ]
@@ -149,7 +138,7 @@ def _page_context(
                     "name": r.name,
                     "sha256": r.sha256,
                     "kind": KINDS.get(r.media_type, r.media_type),
-                    "size": human_size(r.size, lang),
+                    "size": format_size(r.size, lang),
                 }
                 for r in items
             ]
@@ -172,7 +161,7 @@ def _page_context(
         "section_title": localize(section.title, lang),
         "questions": questions,
         "editable": editable,
-        "max_size": human_size(page.settings.max_upload_bytes, page.visitor.lang),
+        "max_size": format_size(page.settings.max_upload_bytes, page.visitor.lang),
         "form_errors": [(f"file-{qid}", message) for qid, message in errors.items()],
         "notice": None,
     }
@@ -232,7 +221,7 @@ def _upload_sync(
         message = (
             _(
                 "The file must be smaller than {size}",
-                size=human_size(page.settings.max_upload_bytes, page.visitor.lang),
+                size=format_size(page.settings.max_upload_bytes, page.visitor.lang),
             )
             if isinstance(error, document_service.TooLarge)
             else _(error.message)
@@ -326,7 +315,7 @@ def _archive_page(
         return refused
     context = page.common(assessment, agency, questionnaire) | {
         "form_errors": [("file", error)] if error else [],
-        "max_size": human_size(archive_limit(page.settings), page.visitor.lang),
+        "max_size": format_size(archive_limit(page.settings), page.visitor.lang),
         "version": assessment.version if version is None else version,
     }
     return page.render(
@@ -372,7 +361,7 @@ def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: by
             assessment_id,
             _(
                 "The file must be smaller than {size}",
-                size=human_size(archive_limit(page.settings), page.visitor.lang),
+                size=format_size(archive_limit(page.settings), page.visitor.lang),
             ),
             413,
             version,

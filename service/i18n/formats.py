@@ -32,6 +32,12 @@ def format_decimal(value: float, lang: str, *, digits: int = 1) -> str:
     return str(numbers.format_decimal(value, format=pattern, locale=locale_of(lang)))
 
 
+def format_number(value: float, lang: str) -> str:
+    """A number as answered, with as many decimals as it has (up to three): 12 -> "12",
+    1.5 -> "1.5" / "1,5", 12000 -> "12,000" / "12 000"."""
+    return str(numbers.format_decimal(value, locale=locale_of(lang)))
+
+
 def format_percent(value: float, lang: str, *, digits: int = 1) -> str:
     """A score out of 100: 80 -> "80.0 %" / "80,0 %" (a no-break space before the sign)."""
     return f"{format_decimal(value, lang, digits=digits)}{NBSP}%"

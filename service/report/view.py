@@ -33,6 +33,7 @@ from service.questionnaire.schema import (
     localize,
 )
 from service.questionnaire.scoring import CriterionResult, Result
+from service.i18n.formats import format_date, format_datetime, format_decimal, format_number
 from service.report import i18n
 from service.report.inputs import MAX_MARKING, STATUSES, TEMPLATE_VERSION, ReportInput, ReviewInfo
 from service.report.reasons import reason_text
@@ -403,16 +404,11 @@ class ReportView:
 # Small formatting helpers
 
 
-def _number(value: float, lang: str) -> str:
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if lang == "fr" else text
-
-
 def percent(value: float | None, lang: str) -> str:
     """A score as the report prints it ("25.6 %", "25,6 %"), or the word for none."""
     if value is None:
         return i18n.TEXT[lang]["na"]
-    return i18n.TEXT[lang]["percent"].format(value=_number(value, lang))
+    return i18n.TEXT[lang]["percent"].format(value=format_decimal(value, lang))
 
 
 def _answer_text(question: Question, value: object, lang: str) -> str:
@@ -427,9 +423,9 @@ def _answer_text(question: Question, value: object, lang: str) -> str:
         values = value if isinstance(value, list) else [value]
         return "; ".join(labels.get(str(v), str(v)) for v in values)
     if question.type is QuestionType.number and isinstance(value, int | float):
-        return f"{value:g}" if float(value).is_integer() else str(value)
+        return format_number(value, lang)
     if isinstance(value, date):
-        return value.isoformat()
+        return format_date(value, lang, style="short")
     return str(value)
 
 
@@ -457,12 +453,13 @@ def _in_force_text(ref: Reference, lang: str) -> str:
     t = i18n.TEXT[lang]
     if ref.in_force and ref.until:
         return t["in_force_between"].format(
-            start=ref.in_force.isoformat(), end=ref.until.isoformat()
+            start=format_date(ref.in_force, lang, style="short"),
+            end=format_date(ref.until, lang, style="short"),
         )
     if ref.in_force:
-        return t["in_force_from"].format(date=ref.in_force.isoformat())
+        return t["in_force_from"].format(date=format_date(ref.in_force, lang, style="short"))
     if ref.until:
-        return t["in_force_until"].format(date=ref.until.isoformat())
+        return t["in_force_until"].format(date=format_date(ref.until, lang, style="short"))
     return ""
 
 
@@ -662,8 +659,8 @@ def _cover(ctx: _Context, *, marking: str | None) -> Cover:
         questionnaire=localize(q.title, lang),
         questionnaire_id=q.id,
         version=q.version,
-        as_of=rec.as_of.isoformat(),
-        submitted_at=rec.submitted_at.strftime("%Y-%m-%d %H:%M UTC") if rec.submitted_at else "",
+        as_of=format_date(rec.as_of, lang, style="short"),
+        submitted_at=format_datetime(rec.submitted_at, lang) if rec.submitted_at else "",
         number=rec.number,
         rating=res.rating,
         rating_label=i18n.RATING[lang][res.rating.value],

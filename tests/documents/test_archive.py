@@ -234,17 +234,17 @@ def test_every_refusal_reason_has_a_french_translation() -> None:
 @pytest.mark.parametrize(
     ("size", "lang", "expected"),
     [
-        (512, "en", "512 B"),
+        (512, "en", "512\u00a0B"),
         (512, "fr", "512\u00a0o"),
-        (20 * 1024, "en", "20 KB"),
-        (20 * 1024, "fr", "20\u00a0Ko"),
-        (80 * 1024 * 1024, "en", "80.0 MB"),
+        (20 * 1024, "en", "20.0\u00a0KB"),
+        (20 * 1024, "fr", "20,0\u00a0Ko"),
+        (80 * 1024 * 1024, "en", "80.0\u00a0MB"),
         (80 * 1024 * 1024, "fr", "80,0\u00a0Mo"),
     ],
 )
 def test_sizes_are_written_as_each_language_writes_them(
     size: int, lang: str, expected: str
 ) -> None:
-    from service.documents.pages import human_size
+    from service.i18n.formats import format_size
 
-    assert human_size(size, lang) == expected
+    assert format_size(size, lang) == expected

@@ -11,6 +11,7 @@ from service.i18n import (
     format_date,
     format_decimal,
     format_integer,
+    format_number,
     format_percent,
     format_size,
     gettext,
@@ -78,6 +79,34 @@ def test_small_sizes_and_numbers() -> None:
     assert format_decimal(25.55, "fr", digits=2) == "25,55"
     assert format_percent(86.24, "fr") == f"86,2{NBSP}%"
     assert format_percent(86.24, "en") == f"86.2{NBSP}%"
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "expected"),
+    [
+        (12, "en", "12"),
+        (1.5, "fr", "1,5"),
+        (250000, "en", "250,000"),
+        (250000, "fr", f"250{NBSP}000"),
+    ],
+)
+def test_answered_numbers_as_each_language_writes_them(
+    value: float, lang: str, expected: str
+) -> None:
+    assert format_number(value, lang) == expected
+
+
+def test_the_report_writes_answered_numbers_and_scores_with_babel() -> None:
+    """The report view's numbers come from service.i18n.formats: "250 000" and "86,2 %" in French."""
+    from service.questionnaire.schema import Question
+    from service.report.view import _answer_text, percent
+
+    question = Question.model_validate(
+        {"id": "searches", "type": "number", "text": {"en": "Searches", "fr": "Recherches"}}
+    )
+    assert _answer_text(question, 250000, "fr") == f"250{NBSP}000"
+    assert _answer_text(question, 250000, "en") == "250,000"
+    assert percent(86.24, "fr").startswith("86,2")
 
 
 def test_dates() -> None:
