@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from service.api.deps import IfMatch, ViewerDep, required_version
+from service.api.deps import IfMatch, LangDep, ViewerDep, required_version
 from service.api.responses import ERRORS, AssessmentPublic
 from service.assessments import access, events
 from service.assessments import service as assessment_service
@@ -39,6 +39,7 @@ from service.errors import (
     NotFound,
     Unprocessable,
 )
+from service.i18n.labels import rating_label
 from service.models import Organisation
 from service.questionnaire.answers import validate_answer
 from service.questionnaire.loader import Registry
@@ -62,11 +63,12 @@ def questionnaire_of(registry: Registry, assessment: Assessment) -> Questionnair
     return questionnaire
 
 
-def public(assessment: Assessment, agency: Organisation) -> AssessmentPublic:
-    return AssessmentPublic.of(assessment, agency.name_en)
+def public(assessment: Assessment, agency: Organisation, lang: str) -> AssessmentPublic:
+    return AssessmentPublic.of(assessment, agency.name_en, lang)
 
 
-def submission_public(submission: Submission) -> SubmissionPublic:
+def submission_public(submission: Submission, lang: str) -> SubmissionPublic:
+    rating = str(submission.result.get("rating", ""))
     return SubmissionPublic(
         id=submission.id,
         assessment_id=submission.assessment_id,
@@ -74,7 +76,8 @@ def submission_public(submission: Submission) -> SubmissionPublic:
         sha256=submission.sha256,
         as_of=submission.as_of,
         submitted_at=submission.submitted_at,
-        rating=str(submission.result.get("rating", "")),
+        rating=rating,
+        rating_label=rating_label(rating, lang),
         score=submission.result.get("score"),
     )
 
@@ -127,10 +130,13 @@ def get_questionnaire(
 
 
 @router.get("/assessments", tags=["assessments"], response_model=list[AssessmentPublic])
-def list_assessments(session: SessionDep, viewer: ViewerDep) -> list[AssessmentPublic]:
+def list_assessments(
+    session: SessionDep, viewer: ViewerDep, lang: LangDep
+) -> list[AssessmentPublic]:
     """The assessments you may see."""
     return [
-        public(a, org) for a, org in assessment_service.list_visible(session=session, viewer=viewer)
+        public(a, org, lang)
+        for a, org in assessment_service.list_visible(session=session, viewer=viewer)
     ]
 
 
@@ -141,6 +147,7 @@ def create_assessment(
     session: SessionDep,
     registry: RegistryDep,
     viewer: ViewerDep,
+    lang: LangDep,
 ) -> AssessmentPublic:
     """Start an assessment for your agency (officers)."""
     # Only published versions start new assessments: admin/service.py publishes versions.
@@ -166,17 +173,21 @@ def create_assessment(
     agency = session.get_one(Organisation, assessment.organisation_id)
     response.headers["ETag"] = etag(assessment)
     response.headers["Location"] = f"/api/v1/assessments/{assessment.id}"
-    return public(assessment, agency)
+    return public(assessment, agency, lang)
 
 
 @router.get("/assessments/{assessment_id}", tags=["assessments"], response_model=AssessmentPublic)
 def get_assessment(
-    assessment_id: uuid.UUID, response: Response, session: SessionDep, viewer: ViewerDep
+    assessment_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    viewer: ViewerDep,
+    lang: LangDep,
 ) -> AssessmentPublic:
     """One assessment; its ETag is the version to send back in If-Match."""
     assessment, agency = load(session, viewer, assessment_id)
     response.headers["ETag"] = etag(assessment)
-    return public(assessment, agency)
+    return public(assessment, agency, lang)
 
 
 @router.patch(
@@ -189,6 +200,7 @@ def patch_answers(
     session: SessionDep,
     registry: RegistryDep,
     viewer: ViewerDep,
+    lang: LangDep,
     if_match: IfMatch = None,
 ) -> AssessmentPublic:
     """Set or clear answers and evidence notes (If-Match required)."""
@@ -225,7 +237,7 @@ def patch_answers(
         source="api",
     ).assessment
     response.headers["ETag"] = etag(saved)
-    return public(saved, agency)
+    return public(saved, agency, lang)
 
 
 def _check_changeable(viewer: Viewer, assessment: Assessment) -> None:
@@ -248,6 +260,7 @@ def set_section_status(
     session: SessionDep,
     registry: RegistryDep,
     viewer: ViewerDep,
+    lang: LangDep,
     if_match: IfMatch = None,
 ) -> AssessmentPublic:
     """Mark a section completed (every required question answered) or in progress."""
@@ -271,7 +284,7 @@ def set_section_status(
     except InvalidTransition as error:
         raise Unprocessable(error.message) from error
     response.headers["ETag"] = etag(saved)
-    return public(saved, agency)
+    return public(saved, agency, lang)
 
 
 @router.post(
@@ -286,6 +299,7 @@ def submit_assessment(
     session: SessionDep,
     registry: RegistryDep,
     viewer: ViewerDep,
+    lang: LangDep,
     if_match: IfMatch = None,
 ) -> SubmissionPublic:
     """Freeze the answers into a new numbered submission (every section completed)."""
@@ -302,7 +316,7 @@ def submit_assessment(
         questionnaire=questionnaire,
     )
     events.submission_changed(request.app, submission.assessment_id)
-    return submission_public(submission)
+    return submission_public(submission, lang)
 
 
 @router.get(
@@ -311,12 +325,12 @@ def submit_assessment(
     response_model=list[SubmissionPublic],
 )
 def list_submissions(
-    assessment_id: uuid.UUID, session: SessionDep, viewer: ViewerDep
+    assessment_id: uuid.UUID, session: SessionDep, viewer: ViewerDep, lang: LangDep
 ) -> list[SubmissionPublic]:
     """Every submission of an assessment, oldest first."""
     assessment, _agency = load(session, viewer, assessment_id)
     return [
-        submission_public(s)
+        submission_public(s, lang)
         for s in assessment_service.submissions(
             session=session, assessment_id=assessment.id, viewer=viewer
         )

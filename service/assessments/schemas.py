@@ -54,6 +54,7 @@ class SubmissionPublic(BaseModel):
     as_of: date
     submitted_at: datetime
     rating: str
+    rating_label: str = Field(description="The rating in the request's language")
     score: float | None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class BoardItem(BaseModel):
@@ -14,5 +14,6 @@ class BoardItem(BaseModel):
     questionnaire_id: str
     questionnaire_version: str
     rating: str
+    rating_label: str = Field(description="The rating in the request's language")
     score: float | None
     submitted_at: datetime

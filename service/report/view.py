@@ -16,6 +16,7 @@ from datetime import UTC, date
 from functools import cached_property
 from typing import Any
 
+from service.i18n.formats import format_date, format_datetime, format_decimal, format_number
 from service.questionnaire.answers import Answers
 from service.questionnaire.engine import Resolved, program_of, resolve
 from service.questionnaire.schema import (
@@ -33,7 +34,6 @@ from service.questionnaire.schema import (
     localize,
 )
 from service.questionnaire.scoring import CriterionResult, Result
-from service.i18n.formats import format_date, format_datetime, format_decimal, format_number
 from service.report import i18n
 from service.report.inputs import MAX_MARKING, STATUSES, TEMPLATE_VERSION, ReportInput, ReviewInfo
 from service.report.reasons import reason_text

@@ -20,6 +20,7 @@ from service.auth import policy
 from service.auth.policy import Permission
 from service.deps import RegistryDep, SessionDep
 from service.errors import NotFound
+from service.i18n.labels import rating_label, status_label, verdict_label
 from service.models import AssessmentStatus
 from service.review import service as review_service
 from service.review.service import InboxFilters
@@ -36,7 +37,9 @@ class InboxItem(BaseModel):
     questionnaire_version: str
     submission: int
     status: str
+    status_label: str = Field(description="The status in the request's language")
     rating: str
+    rating_label: str = Field(description="The rating in the request's language")
     score: float | None
     submitted_at: datetime
 
@@ -123,9 +126,13 @@ class PortfolioRow(BaseModel):
     assessment_id: uuid.UUID
     program: str
     rating: str
+    rating_label: str = Field(description="The rating in the request's language")
     score: float | None
     submitted_at: datetime
     verdicts: dict[str, str]
+    verdict_labels: dict[str, str] = Field(
+        description="Criterion id -> the verdict in the request's language"
+    )
 
 
 class PortfolioOut(BaseModel):
@@ -170,6 +177,7 @@ def api_inbox(
     order: Literal["asc", "desc"] = "desc",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
+    lang: LangDep = "en",
 ) -> InboxOut:
     result = review_service.inbox(
         session=session,
@@ -198,7 +206,9 @@ def api_inbox(
                 questionnaire_version=r.questionnaire_version,
                 submission=r.number,
                 status=r.status,
+                status_label=status_label(r.status, lang),
                 rating=r.rating,
+                rating_label=rating_label(r.rating, lang),
                 score=r.score,
                 submitted_at=r.submitted_at,
             )
@@ -366,6 +376,7 @@ def api_portfolio(
     registry: RegistryDep,
     questionnaire_id: Annotated[str, Query(max_length=100)],
     version: Annotated[str, Query(max_length=50)],
+    lang: LangDep,
 ) -> PortfolioOut:
     questionnaire = registry.get(questionnaire_id, version)
     if questionnaire is None:
@@ -382,9 +393,14 @@ def api_portfolio(
                 assessment_id=d.assessment_id,
                 program=d.program,
                 rating=d.rating,
+                rating_label=rating_label(d.rating, lang),
                 score=d.score,
                 submitted_at=d.submitted_at,
                 verdicts=data.cells[d.assessment_id],
+                verdict_labels={
+                    criterion: verdict_label(verdict, lang)
+                    for criterion, verdict in data.cells[d.assessment_id].items()
+                },
             )
             for org, d in data.programs
         ],

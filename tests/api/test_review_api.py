@@ -141,3 +141,41 @@ def test_api_review_carries_labels_in_the_request_language(
     assert en["assessment"]["status_label"] == "Submitted"
     assert fr["assessment"]["status_label"] == by_query["assessment"]["status_label"] == "Soumise"
     assert client.get(url + "?lang=de", headers=reviewer).status_code == 422
+
+
+def test_every_list_endpoint_carries_labels_in_the_request_language(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Issue 13: labels on the inbox, the portfolio, the board's list, the submissions and the
+    assessments, not only on the review; values unchanged, labels in the reader's language."""
+    engine = app.state.engine
+    a = submitted(engine, world.officer_a)
+    submitted(engine, world.officer_b, BAD)
+    decide(engine, world.reviewer_on, a, "accept")
+    fr = {"Accept-Language": "fr-CA,fr;q=0.9"}
+    reviewer = _auth(app, world, "reviewer_on")
+    inbox = client.get("/api/v1/review/inbox?sort=rating", headers={**reviewer, **fr}).json()
+    labels = {
+        (i["status"], i["status_label"], i["rating"], i["rating_label"]) for i in inbox["items"]
+    }
+    assert labels == {
+        ("accepted", "Acceptée", "green", "Vert"),
+        ("submitted", "Soumise", "red", "Rouge"),
+    }
+    portfolio = client.get(
+        "/api/v1/review/portfolio?questionnaire_id=web-mini&version=1.0",
+        headers={**reviewer, **fr},
+    ).json()
+    red = next(row for row in portfolio["agencies"] if row["rating"] == "red")
+    assert red["rating_label"] == "Rouge"
+    assert red["verdicts"]["GOV-01"] == "not_met"
+    assert red["verdict_labels"]["GOV-01"] == "Non respecté"
+    board = client.get("/api/v1/board/assessments?lang=fr", headers=_auth(app, world, "board_a"))
+    assert [(b["rating"], b["rating_label"]) for b in board.json()] == [("green", "Vert")]
+    officer = _auth(app, world, "officer_a")
+    subs = client.get(f"/api/v1/assessments/{a}/submissions", headers={**officer, **fr}).json()
+    assert [(s["rating"], s["rating_label"]) for s in subs] == [("green", "Vert")]
+    mine = client.get("/api/v1/assessments", headers={**officer, **fr}).json()
+    assert [(m["status"], m["status_label"]) for m in mine] == [("accepted", "Acceptée")]
+    english = client.get("/api/v1/assessments", headers=officer).json()
+    assert english[0]["status_label"] == "Accepted"
