@@ -25,11 +25,13 @@ from pydantic import BaseModel, ValidationError
 from service.questionnaire import expr
 from service.questionnaire.engine import (
     Program,
+    Window,
     dependency_names,
     program_of,
     topological_order,
 )
 from service.questionnaire.schema import (
+    AS_OF,
     CRITERION_ID,
     MAX_CONDITION,
     MAX_LONG_TEXT,
@@ -37,6 +39,7 @@ from service.questionnaire.schema import (
     MAX_SHORT_TEXT,
     SNAKE_ID,
     Criterion,
+    Dated,
     Question,
     Questionnaire,
     QuestionType,
@@ -787,6 +790,7 @@ class _Checker:
                 self.parse_condition(
                     row.when, ("facts", fi, "table", ri, "when"), f"f:{fact.id}:{ri}"
                 )
+                self._check_dated(row, ("facts", fi, "table", ri))
                 if fact.values and isinstance(row.value, str) and row.value not in fact.values:
                     self.report.at(
                         ("facts", fi, "table", ri, "value"),
@@ -808,6 +812,15 @@ class _Checker:
             for ei, esc in enumerate(c.escalate):
                 self.parse_condition(
                     esc.when, (*base, "escalate", ei, "when"), f"c:{c.id}:esc:{ei}"
+                )
+                self._check_dated(esc, (*base, "escalate", ei))
+            self._check_dated(c, base)
+            if c.not_in_force_reason is not None and Window.of(c) is None:
+                self.report.at(
+                    (*base, "not_in_force_reason"),
+                    f"not_in_force_reason is printed only while {c.id} is not in force: give "
+                    f"{c.id} in_force or until, with judged_by",
+                    code=ProblemCode.dated,
                 )
             self._check_rule(c, base)
             for ei, qid in enumerate(c.evidence_from):
@@ -889,6 +902,50 @@ class _Checker:
             return
         for i, case in enumerate(rule.cases):
             self.parse_condition(case.when, (*path, "cases", i, "when"), f"c:{c.id}:case:{i}")
+            self._check_dated(case, (*path, "cases", i))
+
+    def _check_dated(self, rule: Dated, path: PathT) -> None:
+        """A dated rule names the date it takes effect (in_force) or its last day (until), and
+        the date it is judged by: as_of, or a date question."""
+        dated = rule.in_force is not None or rule.until is not None
+        if rule.judged_by is None:
+            if dated:
+                self.report.at(
+                    (*path, "in_force" if rule.in_force is not None else "until"),
+                    "a dated rule names the date it is judged by: add judged_by: as_of (ongoing "
+                    "duties, the regime itself) or judged_by: DATE_QUESTION (duties that bind "
+                    "before collection or launch, e.g. the first-use date)",
+                    code=ProblemCode.dated,
+                )
+            return
+        if not dated:
+            self.report.at(
+                (*path, "judged_by"),
+                "judged_by needs in_force (the day the rule takes effect) or until (its last day)",
+                code=ProblemCode.dated,
+            )
+        if rule.in_force and rule.until and rule.until < rule.in_force:
+            self.report.at(
+                (*path, "until"),
+                f"until ({rule.until}) is before in_force ({rule.in_force}): the rule never holds",
+                code=ProblemCode.dated,
+            )
+        name = rule.judged_by
+        if name == AS_OF:
+            return
+        self.read_names.add(name)
+        question = self.questions.get(name)
+        accepted = "judged_by is as_of or the id of a date question"
+        if question is not None and question.type is QuestionType.date:
+            return
+        if question is not None:
+            message = f"{name} is a {question.type.value} question, not a date question; {accepted}"
+        elif name in self.facts:
+            message = f"{name} is a fact, not a date question; {accepted}"
+        else:
+            dates = [AS_OF, *(q for q, v in self.questions.items() if v.type is QuestionType.date)]
+            message = f"there is no date question {name!r}{self._suggest(name, dates)}; {accepted}"
+        self.report.at((*path, "judged_by"), message, code=ProblemCode.dated)
 
     def check_cycles(self) -> bool:
         deps = dependency_names(self.q, self.parsed)
@@ -932,10 +989,12 @@ class _Checker:
         for fi, fact in enumerate(self.q.facts):
             if fact.id != reader:
                 continue
-            for ri in range(len(fact.table)):
+            for ri, row in enumerate(fact.table):
                 parsed = self.parsed.get(f"f:{fact.id}:{ri}")
                 if parsed is not None and read in parsed.names:
                     return ("facts", fi, "table", ri, "when")
+                if row.judged_by == read:
+                    return ("facts", fi, "table", ri, "judged_by")
             return ("facts", fi, "table")
         return ("facts",)
 
@@ -977,8 +1036,10 @@ class _Checker:
         conditions = [self.parsed[k] for k in self._condition_keys(relevant)]
         if applies is not None:
             conditions.append(applies)
-        if any(c.uses_as_of for c in conditions):
-            return None  # depends on the assessment date: not decided by answers alone
+        if any(c.uses_as_of for c in conditions) or any(
+            g.window is not None for n in relevant for g in self.program.fact_rows.get(n, ())
+        ):
+            return None  # depends on a date (as_of, a dated rule): not decided by answers alone
         domains: list[tuple[str, list[Any]]] = []
         size = 1
         for node in sorted(relevant):
@@ -1018,7 +1079,7 @@ class _Checker:
                     continue
                 value: str | bool = fact.default
                 for row, when in zip(fact.table, program.fact_rows[node], strict=True):
-                    if when.evaluate(env, as_of):
+                    if when.condition.evaluate(env, as_of):  # undated: no window to check
                         value = row.value
                         break
                 env[node] = value

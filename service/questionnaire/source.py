@@ -89,6 +89,7 @@ class ProblemCode(StrEnum):
     gate = "gate"  # a gate that can never fire
     escalation = "escalation"  # an escalation that does not raise the severity
     evidence = "evidence"  # an evidence rule that makes "met" impossible
+    dated = "dated"  # a dated rule without the date it is judged by, or judged by no date
     # warnings
     unread_question = "unread_question"
     uncited_source = "uncited_source"
