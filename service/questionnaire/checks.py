@@ -26,8 +26,8 @@ from service.questionnaire import expr
 from service.questionnaire.engine import (
     Program,
     Window,
+    compile_program,
     dependency_names,
-    program_of,
     topological_order,
 )
 from service.questionnaire.schema import (
@@ -91,12 +91,12 @@ def check(doc: Document, file: str, sha256: str) -> Checked:
     if not report.problems and checker.check_cycles():
         checker.check_reachability()
     if not report.problems:
-        checker.check_warnings()
+        checker.check_warnings(doc.data)
     problems = sorted(report.problems, key=lambda p: (p.level != "error", p.line, p.col))
     if any(p.level == "error" for p in problems):
         return Checked(None, None, problems)
     # Compiled once and kept with the model (`engine.program_of`), so scoring reuses it.
-    return Checked(questionnaire, program_of(questionnaire), problems)
+    return Checked(questionnaire, checker.compiled(), problems)
 
 
 # -- stage 4: schema validation ------------------------------------------------------------
@@ -369,8 +369,15 @@ class _Checker:
         self.facts = {f.id: f for f in q.facts}
         self.sources = q.source_index()
         self.parsed: dict[str, expr.Expr] = {}
+        self._parsed_text: dict[str, expr.Expr] = {}
         self.read_names: set[str] = set()
         self.program: Program
+
+    def compiled(self) -> Program:
+        """The questionnaire's program (kept with the model, as `engine.program_of` keeps it),
+        built from the conditions parsed here."""
+        known = {e.source: e for e in self.parsed.values()}
+        return self.q.derived("program", lambda q: compile_program(q, known))
 
     # ids and references
 
@@ -568,7 +575,7 @@ class _Checker:
 
     def check_lengths(self, data: Any) -> None:
         """Every text and condition within its limit (`schema.MAX_*`)."""
-        for path, value in _strings(data, ()):
+        for path, value in _long_strings(data, MAX_SHORT_TEXT):  # no limit is shorter
             limit, what = _limit_of(path)
             if len(value) > limit:
                 self.report.at(
@@ -582,7 +589,7 @@ class _Checker:
     def parse_condition(self, source: str, path: PathT, key: str) -> expr.Expr | None:
         node = self.report.index.node(path)
         try:
-            parsed = expr.parse(source)
+            parsed = self._parsed_text.get(source) or expr.parse(source)
         except expr.ExprError as error:
             self.report.at(
                 path,
@@ -591,6 +598,7 @@ class _Checker:
                 code=ProblemCode.condition,
             )
             return None
+        self._parsed_text[source] = parsed  # the same text, parsed once per file
         ok = self._check_names(parsed, path, node)
         self.read_names |= parsed.names
         if ok:
@@ -1000,7 +1008,7 @@ class _Checker:
 
     def check_reachability(self) -> None:
         """A criterion must be able to see every question its rule reads while it applies."""
-        program = self.program = program_of(self.q)
+        program = self.program = self.compiled()
         deps = dependency_names(self.q, self.parsed)
         cache: dict[tuple[str, str], bool | None] = {}
         for ci, c in enumerate(self.q.criteria):
@@ -1096,7 +1104,8 @@ class _Checker:
 
     # warnings
 
-    def check_warnings(self) -> None:
+    def check_warnings(self, data: Any) -> None:
+        """Warnings; `data` is the document as read (valid: the checks found no error)."""
         q = self.q
         languages = list(q.languages)
         for si, s in enumerate(q.sections):
@@ -1134,8 +1143,7 @@ class _Checker:
                     f"{c.id} cites no source; add references:",
                     ProblemCode.no_reference,
                 )
-        data = q.model_dump(mode="python", exclude_unset=True)
-        for path, value in _localized_values(data, ()):
+        for path, value in _localized_values(data):
             if isinstance(value, str):
                 if len(languages) > 1 and value.strip():
                     self.report.warn(
@@ -1169,15 +1177,23 @@ _CONDITION_FIELDS = {"when", "visible_if", "applies_if", "not_yet_due_if", "advi
 _SHORT_FIELDS = {"title", "label", "issuer"}
 
 
-def _strings(data: Any, path: PathT) -> Iterator[tuple[PathT, str]]:
+def _long_strings(data: Any, shortest: int) -> list[tuple[PathT, str]]:
+    """Every string in `data` longer than `shortest`, with its path. One pass over a file's
+    30,000 strings: iterative, and a path is built only for a container or a long string."""
+    found: list[tuple[PathT, str]] = []
     if isinstance(data, str):
-        yield path, data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _strings(value, (*path, key))
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            yield from _strings(item, (*path, i))
+        return [((), data)] if len(data) > shortest else []
+    stack: list[tuple[PathT, Any]] = [((), data)]
+    while stack:
+        path, item = stack.pop()
+        pairs = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, value in pairs:
+            if isinstance(value, str):
+                if len(value) > shortest:
+                    found.append(((*path, key), value))
+            elif isinstance(value, dict | list):
+                stack.append(((*path, key), value))
+    return found
 
 
 def _limit_of(path: PathT) -> tuple[int, str]:
@@ -1213,6 +1229,8 @@ _LOCALIZED_FIELDS = {
     "reason",
     "advisory_note",
     "not_applicable_reason",
+    "not_yet_due_reason",
+    "not_in_force_reason",
     "keywords",
     "advisory_banner",
     "facts_heading",
@@ -1220,22 +1238,35 @@ _LOCALIZED_FIELDS = {
 }
 
 
-def _localized_values(data: Any, path: PathT) -> Iterator[tuple[PathT, Any]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key in _LOCALIZED_FIELDS and isinstance(value, str | dict):
-                if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
-                    yield from _localized_values(value, (*path, key))
-                else:
-                    yield (*path, key), value
-            elif key == "values" and isinstance(value, dict):
-                for vkey, label in value.items():
-                    yield (*path, key, vkey), label
-            else:
-                yield from _localized_values(value, (*path, key))
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            yield from _localized_values(item, (*path, i))
+def _localized_values(data: Any, path: PathT = ()) -> list[tuple[PathT, Any]]:
+    """Every localized text in `data` (a plain string or a map of language to text), with its
+    path, in document order. Iterative, no generator chain: a file holds thousands."""
+    found: list[tuple[PathT, Any]] = []
+    stack: list[tuple[PathT, Any]] = [(path, data)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            later: list[tuple[PathT, Any]] = []
+            for key, value in item.items():
+                if key in _LOCALIZED_FIELDS and isinstance(value, str | dict):
+                    if isinstance(value, dict) and not all(
+                        isinstance(v, str) for v in value.values()
+                    ):
+                        later.append(((*where, key), value))
+                    else:
+                        found.append(((*where, key), value))
+                elif key == "values" and isinstance(value, dict):
+                    found.extend(((*where, key, vkey), label) for vkey, label in value.items())
+                elif isinstance(value, dict | list):
+                    later.append(((*where, key), value))
+            stack.extend(reversed(later))
+        elif isinstance(item, list):
+            stack.extend(
+                ((*where, i), v)
+                for i, v in reversed(list(enumerate(item)))
+                if isinstance(v, dict | list)
+            )
+    return found
 
 
 def _choice_subsets(

@@ -153,15 +153,26 @@ def topological_order(deps: Mapping[str, set[str]], preferred: list[str]) -> lis
     return order
 
 
-def compile_program(questionnaire: Questionnaire) -> Program:
-    """Parse every condition. The loader has already checked that they parse and resolve."""
+def compile_program(
+    questionnaire: Questionnaire, known: Mapping[str, expr.Expr] | None = None
+) -> Program:
+    """Parse every condition. The loader has already checked that they parse and resolve, and
+    gives what it parsed (`known`: condition text -> parsed) so nothing is parsed twice."""
+    cache: dict[str, expr.Expr] = dict(known or {})
+
+    def parse(source: str) -> expr.Expr:
+        found = cache.get(source)
+        if found is None:
+            found = cache[source] = expr.parse(source)
+        return found
+
     parsed: dict[str, expr.Expr] = {}
     for q in questionnaire.questions():
         if q.visible_if:
-            parsed[f"q:{q.id}"] = expr.parse(q.visible_if)
+            parsed[f"q:{q.id}"] = parse(q.visible_if)
     for fact in questionnaire.facts:
         for i, row in enumerate(fact.table):
-            parsed[f"f:{fact.id}:{i}"] = expr.parse(row.when)
+            parsed[f"f:{fact.id}:{i}"] = parse(row.when)
     deps = dependency_names(questionnaire, parsed)
     preferred = [q.id for q in questionnaire.questions()] + [f.id for f in questionnaire.facts]
     order = topological_order(deps, preferred)
@@ -180,9 +191,9 @@ def compile_program(questionnaire: Questionnaire) -> Program:
     for c in questionnaire.criteria:
         names: list[str] = []
         if c.applies_if:
-            applies_if[c.id] = expr.parse(c.applies_if)
+            applies_if[c.id] = parse(c.applies_if)
         if c.not_yet_due_if:
-            not_yet_due_if[c.id] = expr.parse(c.not_yet_due_if)
+            not_yet_due_if[c.id] = parse(c.not_yet_due_if)
         window = Window.of(c)
         if window is not None:
             in_force[c.id] = window
@@ -206,7 +217,7 @@ def compile_program(questionnaire: Questionnaire) -> Program:
         trace_reads[c.id] = tuple(
             dict.fromkeys([*rule_reads, *sorted(n for n in all_names if n in questions)])
         )
-    advisory = expr.parse(questionnaire.advisory_if) if questionnaire.advisory_if else None
+    advisory = parse(questionnaire.advisory_if) if questionnaire.advisory_if else None
     return Program(
         order=tuple(order),
         visible_if={k[2:]: v for k, v in parsed.items() if k.startswith("q:")},
