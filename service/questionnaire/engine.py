@@ -287,7 +287,10 @@ def resolve(questionnaire: Questionnaire, answers: Answers, as_of: date) -> Reso
         fact = fact_defs[node]
         value: str | bool = fact.default
         for row, rule in zip(fact.table, program.fact_rows[node], strict=True):
-            if rule.holds(env, visible, as_of):
+            # an undated row (most of them): its condition alone, without a call more
+            if (rule.window is None and rule.condition.evaluate(env, as_of)) or (
+                rule.window is not None and rule.holds(env, visible, as_of)
+            ):
                 value = row.value
                 break
         facts[node] = value

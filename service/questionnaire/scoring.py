@@ -198,8 +198,10 @@ def _verdict_of_rule(
     for index, (case, guard) in enumerate(
         zip(rule.cases, program.cases[criterion.id], strict=True), start=1
     ):
-        if guard.holds(resolved.env, resolved.visible, as_of):
-            window = guard.window
+        window = guard.window
+        if (window is None and guard.condition.evaluate(resolved.env, as_of)) or (
+            window is not None and guard.holds(resolved.env, resolved.visible, as_of)
+        ):
             day = window.judged_date(resolved.env, resolved.visible, as_of) if window else None
             return (
                 case.verdict,
@@ -227,9 +229,11 @@ def _score_criterion(
     escalation: Reason | None = None
     escalation_reason: LocalizedText | None = None
     for row, guard in zip(criterion.escalate, program.escalate[criterion.id], strict=True):
-        if guard.holds(resolved.env, resolved.visible, as_of):
+        window = guard.window
+        if (window is None and guard.condition.evaluate(resolved.env, as_of)) or (
+            window is not None and guard.holds(resolved.env, resolved.visible, as_of)
+        ):
             severity = row.to
-            window = guard.window
             day = window.judged_date(resolved.env, resolved.visible, as_of) if window else None
             escalation = reason(
                 ReasonCode.escalated,
