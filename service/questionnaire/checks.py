@@ -25,11 +25,13 @@ from pydantic import BaseModel, ValidationError
 from service.questionnaire import expr
 from service.questionnaire.engine import (
     Program,
+    Window,
+    compile_program,
     dependency_names,
-    program_of,
     topological_order,
 )
 from service.questionnaire.schema import (
+    AS_OF,
     CRITERION_ID,
     MAX_CONDITION,
     MAX_LONG_TEXT,
@@ -37,6 +39,7 @@ from service.questionnaire.schema import (
     MAX_SHORT_TEXT,
     SNAKE_ID,
     Criterion,
+    Dated,
     Question,
     Questionnaire,
     QuestionType,
@@ -88,12 +91,12 @@ def check(doc: Document, file: str, sha256: str) -> Checked:
     if not report.problems and checker.check_cycles():
         checker.check_reachability()
     if not report.problems:
-        checker.check_warnings()
+        checker.check_warnings(doc.data)
     problems = sorted(report.problems, key=lambda p: (p.level != "error", p.line, p.col))
     if any(p.level == "error" for p in problems):
         return Checked(None, None, problems)
     # Compiled once and kept with the model (`engine.program_of`), so scoring reuses it.
-    return Checked(questionnaire, program_of(questionnaire), problems)
+    return Checked(questionnaire, checker.compiled(), problems)
 
 
 # -- stage 4: schema validation ------------------------------------------------------------
@@ -366,8 +369,15 @@ class _Checker:
         self.facts = {f.id: f for f in q.facts}
         self.sources = q.source_index()
         self.parsed: dict[str, expr.Expr] = {}
+        self._parsed_text: dict[str, expr.Expr] = {}
         self.read_names: set[str] = set()
         self.program: Program
+
+    def compiled(self) -> Program:
+        """The questionnaire's program (kept with the model, as `engine.program_of` keeps it),
+        built from the conditions parsed here."""
+        known = {e.source: e for e in self.parsed.values()}
+        return self.q.derived("program", lambda q: compile_program(q, known))
 
     # ids and references
 
@@ -565,7 +575,7 @@ class _Checker:
 
     def check_lengths(self, data: Any) -> None:
         """Every text and condition within its limit (`schema.MAX_*`)."""
-        for path, value in _strings(data, ()):
+        for path, value in _long_strings(data, MAX_SHORT_TEXT):  # no limit is shorter
             limit, what = _limit_of(path)
             if len(value) > limit:
                 self.report.at(
@@ -579,7 +589,7 @@ class _Checker:
     def parse_condition(self, source: str, path: PathT, key: str) -> expr.Expr | None:
         node = self.report.index.node(path)
         try:
-            parsed = expr.parse(source)
+            parsed = self._parsed_text.get(source) or expr.parse(source)
         except expr.ExprError as error:
             self.report.at(
                 path,
@@ -588,6 +598,7 @@ class _Checker:
                 code=ProblemCode.condition,
             )
             return None
+        self._parsed_text[source] = parsed  # the same text, parsed once per file
         ok = self._check_names(parsed, path, node)
         self.read_names |= parsed.names
         if ok:
@@ -787,6 +798,7 @@ class _Checker:
                 self.parse_condition(
                     row.when, ("facts", fi, "table", ri, "when"), f"f:{fact.id}:{ri}"
                 )
+                self._check_dated(row, ("facts", fi, "table", ri))
                 if fact.values and isinstance(row.value, str) and row.value not in fact.values:
                     self.report.at(
                         ("facts", fi, "table", ri, "value"),
@@ -808,6 +820,15 @@ class _Checker:
             for ei, esc in enumerate(c.escalate):
                 self.parse_condition(
                     esc.when, (*base, "escalate", ei, "when"), f"c:{c.id}:esc:{ei}"
+                )
+                self._check_dated(esc, (*base, "escalate", ei))
+            self._check_dated(c, base)
+            if c.not_in_force_reason is not None and Window.of(c) is None:
+                self.report.at(
+                    (*base, "not_in_force_reason"),
+                    f"not_in_force_reason is printed only while {c.id} is not in force: give "
+                    f"{c.id} in_force or until, with judged_by",
+                    code=ProblemCode.dated,
                 )
             self._check_rule(c, base)
             for ei, qid in enumerate(c.evidence_from):
@@ -889,6 +910,50 @@ class _Checker:
             return
         for i, case in enumerate(rule.cases):
             self.parse_condition(case.when, (*path, "cases", i, "when"), f"c:{c.id}:case:{i}")
+            self._check_dated(case, (*path, "cases", i))
+
+    def _check_dated(self, rule: Dated, path: PathT) -> None:
+        """A dated rule names the date it takes effect (in_force) or its last day (until), and
+        the date it is judged by: as_of, or a date question."""
+        dated = rule.in_force is not None or rule.until is not None
+        if rule.judged_by is None:
+            if dated:
+                self.report.at(
+                    (*path, "in_force" if rule.in_force is not None else "until"),
+                    "a dated rule names the date it is judged by: add judged_by: as_of (ongoing "
+                    "duties, the regime itself) or judged_by: DATE_QUESTION (duties that bind "
+                    "before collection or launch, e.g. the first-use date)",
+                    code=ProblemCode.dated,
+                )
+            return
+        if not dated:
+            self.report.at(
+                (*path, "judged_by"),
+                "judged_by needs in_force (the day the rule takes effect) or until (its last day)",
+                code=ProblemCode.dated,
+            )
+        if rule.in_force and rule.until and rule.until < rule.in_force:
+            self.report.at(
+                (*path, "until"),
+                f"until ({rule.until}) is before in_force ({rule.in_force}): the rule never holds",
+                code=ProblemCode.dated,
+            )
+        name = rule.judged_by
+        if name == AS_OF:
+            return
+        self.read_names.add(name)
+        question = self.questions.get(name)
+        accepted = "judged_by is as_of or the id of a date question"
+        if question is not None and question.type is QuestionType.date:
+            return
+        if question is not None:
+            message = f"{name} is a {question.type.value} question, not a date question; {accepted}"
+        elif name in self.facts:
+            message = f"{name} is a fact, not a date question; {accepted}"
+        else:
+            dates = [AS_OF, *(q for q, v in self.questions.items() if v.type is QuestionType.date)]
+            message = f"there is no date question {name!r}{self._suggest(name, dates)}; {accepted}"
+        self.report.at((*path, "judged_by"), message, code=ProblemCode.dated)
 
     def check_cycles(self) -> bool:
         deps = dependency_names(self.q, self.parsed)
@@ -932,16 +997,18 @@ class _Checker:
         for fi, fact in enumerate(self.q.facts):
             if fact.id != reader:
                 continue
-            for ri in range(len(fact.table)):
+            for ri, row in enumerate(fact.table):
                 parsed = self.parsed.get(f"f:{fact.id}:{ri}")
                 if parsed is not None and read in parsed.names:
                     return ("facts", fi, "table", ri, "when")
+                if row.judged_by == read:
+                    return ("facts", fi, "table", ri, "judged_by")
             return ("facts", fi, "table")
         return ("facts",)
 
     def check_reachability(self) -> None:
         """A criterion must be able to see every question its rule reads while it applies."""
-        program = self.program = program_of(self.q)
+        program = self.program = self.compiled()
         deps = dependency_names(self.q, self.parsed)
         cache: dict[tuple[str, str], bool | None] = {}
         for ci, c in enumerate(self.q.criteria):
@@ -977,8 +1044,10 @@ class _Checker:
         conditions = [self.parsed[k] for k in self._condition_keys(relevant)]
         if applies is not None:
             conditions.append(applies)
-        if any(c.uses_as_of for c in conditions):
-            return None  # depends on the assessment date: not decided by answers alone
+        if any(c.uses_as_of for c in conditions) or any(
+            g.window is not None for n in relevant for g in self.program.fact_rows.get(n, ())
+        ):
+            return None  # depends on a date (as_of, a dated rule): not decided by answers alone
         domains: list[tuple[str, list[Any]]] = []
         size = 1
         for node in sorted(relevant):
@@ -1018,7 +1087,7 @@ class _Checker:
                     continue
                 value: str | bool = fact.default
                 for row, when in zip(fact.table, program.fact_rows[node], strict=True):
-                    if when.evaluate(env, as_of):
+                    if when.condition.evaluate(env, as_of):  # undated: no window to check
                         value = row.value
                         break
                 env[node] = value
@@ -1035,7 +1104,8 @@ class _Checker:
 
     # warnings
 
-    def check_warnings(self) -> None:
+    def check_warnings(self, data: Any) -> None:
+        """Warnings; `data` is the document as read (valid: the checks found no error)."""
         q = self.q
         languages = list(q.languages)
         for si, s in enumerate(q.sections):
@@ -1073,8 +1143,7 @@ class _Checker:
                     f"{c.id} cites no source; add references:",
                     ProblemCode.no_reference,
                 )
-        data = q.model_dump(mode="python", exclude_unset=True)
-        for path, value in _localized_values(data, ()):
+        for path, value in _localized_values(data):
             if isinstance(value, str):
                 if len(languages) > 1 and value.strip():
                     self.report.warn(
@@ -1108,15 +1177,23 @@ _CONDITION_FIELDS = {"when", "visible_if", "applies_if", "not_yet_due_if", "advi
 _SHORT_FIELDS = {"title", "label", "issuer"}
 
 
-def _strings(data: Any, path: PathT) -> Iterator[tuple[PathT, str]]:
+def _long_strings(data: Any, shortest: int) -> list[tuple[PathT, str]]:
+    """Every string in `data` longer than `shortest`, with its path. One pass over a file's
+    30,000 strings: iterative, and a path is built only for a container or a long string."""
+    found: list[tuple[PathT, str]] = []
     if isinstance(data, str):
-        yield path, data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _strings(value, (*path, key))
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            yield from _strings(item, (*path, i))
+        return [((), data)] if len(data) > shortest else []
+    stack: list[tuple[PathT, Any]] = [((), data)]
+    while stack:
+        path, item = stack.pop()
+        pairs = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, value in pairs:
+            if isinstance(value, str):
+                if len(value) > shortest:
+                    found.append(((*path, key), value))
+            elif isinstance(value, dict | list):
+                stack.append(((*path, key), value))
+    return found
 
 
 def _limit_of(path: PathT) -> tuple[int, str]:
@@ -1152,6 +1229,8 @@ _LOCALIZED_FIELDS = {
     "reason",
     "advisory_note",
     "not_applicable_reason",
+    "not_yet_due_reason",
+    "not_in_force_reason",
     "keywords",
     "advisory_banner",
     "facts_heading",
@@ -1159,22 +1238,35 @@ _LOCALIZED_FIELDS = {
 }
 
 
-def _localized_values(data: Any, path: PathT) -> Iterator[tuple[PathT, Any]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key in _LOCALIZED_FIELDS and isinstance(value, str | dict):
-                if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
-                    yield from _localized_values(value, (*path, key))
-                else:
-                    yield (*path, key), value
-            elif key == "values" and isinstance(value, dict):
-                for vkey, label in value.items():
-                    yield (*path, key, vkey), label
-            else:
-                yield from _localized_values(value, (*path, key))
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            yield from _localized_values(item, (*path, i))
+def _localized_values(data: Any, path: PathT = ()) -> list[tuple[PathT, Any]]:
+    """Every localized text in `data` (a plain string or a map of language to text), with its
+    path, in document order. Iterative, no generator chain: a file holds thousands."""
+    found: list[tuple[PathT, Any]] = []
+    stack: list[tuple[PathT, Any]] = [(path, data)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            later: list[tuple[PathT, Any]] = []
+            for key, value in item.items():
+                if key in _LOCALIZED_FIELDS and isinstance(value, str | dict):
+                    if isinstance(value, dict) and not all(
+                        isinstance(v, str) for v in value.values()
+                    ):
+                        later.append(((*where, key), value))
+                    else:
+                        found.append(((*where, key), value))
+                elif key == "values" and isinstance(value, dict):
+                    found.extend(((*where, key, vkey), label) for vkey, label in value.items())
+                elif isinstance(value, dict | list):
+                    later.append(((*where, key), value))
+            stack.extend(reversed(later))
+        elif isinstance(item, list):
+            stack.extend(
+                ((*where, i), v)
+                for i, v in reversed(list(enumerate(item)))
+                if isinstance(v, dict | list)
+            )
+    return found
 
 
 def _choice_subsets(

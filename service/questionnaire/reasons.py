@@ -17,11 +17,13 @@ class ReasonCode(StrEnum):
     question_unanswered = "question_unanswered"  # question
     answer = "answer"  # question, value
     answer_not_asked = "answer_not_asked"  # question
-    case = "case"  # number, when
+    case = "case"  # number, when (a dated case adds: in_force, until, judged_by, date)
     no_case_dont_know = "no_case_dont_know"  # question, value
     otherwise = "otherwise"  # -
     applies_if_false = "applies_if_false"  # condition
-    escalated = "escalated"  # base, to (severities), when
+    escalated = (
+        "escalated"  # base, to (severities), when (dated: + in_force, until, judged_by, date)
+    )
     evidence_noted = "evidence_noted"  # questions (ids, space-separated)
     evidence_missing = "evidence_missing"  # questions ("" when the rule reads none)
     evidence_missing_capped = "evidence_missing_capped"  # questions: met counted as partial
@@ -29,6 +31,9 @@ class ReasonCode(StrEnum):
     na_applies_only_when = "na_applies_only_when"  # condition
     not_yet_due_if_true = "not_yet_due_if_true"  # condition: the trace of a not-yet-due verdict
     not_yet_due_while = "not_yet_due_while"  # condition: the generated not-yet-due reason
+    not_in_force = "not_in_force"  # in_force, until, judged_by, date: the trace of a dated
+    # criterion outside its window (in_force and until are YYYY-MM-DD or "")
+    na_not_in_force = "na_not_in_force"  # in_force, until, judged_by, date: its N/A reason
     text = "text"  # text: prose stored before reason codes existed, shown as it is
 
 

@@ -256,8 +256,36 @@ class Section(Model):
 
 FactValue = StrictStr | StrictBool
 
+# The date a dated rule is judged by: the assessment's date, or the answer to a date question.
+AS_OF = "as_of"
 
-class FactRow(Model):
+
+class Dated(Model):
+    """The date window of a dated rule (a fact row, an escalation, a case or a whole criterion):
+    the rule holds only while the date it is judged by falls in [in_force, until]."""
+
+    in_force: date | None = Field(
+        default=None,
+        description="The first day the rule holds (the day the law it rests on took effect); "
+        "needs judged_by",
+    )
+    until: date | None = Field(
+        default=None,
+        description="The last day the rule holds (the law was repealed or replaced after it); "
+        "needs judged_by",
+    )
+    judged_by: StrictStr | None = Field(
+        default=None,
+        max_length=MAX_ID,
+        description='Which date decides whether the rule is in force: "as_of" (the assessment '
+        "date: ongoing duties and the regime itself) or the id of a date question (e.g. the "
+        "first-use date: duties that bind before collection or launch). A hidden date question "
+        "(the event has not happened yet) is judged on as_of; a shown but unanswered one leaves "
+        "the date unknown and the rule does not hold. Needs in_force or until",
+    )
+
+
+class FactRow(Dated):
     when: Condition
     value: FactValue
     references: list[Reference] = Field(
@@ -282,7 +310,7 @@ class Fact(Model):
     show_in_report: StrictBool = True
 
 
-class Escalation(Model):
+class Escalation(Dated):
     when: Condition
     to: Severity
     reason: LocalizedText | None = None
@@ -293,7 +321,7 @@ class Escalation(Model):
     )
 
 
-class Case(Model):
+class Case(Dated):
     when: Condition
     verdict: Verdict
     reason: LocalizedText | None = Field(
@@ -314,7 +342,11 @@ class Rule(Model):
     otherwise: Verdict = Verdict.not_met
 
 
-class Criterion(Model):
+class Criterion(Dated):
+    """A criterion. Its own in_force / until / judged_by make the whole criterion dated: while
+    the date it is judged by is outside the window (and it applies), the verdict is not
+    applicable, with `not_in_force_reason` (or a generated reason)."""
+
     id: Annotated[StrictStr, Field(pattern=CRITERION_ID)]
     section: StrictStr
     title: LocalizedText
@@ -330,6 +362,9 @@ class Criterion(Model):
         "shown, not scored, listed in the before-launch checklist",
     )
     not_yet_due_reason: LocalizedText | None = None
+    not_in_force_reason: LocalizedText | None = Field(
+        default=None, description="Why it is not applicable while it is not in force"
+    )
     rule: Rule
     evidence_required: StrictBool = False
     evidence_from: list[StrictStr] = Field(

@@ -3,6 +3,10 @@
 The semantics, also written down in questionnaires/README.md:
 
 - A criterion whose `applies_if` does not hold is not applicable and leaves the score.
+- A dated criterion (`in_force` / `until` with `judged_by`) whose date is outside its window is
+  not applicable too ("not in force"). A dated fact row, escalation or case holds only while
+  its date is in its window (`engine.Window`): the date is `as_of`, or the answer to the date
+  question it names (a hidden one: `as_of`; a shown, unanswered one: unknown, never in force).
 - Else, when its `not_yet_due_if` holds, it is "not yet due" (or a case says `not_yet_due`):
   shown with its reason, listed in `Result.before_launch`, not scored (it leaves the score like
   not applicable), never a gap, and no gate fires on it.
@@ -34,7 +38,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from service.questionnaire import expr
 from service.questionnaire.answers import Answers
-from service.questionnaire.engine import Program, Resolved, program_of, resolve
+from service.questionnaire.engine import Program, Resolved, Window, program_of, resolve
 from service.questionnaire.reasons import Reason, ReasonCode, from_stored, reason
 from service.questionnaire.schema import (
     DEFAULT_WEIGHTS,
@@ -150,6 +154,19 @@ def _plain(value: expr.Value) -> expr.Value:
     return value.isoformat() if isinstance(value, date) else value
 
 
+def dated_values(window: Window | None, day: date | None) -> dict[str, str]:
+    """What a reason says of a dated rule: its window, the date it is judged by and that date
+    (empty for a rule that names no date)."""
+    if window is None:
+        return {}
+    return {
+        "in_force": window.in_force.isoformat() if window.in_force else "",
+        "until": window.until.isoformat() if window.until else "",
+        "judged_by": window.judged_by,
+        "date": day.isoformat() if day else "",
+    }
+
+
 def _verdict_of_rule(
     criterion: Criterion, program: Program, resolved: Resolved, answers: Answers, as_of: date
 ) -> tuple[Verdict, Reason, Reason | LocalizedText | None]:
@@ -178,13 +195,22 @@ def _verdict_of_rule(
         mapping = rule.map or (YES_NO_MAP if question.type is QuestionType.yes_no else {})
         verdict = mapping.get(str(value), rule.otherwise)
         return verdict, decided, None
-    for index, (case, condition) in enumerate(
+    for index, (case, guard) in enumerate(
         zip(rule.cases, program.cases[criterion.id], strict=True), start=1
     ):
-        if condition.evaluate(resolved.env, as_of):
+        window = guard.window
+        if (window is None and guard.condition.evaluate(resolved.env, as_of)) or (
+            window is not None and guard.holds(resolved.env, resolved.visible, as_of)
+        ):
+            day = window.judged_date(resolved.env, resolved.visible, as_of) if window else None
             return (
                 case.verdict,
-                reason(ReasonCode.case, number=str(index), when=case.when),
+                reason(
+                    ReasonCode.case,
+                    number=str(index),
+                    when=case.when,
+                    **dated_values(window, day),
+                ),
                 case.reason,
             )
     for qid in reads:
@@ -202,11 +228,19 @@ def _score_criterion(
     severity = criterion.severity
     escalation: Reason | None = None
     escalation_reason: LocalizedText | None = None
-    for row, condition in zip(criterion.escalate, program.escalate[criterion.id], strict=True):
-        if condition.evaluate(resolved.env, as_of):
+    for row, guard in zip(criterion.escalate, program.escalate[criterion.id], strict=True):
+        window = guard.window
+        if (window is None and guard.condition.evaluate(resolved.env, as_of)) or (
+            window is not None and guard.holds(resolved.env, resolved.visible, as_of)
+        ):
             severity = row.to
+            day = window.judged_date(resolved.env, resolved.visible, as_of) if window else None
             escalation = reason(
-                ReasonCode.escalated, base=criterion.severity.value, to=row.to.value, when=row.when
+                ReasonCode.escalated,
+                base=criterion.severity.value,
+                to=row.to.value,
+                when=row.when,
+                **dated_values(window, day),
             )
             escalation_reason = row.reason
             break
@@ -232,6 +266,30 @@ def _score_criterion(
             na_reason=why_not,
             trace=Trace(
                 rule=reason(ReasonCode.applies_if_false, condition=applies_text),
+                reads=reads,
+                facts=facts,
+                escalation=escalation,
+            ),
+        )
+
+    window = program.in_force.get(criterion.id)
+    day = window.judged_date(resolved.env, resolved.visible, as_of) if window else None
+    # An unknown date (a date question shown but unanswered) leaves the criterion judged.
+    if window is not None and day is not None and not window.covers(day):
+        dated = dated_values(window, day)
+        return CriterionResult(
+            id=criterion.id,
+            section=criterion.section,
+            verdict=Verdict.not_applicable,
+            base_severity=criterion.severity,
+            severity=severity,
+            escalated=severity != criterion.severity,
+            escalation_reason=escalation_reason,
+            weight=weight,
+            credit=None,
+            na_reason=criterion.not_in_force_reason or reason(ReasonCode.na_not_in_force, **dated),
+            trace=Trace(
+                rule=reason(ReasonCode.not_in_force, **dated),
                 reads=reads,
                 facts=facts,
                 escalation=escalation,

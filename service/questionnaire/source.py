@@ -89,6 +89,7 @@ class ProblemCode(StrEnum):
     gate = "gate"  # a gate that can never fire
     escalation = "escalation"  # an escalation that does not raise the severity
     evidence = "evidence"  # an evidence rule that makes "met" impossible
+    dated = "dated"  # a dated rule without the date it is judged by, or judged by no date
     # warnings
     unread_question = "unread_question"
     uncited_source = "uncited_source"
@@ -215,6 +216,25 @@ def _syntax_problem(error: yaml.YAMLError, text: str = "") -> tuple[ProblemCode,
 
 _CONSTRUCTOR = SafeConstructor()
 _RESOLVER = yaml.resolver.Resolver()
+# The implicit tag of a scalar depends only on its text and its implicit flags; a questionnaire
+# repeats the same keys and short values thousands of times (en, fr, source, verification...).
+_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}
+_TAGS_MAX = 4096
+_SHORT = 64
+
+
+def _resolve(value: str, implicit: tuple[bool, bool]) -> str:
+    """The tag YAML gives an untagged scalar (`Resolver.resolve`), remembered for short text."""
+    if len(value) > _SHORT:
+        return _RESOLVER.resolve(yaml.ScalarNode, value, implicit)  # type: ignore[no-untyped-call,no-any-return]
+    key = (value, implicit)
+    tag = _TAGS.get(key)
+    if tag is None:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, implicit)  # type: ignore[no-untyped-call]
+        if len(_TAGS) >= _TAGS_MAX:
+            _TAGS.clear()
+        _TAGS[key] = tag
+    return tag
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -259,6 +279,7 @@ class _Builder:
         self.stack: list[_Frame] = []
         self.root: Any = None
         self.aliases: set[str] = set()
+        self.unclean = True  # whether the text may hold a character that is not text
 
     def problem(self, mark: Any, path: PathT, message: str, code: ProblemCode) -> None:
         line, col = _mark(mark)
@@ -324,11 +345,13 @@ class _Builder:
         if isinstance(event, yaml.ScalarEvent):
             tag = event.tag
             if tag is None or tag == "!":
-                tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+                tag = _resolve(event.value, event.implicit)
             # Marks are not needed on the node: the index keeps line and column.
             node = yaml.ScalarNode(tag, event.value, None, None, event.style)
             path = self.next_path()
-            if not is_text(event.value):
+            # When the file's text is clean (checked whole in `_read_events`), only a
+            # double-quoted scalar's escapes (\0, \ud800) can make a value that is not text.
+            if (self.unclean or event.style == '"') and not is_text(event.value):
                 self.problem(
                     event.start_mark,
                     path if path is not None else self.stack[-1].path,
@@ -424,6 +447,7 @@ def _tag_message(tag: str) -> str:
 
 def _read_events(text: str, file: str, index: Index) -> tuple[Any, list[Problem]]:
     builder = _Builder(file, index)
+    builder.unclean = not is_text(text)
     try:
         for event in yaml.parse(text, Loader=_Loader):
             if not builder.feed(event):

@@ -91,6 +91,7 @@ KEYS: Mapping[str, str | tuple[str, str]] = {
     "in_force_until": N_("in force until {date}"),
     "in_force_between": N_("in force {start} to {end}"),
     "rests_on": N_("rests on"),
+    "judged_on": N_("the law in force on {date} ({judged})"),
     "verdict": N_("Verdict"),
     "severity": N_("Severity"),
     "escalated_from": N_("escalated from {base}"),

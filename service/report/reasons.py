@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 
 from service.i18n.catalogue import LANGUAGES, N_, gettext
 from service.questionnaire.reasons import Reason, ReasonCode
-from service.questionnaire.schema import LocalizedText, Questionnaire, localize
+from service.questionnaire.schema import AS_OF, LocalizedText, Questionnaire, localize
 from service.report import i18n
 
 C = ReasonCode
@@ -35,6 +35,8 @@ REASON_MESSAGES: Mapping[ReasonCode, str] = {
     C.na_applies_only_when: N_("Applies only when {condition}."),
     C.not_yet_due_if_true: N_("not yet due: {condition}"),
     C.not_yet_due_while: N_("Not yet due while {condition}."),
+    C.not_in_force: N_("not in force on {date} ({judged}): {window}"),
+    C.na_not_in_force: N_("Not in force on {date} ({judged}): {window}."),
     C.text: "{text}",  # an author's text, as it is
 }
 
@@ -65,6 +67,11 @@ class _ReasonTexts(Mapping[str, Mapping[ReasonCode, str]]):
 
 REASON_TEXT: Mapping[str, Mapping[ReasonCode, str]] = _ReasonTexts()
 ANY_QUESTION = N_("any question")
+# A dated case or escalation: what it adds to the rule's words.
+DATED_RULE = N_("{window}, judged on {date} ({judged})")
+JUDGED_ON_AS_OF = N_("the assessment date")
+UNKNOWN_DATE = N_("an unknown date")
+_DATED = (C.case, C.escalated, C.not_in_force, C.na_not_in_force)
 
 _EVIDENCE = (C.evidence_noted, C.evidence_missing, C.evidence_missing_capped)
 
@@ -91,7 +98,36 @@ def _values(reason: Reason, lang: str, questionnaire: Questionnaire | None) -> d
             values[key] = words.get(values.get(key, ""), values.get(key, "")).lower()
     elif code is C.na_question_not_asked:
         values["question"] = _question_text(values.get("question", ""), lang, questionnaire)
+    if code in _DATED and values.get("judged_by"):
+        values.update(_dated_words(values, lang, questionnaire, readers=code is C.na_not_in_force))
     return values
+
+
+def _dated_words(
+    values: Mapping[str, str], lang: str, questionnaire: Questionnaire | None, *, readers: bool
+) -> dict[str, str]:
+    """The window of a dated rule ("in force 2025-07-01") and the date it was judged on: the
+    assessment date, or a date question (its id in the trace, its text for every reader)."""
+    t = i18n.TEXT[lang]
+    start, end = values.get("in_force", ""), values.get("until", "")
+    if start and end:
+        window = t["in_force_between"].format(start=start, end=end)
+    elif start:
+        window = t["in_force_from"].format(date=start)
+    else:
+        window = t["in_force_until"].format(date=end)
+    judged_by = values.get("judged_by", "")
+    if judged_by == AS_OF:
+        judged = gettext(lang, JUDGED_ON_AS_OF)
+    elif readers:
+        judged = _question_text(judged_by, lang, questionnaire)
+    else:
+        judged = judged_by
+    return {
+        "window": window,
+        "judged": judged,
+        "date": values.get("date") or gettext(lang, UNKNOWN_DATE),
+    }
 
 
 def reason_text(
@@ -102,8 +138,12 @@ def reason_text(
     if not isinstance(reason, Reason):
         return localize(reason, lang)
     template = REASON_TEXT[lang][reason.code]
+    values = _values(reason, lang, questionnaire)
     # a value missing from a stored reason shows as "?": a report never fails on it
-    return template.format_map(_Values(_values(reason, lang, questionnaire)))
+    text = template.format_map(_Values(values))
+    if reason.code in (C.case, C.escalated) and reason.value("judged_by"):
+        text += " (" + gettext(lang, DATED_RULE).format_map(_Values(values)) + ")"
+    return text
 
 
 class _Values(dict[str, str]):

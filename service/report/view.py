@@ -16,6 +16,7 @@ from datetime import UTC, date
 from functools import cached_property
 from typing import Any
 
+from service.i18n.catalogue import gettext
 from service.i18n.formats import format_date, format_datetime, format_decimal, format_number
 from service.questionnaire.answers import Answers
 from service.questionnaire.engine import Resolved, program_of, resolve
@@ -36,7 +37,7 @@ from service.questionnaire.schema import (
 from service.questionnaire.scoring import CriterionResult, Result
 from service.report import i18n
 from service.report.inputs import MAX_MARKING, STATUSES, TEMPLATE_VERSION, ReportInput, ReviewInfo
-from service.report.reasons import reason_text
+from service.report.reasons import JUDGED_ON_AS_OF, reason_text
 
 RESULT_PREFIX = "policygap-result:"
 BAND_FILL = {"red": "#b3261e", "amber": "#c77700", "green": "#2e7d32"}
@@ -585,10 +586,10 @@ class _Context:
         criterion = self.criteria[c.id]
         refs = list(criterion.references)
         if c.escalated:
-            for row, condition in zip(
+            for row, guard in zip(
                 criterion.escalate, program_of(self.q).escalate[c.id], strict=True
             ):
-                if condition.evaluate(self.resolved.env, self.report.record.as_of):
+                if guard.holds(self.resolved.env, self.resolved.visible, self.report.record.as_of):
                     refs.extend(row.references)
                     break
         return _refs_line(refs, self.sources, self.lang)
@@ -597,9 +598,21 @@ class _Context:
         """The law the fact's value rests on: the references of the table row that decided it."""
         fact = next(f for f in self.q.facts if f.id == fact_id)
         rows = program_of(self.q).fact_rows[fact_id]
-        for row, condition in zip(fact.table, rows, strict=True):
-            if condition.evaluate(self.resolved.env, self.report.record.as_of):
-                return _refs_line(row.references, self.sources, self.lang, notes=False)
+        as_of = self.report.record.as_of
+        for row, guard in zip(fact.table, rows, strict=True):
+            if not guard.holds(self.resolved.env, self.resolved.visible, as_of):
+                continue
+            line = _refs_line(row.references, self.sources, self.lang, notes=False)
+            window = guard.window
+            if window is None:
+                return line
+            # the date the row was judged on: "the law in force on 2025-09-01 (first_use_date)"
+            day = window.judged_date(self.resolved.env, self.resolved.visible, as_of)
+            judged = (
+                gettext(self.lang, JUDGED_ON_AS_OF) if window.question is None else window.question
+            )
+            on = self.t["judged_on"].format(date=day.isoformat() if day else "?", judged=judged)
+            return f"{line}; {on}" if line else on
         return ""
 
     def escalated_from(self, c: CriterionResult) -> str:

@@ -117,3 +117,48 @@ def test_action_plan_citations_carry_no_verification_tag_and_sources_no_catalogu
     html = render.render_html(report, lang="fr")
     assert "Statut de vérification dans le catalogue" not in html
     assert "Verification status in the catalogue" not in render.render_html(report, lang="en")
+
+
+DATED = Path(__file__).resolve().parents[1] / "data" / "dated_rules.yaml"
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory: pytest.TempPathFactory) -> render.ReportInput:
+    answers = tmp_path_factory.mktemp("dated") / "answers.yaml"
+    answers.write_text(
+        'questionnaire: dated-rules\nversion: "1.0"\nagency: Dated Police\nprogram: P\n'
+        "as_of: 2026-08-01\nanswers:\n  stage: in_service\n  first_use: '2021-05-01'\n"
+        "  pia: 'yes'\n  notice: partly\n  report: 'no'\n",
+        encoding="utf-8",
+    )
+    return report_input(DATED, answers)
+
+
+def test_the_report_says_which_date_each_dated_rule_was_judged_on(
+    dated: render.ReportInput,
+) -> None:
+    view = build_view(dated, "en")
+    facts = {f.label: f for f in view.summary.facts}
+    # the regime is judged on the assessment's date; its row cites the act in force then
+    assert facts["Regime"].value == "The new act"
+    assert facts["Regime"].basis == (
+        "NEW s. 26, in force 2025-06-11; the law in force on 2026-08-01 (the assessment date)"
+    )
+    # the PIA duty on the first-use date: 2021, before the duty took effect
+    assert facts["PIA duty"].value == "Guidance"
+    rules = {row.id: row for row in view.method.rules}
+    assert rules["NOT-01"].rule == (
+        'case 2: notice in ["yes", "partly"] (in force until 2022-09-21, judged on 2021-05-01 '
+        "(first_use))"
+    )
+    assert rules["REP-01"].rule == (
+        "not in force on 2026-08-01 (the assessment date): in force 2026-08-02"
+    )
+    detail = view.criterion_detail("REP-01")
+    assert detail.na_reason == (
+        "Not in force on 2026-08-01 (the assessment date): in force 2026-08-02."
+    )
+    fr = build_view(dated, "fr")
+    assert {f.label: f for f in fr.summary.facts}["Regime"].basis.endswith(
+        "la loi en vigueur le 2026-08-01 (la date de l'évaluation)"
+    )

@@ -93,6 +93,44 @@ CASES: list[tuple[Reason, str, str]] = [
         'Applies only when uses_live == "yes".',
         'S\'applique seulement si uses_live == "yes".',
     ),
+    (
+        reason(
+            ReasonCode.case,
+            number="3",
+            when='notice == "yes"',
+            in_force="",
+            until="2022-09-21",
+            judged_by="review_date",
+            date="2021-05-01",
+        ),
+        'case 3: notice == "yes" (in force until 2022-09-21, judged on 2021-05-01 (review_date))',
+        f'cas 3{NBSP}: notice == "yes" (en vigueur jusqu\'au 2022-09-21, apprécié au '
+        "2021-05-01 (review_date))",
+    ),
+    (
+        reason(
+            ReasonCode.not_in_force,
+            in_force="2026-08-02",
+            until="",
+            judged_by="as_of",
+            date="2026-08-01",
+        ),
+        "not in force on 2026-08-01 (the assessment date): in force 2026-08-02",
+        f"pas en vigueur le 2026-08-01 (la date de l'évaluation){NBSP}: en vigueur depuis le "
+        "2026-08-02",
+    ),
+    (
+        reason(
+            ReasonCode.na_not_in_force,
+            in_force="2025-07-01",
+            until="2030-12-31",
+            judged_by="review_date",
+            date="2024-01-01",
+        ),
+        "Not in force on 2024-01-01 (Last review?): in force 2025-07-01 to 2030-12-31.",
+        f"Pas en vigueur le 2024-01-01 (Last review?){NBSP}: en vigueur du 2025-07-01 "
+        "au 2030-12-31.",
+    ),
     (reason(ReasonCode.text, text="as stored"), "as stored", "as stored"),
 ]
 
