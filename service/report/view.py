@@ -611,7 +611,9 @@ class _Context:
             judged = (
                 gettext(self.lang, JUDGED_ON_AS_OF) if window.question is None else window.question
             )
-            on = self.t["judged_on"].format(date=day.isoformat() if day else "?", judged=judged)
+            on = self.t["judged_on"].format(
+                date=format_date(day, self.lang, style="short") if day else "?", judged=judged
+            )
             return f"{line}; {on}" if line else on
         return ""
 
