@@ -255,9 +255,10 @@ def _verify_page(
             "ok": outcome.ok,
             "rows": rows,
             "state": state,
+            # each line of ``policygap verify`` in the visitor's language
             "details": [
-                *(f"ok: {c}" for c in outcome.checks),
-                *(f"DIFFERENT: {d}" for d in outcome.differences),
+                *({"ok": True, "text": c.say(_)} for c in outcome.checks),
+                *({"ok": False, "text": d.say(_)} for d in outcome.differences),
             ],
         }
     return page.render(

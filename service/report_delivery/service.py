@@ -47,8 +47,10 @@ from service.report.sign import SigningError, SigningIdentity, check_identity, m
 from service.report.verify import (
     MAX_PDF_BYTES,
     Instance,
+    Note,
     ServerRecord,
     Verification,
+    note,
     verify_pdf,
 )
 from service.report_delivery.models import InstanceKey, ReportCache
@@ -140,12 +142,13 @@ def check_report(
         instance_certificate(session, settings), lambda sha256: server_record(session, sha256)
     )
 
-    def find(record: SubmissionRecord) -> Questionnaire | str:
+    def find(record: SubmissionRecord) -> Questionnaire | Note:
         found = registry.get(record.questionnaire_id, record.questionnaire_version)
         if found is None:
-            return (
-                f"questionnaire {record.questionnaire_id} version "
-                f"{record.questionnaire_version} is not loaded here"
+            return note(
+                N_("questionnaire {id} version {version} is not loaded here"),
+                id=record.questionnaire_id,
+                version=record.questionnaire_version,
             )
         return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from pathlib import Path
@@ -117,3 +118,42 @@ def test_the_upload_is_capped_and_the_page_rate_limited(app: FastAPI, client: Te
     out = _check(client, b"not a pdf")
     assert out.startswith("429 ")
     assert "Too many checks from your address" in out
+
+
+def _technical_details(out: str) -> list[str]:
+    block = re.search(r"<details.*?</details>", out, re.S)
+    assert block is not None, out
+    return [
+        html.unescape(re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", item)).strip())
+        for item in re.findall(r"<li[^>]*>(.*?)</li>", block.group(0), re.S)
+    ]
+
+
+def test_the_technical_details_are_in_french(app: FastAPI, world: World) -> None:
+    """Every line of the technical details goes through the catalogue: a French visitor reads
+    the checks of an issued report, and the failures of a forged one, in French."""
+    first, second = _downloads(app, world)
+    writer = PdfWriter(io.BytesIO(first), incremental=True)
+    writer.add_blank_page()  # an update after signing
+    forged = io.BytesIO()
+    writer.write(forged)
+    nb = "\u00a0"
+    with TestClient(app) as francophone:
+        held = _technical_details(_check(francophone, second, lang="fr"))
+        failed = _technical_details(_check(francophone, forged.getvalue(), lang="fr"))
+    assert held
+    assert failed
+    english = re.compile(
+        r"\b(ok|DIFFERENT|signature: |signer|submission|review state|the report|hash|matches)\b"
+    )
+    for line in held + failed:
+        assert not english.search(line), line
+    assert f"Valide{nb}: signature{nb}: valide et couvre tout le fichier" in held[0]
+    assert any(f"état de l'examen{nb}: soumission 2 acceptée le" in line for line in held), held
+    assert any("résultat recalculé" in line for line in held), held
+    assert any(
+        f"Échoue{nb}: signature{nb}: elle ne couvre pas tout le fichier" in line for line in failed
+    ), failed
+    with TestClient(app) as anglophone:
+        english_lines = _technical_details(_check(anglophone, second, lang="en"))
+    assert english_lines[0].startswith("Holds: signature: valid and covers the whole file")
