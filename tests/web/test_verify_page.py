@@ -13,8 +13,11 @@ from pypdf import PdfReader, PdfWriter
 from sqlmodel import func, select
 
 from service import db
+from service.config import Settings
+from service.main import create_app
 from service.models import AuditEvent
 from service.report_delivery import service as delivery
+from service.report_delivery.models import VerifyUse
 from tests.builders import World, login
 from tests.web.test_report_truth import _returned_then_accepted
 
@@ -157,3 +160,24 @@ def test_the_technical_details_are_in_french(app: FastAPI, world: World) -> None
     with TestClient(app) as anglophone:
         english_lines = _technical_details(_check(anglophone, second, lang="en"))
     assert english_lines[0].startswith("Holds: signature: valid and covers the whole file")
+
+
+def test_the_rate_limit_is_shared_by_every_worker(settings: Settings) -> None:
+    """Two workers (two apps on one database) count one client's checks together: the limit
+    is per client, not per process (each uvicorn worker counted its own before). What is kept
+    is a keyed hash of the address and the time, for a minute; never the address or the file."""
+    first, second = create_app(settings), create_app(settings)
+    with TestClient(first) as one, TestClient(second) as two:
+        for n in range(settings.verify_per_minute):
+            out = _check(one if n % 2 else two, b"not a pdf")
+            assert out.startswith("422 "), out[:200]
+        assert _check(one, b"not a pdf").startswith("429 ")
+        assert _check(two, b"not a pdf").startswith("429 ")
+        other = TestClient(first, client=("198.51.100.7", 5000))
+        assert _check(other, b"not a pdf").startswith("422 ")  # another client is not limited
+    with db.new_session(first.state.engine) as session:
+        kept = session.exec(select(VerifyUse)).all()
+    assert kept
+    assert all("testclient" not in row.client and len(row.client) == 64 for row in kept)
+    first.state.engine.dispose()
+    second.state.engine.dispose()
