@@ -6,9 +6,10 @@ to the sign-in page, a signed-out API request gets 401 JSON.
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Any
 
-from service.i18n.catalogue import N_
+from service.i18n.catalogue import N_, Translator
 
 
 class AppError(Exception):
@@ -25,6 +26,16 @@ class AppError(Exception):
         if message:
             self.message = message
         self.detail = detail
+
+    def describe(self, _: Translator) -> str:
+        """The message in the language of ``_``, its placeholders filled."""
+        text = _(self.message)
+        return text.format(**self.detail) if self.format_detail else text
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers the response carries besides the body."""
+        return {"WWW-Authenticate": "Bearer"} if self.status_code == 401 else {}
 
 
 class NotSignedIn(AppError):
@@ -98,6 +109,37 @@ class InvalidText(Unprocessable):
 
 
 class RateLimited(AppError):
+    """Refused for now; ``seconds`` (from the limiter) says how long until the next attempt is
+    heard, and the message says it: in minutes from two minutes on, else in seconds."""
+
     status_code = 429
     code = "rate_limited"
-    message = N_("Too many attempts. Wait 15 minutes, then try again")
+    message = N_("Too many attempts. Wait a moment, then try again")
+
+    @property
+    def seconds(self) -> int | None:
+        seconds = self.detail.get("seconds")
+        return seconds if isinstance(seconds, int) and seconds > 0 else None
+
+    def describe(self, _: Translator) -> str:
+        seconds = self.seconds
+        if seconds is None:
+            return _(self.message)
+        if seconds < 120:
+            return _.ngettext(
+                "Too many attempts. Wait {count} second, then try again",
+                "Too many attempts. Wait {count} seconds, then try again",
+                seconds,
+                count=seconds,
+            )
+        minutes = ceil(seconds / 60)
+        return _.ngettext(
+            "Too many attempts. Wait {count} minute, then try again",
+            "Too many attempts. Wait {count} minutes, then try again",
+            minutes,
+            count=minutes,
+        )
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.seconds)} if self.seconds else {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import errno
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -39,6 +39,7 @@ from service.documents import endpoints as document_api
 from service.documents import pages as document_routes
 from service.documents import store as document_store
 from service.errors import AppError, NotSignedIn
+from service.i18n.catalogue import Translator
 from service.questionnaire.loader import load_directory
 from service.report_delivery import endpoints as report_api
 from service.report_delivery import pages as report_pages
@@ -66,15 +67,16 @@ def _error_page(
     *,
     status_code: int,
     title: str,
-    message: str,
-    values: dict[str, object] | None = None,
+    message: str | Callable[[Translator], str],
 ) -> Response:
+    """The error page in the visitor's language; ``message`` is a catalogue msgid or says
+    itself in the language it is given (``AppError.describe``)."""
     page = PageContext.for_error(request)
     try:
-        text = page._(message)
+        text = page._(message) if isinstance(message, str) else message(page._)
         return page.render(
             "error.html",
-            {"title": page._(title), "message": text.format(**values) if values else text},
+            {"title": page._(title), "message": text},
             status_code=status_code,
         )
     finally:
@@ -85,23 +87,23 @@ async def handle_app_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, AppError):  # pragma: no cover - registered for AppError only
         raise exc
     if _is_api(request):
-        message = exc.message.format(**exc.detail) if exc.format_detail else exc.message
         return JSONResponse(
-            {"detail": message, "code": exc.code, **exc.detail},
+            {"detail": exc.describe(Translator("en")), "code": exc.code, **exc.detail},
             status_code=exc.status_code,
-            headers={"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None,
+            headers=exc.headers or None,
         )
     if isinstance(exc, NotSignedIn):
         target = request.url.path + (("?" + request.url.query) if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     titles = {403: "You cannot do this", 404: "Page not found", 409: "This could not be saved"}
-    return _error_page(
+    response = _error_page(
         request,
         status_code=exc.status_code,
         title=titles.get(exc.status_code, "There is a problem"),
-        message=exc.message,
-        values=exc.detail if exc.format_detail else None,
+        message=exc.describe,
     )
+    response.headers.update(exc.headers)
+    return response
 
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:

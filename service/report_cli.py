@@ -155,7 +155,7 @@ def verify(
     """Check a report: its signature and signer, the printed hash, the questionnaire, the
     recomputed result and the review state; exit 0 if all hold, 1 otherwise."""
     from service.cli_support import fail, load_questionnaire_or_exit
-    from service.report.verify import NotAReport, questionnaire_finder, verify_pdf
+    from service.report.verify import NotAReport, Note, questionnaire_finder, verify_pdf
 
     try:
         data = report_file.read_bytes()
@@ -181,8 +181,8 @@ def verify(
 
         if documents is not None:
             found = check_documents(outcome.record, documents)
-            outcome.checks.extend(found.checks)
-            outcome.differences.extend(found.differences)
+            outcome.checks.extend(Note(line) for line in found.checks)
+            outcome.differences.extend(Note(line) for line in found.differences)
         else:
             typer.echo(
                 f"note: the submission froze {count(outcome.record)} document(s); "

@@ -15,7 +15,7 @@ from service import db
 from service.admin import service as admin_service
 from service.auth import service as auth_service
 from service.auth import totp
-from service.errors import NotFound
+from service.errors import NotFound, RateLimited
 from service.i18n import LANGUAGES
 from service.models import LoginAttempt, User, WebSession, utcnow
 from service.security import safe_next
@@ -102,9 +102,7 @@ def login_code(page: PublicPageDep, form: PublicPageForm) -> Response:
     which = auth_service.throttled(session=session, settings=page.settings, email=user.email, ip=ip)
     if which is not None:
         status = 429
-        error = _(
-            "Too many attempts. Wait {seconds} seconds, then try again", seconds=which.seconds
-        )
+        error = RateLimited(seconds=which.seconds, limit=which.limit).describe(_)
     elif auth_service.use_second_factor(session=session, user_id=user.id, code=code):
         return signed_in(page, user=user, target=target)
     else:

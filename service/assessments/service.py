@@ -750,13 +750,20 @@ def comments(
     return [(c, s, u) for c, s, u in session.exec(query).all()]
 
 
-def latest_comments(*, session: Session, assessment_id: uuid.UUID) -> dict[str | None, list[str]]:
-    """The comments made on the latest reviewed submission: criterion id (None: general) ->
-    texts. What the officer sees after a return, and what an accepted report carries."""
+def latest_comments(
+    *, session: Session, assessment_id: uuid.UUID, number: int | None = None
+) -> dict[str | None, list[str]]:
+    """The comments made on submission ``number`` (default: the latest reviewed submission):
+    criterion id (None: general) -> texts. What the officer sees after a return, and what the
+    board reads beside the accepted submission (never those of an earlier, returned one)."""
     rows = comments(session=session, assessment_id=assessment_id)
     if not rows:
         return {}
-    last = max((s.number for _, s, _ in rows if s is not None), default=0)
+    last = (
+        number
+        if number is not None
+        else max((s.number for _, s, _ in rows if s is not None), default=0)
+    )
     out: dict[str | None, list[str]] = {}
     for comment, submission, _ in rows:
         if submission is None or submission.number == last:

@@ -64,7 +64,7 @@ def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
                 session=page.session, assessment_id=assessment.id
             ),
             "comments": assessment_service.latest_comments(
-                session=page.session, assessment_id=assessment.id
+                session=page.session, assessment_id=assessment.id, number=submission.number
             ),
         },
     )

@@ -185,21 +185,23 @@ async def api_import_archive(
                 questionnaire,
                 max_document_bytes=settings.max_upload_bytes,
                 max_total_bytes=UNPACKED_FACTOR * settings.max_upload_bytes,
+                spool_dir=settings.documents_dir,
             )
         except BadArchive as error:
             raise ArchiveRefused(str(error)) from error
-        added = document_service.import_archive(
-            session=session,
-            viewer=viewer,
-            assessment_id=assessment.id,
-            expected_version=version,
-            questionnaire=questionnaire,
-            checked=checked,
-            max_bytes=settings.max_upload_bytes,
-            directory=settings.documents_dir,
-            quota_bytes=settings.agency_storage_quota_bytes,
-            as_of=today(),
-        )
+        with checked:  # its documents' spool files go at the end
+            added = document_service.import_archive(
+                session=session,
+                viewer=viewer,
+                assessment_id=assessment.id,
+                expected_version=version,
+                questionnaire=questionnaire,
+                checked=checked,
+                max_bytes=settings.max_upload_bytes,
+                directory=settings.documents_dir,
+                quota_bytes=settings.agency_storage_quota_bytes,
+                as_of=today(),
+            )
         return JSONResponse({"documents_attached": added})
 
     with document_service.import_slot():

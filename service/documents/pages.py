@@ -372,29 +372,31 @@ def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: by
             questionnaire,
             max_document_bytes=page.settings.max_upload_bytes,
             max_total_bytes=UNPACKED_FACTOR * page.settings.max_upload_bytes,
+            spool_dir=page.settings.documents_dir,
         )
     except BadArchive as error:
         message = _("The archive was not imported: {reason}", reason=_archive_reason(_, error))
         return _archive_page(page, assessment_id, message, 422, version)
-    if version != assessment.version:
-        answers = checked.answers.to_answers()
-        yours = typed_rows(questionnaire, answers.values, answers.evidence, page.visitor.lang)
-        return page.conflict(assessment.id, None, yours)
-    try:
-        document_service.import_archive(
-            session=page.session,
-            viewer=page.viewer,
-            assessment_id=assessment.id,
-            expected_version=version,
-            questionnaire=questionnaire,
-            checked=checked,
-            max_bytes=page.settings.max_upload_bytes,
-            directory=page.settings.documents_dir,
-            quota_bytes=page.settings.agency_storage_quota_bytes,
-            as_of=today(),
-        )
-    except StaleVersion:
-        answers = checked.answers.to_answers()
-        yours = typed_rows(questionnaire, answers.values, answers.evidence, page.visitor.lang)
-        return page.conflict(assessment.id, None, yours)
-    return redirect(f"/assessments/{assessment.id}/?notice=saved")
+    with checked:  # its documents' spool files go at the end
+        if version != assessment.version:
+            answers = checked.answers.to_answers()
+            yours = typed_rows(questionnaire, answers.values, answers.evidence, page.visitor.lang)
+            return page.conflict(assessment.id, None, yours)
+        try:
+            document_service.import_archive(
+                session=page.session,
+                viewer=page.viewer,
+                assessment_id=assessment.id,
+                expected_version=version,
+                questionnaire=questionnaire,
+                checked=checked,
+                max_bytes=page.settings.max_upload_bytes,
+                directory=page.settings.documents_dir,
+                quota_bytes=page.settings.agency_storage_quota_bytes,
+                as_of=today(),
+            )
+        except StaleVersion:
+            answers = checked.answers.to_answers()
+            yours = typed_rows(questionnaire, answers.values, answers.evidence, page.visitor.lang)
+            return page.conflict(assessment.id, None, yours)
+        return redirect(f"/assessments/{assessment.id}/?notice=saved")

@@ -70,7 +70,8 @@ class ImportsBusy(AppError):
     message = "Too many archives are being imported at once. Try again in a minute"
 
 
-# Archive imports at once in this process: each holds the archive and its documents in memory.
+# Archive imports at once in this process: each holds the (compressed) archive in memory, one
+# chunk of a document at a time, and its documents in spool files until it ends.
 MAX_CONCURRENT_IMPORTS = 2
 _import_slots = threading.BoundedSemaphore(MAX_CONCURRENT_IMPORTS)
 
@@ -489,28 +490,33 @@ def _import_archive_once(
                 for qid, docs in store.attached(session, assessment.id).items()
                 for d in docs
             }
-            adding = sum(
-                len(d.data)
-                for d in checked.documents
-                if (d.question, hashlib.sha256(d.data).hexdigest()) not in present
-            )
+            adding = sum(d.size for d in checked.documents if (d.question, d.sha256) not in present)
             # the whole archive within the quota, checked before anything is stored
             check_quota(session, assessment.organisation_id, adding, quota_bytes)
             for doc in checked.documents:
-                digest = hashlib.sha256(doc.data).hexdigest()
-                if (doc.question, digest) in present:
+                if (doc.question, doc.sha256) in present:
                     continue
-                _attach_to(
-                    session=session,
-                    viewer=viewer,
-                    assessment=assessment,
-                    question_id=doc.question,
-                    filename=doc.name,
-                    data=doc.data,
-                    max_bytes=max_bytes,
+                # checked (size, hash, type, name) when the archive was read: stored from its
+                # spool file a chunk at a time, one document after the other
+                blob = store.put_blob(
+                    session,
+                    data=store.Spooled(doc.path, doc.sha256, doc.size),
+                    media_type=doc.media_type,
                     directory=directory,
                 )
-                present.add((doc.question, digest))
+                document = Document(
+                    assessment_id=assessment.id,
+                    question_id=doc.question,
+                    sha256=blob.sha256,
+                    name=doc.name,
+                    size=doc.size,
+                    media_type=doc.media_type,
+                    uploaded_by_id=viewer.user.id,
+                )
+                session.add(document)
+                assessment.updated_at = utcnow()
+                _audit(session, viewer, assessment, "document_attach", document)
+                present.add((doc.question, doc.sha256))
                 added += 1
     except StaleDataError as error:
         _forget_files(session, directory, checked)
@@ -526,7 +532,7 @@ def _forget_files(session: Session, directory: Path | None, checked: Archive) ->
     rolled back). Best effort: the database may be the reason the import failed."""
     if directory is None:
         return
-    for sha256 in sorted({hashlib.sha256(d.data).hexdigest() for d in checked.documents}):
+    for sha256 in sorted({d.sha256 for d in checked.documents}):
         try:
             store.delete_file_if_unused(session, directory, sha256)
         except Exception:  # the import's own error is the one to report

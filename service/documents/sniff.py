@@ -7,10 +7,12 @@ appended, text holding markup a browser would run) is refused.
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import zipfile
 from dataclasses import dataclass
+from typing import BinaryIO
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -41,6 +43,9 @@ _JPEG = b"\xff\xd8\xff"
 _MAX_ZIP_MEMBERS = 10_000
 # Markup a browser would run, or another file inside, anywhere in a text file (not only its head).
 _MARKUP = re.compile(rb"<(?:html|script|!doctype|svg|\?xml|body|iframe)|%pdf-", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")  # below space, except \t \n \f \r
+CHUNK = 64 * 1024  # a text file is scanned this much at a time
+_OVERLAP = 16  # bytes kept from the last chunk, so that markup across two chunks is found
 _OTHER_MAGIC = (_ZIP, b"%PDF-", _PNG, _JPEG, b"GIF8", b"\x7fELF", b"MZ", b"\xd0\xcf\x11\xe0")
 
 
@@ -53,9 +58,9 @@ class Sniffed:
     media_type: str
 
 
-def _zip_type(data: bytes) -> str:
+def _zip_type(f: BinaryIO) -> str:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(f)
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         raise Refused("The file is a damaged ZIP container") from error
@@ -82,12 +87,14 @@ def _zip_type(data: bytes) -> str:
     raise Refused("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
 
 
-def _has_zip_tail(data: bytes) -> bool:
+def _has_zip_tail(f: BinaryIO) -> bool:
     """A ZIP end-of-central-directory record: the file is also readable as an archive."""
-    if b"PK\x05\x06" not in data[-66_000:]:
+    size = f.seek(0, io.SEEK_END)
+    f.seek(max(0, size - 66_000))
+    if b"PK\x05\x06" not in f.read(66_000):
         return False
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(f) as archive:  # a file object passed in stays open
             return bool(archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
         return False
@@ -95,40 +102,58 @@ def _has_zip_tail(data: bytes) -> bool:
 
 def sniff(data: bytes) -> Sniffed:
     """The media type of ``data`` by content, or ``Refused``."""
-    if not data:
+    return sniff_file(io.BytesIO(data))
+
+
+def sniff_file(f: BinaryIO) -> Sniffed:
+    """The media type of the seekable file ``f`` by content, or ``Refused``; the file is read
+    in parts (its head, its tail, a text a chunk at a time), never whole."""
+    f.seek(0)
+    head = f.read(1024)
+    if not head:
         raise Refused("The selected file is empty")
-    head = data[:8]
-    if data.startswith(b"%PDF-"):
-        if _has_zip_tail(data):
+    if head.startswith(b"%PDF-"):
+        if _has_zip_tail(f):
             raise Refused("The file is both a PDF and a ZIP archive")
         return Sniffed(PDF)
-    if data.startswith(_ZIP):
-        if b"%PDF-" in data[:1024]:
+    if head.startswith(_ZIP):
+        if b"%PDF-" in head:
             raise Refused("The file is both a PDF and a ZIP archive")
-        return Sniffed(_zip_type(data))
+        return Sniffed(_zip_type(f))
     if head.startswith(_PNG):
-        if _has_zip_tail(data) or b"%PDF-" in data[:1024]:
+        if _has_zip_tail(f) or b"%PDF-" in head:
             raise Refused("The image also holds another kind of file")
         return Sniffed(PNG)
     if head.startswith(_JPEG):
-        if _has_zip_tail(data) or b"%PDF-" in data[:1024]:
+        if _has_zip_tail(f) or b"%PDF-" in head:
             raise Refused("The image also holds another kind of file")
         return Sniffed(JPEG)
-    return Sniffed(_text(data))
+    return Sniffed(_text(f, head))
 
 
-def _text(data: bytes) -> str:
-    if any(data.startswith(m) for m in _OTHER_MAGIC) or b"\x00" in data:
+def _text(f: BinaryIO, head: bytes) -> str:
+    """Plain UTF-8 text, the whole of it checked a chunk at a time: no NUL or control
+    character, no markup a browser would run or another file's signature anywhere."""
+    if any(head.startswith(m) for m in _OTHER_MAGIC):
         raise Refused("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise Refused("A text file must be UTF-8 encoded") from error
-    if any(ord(c) < 32 and c not in "\t\n\r\f" for c in text):
-        raise Refused("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
-    if _MARKUP.search(data):
-        raise Refused("A text file must not hold web page markup or another file")
-    return TEXT
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    f.seek(0)
+    carry = b""
+    while True:
+        chunk = f.read(CHUNK)
+        if b"\x00" in chunk:
+            raise Refused("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
+        try:
+            text = decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as error:
+            raise Refused("A text file must be UTF-8 encoded") from error
+        if _CONTROL.search(text):
+            raise Refused("The file must be a PDF, DOCX, ODT, XLSX, PNG, JPEG or text file")
+        if _MARKUP.search(carry + chunk):
+            raise Refused("A text file must not hold web page markup or another file")
+        if not chunk:
+            return TEXT
+        carry = chunk[-_OVERLAP:]
 
 
 def _extension(name: str) -> str | None:

@@ -7,10 +7,12 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 import tempfile
 import uuid
 from collections import defaultdict
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
@@ -32,34 +34,59 @@ def blob_path(directory: Path, sha256: str) -> Path:
     return directory / sha256[:2] / sha256
 
 
+CHUNK = 1024 * 1024  # how much of a file is copied or hashed at a time
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """A document's bytes waiting in a file (an archive import's spool), with their hash."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def put_blob(
-    session: Session, *, data: bytes, media_type: str, directory: Path | None
+    session: Session, *, data: bytes | Spooled, media_type: str, directory: Path | None
 ) -> DocumentBlob:
-    """Store ``data`` once per SHA-256 (the caller commits, inside ``db.writing``)."""
-    sha = hashlib.sha256(data).hexdigest()
+    """Store ``data`` once per SHA-256 (the caller commits, inside ``db.writing``). Spooled
+    bytes are copied into ``directory`` a chunk at a time; kept in the database (no
+    ``directory``), a document is read whole, one at a time."""
+    sha = data.sha256 if isinstance(data, Spooled) else hashlib.sha256(data).hexdigest()
+    size = data.size if isinstance(data, Spooled) else len(data)
     lock_blob(session, sha)
     blob = session.get(DocumentBlob, sha)
     if directory is not None:
         path = blob_path(directory, sha)
-        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+        if not path.is_file() or file_sha256(path) != sha:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
             with os.fdopen(fd, "wb") as out:
-                out.write(data)
+                if isinstance(data, Spooled):
+                    with data.path.open("rb") as source:
+                        shutil.copyfileobj(source, out, CHUNK)
+                else:
+                    out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, path)
+    content: bytes | None = None
+    if directory is None and (blob is None or blob.content is None):
+        content = data.path.read_bytes() if isinstance(data, Spooled) else data
     if blob is None:
-        blob = DocumentBlob(
-            sha256=sha,
-            size=len(data),
-            media_type=media_type,
-            content=None if directory is not None else data,
-        )
+        blob = DocumentBlob(sha256=sha, size=size, media_type=media_type, content=content)
         session.add(blob)
         session.flush()  # before the document that refers to it
-    elif directory is None and blob.content is None:
-        blob.content = data
+    elif content is not None:
+        blob.content = content
     return blob
 
 

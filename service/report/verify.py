@@ -20,10 +20,12 @@ import io
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
+from service.i18n.catalogue import N_, NP_, Translator
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.scoring import score
 from service.questionnaire.submission import (
@@ -38,7 +40,14 @@ from service.report.inputs import ATTACHMENT_NAME, REVIEW_ATTACHMENT, REVIEW_FOR
 from service.report.sign import SignatureCheck, certificate_fingerprint, check_signature
 from service.report.view import RESULT_PREFIX
 
-UNSIGNED = "unsigned: a draft, not an issued report"
+UNSIGNED = N_("unsigned: a draft, not an issued report")
+UNKNOWN_SIGNER = NP_("signer", "unknown")
+# The review status words of review.json, said in the lines of a check
+STATUS_WORDS = {
+    "submitted": NP_("review status", "submitted"),
+    "returned": NP_("review status", "returned"),
+    "accepted": NP_("review status", "accepted"),
+}
 
 HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 STATED = re.compile(
@@ -47,6 +56,40 @@ STATED = re.compile(
     r" gaps=(?P<gaps>none|[A-Z]{3}-\d{2}(?: [A-Z]{3}-\d{2})*)"
 )
 MAX_PDF_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Note:
+    """One line of a check: an English catalogue message with ``{name}`` placeholders and their
+    values. ``str()`` gives the English (the CLI prints it); ``say(_)`` the language of ``_``
+    (the public verify page). A value that is a Note is said in the same language."""
+
+    message: str
+    values: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    context: str | None = None
+
+    def __str__(self) -> str:
+        return self.say(None)
+
+    def say(self, _: Translator | None) -> str:
+        values = {k: v.say(_) if isinstance(v, Note) else v for k, v in self.values.items()}
+        if _ is None:
+            text = self.message
+        elif self.context is not None:
+            text = _.pgettext(self.context, self.message)
+        else:
+            text = _(self.message)
+        return text.format(**values) if values else text
+
+
+def note(message: str, **values: object) -> Note:
+    return Note(message, MappingProxyType(values))
+
+
+def status_word(status: str) -> Note:
+    """A review status as a word of the catalogue (an unknown one as it was written)."""
+    context, word = STATUS_WORDS.get(status, (None, status))
+    return Note(word, context=context)
 
 
 class NotAReport(Exception):
@@ -79,8 +122,8 @@ class Verification:
     signature: SignatureCheck | None = None
     review: dict[str, object] | None = None  # the review.json attachment, when present
     server: ServerRecord | None = None
-    differences: list[str] = field(default_factory=list)
-    checks: list[str] = field(default_factory=list)
+    differences: list[Note] = field(default_factory=list)
+    checks: list[Note] = field(default_factory=list)
     # each check made, in order, and whether it held: signature, signer, hash, questionnaire,
     # result, review (a check not reached is absent)
     steps: dict[str, bool] = field(default_factory=dict)
@@ -126,28 +169,45 @@ def _check_signature(
 ) -> None:
     sig = out.signature = check_signature(data, list(trusted))
     if not sig.present:
-        (out.checks if allow_unsigned else out.differences).append(UNSIGNED)
+        (out.checks if allow_unsigned else out.differences).append(note(UNSIGNED))
         out.steps["signature"] = allow_unsigned
         return
     out.steps["signature"] = sig.intact and sig.whole_file
     out.steps["signer"] = sig.trusted
     if not sig.intact:
-        out.differences.append("signature: the signed bytes were changed after signing")
+        out.differences.append(note(N_("signature: the signed bytes were changed after signing")))
     elif not sig.whole_file:
         out.differences.append(
-            "signature: it does not cover the whole file (something was added after signing)"
+            note(
+                N_(
+                    "signature: it does not cover the whole file (something was added after signing)"
+                )
+            )
         )
     else:
         when = sig.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC") if sig.signed_at else "?"
-        out.checks.append(f"signature: valid and covers the whole file (signed {when})")
+        out.checks.append(
+            note(N_("signature: valid and covers the whole file (signed {when})"), when=when)
+        )
+    certificate = sig.signer_fingerprint[:16] or "?"
     if sig.trusted:
         out.checks.append(
-            f"signer: {sig.signer} (certificate {sig.signer_fingerprint[:16]}) is trusted"
+            note(
+                N_("signer: {signer} (certificate {certificate}) is trusted"),
+                signer=sig.signer,
+                certificate=certificate,
+            )
         )
     else:
         out.differences.append(
-            f"signer: {sig.signer or 'unknown'} (certificate {sig.signer_fingerprint[:16] or '?'}) "
-            "is not a trusted instance; give its certificate with --trust"
+            note(
+                N_(
+                    "signer: {signer} (certificate {certificate}) is not a trusted instance; "
+                    "give its certificate with --trust"
+                ),
+                signer=sig.signer or Note(UNKNOWN_SIGNER[1], context=UNKNOWN_SIGNER[0]),
+                certificate=certificate,
+            )
         )
 
 
@@ -164,11 +224,15 @@ def _read_record(out: Verification, raw: bytes) -> SubmissionRecord | None:
             out.sha256 = sha256_hex(raw)
             canonical = canonical_json(record)
     except ValueError as error:
-        out.differences.append(f"the attachment is not a PolicyGap submission: {error}")
+        out.differences.append(
+            note(N_("the attachment is not a PolicyGap submission: {error}"), error=str(error))
+        )
         return None
     out.record = record
     if canonical != raw:
-        out.differences.append("the attachment is not in canonical form (it was rewritten)")
+        out.differences.append(
+            note(N_("the attachment is not in canonical form (it was rewritten)"))
+        )
     return record
 
 
@@ -179,25 +243,44 @@ def _check_review(
     blobs = content.attachments.get(REVIEW_ATTACHMENT) or []
     if not blobs:
         if out.version == 2:
-            out.differences.append(f"review state: the PDF has no {REVIEW_ATTACHMENT} attachment")
+            out.differences.append(
+                note(N_("review state: the PDF has no {name} attachment"), name=REVIEW_ATTACHMENT)
+            )
         return out.version == 2
     try:
         review = json.loads(blobs[0])
     except ValueError:
-        out.differences.append(f"review state: {REVIEW_ATTACHMENT} is not JSON")
+        out.differences.append(note(N_("review state: {name} is not JSON"), name=REVIEW_ATTACHMENT))
         return True
     if not isinstance(review, dict) or review.get("format") != REVIEW_FORMAT:
         out.differences.append(
-            f"review state: {REVIEW_ATTACHMENT} is not a PolicyGap review record"
+            note(
+                N_("review state: {name} is not a PolicyGap review record"), name=REVIEW_ATTACHMENT
+            )
         )
         return True
     out.review = review
     if review.get("submission_sha256") != out.sha256 or review.get("number") != record.number:
-        out.differences.append("review state: it names another submission")
+        out.differences.append(note(N_("review state: it names another submission")))
         return True
     status = str(review.get("status"))
-    decided = f" on {str(review['decided_at'])[:10]}" if review.get("decided_at") else ""
-    out.checks.append(f"review state: submission {record.number} {status}{decided}")
+    if review.get("decided_at"):
+        out.checks.append(
+            note(
+                N_("review state: submission {number} {status} on {date}"),
+                number=record.number,
+                status=status_word(status),
+                date=str(review["decided_at"])[:10],
+            )
+        )
+    else:
+        out.checks.append(
+            note(
+                N_("review state: submission {number} {status}"),
+                number=record.number,
+                status=status_word(status),
+            )
+        )
     signed_here = (
         instance is not None
         and out.signature is not None
@@ -207,24 +290,32 @@ def _check_review(
         return True  # only the instance that issued a report holds its record
     server = out.server = instance.lookup(out.sha256)
     if server is None:
-        out.differences.append("review state: this server has no submission with this hash")
+        out.differences.append(
+            note(N_("review state: this server has no submission with this hash"))
+        )
     elif server.status != status:
         out.differences.append(
-            f"review state: the report says {status}, the server's record says {server.status}"
+            note(
+                N_("review state: the report says {status}, the server's record says {recorded}"),
+                status=status_word(status),
+                recorded=status_word(server.status),
+            )
+        )
+    elif server.latest_number > server.number:
+        out.checks.append(
+            note(
+                N_("review state: matches the server's record; superseded by submission {number}"),
+                number=server.latest_number,
+            )
         )
     else:
-        later = (
-            f"; superseded by submission {server.latest_number}"
-            if server.latest_number > server.number
-            else ""
-        )
-        out.checks.append(f"review state: matches the server's record{later}")
+        out.checks.append(note(N_("review state: matches the server's record")))
     return True
 
 
 def verify_pdf(
     data: bytes,
-    find_questionnaire: Callable[[SubmissionRecord], Questionnaire | str],
+    find_questionnaire: Callable[[SubmissionRecord], Questionnaire | Note],
     *,
     trusted: Sequence[bytes] = (),
     allow_unsigned: bool = False,
@@ -242,11 +333,15 @@ def verify_pdf(
     _check_signature(out, data, certificates, allow_unsigned)
     blobs = content.attachments.get(ATTACHMENT_NAME)
     if not blobs:
-        out.differences.append(f"the PDF has no {ATTACHMENT_NAME} attachment")
+        out.differences.append(note(N_("the PDF has no {name} attachment"), name=ATTACHMENT_NAME))
         out.steps["hash"] = False
         return out
     if len(blobs) > 1:
-        out.differences.append(f"the PDF has {len(blobs)} {ATTACHMENT_NAME} attachments")
+        out.differences.append(
+            note(
+                N_("the PDF has {count} {name} attachments"), count=len(blobs), name=ATTACHMENT_NAME
+            )
+        )
         out.steps["hash"] = False
         return out
     before = len(out.differences)
@@ -262,25 +357,38 @@ def verify_pdf(
     }
     if out.sha256 in printed:
         out.checks.append(
-            f"submission hash {out.sha256} (record version {out.version}) is printed in the report"
+            note(
+                N_("submission hash {sha256} (record version {version}) is printed in the report"),
+                sha256=out.sha256,
+                version=out.version,
+            )
         )
         others = printed - {out.sha256}
         if others:
             out.differences.append(
-                "the report prints other submission hashes: " + ", ".join(sorted(others))
+                note(
+                    N_("the report prints other submission hashes: {hashes}"),
+                    hashes=", ".join(sorted(others)),
+                )
             )
     elif printed:
         out.differences.append(
-            f"the hash printed in the report ({', '.join(sorted(printed))}) is not the SHA-256 "
-            f"of the attached submission ({out.sha256})"
+            note(
+                N_(
+                    "the hash printed in the report ({printed}) is not the SHA-256 "
+                    "of the attached submission ({sha256})"
+                ),
+                printed=", ".join(sorted(printed)),
+                sha256=out.sha256,
+            )
         )
     else:
-        out.differences.append("the report prints no submission hash")
+        out.differences.append(note(N_("the report prints no submission hash")))
     out.steps["hash"] = len(out.differences) == before
 
     before = len(out.differences)
     found = find_questionnaire(record)
-    if isinstance(found, str):
+    if isinstance(found, Note):
         out.differences.append(found)
         out.steps["questionnaire"] = False
         return out
@@ -290,33 +398,53 @@ def verify_pdf(
         record.questionnaire_version,
     ):
         out.differences.append(
-            f"the questionnaire is {questionnaire.id} {questionnaire.version}, but the "
-            f"submission was answered against {record.questionnaire_id} "
-            f"{record.questionnaire_version}"
+            note(
+                N_(
+                    "the questionnaire is {id} {version}, but the submission was answered "
+                    "against {answered_id} {answered_version}"
+                ),
+                id=questionnaire.id,
+                version=questionnaire.version,
+                answered_id=record.questionnaire_id,
+                answered_version=record.questionnaire_version,
+            )
         )
     if questionnaire.sha256 != record.questionnaire_sha256:
         out.differences.append(
-            f"questionnaire hash differs: the submission names {record.questionnaire_sha256}, "
-            f"the file has {questionnaire.sha256}"
+            note(
+                N_(
+                    "questionnaire hash differs: the submission names {named}, the file has {found}"
+                ),
+                named=record.questionnaire_sha256,
+                found=questionnaire.sha256,
+            )
         )
     else:
-        out.checks.append(f"questionnaire {questionnaire.id} {questionnaire.version} hash matches")
+        out.checks.append(
+            note(
+                N_("questionnaire {id} {version} hash matches"),
+                id=questionnaire.id,
+                version=questionnaire.version,
+            )
+        )
     out.steps["questionnaire"] = len(out.differences) == before
 
     before = len(out.differences)
     try:
         result = score(questionnaire, record.to_answers(), as_of=record.as_of)
     except (ValueError, KeyError, TypeError) as error:
-        out.differences.append(f"the answers cannot be scored: {error}")
+        out.differences.append(note(N_("the answers cannot be scored: {error}"), error=str(error)))
         out.steps["result"] = False
         return out
     stated = list(STATED.finditer(content.text))
     if not stated:
-        out.differences.append("the report does not state its result (no policygap-result line)")
+        out.differences.append(
+            note(N_("the report does not state its result (no policygap-result line)"))
+        )
         out.steps["result"] = False
         return out
     if len(stated) > 1:
-        out.differences.append("the report states more than one result")
+        out.differences.append(note(N_("the report states more than one result")))
         out.steps["result"] = False
         return out
     match = stated[0]
@@ -324,28 +452,41 @@ def verify_pdf(
     gaps = match["gaps"].split() if match["gaps"] != "none" else []
     if match["rating"] != result.rating.value:
         out.differences.append(
-            f"rating: the report says {match['rating']}, the answers give {result.rating.value}"
+            note(
+                N_("rating: the report says {stated}, the answers give {computed}"),
+                stated=match["rating"],
+                computed=result.rating.value,
+            )
         )
     if match["score"] != score_text:
         out.differences.append(
-            f"score: the report says {match['score']}, the answers give {score_text}"
+            note(
+                N_("score: the report says {stated}, the answers give {computed}"),
+                stated=match["score"],
+                computed=score_text,
+            )
         )
     if gaps != result.gaps:
-        missing = [g for g in result.gaps if g not in gaps]
-        extra = [g for g in gaps if g not in result.gaps]
-        detail = []
-        if missing:
-            detail.append("not stated: " + ", ".join(missing))
-        if extra:
-            detail.append("stated but not gaps: " + ", ".join(extra))
-        if not detail:
-            detail.append("in another order")
-        out.differences.append("gaps differ (" + "; ".join(detail) + ")")
+        missing = ", ".join(g for g in result.gaps if g not in gaps)
+        extra = ", ".join(g for g in gaps if g not in result.gaps)
+        if missing and extra:
+            message = N_("gaps differ (not stated: {missing}; stated but not gaps: {extra})")
+        elif missing:
+            message = N_("gaps differ (not stated: {missing})")
+        elif extra:
+            message = N_("gaps differ (stated but not gaps: {extra})")
+        else:
+            message = N_("gaps differ (in another order)")
+        out.differences.append(note(message, missing=missing, extra=extra))
     out.steps["result"] = len(out.differences) == before
     if not out.differences:
         out.checks.append(
-            f"result recomputed: rating {result.rating.value}, score {score_text}, "
-            f"{len(result.gaps)} gap(s)"
+            note(
+                N_("result recomputed: rating {rating}, score {score}, {count} gap(s)"),
+                rating=result.rating.value,
+                score=score_text,
+                count=len(result.gaps),
+            )
         )
     before = len(out.differences)
     reviewed = _check_review(out, content, record, instance)
@@ -356,22 +497,29 @@ def verify_pdf(
 
 def questionnaire_finder(
     directory: Path, override: Questionnaire | None = None
-) -> Callable[[SubmissionRecord], Questionnaire | str]:
+) -> Callable[[SubmissionRecord], Questionnaire | Note]:
     """Find a record's questionnaire: the given one, else by id and version in `directory`."""
 
-    def find(record: SubmissionRecord) -> Questionnaire | str:
+    def find(record: SubmissionRecord) -> Questionnaire | Note:
         if override is not None:
             return override
         from service.questionnaire.loader import load_directory
 
         if not directory.is_dir():
-            return f"no questionnaire folder {directory}; name the file with --questionnaire"
+            return note(
+                N_("no questionnaire folder {directory}; name the file with --questionnaire"),
+                directory=str(directory),
+            )
         found = load_directory(directory).get(record.questionnaire_id, record.questionnaire_version)
         if found is None:
-            return (
-                f"questionnaire {record.questionnaire_id} version "
-                f"{record.questionnaire_version} is not in {directory}; "
-                "name the file with --questionnaire"
+            return note(
+                N_(
+                    "questionnaire {id} version {version} is not in {directory}; "
+                    "name the file with --questionnaire"
+                ),
+                id=record.questionnaire_id,
+                version=record.questionnaire_version,
+                directory=str(directory),
             )
         return found
 

@@ -1,4 +1,5 @@
-"""The tables of report delivery: the PDF cache and the instance's signing key."""
+"""The tables of report delivery: the PDF cache, the instance's signing key and the uses of
+the public verify page (for its rate limit)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
-from service.models import created_at_field
+from service.models import UTCDateTime, created_at_field, utcnow
 
 
 class ReportCache(SQLModel, table=True):
@@ -36,3 +37,15 @@ class InstanceKey(SQLModel, table=True):
     key_pem: str = Field(sa_type=Text)
     cert_pem: str = Field(sa_type=Text)
     created_at: datetime = created_at_field()
+
+
+class VerifyUse(SQLModel, table=True):
+    """One check on the public verify page, kept for its rate limit only (a minute): the client
+    is a keyed hash of its address (HMAC-SHA-256 with the secret key), never the address. In the
+    database, so every worker and instance counts the same uses."""
+
+    __tablename__ = "verify_use"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    client: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)

@@ -8,7 +8,6 @@ issued it; rate-limited per client address; nothing is stored.
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from typing import Any
 
@@ -187,14 +186,6 @@ def upload_limits(settings: Settings) -> list[tuple[str, int]]:
     return [(r"/verify", web_reports.verify_limit(settings) + MULTIPART_ROOM)]
 
 
-def _limiter(page: PageContext) -> web_reports.RateLimiter:
-    state = page.request.app.state
-    limiter: web_reports.RateLimiter | None = getattr(state, "verify_limiter", None)
-    if limiter is None:
-        limiter = state.verify_limiter = web_reports.RateLimiter(page.settings.verify_per_minute)
-    return limiter
-
-
 def _verify_page(
     page: PageContext,
     *,
@@ -255,9 +246,10 @@ def _verify_page(
             "ok": outcome.ok,
             "rows": rows,
             "state": state,
+            # each line of ``policygap verify`` in the visitor's language
             "details": [
-                *(f"ok: {c}" for c in outcome.checks),
-                *(f"DIFFERENT: {d}" for d in outcome.differences),
+                *({"ok": True, "text": c.say(_)} for c in outcome.checks),
+                *({"ok": False, "text": d.say(_)} for d in outcome.differences),
             ],
         }
     return page.render(
@@ -286,7 +278,7 @@ async def verify_report(page: PublicPageDep, form: PublicPageForm) -> HTMLRespon
     _ = page._
     request = page.request
     address = request.client.host if request.client else ""
-    if not _limiter(page).allow(address, time.monotonic()):
+    if not web_reports.allow_verify(page.session, page.settings, address):
         message = _("Too many checks from your address. Wait a minute, then try again")
         return _verify_page(page, errors=[("file", message)], status_code=429)
     upload = form.get("file")

@@ -13,22 +13,22 @@ submit or a decision the PDFs are rendered in the background (``prerender_latest
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
+import hmac
 import logging
 import multiprocessing
 import resource
 import signal
-import threading
 import time
 import uuid
-from collections import deque
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from service import db
 from service.assessments import service as assessment_service
@@ -36,7 +36,7 @@ from service.assessments.models import Assessment, Submission
 from service.config import Settings
 from service.errors import AppError
 from service.i18n.catalogue import N_
-from service.models import Organisation
+from service.models import Organisation, utcnow
 from service.questionnaire.loader import Registry, load_directory
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.scoring import Result
@@ -47,11 +47,13 @@ from service.report.sign import SigningError, SigningIdentity, check_identity, m
 from service.report.verify import (
     MAX_PDF_BYTES,
     Instance,
+    Note,
     ServerRecord,
     Verification,
+    note,
     verify_pdf,
 )
-from service.report_delivery.models import InstanceKey, ReportCache
+from service.report_delivery.models import InstanceKey, ReportCache, VerifyUse
 from service.review import service as review_service
 
 log = logging.getLogger(__name__)
@@ -140,40 +142,42 @@ def check_report(
         instance_certificate(session, settings), lambda sha256: server_record(session, sha256)
     )
 
-    def find(record: SubmissionRecord) -> Questionnaire | str:
+    def find(record: SubmissionRecord) -> Questionnaire | Note:
         found = registry.get(record.questionnaire_id, record.questionnaire_version)
         if found is None:
-            return (
-                f"questionnaire {record.questionnaire_id} version "
-                f"{record.questionnaire_version} is not loaded here"
+            return note(
+                N_("questionnaire {id} version {version} is not loaded here"),
+                id=record.questionnaire_id,
+                version=record.questionnaire_version,
             )
         return found
 
     return verify_pdf(data, find, instance=instance)
 
 
-class RateLimiter:
-    """At most ``limit`` uses per ``window`` seconds for each key (a client address), counted in
-    this process's memory: nothing is written anywhere. The oldest keys are forgotten first when
-    more than ``max_keys`` are held."""
+VERIFY_WINDOW = timedelta(minutes=1)
 
-    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 10_000) -> None:
-        self.limit, self.window, self.max_keys = limit, window, max_keys
-        self._uses: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def allow(self, key: str, now: float) -> bool:
-        with self._lock:
-            uses = self._uses.pop(key, None) or deque()
-            while uses and uses[0] <= now - self.window:
-                uses.popleft()
-            allowed = len(uses) < self.limit
-            if allowed:
-                uses.append(now)
-            self._uses[key] = uses  # most recent last
-            while len(self._uses) > self.max_keys:
-                del self._uses[next(iter(self._uses))]
-            return allowed
+def allow_verify(session: Session, settings: Settings, address: str) -> bool:
+    """Whether the client at ``address`` may check one more report now: at most
+    ``verify_per_minute`` checks a minute, counted in the database so that every worker and
+    instance agrees. Only a keyed hash of the address is written, and rows older than the
+    window are deleted at each check. Two workers counting at the same moment may each let one
+    more through (the limit is a brake, not a quota)."""
+    client = hmac.new(settings.secret_key.encode(), address.encode(), hashlib.sha256).hexdigest()
+    now = utcnow()
+    since = now - VERIFY_WINDOW
+    with db.writing(session):
+        session.exec(delete(VerifyUse).where(col(VerifyUse.at) <= since))
+        used = session.exec(
+            select(func.count())
+            .select_from(VerifyUse)
+            .where(VerifyUse.client == client, col(VerifyUse.at) > since)
+        ).one()
+        if used >= settings.verify_per_minute:
+            return False
+        session.add(VerifyUse(client=client, at=now))
+    return True
 
 
 # --- what the renderer is given --------------------------------------------------------------

@@ -27,3 +27,16 @@ PLAIN_ZIP = _zip({"readme.txt": b"hello"})
 POLYGLOT = PDF + PLAIN_ZIP
 HTML = b"<!DOCTYPE html><html><script>alert(1)</script></html>"
 EXE = b"MZ\x90\x00" + b"\x00" * 60
+
+
+def compressible_text(size: int, seed: int) -> bytes:
+    """``size`` bytes of plain text that deflate shrinks about 185 times: under the archive's
+    200:1 check, so an archive of a few of them is small and inflates to much more."""
+    import random
+
+    rng = random.Random(seed)
+    block = b"Retention schedule, records office: every search is logged and reviewed.\n" * 400
+    out = bytearray()
+    while len(out) < size:
+        out += block[: rng.randrange(500, 8000)] + b"%08x\n" % rng.getrandbits(32)
+    return bytes(out[:size])

@@ -117,3 +117,17 @@ def test_a_text_file_named_as_another_type_is_refused_saying_what_it_is() -> Non
     sniff.check_name("notes.txt", sniff.TEXT)
     sniff.check_name("notes", sniff.TEXT)
     sniff.check_name("scan.svg", sniff.PDF)  # renamed, not refused
+
+
+def test_a_text_file_is_scanned_whole_a_chunk_at_a_time() -> None:
+    """The streamed scan finds markup straddling two chunks, and accepts a UTF-8 character
+    whose bytes straddle them."""
+    chunk = sniff.CHUNK
+    straddling = b"a" * (chunk - 4) + b"<script>alert(1)</script>\n"
+    with pytest.raises(sniff.Refused, match="markup"):
+        sniff.sniff(straddling)
+    accented = b"a" * (chunk - 1) + "é and more\n".encode()
+    assert sniff.sniff(accented).media_type == "text/plain"
+    broken = b"a" * (chunk * 2) + b"\xc3"
+    with pytest.raises(sniff.Refused, match="UTF-8"):
+        sniff.sniff(broken)

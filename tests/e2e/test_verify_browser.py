@@ -19,7 +19,9 @@ def _check_file(page: Page, path: Path) -> None:
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
     chooser.value.set_files(str(path))
-    press(page, "form button.button")
+    # the check takes seconds on a loaded machine: wait for the answer, not a fixed 5 s
+    with page.expect_navigation(timeout=60_000):
+        press(page, "form button.button")
     page.wait_for_load_state("load")
 
 

@@ -48,19 +48,27 @@ def submitted(
     answers: dict[str, Any] | None = None,
     *,
     program: str = "Mugshot search",
+    questionnaire: Questionnaire | None = None,
 ) -> uuid.UUID:
-    q = mini()
+    q = questionnaire or mini()
     v = viewer(engine, officer)
     with db.new_session(engine) as s:
         a = assessment_service.start(session=s, viewer=v, questionnaire=q, program=program)
         aid = a.id
-    answer(engine, officer, aid, answers or GOOD)
-    resubmit(engine, officer, aid)
+    answer(engine, officer, aid, answers or GOOD, questionnaire=q)
+    resubmit(engine, officer, aid, questionnaire=q)
     return aid
 
 
-def answer(engine: Engine, officer: User, aid: uuid.UUID, answers: dict[str, Any]) -> None:
-    q = mini()
+def answer(
+    engine: Engine,
+    officer: User,
+    aid: uuid.UUID,
+    answers: dict[str, Any],
+    *,
+    questionnaire: Questionnaire | None = None,
+) -> None:
+    q = questionnaire or mini()
     v = viewer(engine, officer)
     with db.new_session(engine) as s:
         assessment_service.save_answers(
@@ -75,8 +83,10 @@ def answer(engine: Engine, officer: User, aid: uuid.UUID, answers: dict[str, Any
         )
 
 
-def resubmit(engine: Engine, officer: User, aid: uuid.UUID) -> None:
-    q = mini()
+def resubmit(
+    engine: Engine, officer: User, aid: uuid.UUID, *, questionnaire: Questionnaire | None = None
+) -> None:
+    q = questionnaire or mini()
     v = viewer(engine, officer)
     with db.new_session(engine) as s:
         for section in q.sections:
@@ -102,6 +112,8 @@ def decide(
     action: str,
     comments: dict[str, str] | None = None,
     general: str = "",
+    *,
+    questionnaire: Questionnaire | None = None,
 ) -> None:
     v = viewer(engine, reviewer)
     with db.new_session(engine) as s:
@@ -111,7 +123,7 @@ def decide(
             assessment_id=aid,
             action=action,
             expected_version=None,
-            questionnaire=mini(),
+            questionnaire=questionnaire or mini(),
             criterion_comments=comments or {},
             general_comment=general,
         )

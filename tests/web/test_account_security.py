@@ -413,3 +413,46 @@ def test_one_client_is_limited_across_accounts(client: TestClient, world: World)
     assert "from your address" in refused.text
     # Another client is not affected.
     assert _sign_in(TestClient(client.app), world.officer_b.email, PASSWORD).status_code == 303
+
+
+def _app_raising(settings: Settings, error: Exception) -> TestClient:
+    """The app with two extra routes that raise ``error`` (a page and an API route)."""
+    app = create_app(settings)
+
+    def refuse() -> None:
+        raise error
+
+    app.add_api_route("/limited-page", refuse)
+    app.add_api_route("/api/v1/limited", refuse)
+    return TestClient(app)
+
+
+@pytest.mark.parametrize(
+    ("lang", "seconds", "expected"),
+    [
+        ("en", 40, "Too many attempts. Wait 40 seconds, then try again"),
+        ("en", 1, "Too many attempts. Wait 1 second, then try again"),
+        ("en", 300, "Too many attempts. Wait 5 minutes, then try again"),
+        ("fr", 40, "Trop de tentatives. Attendez 40 secondes, puis réessayez"),
+        ("fr", 1, "Trop de tentatives. Attendez 1 seconde, puis réessayez"),
+        ("fr", 300, "Trop de tentatives. Attendez 5 minutes, puis réessayez"),
+    ],
+)
+def test_the_rate_limited_error_says_the_real_wait(
+    sqlite_url: str, lang: str, seconds: int, expected: str
+) -> None:
+    """The sign-in lock of 15 minutes became progressive delays: the error says how long the
+    limiter really asks to wait (on a page, in the visitor's language, and in the API)."""
+    settings = make_settings(sqlite_url, default_language=lang)
+    error = auth_service.RateLimited(seconds=seconds, limit="account")
+    with _app_raising(settings, error) as client:
+        page = client.get("/limited-page")
+        assert page.status_code == 429
+        assert expected in page.text
+        assert page.headers["retry-after"] == str(seconds)
+        assert "15 minutes" not in page.text
+        if lang == "en":
+            api = client.get("/api/v1/limited")
+            assert api.status_code == 429
+            assert api.json()["detail"] == expected
+            assert api.headers["retry-after"] == str(seconds)

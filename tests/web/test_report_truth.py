@@ -216,3 +216,26 @@ def test_every_portfolio_number_agrees_with_the_reports(
         result = results[[str(i) for i in ids].index(aid)]
         assert row["rating"] == result["rating"]
         assert row["verdicts"] == {c["id"]: c["verdict"] for c in result["criteria"]}
+
+
+def test_board_summary_shows_no_comment_of_a_returned_submission(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Submission 1 returned with a comment, submission 2 accepted without one: the board's
+    page of the accepted submission carries none of submission 1's comments (it showed them
+    as the reviewer's comments, since they were the latest made)."""
+    engine = app.state.engine
+    aid = submitted(engine, world.officer_a, BAD)
+    decide(engine, world.reviewer_on, aid, "return", {"GOV-01": "Do the PIA first"}, "See GOV-01")
+    answer(engine, world.officer_a, aid, {"pia_done": "yes", "pia_date": "2026-01-01"})
+    resubmit(engine, world.officer_a, aid)
+    decide(engine, world.reviewer_on, aid, "accept")
+    login(client, world.board_a.email)
+    page = client.get(f"/board/{aid}")
+    assert page.status_code == 200
+    assert "Accepted by" in page.text
+    assert "Do the PIA first" not in page.text
+    assert "See GOV-01" not in page.text
+    report = client.get(f"/assessments/{aid}/report.html?number=2&lang=en")
+    assert report.status_code == 200
+    assert "Do the PIA first" not in report.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from pathlib import Path
@@ -12,8 +13,11 @@ from pypdf import PdfReader, PdfWriter
 from sqlmodel import func, select
 
 from service import db
+from service.config import Settings
+from service.main import create_app
 from service.models import AuditEvent
 from service.report_delivery import service as delivery
+from service.report_delivery.models import VerifyUse
 from tests.builders import World, login
 from tests.web.test_report_truth import _returned_then_accepted
 
@@ -117,3 +121,63 @@ def test_the_upload_is_capped_and_the_page_rate_limited(app: FastAPI, client: Te
     out = _check(client, b"not a pdf")
     assert out.startswith("429 ")
     assert "Too many checks from your address" in out
+
+
+def _technical_details(out: str) -> list[str]:
+    block = re.search(r"<details.*?</details>", out, re.S)
+    assert block is not None, out
+    return [
+        html.unescape(re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", item)).strip())
+        for item in re.findall(r"<li[^>]*>(.*?)</li>", block.group(0), re.S)
+    ]
+
+
+def test_the_technical_details_are_in_french(app: FastAPI, world: World) -> None:
+    """Every line of the technical details goes through the catalogue: a French visitor reads
+    the checks of an issued report, and the failures of a forged one, in French."""
+    first, second = _downloads(app, world)
+    writer = PdfWriter(io.BytesIO(first), incremental=True)
+    writer.add_blank_page()  # an update after signing
+    forged = io.BytesIO()
+    writer.write(forged)
+    nb = "\u00a0"
+    with TestClient(app) as francophone:
+        held = _technical_details(_check(francophone, second, lang="fr"))
+        failed = _technical_details(_check(francophone, forged.getvalue(), lang="fr"))
+    assert held
+    assert failed
+    english = re.compile(
+        r"\b(ok|DIFFERENT|signature: |signer|submission|review state|the report|hash|matches)\b"
+    )
+    for line in held + failed:
+        assert not english.search(line), line
+    assert f"Valide{nb}: signature{nb}: valide et couvre tout le fichier" in held[0]
+    assert any(f"état de l'examen{nb}: soumission 2 acceptée le" in line for line in held), held
+    assert any("résultat recalculé" in line for line in held), held
+    assert any(
+        f"Échoue{nb}: signature{nb}: elle ne couvre pas tout le fichier" in line for line in failed
+    ), failed
+    with TestClient(app) as anglophone:
+        english_lines = _technical_details(_check(anglophone, second, lang="en"))
+    assert english_lines[0].startswith("Holds: signature: valid and covers the whole file")
+
+
+def test_the_rate_limit_is_shared_by_every_worker(settings: Settings) -> None:
+    """Two workers (two apps on one database) count one client's checks together: the limit
+    is per client, not per process (each uvicorn worker counted its own before). What is kept
+    is a keyed hash of the address and the time, for a minute; never the address or the file."""
+    first, second = create_app(settings), create_app(settings)
+    with TestClient(first) as one, TestClient(second) as two:
+        for n in range(settings.verify_per_minute):
+            out = _check(one if n % 2 else two, b"not a pdf")
+            assert out.startswith("422 "), out[:200]
+        assert _check(one, b"not a pdf").startswith("429 ")
+        assert _check(two, b"not a pdf").startswith("429 ")
+        other = TestClient(first, client=("198.51.100.7", 5000))
+        assert _check(other, b"not a pdf").startswith("422 ")  # another client is not limited
+    with db.new_session(first.state.engine) as session:
+        kept = session.exec(select(VerifyUse)).all()
+    assert kept
+    assert all("testclient" not in row.client and len(row.client) == 64 for row in kept)
+    first.state.engine.dispose()
+    second.state.engine.dispose()
