@@ -225,7 +225,7 @@ def status_label(value: object, lang: str) -> str:
 
 
 def action_status_label(value: object, lang: str) -> str:
-    """An action of the plan: risk_accepted -> "Accepted as risk" / "Accepté comme risque"."""
+    """An action of the plan: risk_accepted -> "Accepted as risk" / "Risque accepté"."""
     return _label(ACTION_STATUSES, value, lang)
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import openpyxl
+import pypdf
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -110,7 +111,9 @@ def test_officer_keeps_the_plan_after_submission_and_each_change_is_audited(
         1,
     )
     page = client.get(_plan_url(aid)).text
-    assert "Records management" in page and "2027-03-31" in page and "In progress" in page
+    assert "Records management" in page
+    assert "2027-03-31" in page
+    assert "In progress" in page
     r = _save(client, aid, {**FULL, "status": "done"})
     assert r.status_code == 303
     assert _row(app, aid).version == 2  # type: ignore[union-attr]
@@ -175,7 +178,8 @@ def test_invalid_action_is_shown_again_with_an_error_summary(
     )
     assert ok.status_code == 303
     row = _row(app, aid)
-    assert row is not None and row.risk_accepted_by == "Deputy Chief Smith"
+    assert row is not None
+    assert row.risk_accepted_by == "Deputy Chief Smith"
 
 
 def test_regulator_comments_on_an_action_and_cannot_change_it(
@@ -233,7 +237,8 @@ def test_board_sees_the_accepted_plan_with_progress(
     login(client, world.board_a.email)
     summary = client.get(f"/board/{aid}").text
     assert "1 of 1 action closed" in summary
-    assert "Records management" in summary and "Done" in summary
+    assert "Records management" in summary
+    assert "Done" in summary
     assert client.get(_plan_url(aid)).status_code == 200
 
 
@@ -261,13 +266,24 @@ def test_report_prints_the_plan_as_at_the_decision_and_not_later_changes(
     assert snapshot.items[0]["owner"] == "Records management"
     report = client.get(f"/assessments/{aid}/report.html").text
     assert f"as at {decided:%Y-%m-%d}" in report
-    assert "Records management" in report and "2027-03-31" in report
+    assert "Records management" in report
+    assert "2027-03-31" in report
     assert "In progress" in report
     # the agency goes on: the pages show it, the report of the decision does not
     assert _save(client, aid, {**FULL, "owner": "IT security", "status": "done"}).status_code == 303
     report = client.get(f"/assessments/{aid}/report.html").text
-    assert "Records management" in report and "IT security" not in report
+    assert "Records management" in report
+    assert "IT security" not in report
     assert "IT security" in client.get(_plan_url(aid)).text
+    pdf = client.get(f"/assessments/{aid}/report.pdf")
+    assert pdf.status_code == 200
+    text = " ".join(
+        (page.extract_text() or "") for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages
+    )
+    text = " ".join(text.split())
+    assert f"as at {decided:%Y-%m-%d}" in text
+    assert "Owner: Records management. Target date: 2027-03-31. Status: In progress." in text
+    assert "IT security" not in text
 
 
 def test_report_cache_key_includes_the_plan_as_at_the_decision() -> None:
@@ -303,7 +319,9 @@ def test_a_return_freezes_the_plan_of_that_submission(
         )
     assert at is not None
     assert entries == (
-        PlanEntry(GAP, owner="Records management", target_date=date(2027, 3, 31), status="in_progress"),
+        PlanEntry(
+            GAP, owner="Records management", target_date=date(2027, 3, 31), status="in_progress"
+        ),
     )
 
 
@@ -311,7 +329,7 @@ def test_a_return_freezes_the_plan_of_that_submission(
 
 INJECTED = {
     **FULL,
-    "owner": "=HYPERLINK(\"http://evil.invalid\",\"x\")",
+    "owner": '=HYPERLINK("http://evil.invalid","x")',
     "note": "+1+2",
 }
 
@@ -331,11 +349,14 @@ def test_csv_export_headers_in_each_language_and_no_formula(
         "Criterion", "Gap", "Section", "Severity", "Status", "Owner", "Target date"
     ]  # fmt: skip
     assert rows[1][0] == GAP
-    assert rows[1][5] == "'=HYPERLINK(\"http://evil.invalid\",\"x\")"
+    assert rows[1][5] == '\'=HYPERLINK("http://evil.invalid","x")'
     assert rows[1][6] == "2027-03-31"
     assert rows[1][9] == "'+1+2"
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
-    client.post("/language", data={"csrf_token": csrf_from(client.get("/assessments/").text), "lang": "fr", "next": "/"})
+    client.post(
+        "/language",
+        data={"csrf_token": csrf_from(client.get("/assessments/").text), "lang": "fr", "next": "/"},
+    )
     fr = list(csv.reader(io.StringIO(client.get(f"{_plan_url(aid)}.csv").text)))
     assert fr[0][:7] == [
         "Critère", "Lacune", "Section", "Gravité", "Statut", "Responsable", "Date cible"
@@ -354,11 +375,21 @@ def test_xlsx_export_has_dates_as_dates_and_text_never_a_formula(
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
     sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
     header = [c.value for c in sheet[1]]
-    assert header[:7] == ["Criterion", "Gap", "Section", "Severity", "Status", "Owner", "Target date"]
+    assert header[:7] == [
+        "Criterion",
+        "Gap",
+        "Section",
+        "Severity",
+        "Status",
+        "Owner",
+        "Target date",
+    ]
     row = sheet[2]
     assert row[0].value == GAP
-    assert row[6].is_date and row[6].value.date() == date(2027, 3, 31)
-    assert row[5].data_type == "s" and row[5].value.startswith("'=")
+    assert row[6].is_date
+    assert row[6].value.date() == date(2027, 3, 31)
+    assert row[5].data_type == "s"
+    assert row[5].value.startswith("'=")
     assert row[9].value == "'+1+2"
     assert all(c.data_type != "f" for line in sheet.iter_rows() for c in line)
 
@@ -374,7 +405,10 @@ def test_export_safe_prefixes_every_formula_start() -> None:
 
 def _token(app: FastAPI, user: Any) -> dict[str, str]:
     with db.new_session(_engine(app)) as s:
-        return {"Authorization": "Bearer " + auth_service.create_api_token(session=s, user=user, name="t")}
+        return {
+            "Authorization": "Bearer "
+            + auth_service.create_api_token(session=s, user=user, name="t")
+        }
 
 
 def test_api_reads_and_updates_actions_with_labels_in_the_request_language(
@@ -390,7 +424,12 @@ def test_api_reads_and_updates_actions_with_labels_in_the_request_language(
         "by_status": {"todo": 1, "in_progress": 0, "done": 0, "risk_accepted": 0},
     }
     action = plan["actions"][0]
-    assert (action["criterion_id"], action["status"], action["status_label"], action["version"]) == (
+    assert (
+        action["criterion_id"],
+        action["status"],
+        action["status_label"],
+        action["version"],
+    ) == (
         GAP,
         "todo",
         "À faire",
@@ -398,7 +437,10 @@ def test_api_reads_and_updates_actions_with_labels_in_the_request_language(
     )
     body = {"owner": "Records", "target_date": "2027-03-31", "status": "in_progress", "note": "n"}
     assert client.put(f"{url}/{GAP}", json=body, headers=officer).status_code == 428
-    assert client.put(f"{url}/{GAP}", json=body, headers={**officer, "If-Match": "x"}).status_code == 428
+    assert (
+        client.put(f"{url}/{GAP}", json=body, headers={**officer, "If-Match": "x"}).status_code
+        == 428
+    )
     r = client.put(f"{url}/{GAP}", json=body, headers={**officer, "If-Match": '"0"'})
     assert r.status_code == 200, r.text
     assert r.headers["etag"] == '"1"'
@@ -408,18 +450,28 @@ def test_api_reads_and_updates_actions_with_labels_in_the_request_language(
     assert stale.status_code == 409
     assert stale.json()["code"] == "stale_action"
     bad = client.put(
-        f"{url}/{GAP}", json={**body, "status": "risk_accepted"}, headers={**officer, "If-Match": '"1"'}
+        f"{url}/{GAP}",
+        json={**body, "status": "risk_accepted"},
+        headers={**officer, "If-Match": '"1"'},
     )
     assert bad.status_code == 422
-    assert client.put(f"{url}/GOV-02", json=body, headers={**officer, "If-Match": '"0"'}).status_code == 404
+    assert (
+        client.put(f"{url}/GOV-02", json=body, headers={**officer, "If-Match": '"0"'}).status_code
+        == 404
+    )
     got = client.get(f"{url}/{GAP}?lang=fr", headers=officer)
     assert got.headers["etag"] == '"1"'
     assert got.json()["status_label"] == "En cours"
     reviewer = _token(app, world.reviewer_on)
-    assert client.put(f"{url}/{GAP}", json=body, headers={**reviewer, "If-Match": '"1"'}).status_code == 403
+    assert (
+        client.put(f"{url}/{GAP}", json=body, headers={**reviewer, "If-Match": '"1"'}).status_code
+        == 403
+    )
     c = client.post(f"{url}/{GAP}/comments", json={"body": "Too late"}, headers=reviewer)
     assert c.status_code == 201
-    assert client.post(f"{url}/{GAP}/comments", json={"body": "x"}, headers=officer).status_code == 403
+    assert (
+        client.post(f"{url}/{GAP}/comments", json={"body": "x"}, headers=officer).status_code == 403
+    )
     assert client.get(f"{url}/{GAP}", headers=officer).json()["comments"][0]["body"] == "Too late"
     other = _token(app, world.officer_b)
     assert client.get(url, headers=other).status_code == 404
@@ -480,7 +532,11 @@ def test_reassessment_starts_from_the_open_actions_and_shows_the_closed_ones(
     v = viewer(engine, world.officer_a)
     with db.new_session(engine) as s:
         draft, _link = review_service.reassess(
-            session=s, viewer=v, previous_id=aid, questionnaire=mini(), previous_questionnaire=mini()
+            session=s,
+            viewer=v,
+            previous_id=aid,
+            questionnaire=mini(),
+            previous_questionnaire=mini(),
         )
         new_id = draft.id
     page = client.get(_plan_url(new_id))
@@ -496,5 +552,6 @@ def test_reassessment_starts_from_the_open_actions_and_shows_the_closed_ones(
     resubmit(engine, world.officer_a, new_id)
     page = client.get(_plan_url(new_id)).text
     assert "Closed in the previous assessment" in page
-    assert f"{GAP} " in page and "Done" in page
+    assert f"{GAP} " in page
+    assert "Done" in page
     assert "No longer a gap" in page
