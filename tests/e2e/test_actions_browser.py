@@ -153,6 +153,7 @@ def test_board_reads_the_accepted_plan(page: Page, site: Site) -> None:
     page.goto(site.base + f"/board/{site.accepted}")
     expect(page.locator("body")).to_contain_text("0 of 1 action closed")
     audit(page, "89-board-summary-plan")
+    shoot(page, "actions-board-en")
     page.goto(site.base + f"/assessments/{site.accepted}/actions")
     audit(page, "90-action-plan-board")
     expect(page.locator("form[action$='/GOV-01']")).to_have_count(0)
