@@ -25,6 +25,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from service import db, logs
 from service.account import pages as account
 from service.account import security_pages as account_security
+from service.actions import endpoints as action_api
+from service.actions import pages as action_pages
 from service.admin import endpoints as admin_api
 from service.admin import pages as admin_routes
 from service.assessments import endpoints as api_routes
@@ -246,6 +248,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(document_routes.router)
     app.include_router(review_pages.router)
     app.include_router(board_pages.router)
+    app.include_router(action_pages.router)
     app.include_router(report_pages.router)
     app.include_router(assessment_pages.router)
     app.include_router(health.router)
@@ -254,6 +257,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(document_api.router)
     app.include_router(api_review.router)
     app.include_router(board_api.router)
+    app.include_router(action_api.router)
     app.include_router(api_routes.router)
     app.include_router(report_api.router)
     app.include_router(account_security.router)

@@ -115,6 +115,15 @@ class AssessmentStatus(StrEnum):
     accepted = "accepted"
 
 
+class ActionStatus(StrEnum):
+    """Where one action of an assessment's action plan stands (``service/actions``)."""
+
+    todo = "todo"
+    in_progress = "in_progress"
+    done = "done"
+    risk_accepted = "risk_accepted"  # accepted as a risk, with a reason and who accepted it
+
+
 class VersionState(StrEnum):
     """Whether a questionnaire version is offered for new assessments."""
 

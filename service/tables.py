@@ -4,6 +4,7 @@ this module (the app layer), so ``service/models.py`` need not import the featur
 from __future__ import annotations
 
 from service import models
+from service.actions import models as action_models
 from service.admin import models as admin_models
 from service.assessments import models as assessment_models
 from service.documents import models as document_models
@@ -13,6 +14,7 @@ from service.review import models as review_models
 metadata = models.metadata
 
 __all__ = [
+    "action_models",
     "admin_models",
     "assessment_models",
     "document_models",

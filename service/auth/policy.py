@@ -30,6 +30,9 @@ class Permission(StrEnum):
     review_decide = "review.decide"  # return or accept, save a review draft
     review_portfolio = "review.portfolio"
     board_read = "board.read"  # the board's list and summaries of accepted assessments
+    actions_read = "actions.read"  # an assessment's action plan, and its exports
+    actions_edit = "actions.edit"  # owner, target date, status and note of an action
+    actions_comment = "actions.comment"  # the regulator's comment on an action
     admin_organisations = "admin.organisations"
     admin_accounts = "admin.accounts"  # accounts, and which roles need a second factor
     admin_questionnaires = "admin.questionnaires"  # versions offered, loading problems
@@ -43,12 +46,21 @@ _EVERYONE = frozenset({P.assessment_read, P.report_read, P.account_tokens})
 TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
     {
         Role.officer: _EVERYONE
-        | {P.assessment_start, P.assessment_edit, P.assessment_submit, P.documents_upload},
+        | {
+            P.assessment_start,
+            P.assessment_edit,
+            P.assessment_submit,
+            P.documents_upload,
+            P.actions_read,
+            P.actions_edit,
+        },
         Role.contributor: frozenset({P.assessment_read, P.assessment_edit}),
-        Role.reviewer: _EVERYONE | {P.review_read, P.review_decide, P.review_portfolio},
-        Role.board: _EVERYONE | {P.board_read},
+        Role.reviewer: _EVERYONE
+        | {P.review_read, P.review_decide, P.review_portfolio, P.actions_read, P.actions_comment},
+        Role.board: _EVERYONE | {P.board_read, P.actions_read},
         Role.admin: _EVERYONE
         | {
+            P.actions_read,
             P.review_read,
             P.review_portfolio,
             P.admin_organisations,

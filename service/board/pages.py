@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from service.actions import service as action_service
 from service.assessments import service as assessment_service
 from service.assessments.frame import PageDep
 from service.auth import policy
@@ -65,6 +66,14 @@ def show_board_summary(page: PageDep, assessment_id: str) -> HTMLResponse:
             ),
             "comments": assessment_service.latest_comments(
                 session=page.session, assessment_id=assessment.id, number=submission.number
+            ),
+            # the accepted plan with the agency's progress since
+            "plan": action_service.plan(
+                session=page.session,
+                viewer=page.viewer,
+                assessment=assessment,
+                questionnaire=questionnaire,
+                lang=page.visitor.lang,
             ),
         },
     )

@@ -42,6 +42,12 @@ STATUSES: Mapping[str, str] = {
     "returned": N_("Returned for changes"),
     "accepted": N_("Accepted"),
 }
+ACTION_STATUSES: Mapping[str, str] = {
+    "todo": N_("To do"),
+    "in_progress": N_("In progress"),
+    "done": N_("Done"),
+    "risk_accepted": N_("Accepted as risk"),
+}
 SECTION_STATUSES: Mapping[str, str] = {
     "not_started": N_("Not started"),
     "in_progress": N_("In progress"),
@@ -129,18 +135,25 @@ ACTIONS: Mapping[str, str] = {
     "sign_out_everywhere": N_("Signed out everywhere"),
     "questionnaire_published": N_("Questionnaire version published"),
     "questionnaire_retired": N_("Questionnaire version retired"),
+    "action_update": N_("Action plan changed"),
+    "action_comment": N_("Comment on an action"),
+    "action_carry": N_("Open actions carried over"),
 }
 # what an audit event's detail keys mean, for the audit log and the history
 DETAIL_KEYS: Mapping[str, str] = {
+    "action_status": N_("Action status"),
+    "actions": N_("Actions"),
     "active": N_("Active"),
     "carried": N_("Answers carried over"),
     "changed": N_("Questions changed"),
     "comments": N_("Comments on"),
+    "criterion": N_("Criterion"),
     "documents": N_("Documents"),
     "dropped": N_("Questions dropped"),
     "email": N_("Email address"),
     "expires": N_("Expires"),
     "factor": N_("Factor"),
+    "fields": N_("Fields changed"),
     "from_version": N_("From version"),
     "full_name": N_("Name"),
     "general_comment": N_("General comment"),
@@ -151,6 +164,7 @@ DETAIL_KEYS: Mapping[str, str] = {
     "new_questions": N_("New questions"),
     "number": N_("Number"),
     "organisation_id": N_("Organisation"),
+    "owner": N_("Owner"),
     "previous": N_("Previous assessment"),
     "previous_status": N_("Previous status"),
     "previous_submission": N_("Previous submission"),
@@ -170,6 +184,7 @@ DETAIL_KEYS: Mapping[str, str] = {
     "source": N_("Source"),
     "status": N_("Status"),
     "submission": N_("Submission"),
+    "target_date": N_("Target date"),
     "user_id": N_("Account"),
     "version": N_("Version"),
 }
@@ -207,6 +222,11 @@ def severity_label(value: object, lang: str) -> str:
 def status_label(value: object, lang: str) -> str:
     """An assessment's status: returned -> "Returned for changes" / "Renvoyée pour modifications"."""
     return _label(STATUSES, value, lang)
+
+
+def action_status_label(value: object, lang: str) -> str:
+    """An action of the plan: risk_accepted -> "Accepted as risk" / "Risque accepté"."""
+    return _label(ACTION_STATUSES, value, lang)
 
 
 def section_status_label(value: object, lang: str) -> str:
@@ -250,6 +270,7 @@ def language_label(value: object, lang: str) -> str:
 
 _VALUE_LABELS = {
     "status": status_label,
+    "action_status": action_status_label,
     "previous_status": status_label,
     "role": role_label,
     "language": language_label,

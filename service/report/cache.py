@@ -23,12 +23,29 @@ _cache_lock = threading.Lock()
 
 
 def review_state(status: str, review: ReviewInfo | None) -> str:
-    """The review as it shows in a report: the status, and a digest of what a review adds."""
+    """The review as it shows in a report: the status, and a digest of what a review adds
+    (who decided, when, the comments, and the action plan as at the decision)."""
     if review is None:
         return status
     comments = sorted((k, list(v)) for k, v in review.comments.items())
     decided_at = review.decided_at.isoformat() if review.decided_at else None
-    text = json.dumps([review.decided_by, decided_at, review.general_comment, comments])
+    parts: list[object] = [review.decided_by, decided_at, review.general_comment, comments]
+    if review.plan:  # the action plan as at the decision (a report without one keeps its key)
+        parts.append(review.plan_as_at.isoformat() if review.plan_as_at else None)
+        parts.append(
+            [
+                [
+                    p.criterion_id,
+                    p.owner,
+                    p.target_date.isoformat() if p.target_date else None,
+                    p.status,
+                    p.risk_reason,
+                    p.risk_accepted_by,
+                ]
+                for p in review.plan
+            ]
+        )
+    text = json.dumps(parts)
     return f"{status}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 

@@ -14,6 +14,7 @@ from service.i18n import LANGUAGES, N_, NP_, gettext, pgettext
 from service.i18n import labels as _labels
 
 __all__ = [
+    "ACTION_STATUS",
     "INHERENT",
     "LANGUAGES",
     "RATING",
@@ -82,6 +83,16 @@ KEYS: Mapping[str, str | tuple[str, str]] = {
         "Every gap, most severe first. Each says what to do and which source requires it."
     ),
     "no_gaps": N_("No gap was found."),
+    "plan_as_at": N_(
+        "Owner, target date and status as at {date}, the date of the regulator's decision. The agency's live progress is on its action plan page."
+    ),
+    "plan_owner": N_("Owner"),
+    "plan_target": N_("Target date"),
+    "plan_status": N_("Status"),
+    "plan_not_assigned": N_("not assigned"),
+    "plan_none_set": N_("none set"),
+    "plan_risk_reason": N_("Why the risk is accepted"),
+    "plan_risk_by": N_("Risk accepted by"),
     "before_launch": N_("Before launch"),
     "before_launch_intro": N_(
         "What is not yet due because the program has not been launched: each must be in place before launch. These criteria are not scored."
@@ -222,5 +233,6 @@ RATING_MEANING = _ByLanguage(_labels.RATING_MEANINGS, _labels.rating_meaning)
 VERDICT = _ByLanguage(_labels.VERDICTS, _labels.verdict_label)
 SEVERITY = _ByLanguage(_labels.SEVERITIES, _labels.severity_label)
 STATUS = _ByLanguage(_labels.STATUSES, _labels.status_label)
+ACTION_STATUS = _ByLanguage(_labels.ACTION_STATUSES, _labels.action_status_label)
 VERIFICATION = _ByLanguage(_labels.VERIFICATIONS, _labels.verification_label)
 INHERENT = _ByLanguage(_labels.INHERENT_RISKS, _labels.inherent_risk_label)

@@ -31,6 +31,18 @@ MAX_MARKING = 80
 
 
 @dataclass(frozen=True)
+class PlanEntry:
+    """One action of the plan as it stood at the regulator's decision (``ReviewInfo.plan``)."""
+
+    criterion_id: str
+    owner: str = ""
+    target_date: date | None = None
+    status: str = "todo"  # todo | in_progress | done | risk_accepted
+    risk_reason: str = ""
+    risk_accepted_by: str = ""
+
+
+@dataclass(frozen=True)
 class ReviewInfo:
     """What the regulator's decision on THIS submission adds to its report: who returned or
     accepted it, when, and the comments published with the decision."""
@@ -39,6 +51,9 @@ class ReviewInfo:
     decided_at: datetime | None = None
     general_comment: str | None = None
     comments: dict[str, list[str]] = field(default_factory=dict)  # criterion id -> comments
+    # the action plan as it stood at the decision, printed "as at" ``plan_as_at``
+    plan: tuple[PlanEntry, ...] = ()
+    plan_as_at: datetime | None = None
 
     def comments_sha256(self) -> str:
         """SHA-256 of the published comments (canonical JSON), as the review record states it."""

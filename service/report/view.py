@@ -179,6 +179,18 @@ class GapRow:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanRow:
+    """One gap's action as it stood at the regulator's decision (``ReviewInfo.plan``)."""
+
+    owner: str
+    target_date: str  # year-month-day, or "none set" in the reader's language
+    status: str
+    status_label: str
+    risk_reason: str
+    risk_accepted_by: str
+
+
+@dataclass(frozen=True, slots=True)
 class BeforeLaunchRow:
     """A criterion not yet due: what must be in place before launch (the checklist)."""
 
@@ -367,6 +379,19 @@ class ReportView:
     def gap_rows(self) -> tuple[GapRow, ...]:
         ctx = self._ctx
         return tuple(_gap_row(ctx, ctx.res.criterion(cid)) for cid in ctx.res.gaps)
+
+    @cached_property
+    def plan(self) -> Mapping[str, PlanRow]:
+        """The action of each gap as it stood at the decision (empty before a decision)."""
+        return _plan(self._ctx)
+
+    @cached_property
+    def plan_as_at(self) -> str:
+        """ "Owner, target date and status as at DATE..." ("" without a plan)."""
+        review = self._ctx.report.review
+        if review is None or not review.plan or review.plan_as_at is None:
+            return ""
+        return self._ctx.t["plan_as_at"].format(date=review.plan_as_at.strftime("%Y-%m-%d"))
 
     @cached_property
     def before_launch(self) -> tuple[BeforeLaunchRow, ...]:
@@ -701,6 +726,24 @@ def _issued(ctx: _Context) -> str:
         at=issued.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         status=i18n.STATUS[ctx.lang][ctx.report.status],
     )
+
+
+def _plan(ctx: _Context) -> Mapping[str, PlanRow]:
+    review = ctx.report.review
+    if review is None:
+        return {}
+    t, words = ctx.t, i18n.ACTION_STATUS[ctx.lang]
+    return {
+        entry.criterion_id: PlanRow(
+            owner=entry.owner or t["plan_not_assigned"],
+            target_date=entry.target_date.isoformat() if entry.target_date else t["plan_none_set"],
+            status=entry.status,
+            status_label=words.get(entry.status, entry.status),
+            risk_reason=entry.risk_reason,
+            risk_accepted_by=entry.risk_accepted_by,
+        )
+        for entry in review.plan
+    }
 
 
 def _review(ctx: _Context) -> ReviewState:

@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, delete, func, select
 
 from service import db
+from service.actions import service as action_service
 from service.assessments import access, workflow
 from service.assessments import service as assessment_service
 from service.assessments.digest import parse_verdicts
@@ -319,6 +320,10 @@ def decide(
             if digest is not None:
                 digest.status = target
                 session.add(digest)
+            # the action plan as it stands at the decision: this submission's report prints it
+            action_service.take_snapshot(
+                session, assessment_id=assessment.id, submission=submission, at=now
+            )
             session.add(
                 AuditEvent(
                     actor_id=viewer.user.id,
@@ -491,6 +496,7 @@ def decision(*, session: Session, submission: Submission) -> Decision:
     ):
         texts.setdefault(row.criterion_id, []).append(row.body)
     general = texts.pop(None, [])
+    plan, plan_as_at = action_service.snapshot_of(session=session, submission_id=submission.id)
     return Decision(
         status=status,
         review=ReviewInfo(
@@ -498,6 +504,8 @@ def decision(*, session: Session, submission: Submission) -> Decision:
             decided_at=decided[0].at if decided else None,
             general_comment="\n\n".join(general) or None,
             comments={k: v for k, v in texts.items() if k is not None},
+            plan=plan,
+            plan_as_at=plan_as_at,
         ),
     )
 
@@ -762,6 +770,10 @@ def reassess(
         session.add(draft)
         session.flush()
         session.add(link)
+        # the new plan starts from the open actions of the accepted one
+        action_service.carry_over(
+            session, previous_id=previous.id, assessment_id=draft.id, actor_id=viewer.user.id
+        )
         session.add(
             AuditEvent(
                 actor_id=viewer.user.id,

@@ -27,7 +27,16 @@ SERVICE_DIR = Path(__file__).parent.parent
 # Each feature keeps its page templates in its own ``templates/`` folder, named here by the
 # feature's folder ("assessments/section.html" is ``service/assessments/templates/section.html``);
 # the shared layout, error page and components stay in ``service/web/templates``.
-FEATURES = ("account", "admin", "assessments", "board", "documents", "report_delivery", "review")
+FEATURES = (
+    "account",
+    "actions",
+    "admin",
+    "assessments",
+    "board",
+    "documents",
+    "report_delivery",
+    "review",
+)
 
 _env = Environment(
     loader=ChoiceLoader(
@@ -64,6 +73,7 @@ LABEL_FILTERS = {
     "severity_label": labels.severity_label,
     "status_label": labels.status_label,
     "section_status_label": labels.section_status_label,
+    "action_status_label": labels.action_status_label,
     "role_label": labels.role_label,
     "org_kind_label": labels.org_kind_label,
     "body_type_label": labels.body_type_label,

@@ -89,6 +89,13 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("POST", "/review/{assessment_id}"): P.review_decide,
     ("GET", "/board/"): P.board_read,
     ("GET", "/board/{assessment_id}"): P.board_read,
+    # the action plan
+    ("GET", A + "/actions"): P.actions_read,
+    ("GET", A + "/actions.csv"): P.actions_read,
+    ("GET", A + "/actions.xlsx"): P.actions_read,
+    ("GET", A + "/actions/{criterion_id}"): P.actions_read,
+    ("POST", A + "/actions/{criterion_id}"): P.actions_edit,
+    ("POST", A + "/actions/{criterion_id}/comments"): P.actions_comment,
     # administration
     ("GET", "/admin"): P.admin_accounts,
     ("POST", "/admin/security"): P.admin_accounts,
@@ -129,6 +136,13 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("POST", API + "/review/assessments/{assessment_id}/decision"): P.review_decide,
     ("GET", API + "/review/portfolio"): P.review_portfolio,
     ("GET", API + "/board/assessments"): P.board_read,
+    ("GET", API + "/assessments/{assessment_id}/actions"): P.actions_read,
+    ("GET", API + "/assessments/{assessment_id}/actions/{criterion_id}"): P.actions_read,
+    ("PUT", API + "/assessments/{assessment_id}/actions/{criterion_id}"): P.actions_edit,
+    (
+        "POST",
+        API + "/assessments/{assessment_id}/actions/{criterion_id}/comments",
+    ): P.actions_comment,
     ("GET", API + "/admin/organisations"): P.admin_organisations,
     ("POST", API + "/admin/organisations"): P.admin_organisations,
     ("PUT", API + "/admin/organisations/{org_id}"): P.admin_organisations,
