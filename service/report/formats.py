@@ -1,7 +1,7 @@
 """Report formats as a registry, and the typed job that crosses to the render process.
 
-A `Format` names a rendering (pdf, html, the html fragment a page of ours embeds; later the
-public edition, OSCAL, CSV) with its media type, file extension and renderer. A `RenderJob` is
+A `Format` names a rendering (pdf, html, the html fragment a page of ours embeds; the open
+data: OSCAL assessment results and plan, the findings as JSON and CSV; later the public edition) with its media type, file extension and renderer. A `RenderJob` is
 everything one rendering needs, picklable for a `ProcessPoolExecutor`; `job.cache_key()` is its
 key in any cache (`cache.cache_key`), and `render(job, questionnaire)` makes the bytes.
 """
@@ -92,6 +92,30 @@ def _fragment(report: ReportInput, job: RenderJob) -> bytes:
     return html_pdf.render_html(report, lang=job.lang, fragment=True).encode("utf-8")
 
 
+def _oscal(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import oscal
+
+    return oscal.dumps(oscal.assessment_results(report, job.lang))
+
+
+def _oscal_plan(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import oscal
+
+    return oscal.dumps(oscal.assessment_plan(report, job.lang))
+
+
+def _findings_json(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import opendata
+
+    return opendata.findings_json(report, job.lang)
+
+
+def _findings_csv(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import opendata
+
+    return opendata.findings_csv(report, job.lang)
+
+
 FORMATS: Mapping[str, Format] = {
     f.name: f
     for f in (
@@ -99,6 +123,11 @@ FORMATS: Mapping[str, Format] = {
         Format("html", "text/html; charset=utf-8", "html", _html),
         # the report's body, for a page of ours that links `render.screen_css()`
         Format("html-fragment", "text/html; charset=utf-8", "html", _fragment),
+        # open data (docs/open-data.md): OSCAL assessment results and its plan stub, findings
+        Format("oscal", "application/json", "oscal.json", _oscal),
+        Format("oscal-plan", "application/json", "oscal-ap.json", _oscal_plan),
+        Format("json", "application/json", "json", _findings_json),
+        Format("csv", "text/csv; charset=utf-8", "csv", _findings_csv),
     )
 }
 
