@@ -139,6 +139,26 @@ def get_format(name: str) -> Format:
         raise ValueError(f"unknown format {name!r}; use one of {', '.join(FORMATS)}") from None
 
 
+def report_input(
+    job: RenderJob, questionnaire: Questionnaire, *, issued: Issued | None = None
+) -> ReportInput:
+    """What the job's document is made from: its record (either version), review state and the
+    result a reassessment started from; the answers scored again (as `verify` does)."""
+    source = (
+        parse_sealed(job.canonical)
+        if record_version(job.canonical) == 2
+        else parse_submission(job.canonical)
+    )
+    return build_report_input(
+        questionnaire,
+        source,
+        status=job.status,
+        review=job.review,
+        previous=job.previous,
+        issued=issued,
+    )
+
+
 def render(job: RenderJob, questionnaire: Questionnaire, *, now: datetime | None = None) -> bytes:
     """The job's document. A PDF is served from the in-process cache on a repeat; a PDF with a
     signer is issued at ``now`` (the clock when not given), printed on its cover and signed."""
@@ -153,23 +173,11 @@ def render(job: RenderJob, questionnaire: Questionnaire, *, now: datetime | None
     key = job.cache_key() if fmt.cached else None
     if key is not None and (hit := cache.get(key)) is not None:
         return hit
-    source = (
-        parse_sealed(job.canonical)
-        if record_version(job.canonical) == 2
-        else parse_submission(job.canonical)
-    )
     issued = None
     if job.signer is not None and fmt.name == "pdf":
         at = (now or datetime.now(UTC)).replace(microsecond=0)
         issued = Issued(instance=job.signer.name, at=at)
-    report = build_report_input(
-        questionnaire,
-        source,
-        status=job.status,
-        review=job.review,
-        previous=job.previous,
-        issued=issued,
-    )
+    report = report_input(job, questionnaire, issued=issued)
     data = fmt.render(report, job)
     if key is not None:
         cache.put(key, data)

@@ -6,24 +6,20 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
-import regex
-from jsonschema import Draft7Validator, FormatChecker, ValidationError, validators
 
 from service.questionnaire import loader
 from service.questionnaire.schema import Questionnaire, localize
 from service.questionnaire.submission import DocumentRef, build_submission
 from service.report import formats, oscal
 from service.report.inputs import ReportInput, ReviewInfo, build_report_input
+from tests.oscal_schemas import SCHEMAS, problems
 from tests.report.conftest import EXAMPLES, QUESTIONNAIRES
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "oscal" / "v1.1.3"
 PINNED = {
     "oscal_catalog_schema.json": "5e120afbd14c480a9498ab6388857ef32b3b880e458525e966ff7c7f59333d90",
     "oscal_assessment-plan_schema.json": "0850be91252390dde740a98fd2f0fc504cd0ba66fe8940c2b6242b7aa2fb36eb",
@@ -32,57 +28,6 @@ PINNED = {
 SUBMITTED = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 DECIDED = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 SAMPLES = sorted(p.stem for p in EXAMPLES.glob("*.yaml"))
-
-
-# --- the validator: jsonschema, with every `pattern` checked by `regex` (\p{L}, \p{N}) --------
-
-
-def _pattern(
-    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
-) -> Iterator[ValidationError]:
-    if validator.is_type(instance, "string") and not regex.search(pattern, instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-FORMATS = FormatChecker()
-
-
-@FORMATS.checks("date-time", raises=ValueError)
-def _date_time(value: object) -> bool:
-    return not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is not None
-
-
-@FORMATS.checks("uri")
-def _uri(value: object) -> bool:
-    return not isinstance(value, str) or regex.match(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:\S+$", value)
-
-
-@FORMATS.checks("uri-reference")
-def _uri_reference(value: object) -> bool:
-    return not isinstance(value, str) or regex.fullmatch(r"[^\s<>\"{}|\\^`]+", value) is not None
-
-
-@FORMATS.checks("regex", raises=regex.error)
-def _regex(value: object) -> bool:
-    return not isinstance(value, str) or regex.compile(value) is not None
-
-
-OscalValidator = validators.extend(Draft7Validator, {"pattern": _pattern})
-
-
-@cache
-def _validator(model: str) -> Any:
-    schema = json.loads((SCHEMAS / f"oscal_{model}_schema.json").read_text(encoding="utf-8"))
-    Draft7Validator(Draft7Validator.META_SCHEMA, format_checker=FORMATS).validate(schema)
-    return OscalValidator(schema, format_checker=FORMATS)
-
-
-def problems(document: bytes | dict[str, Any], model: str) -> list[str]:
-    data = json.loads(document) if isinstance(document, bytes) else document
-    return [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
-        for e in _validator(model).iter_errors(data)
-    ]
 
 
 # --- inputs ------------------------------------------------------------------------------------
