@@ -121,6 +121,7 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("GET", API + A + "/submissions"): P.assessment_read,
     ("GET", API + A + "/result"): P.assessment_read,
     ("GET", API + A + "/report.pdf"): P.report_read,
+    ("GET", API + A + "/open-data"): P.report_export,
     ("GET", API + A + "/documents"): P.assessment_read,
     ("POST", API + A + "/documents"): P.documents_upload,
     ("GET", API + A + "/documents/{sha256}"): P.assessment_read,

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
 from service import db
+from service.auth import service as auth_service
 from service.models import AuditEvent
 from service.report import oscal
 from tests.builders import World, login
@@ -120,3 +121,25 @@ def test_portfolio_csv_json_and_labels(client: TestClient, world: World, app: ob
     assert [r["column"] for r in labels] == list(rows[0])
     assert all(r["en"] and r["fr"] for r in labels)
     assert labels[0] == {"column": "agency", "en": "Agency", "fr": "Organisme"}
+
+
+def test_api_gives_the_same_open_data_as_the_page(
+    client: TestClient, world: World, app: object
+) -> None:
+    engine = app.state.engine  # type: ignore[attr-defined]
+    aid = submitted(engine, world.officer_a)
+    with db.new_session(engine) as s:
+        secret = auth_service.create_api_token(session=s, user=world.officer_a, name="t")
+    api = client.get(
+        f"/api/v1/assessments/{aid}/open-data?format=oscal&lang=fr",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert api.status_code == 200
+    login(client, world.officer_a.email)
+    page = client.get(f"/assessments/{aid}/open-data?format=oscal&lang=fr")
+    assert api.content == page.content
+    bad = client.get(
+        f"/api/v1/assessments/{aid}/open-data?format=docx",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert bad.status_code == 422

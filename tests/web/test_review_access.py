@@ -75,6 +75,11 @@ API: dict[str, Case] = {
         {},
     ),
     "/api/v1/board/assessments": (("GET", "/api/v1/board/assessments"), False, {}),
+    "/api/v1/assessments/{a}/open-data?format=json&lang=fr": (
+        ("GET", "/api/v1/assessments/{assessment_id}/open-data"),
+        True,
+        {"officer_b": 404, "reviewer_fed": 404},
+    ),
 }
 
 
