@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from service.i18n import N_, gettext, punctuate
-from service.questionnaire.schema import Questionnaire, Verdict, localize
+from service.questionnaire.schema import CHOICE_TYPES, Questionnaire, Verdict, localize
 from service.questionnaire.submission import sha256_hex
 from service.report import i18n
 from service.report.inputs import ReportInput
@@ -384,11 +384,7 @@ def _answer_observations(
             value = rec.answers.get(q.id)
             raw = value if isinstance(value, list) else [value] if value is not None else []
             question = questions.get(q.id)
-            choice = question is not None and question.type.value in (
-                "single_choice",
-                "multiple_choice",
-                "yes_no",
-            )
+            choice = question is not None and question.type in CHOICE_TYPES
             observations.append(
                 {
                     "uuid": oid,
@@ -472,7 +468,9 @@ def _log(
     status = i18n.STATUS[lang]
     entries = []
     if rec.submitted_at is not None:
-        by = parties.get(f"person:{submitted_by}") or parties.get("agency")
+        # the officer who submitted, else the agency (an answers file names no person)
+        person = parties.get(f"person:{submitted_by}")
+        by, role = (person, "submitter") if person else (parties.get("agency"), "prepared-by")
         entries.append(
             {
                 "uuid": make_uuid("log", report.sha256, "submit"),
@@ -480,7 +478,7 @@ def _log(
                 "start": _timestamp(rec.submitted_at),
                 "end": _timestamp(rec.submitted_at),
                 "props": _props([("action", "submit"), ("submission-number", rec.number)]),
-                "logged-by": [{"party-uuid": by, "role-id": "submitter"}] if by else [],
+                "logged-by": [{"party-uuid": by, "role-id": role}] if by else [],
             }
         )
     if report.status in ("returned", "accepted") and review and review.decided_at is not None:
@@ -549,7 +547,9 @@ def assessment_results(
         times.append(report.review.decided_at)
     modified = max(_timestamp(t) for t in times)
     decided = report.review.decided_at if report.review else None
-    title = f"{cover.title}: {_line(rec.program)}" if rec.program.strip() else cover.title
+    title = punctuate(
+        f"{cover.title}: {_line(rec.program)}" if rec.program.strip() else cover.title, lang
+    )
     result = {
         "uuid": make_uuid("result", report.sha256),
         "title": title,

@@ -292,3 +292,40 @@ def _prop(item: dict[str, Any], name: str) -> str | None:
             assert prop["ns"] == oscal.NS
             return str(prop["value"])
     return None
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_oscal_references_resolve_inside_the_document(named: bool) -> None:
+    """What the schema cannot check: every role, party, observation and resource a document
+    refers to is defined in it (without names, the agency logs the submission)."""
+    report = _report("ta1-lakeshore", status="accepted", review=ACCEPTED, documents=True)
+    parties = oscal.Parties(submitted_by="Olga Officer", regulator="IPC Ontario") if named else None
+    ar = json.loads(oscal.dumps(oscal.assessment_results(report, parties=parties)))[
+        "assessment-results"
+    ]
+    roles = {r["id"] for r in ar["metadata"]["roles"]}
+    party_ids = {p["uuid"] for p in ar["metadata"]["parties"]}
+    resources = {r["uuid"] for r in ar["back-matter"]["resources"]}
+    (result,) = ar["results"]
+    observations = {o["uuid"] for o in result["observations"]}
+    for rp in ar["metadata"]["responsible-parties"]:
+        assert rp["role-id"] in roles
+        assert set(rp["party-uuids"]) <= party_ids
+    entries = result["assessment-log"]["entries"]
+    for entry in entries:
+        for by in entry["logged-by"]:
+            assert by["role-id"] in roles
+            assert by["party-uuid"] in party_ids
+    submit = entries[0]["logged-by"][0]
+    assert submit["role-id"] == ("submitter" if named else "prepared-by")
+    for o in result["observations"]:
+        for actor in o["origins"][0]["actors"]:
+            assert actor["actor-uuid"] in party_ids
+        for e in o.get("relevant-evidence", []):
+            if "href" in e:
+                assert e["href"][1:] in resources
+    for f in result["findings"]:
+        assert {r["observation-uuid"] for r in f.get("related-observations", [])} <= observations
+    assert ar["import-ap"]["href"][1:] in resources
+    ids = [ar["uuid"], result["uuid"], *observations, *(f["uuid"] for f in result["findings"])]
+    assert len(ids) == len(set(ids))
