@@ -36,6 +36,7 @@ from service.i18n import labels as labels_module
 from service.i18n.labels import verdict_abbreviation, verdict_label
 from service.models import AssessmentStatus, Organisation
 from service.questionnaire.schema import Questionnaire, localize
+from service.report.opendata import safe_cell
 from service.review import opendata as review_opendata
 from service.review import service as review_service
 from service.review.service import InboxFilters
@@ -109,9 +110,7 @@ def _csv(rows: Iterable[list[object]], filename: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow(
-            [f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
-        )
+        writer.writerow([safe_cell(v) if isinstance(v, str) else v for v in row])
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",

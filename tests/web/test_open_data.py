@@ -143,3 +143,14 @@ def test_api_gives_the_same_open_data_as_the_page(
         headers={"Authorization": f"Bearer {secret}"},
     )
     assert bad.status_code == 422
+
+
+def test_inbox_csv_neutralises_tab_and_return_led_formulas(
+    client: TestClient, world: World, app: object
+) -> None:
+    engine = app.state.engine  # type: ignore[attr-defined]
+    submitted(engine, world.officer_a, program="\t=1+1")
+    submitted(engine, world.officer_a, program="\r=2+2")
+    login(client, world.reviewer_on.email)
+    rows = list(csv.DictReader(io.StringIO(client.get("/review/inbox.csv").text, newline="")))
+    assert {r["program"] for r in rows} == {"'\t=1+1", "'\r=2+2"}
