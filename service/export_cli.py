@@ -54,6 +54,21 @@ def export(
         int | None,
         typer.Option("--number", min=1, help="The submission's number (default: the latest)"),
     ] = None,
+    portfolio: Annotated[
+        str | None,
+        typer.Option(
+            "--portfolio",
+            metavar="ID@VERSION",
+            help="Export the portfolio of a questionnaire version from the configured database "
+            "(json or csv): every agency, or --regulator's",
+        ),
+    ] = None,
+    regulator: Annotated[
+        str | None,
+        typer.Option(
+            "--regulator", metavar="SLUG", help="With --portfolio: this regulator's agencies"
+        ),
+    ] = None,
     lang: Annotated[ReportLang, typer.Option(help="Language of the text")] = ReportLang.en,
     status: Annotated[
         Status, typer.Option(help="Status an answers file is exported with")
@@ -72,19 +87,34 @@ def export(
 ) -> None:
     """Export open data: a submission (--assessment ID, beside the database) or an answers file
     (QUESTIONNAIRE ANSWERS) as OSCAL assessment results, or its findings as JSON or CSV; a
-    questionnaire's criteria (QUESTIONNAIRE --format oscal-catalog) as an OSCAL catalog.
+    questionnaire's criteria (QUESTIONNAIRE --format oscal-catalog) as an OSCAL catalog; the
+    portfolio of a questionnaire version (--portfolio ID@VERSION, beside the database).
 
     The same input gives the same bytes (docs/open-data.md)."""
     from service.report import opendata
 
     if assessment is not None and (answers_file is not None or questionnaire_file is not None):
         fail("give --assessment ID, or QUESTIONNAIRE [ANSWERS], not both")
+    if portfolio is not None and (
+        assessment is not None or answers_file is not None or questionnaire_file is not None
+    ):
+        fail("--portfolio takes no QUESTIONNAIRE, ANSWERS or --assessment")
+    if regulator is not None and portfolio is None:
+        fail("--regulator goes with --portfolio")
     if labels is not None and format is not ExportFormat.csv:
         fail("--labels goes with --format csv")
-    if assessment is not None:
+    label_bytes: bytes | None = None
+    if portfolio is not None:
+        if format not in (ExportFormat.csv, ExportFormat.json):
+            fail("--portfolio exports json or csv")
+        data, label_bytes = _portfolio(portfolio, regulator, format, lang.value)
+    elif assessment is not None:
         data = _from_database(assessment, number, format, lang.value)
     elif questionnaire_file is None:
-        fail("give QUESTIONNAIRE ANSWERS, QUESTIONNAIRE --format oscal-catalog, or --assessment ID")
+        fail(
+            "give QUESTIONNAIRE ANSWERS, QUESTIONNAIRE --format oscal-catalog, --assessment ID "
+            "or --portfolio ID@VERSION"
+        )
     else:
         questionnaire = load_questionnaire_or_exit(questionnaire_file)
         if format is ExportFormat.oscal_catalog:
@@ -101,7 +131,7 @@ def export(
         else:
             output.write_bytes(data)
         if labels is not None:
-            labels.write_bytes(opendata.labels_csv(opendata.FINDINGS_COLUMNS))
+            labels.write_bytes(label_bytes or opendata.labels_csv(opendata.FINDINGS_COLUMNS))
     except OSError as error:
         fail(f"{error.filename}: cannot write the file: {error.strerror}")
     if output is not None:
@@ -183,6 +213,56 @@ def _from_database(
         fail(f"cannot read the configured database: {type(error).__name__}: {error}")
     finally:
         engine.dispose()
+
+
+def _portfolio(
+    wanted: str, regulator: str | None, format: ExportFormat, lang: str
+) -> tuple[bytes, bytes]:
+    """The portfolio (policygap-portfolio/1) of the configured database, and its labels file."""
+    from sqlmodel import select
+
+    from service import db
+    from service.config import get_settings
+    from service.models import Organisation, OrgKind
+    from service.questionnaire.loader import load_directory
+    from service.review import opendata as portfolio_data
+    from service.review import service as review_service
+
+    qid, _, version = wanted.partition("@")
+    settings = get_settings()
+    questionnaire = load_directory(settings.questionnaires_dir).get(qid, version)
+    if questionnaire is None:
+        fail(
+            f"{wanted}: no such questionnaire version in {settings.questionnaires_dir} (ID@VERSION)"
+        )
+    engine = db.make_engine(settings.database_url)
+    try:
+        with db.new_session(engine) as session:
+            agencies = None
+            if regulator is not None:
+                found = session.exec(
+                    select(Organisation).where(
+                        Organisation.slug == regulator, Organisation.kind == OrgKind.regulator
+                    )
+                ).first()
+                if found is None:
+                    fail(f"{regulator}: no regulator with this slug")
+                agencies = review_service.agencies_overseen_by(session, found)
+            data = review_service.portfolio_of(
+                session=session, agencies=agencies, questionnaire=questionnaire
+            )
+    except typer.Exit:
+        raise
+    except Exception as error:  # an unreachable or unmigrated database: a message, no traceback
+        fail(f"cannot read the configured database: {type(error).__name__}: {error}")
+    finally:
+        engine.dispose()
+    body = (
+        portfolio_data.portfolio_csv(data, lang)
+        if format is ExportFormat.csv
+        else portfolio_data.portfolio_json(data, lang)
+    )
+    return body, portfolio_data.labels_csv(questionnaire)
 
 
 def register(app: typer.Typer) -> None:

@@ -87,7 +87,7 @@ def test_export_assessment_as_oscal_is_valid_with_its_review_log(demo: str) -> N
 
 
 def test_export_assessment_twice_gives_the_same_bytes(demo: str) -> None:
-    for fmt in ("oscal", "json", "csv"):
+    for fmt in ("oscal", "oscal-plan", "oscal-catalog", "json", "csv"):
         assert _export("--assessment", demo, "--format", fmt, "--lang", "fr") == _export(
             "--assessment", demo, "--format", fmt, "--lang", "fr"
         ), fmt
@@ -122,3 +122,54 @@ def test_export_assessment_refuses_unknown_ids_and_numbers(demo: str) -> None:
         assert result.exit_code == 2, result.output
         assert says in result.output
         assert "Traceback" not in result.output
+
+
+def test_export_portfolio_every_agency_or_one_regulators(demo: str, tmp_path: Path) -> None:
+    labels = tmp_path / "portfolio.labels.csv"
+    everyone = list(
+        csv.DictReader(
+            io.StringIO(
+                _export(
+                    "--portfolio",
+                    "frt-police-canada@1.1.0",
+                    "--format",
+                    "csv",
+                    "--labels",
+                    str(labels),
+                ).decode("utf-8")
+            )
+        )
+    )
+    assert demo in {r["assessment_id"] for r in everyone}
+    assert [r["column"] for r in csv.DictReader(io.StringIO(labels.read_text("utf-8")))] == list(
+        everyone[0]
+    )
+    federal = json.loads(
+        _export("--portfolio", "frt-police-canada@1.1.0", "--regulator", "opc", "--format", "json")
+    )
+    assert federal["format"] == "policygap-portfolio/1"
+    ontario = json.loads(
+        _export(
+            "--portfolio", "frt-police-canada@1.1.0", "--regulator", "ipc-on", "--format", "json"
+        )
+    )
+    seen = {p["assessment_id"] for p in federal["programs"]} | {
+        p["assessment_id"] for p in ontario["programs"]
+    }
+    assert seen <= {r["assessment_id"] for r in everyone}
+    assert demo in {p["assessment_id"] for p in ontario["programs"]}  # Northvale, Ontario
+    assert federal["programs"]  # the federal force, submitted to the OPC
+    assert not {p["assessment_id"] for p in federal["programs"]} & {
+        p["assessment_id"] for p in ontario["programs"]
+    }
+    for args, says in (
+        (["--portfolio", "frt-police-canada@9", "--format", "csv"], "no such questionnaire"),
+        (
+            ["--portfolio", "frt-police-canada@1.1.0", "--regulator", "nope", "--format", "csv"],
+            "no regulator",
+        ),
+        (["--portfolio", "frt-police-canada@1.1.0", "--format", "oscal"], "json or csv"),
+    ):
+        result = runner.invoke(app, ["export", *args])
+        assert result.exit_code == 2, result.output
+        assert says in result.output
