@@ -126,8 +126,9 @@ def _clean(value: Any) -> Any:
 
 
 def dumps(document: Mapping[str, Any]) -> bytes:
-    """The document's bytes: sorted keys, two-space indent, UTF-8, a final newline."""
-    text = json.dumps(_clean(dict(document)), indent=2, sort_keys=True, ensure_ascii=False)
+    """The document's bytes (a document as this module builds it, already without empty
+    parts): sorted keys, two-space indent, UTF-8, a final newline."""
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
     return (text + "\n").encode("utf-8")
 
 
