@@ -188,10 +188,11 @@ def main() -> None:
         sys.exit(130)
 
 
-# The report (`report`, `verify`) and the web app (`serve`, `migrate`, `createuser`, `demo`,
+# The report (`report`, `verify`), open data (`export`) and the web app (`serve`, `migrate`, `createuser`, `demo`,
 # `backup`, `restore`) add their commands.
 from service import (  # noqa: E402
     admin_cli,
+    export_cli,
     ops_cli,
     report_cli,
 )
@@ -201,6 +202,7 @@ from service.documents import store as document_store  # noqa: E402
 assessment_service.use_documents(document_store)
 
 report_cli.register(app)
+export_cli.register(app)
 admin_cli.register(app)
 ops_cli.register(app)
 

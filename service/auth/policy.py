@@ -25,6 +25,7 @@ class Permission(StrEnum):
     assessment_edit = "assessment.edit"  # answers, section status, import
     assessment_submit = "assessment.submit"
     report_read = "report.read"  # the result page, the report in HTML and PDF
+    report_export = "report.export"  # a submission as open data: OSCAL, findings JSON and CSV
     documents_upload = "documents.upload"  # attach, remove and import evidence documents
     review_read = "review.read"  # the inbox and the review page
     review_decide = "review.decide"  # return or accept, save a review draft
@@ -53,16 +54,25 @@ TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
             P.documents_upload,
             P.actions_read,
             P.actions_edit,
+            P.report_export,
         },
         Role.contributor: frozenset({P.assessment_read, P.assessment_edit}),
         Role.reviewer: _EVERYONE
-        | {P.review_read, P.review_decide, P.review_portfolio, P.actions_read, P.actions_comment},
+        | {
+            P.review_read,
+            P.review_decide,
+            P.review_portfolio,
+            P.actions_read,
+            P.actions_comment,
+            P.report_export,
+        },
         Role.board: _EVERYONE | {P.board_read, P.actions_read},
         Role.admin: _EVERYONE
         | {
             P.actions_read,
             P.review_read,
             P.review_portfolio,
+            P.report_export,
             P.admin_organisations,
             P.admin_accounts,
             P.admin_questionnaires,

@@ -111,6 +111,7 @@ ACTIONS: Mapping[str, str] = {
     "reassess": N_("Reassessment started"),
     "report_viewed": N_("Report viewed"),
     "report_downloaded": N_("Report downloaded"),
+    "open_data_downloaded": N_("Open data downloaded"),
     "document_attach": N_("Document attached"),
     "document_remove": N_("Document removed"),
     "document_download": N_("Document downloaded"),

@@ -1,7 +1,7 @@
 """Report formats as a registry, and the typed job that crosses to the render process.
 
-A `Format` names a rendering (pdf, html, the html fragment a page of ours embeds; later the
-public edition, OSCAL, CSV) with its media type, file extension and renderer. A `RenderJob` is
+A `Format` names a rendering (pdf, html, the html fragment a page of ours embeds; the open
+data: OSCAL assessment results and plan, the findings as JSON and CSV; later the public edition) with its media type, file extension and renderer. A `RenderJob` is
 everything one rendering needs, picklable for a `ProcessPoolExecutor`; `job.cache_key()` is its
 key in any cache (`cache.cache_key`), and `render(job, questionnaire)` makes the bytes.
 """
@@ -92,6 +92,30 @@ def _fragment(report: ReportInput, job: RenderJob) -> bytes:
     return html_pdf.render_html(report, lang=job.lang, fragment=True).encode("utf-8")
 
 
+def _oscal(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import oscal
+
+    return oscal.dumps(oscal.assessment_results(report, job.lang))
+
+
+def _oscal_plan(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import oscal
+
+    return oscal.dumps(oscal.assessment_plan(report, job.lang))
+
+
+def _findings_json(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import opendata
+
+    return opendata.findings_json(report, job.lang)
+
+
+def _findings_csv(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import opendata
+
+    return opendata.findings_csv(report, job.lang)
+
+
 FORMATS: Mapping[str, Format] = {
     f.name: f
     for f in (
@@ -99,6 +123,11 @@ FORMATS: Mapping[str, Format] = {
         Format("html", "text/html; charset=utf-8", "html", _html),
         # the report's body, for a page of ours that links `render.screen_css()`
         Format("html-fragment", "text/html; charset=utf-8", "html", _fragment),
+        # open data (docs/open-data.md): OSCAL assessment results and its plan stub, findings
+        Format("oscal", "application/json", "oscal.json", _oscal),
+        Format("oscal-plan", "application/json", "oscal-ap.json", _oscal_plan),
+        Format("json", "application/json", "json", _findings_json),
+        Format("csv", "text/csv; charset=utf-8", "csv", _findings_csv),
     )
 }
 
@@ -108,6 +137,26 @@ def get_format(name: str) -> Format:
         return FORMATS[name]
     except KeyError:
         raise ValueError(f"unknown format {name!r}; use one of {', '.join(FORMATS)}") from None
+
+
+def report_input(
+    job: RenderJob, questionnaire: Questionnaire, *, issued: Issued | None = None
+) -> ReportInput:
+    """What the job's document is made from: its record (either version), review state and the
+    result a reassessment started from; the answers scored again (as `verify` does)."""
+    source = (
+        parse_sealed(job.canonical)
+        if record_version(job.canonical) == 2
+        else parse_submission(job.canonical)
+    )
+    return build_report_input(
+        questionnaire,
+        source,
+        status=job.status,
+        review=job.review,
+        previous=job.previous,
+        issued=issued,
+    )
 
 
 def render(job: RenderJob, questionnaire: Questionnaire, *, now: datetime | None = None) -> bytes:
@@ -124,23 +173,11 @@ def render(job: RenderJob, questionnaire: Questionnaire, *, now: datetime | None
     key = job.cache_key() if fmt.cached else None
     if key is not None and (hit := cache.get(key)) is not None:
         return hit
-    source = (
-        parse_sealed(job.canonical)
-        if record_version(job.canonical) == 2
-        else parse_submission(job.canonical)
-    )
     issued = None
     if job.signer is not None and fmt.name == "pdf":
         at = (now or datetime.now(UTC)).replace(microsecond=0)
         issued = Issued(instance=job.signer.name, at=at)
-    report = build_report_input(
-        questionnaire,
-        source,
-        status=job.status,
-        review=job.review,
-        previous=job.previous,
-        issued=issued,
-    )
+    report = report_input(job, questionnaire, issued=issued)
     data = fmt.render(report, job)
     if key is not None:
         cache.put(key, data)

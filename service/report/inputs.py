@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from service.questionnaire.answers import AnswersFile
 from service.questionnaire.schema import Questionnaire
@@ -82,12 +83,12 @@ class ReportInput:
     sealed: SealedRecord | None = None  # the version-2 record, when the submission has one
     issued: Issued | None = None  # a signed PDF: by which instance, when
 
-    @property
+    @cached_property
     def canonical(self) -> bytes:
         """The bytes attached to the PDF: the sealed record (version 2) or the version-1 JSON."""
         return self.sealed.canonical() if self.sealed is not None else canonical_json(self.record)
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         """The submission's hash as printed: the commitments' root, or SHA-256 of version 1."""
         return self.sealed.root() if self.sealed is not None else sha256_hex(self.canonical)

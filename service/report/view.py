@@ -229,6 +229,8 @@ class CriterionDetail:
     na_reason: str
     reads: tuple[AnswerRead, ...]
     comments: tuple[str, ...]
+    rule: str = ""  # the part of the rule that decided the verdict, in words
+    refs: str = ""  # the citations, as the action plan prints them
 
     @property
     def not_applicable(self) -> bool:
@@ -955,6 +957,8 @@ def _criterion_detail(ctx: _Context, c: CriterionResult, comments: ReviewState) 
         na_reason=_na_reason(ctx, c),
         reads=_answer_reads(ctx, c),
         comments=comments.comments.get(c.id, ()),
+        rule=reason_text(c.trace.rule, lang, ctx.q),
+        refs=ctx.refs_of(c),
     )
 
 

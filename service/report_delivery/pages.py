@@ -20,7 +20,9 @@ from starlette.datastructures import UploadFile
 from service.assessments import service as assessment_service
 from service.assessments.frame import Page, PageDep
 from service.assessments.models import Assessment, Submission
+from service.auth import policy
 from service.auth import service as auth_service
+from service.auth.policy import Permission
 from service.config import Settings
 from service.errors import NotFound
 from service.i18n.catalogue import N_
@@ -144,6 +146,40 @@ def download_report(
         pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@router.get("/assessments/{assessment_id}/open-data", name="download_open_data")
+def download_open_data(
+    page: PageDep,
+    assessment_id: str,
+    format: str = "oscal",
+    lang: str | None = None,
+    number: int | None = None,
+) -> Response:
+    """A submission as open data (docs/open-data.md): OSCAL assessment results or plan, the
+    findings as JSON or CSV; in its own review state, the same bytes on every download."""
+    assessment, agency, questionnaire = page.load(assessment_id)
+    policy.check(page.viewer.user, Permission.report_export)
+    if format not in web_reports.EXPORT_FORMATS:
+        raise NotFound()
+    submission = _submission_or_404(page, assessment, number)
+    data_lang = lang if lang in ("en", "fr") else page.visitor.lang
+    _audit_read(page, "open_data_downloaded", assessment, submission, data_lang)
+    data, fmt = web_reports.export(
+        page.session,
+        questionnaire=questionnaire,
+        assessment=assessment,
+        agency=agency,
+        submission=submission,
+        format=format,
+        lang=data_lang,
+    )
+    filename = f"policygap-{assessment.id}-{submission.number}-{data_lang}.{fmt.extension}"
+    return Response(
+        data,
+        media_type=fmt.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

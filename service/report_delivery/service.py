@@ -36,7 +36,7 @@ from service.assessments.models import Assessment, Submission
 from service.config import Settings
 from service.errors import AppError
 from service.i18n.catalogue import N_
-from service.models import Organisation, utcnow
+from service.models import AuditEvent, Organisation, User, utcnow
 from service.questionnaire.loader import Registry, load_directory
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.scoring import Result
@@ -439,3 +439,59 @@ def report_html(
     except Exception as error:
         log.exception("report HTML failed")
         raise ReportUnavailable() from error
+
+
+# --- open data (docs/open-data.md) ---------------------------------------------------------------
+
+EXPORT_FORMATS = ("oscal", "oscal-plan", "json", "csv")
+
+
+def _submitted_by(session: Session, submission: Submission) -> str:
+    """The name of who submitted ``submission`` (from the audit log; "" when not recorded)."""
+    rows = session.exec(
+        select(AuditEvent, User)
+        .join(User, col(User.id) == col(AuditEvent.actor_id))
+        .where(AuditEvent.assessment_id == submission.assessment_id, AuditEvent.action == "submit")
+        .order_by(col(AuditEvent.at).desc())
+    ).all()
+    for event, user in rows:
+        if (event.detail or {}).get("number") == submission.number:
+            return user.full_name
+    return ""
+
+
+def export(
+    session: Session,
+    *,
+    questionnaire: Questionnaire,
+    assessment: Assessment,
+    agency: Organisation,
+    submission: Submission,
+    format: str,
+    lang: str,
+) -> tuple[bytes, formats.Format]:
+    """One submission as open data (OSCAL assessment results or plan, findings as JSON or CSV),
+    in the review state of THAT submission; OSCAL also names who submitted it and the
+    regulator that receives it. Deterministic: the same state gives the same bytes."""
+    from service.report import oscal
+
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"unknown format {format!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    fmt = formats.get_format(format)
+    job = render_job(
+        session,
+        questionnaire=questionnaire,
+        assessment=assessment,
+        submission=submission,
+        lang=lang,
+        format=format,
+    )
+    report = formats.report_input(job, questionnaire)
+    if format != "oscal":
+        return fmt.render(report, job), fmt
+    regulators = assessment_service.regulators_for(session=session, agency=agency)
+    parties = oscal.Parties(
+        submitted_by=_submitted_by(session, submission),
+        regulator=regulators[0].name(lang) if len(regulators) == 1 else "",
+    )
+    return oscal.dumps(oscal.assessment_results(report, lang, parties=parties)), fmt

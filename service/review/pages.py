@@ -36,6 +36,8 @@ from service.i18n import labels as labels_module
 from service.i18n.labels import verdict_abbreviation, verdict_label
 from service.models import AssessmentStatus, Organisation
 from service.questionnaire.schema import Questionnaire, localize
+from service.report.opendata import safe_cell
+from service.review import opendata as review_opendata
 from service.review import service as review_service
 from service.review.service import InboxFilters
 
@@ -108,9 +110,7 @@ def _csv(rows: Iterable[list[object]], filename: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow(
-            [f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
-        )
+        writer.writerow([safe_cell(v) if isinstance(v, str) else v for v in row])
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -256,34 +256,47 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/review/portfolio.csv", name="export_portfolio")
-def export_portfolio(page: PageDep, request: Request) -> Response:
+def _portfolio_data(page: Page, request: Request) -> tuple[Questionnaire, review_service.Portfolio]:
     policy.check(page.viewer.user, Permission.review_portfolio)
     questionnaire = _portfolio_questionnaire(page, request)
     data = review_service.portfolio(
         session=page.session, viewer=page.viewer, questionnaire=questionnaire
     )
-    lang = page.visitor.lang
-    header: list[object] = [
-        "agency",
-        "program",
-        "rating",
-        "score",
-        "submitted_at",
-        *data.criteria,
-    ]
-    body: list[list[object]] = [
-        [
-            org.name(lang),
-            digest.program,
-            digest.rating,
-            "" if digest.score is None else digest.score,
-            digest.submitted_at.isoformat(),
-            *[data.cells[digest.assessment_id].get(c, "") for c in data.criteria],
-        ]
-        for org, digest in data.programs
-    ]
-    return _csv([header, *body], f"portfolio-{questionnaire.id}-{questionnaire.version}.csv")
+    return questionnaire, data
+
+
+def _download(data: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/review/portfolio.csv", name="export_portfolio")
+def export_portfolio(page: PageDep, request: Request) -> Response:
+    """The portfolio as open data (policygap-portfolio/1, docs/open-data.md)."""
+    questionnaire, data = _portfolio_data(page, request)
+    name = f"portfolio-{questionnaire.id}-{questionnaire.version}"
+    body = review_opendata.portfolio_csv(data, page.visitor.lang)
+    return _download(body, "text/csv; charset=utf-8", f"{name}.csv")
+
+
+@router.get("/review/portfolio.json", name="export_portfolio_json")
+def export_portfolio_json(page: PageDep, request: Request) -> Response:
+    questionnaire, data = _portfolio_data(page, request)
+    name = f"portfolio-{questionnaire.id}-{questionnaire.version}"
+    body = review_opendata.portfolio_json(data, page.visitor.lang)
+    return _download(body, "application/json", f"{name}.json")
+
+
+@router.get("/review/portfolio.labels.csv", name="export_portfolio_labels")
+def export_portfolio_labels(page: PageDep, request: Request) -> Response:
+    """The CSV's column labels in English and French (its companion file)."""
+    policy.check(page.viewer.user, Permission.review_portfolio)
+    questionnaire = _portfolio_questionnaire(page, request)
+    name = f"portfolio-{questionnaire.id}-{questionnaire.version}.labels.csv"
+    return _download(review_opendata.labels_csv(questionnaire), "text/csv; charset=utf-8", name)
 
 
 # --- review page -----------------------------------------------------------------------------

@@ -634,6 +634,24 @@ def portfolio(
     the report counts them."""
     policy.check(viewer.user, Permission.review_portfolio)
     agencies = visible_agency_ids(session, viewer.user)
+    return portfolio_of(session=session, agencies=agencies, questionnaire=questionnaire, top=top)
+
+
+def agencies_overseen_by(session: Session, regulator: Organisation) -> set[uuid.UUID]:
+    """The agencies a regulator oversees (as its reviewers see them)."""
+    found = session.exec(select(Organisation).where(Organisation.kind == OrgKind.agency))
+    return {a.id for a in found if scope.regulator_oversees(regulator, a)}
+
+
+def portfolio_of(
+    *,
+    session: Session,
+    agencies: set[uuid.UUID] | None,
+    questionnaire: Questionnaire,
+    top: int = 10,
+) -> Portfolio:
+    """The portfolio over ``agencies`` (None: every agency), for the system's own use (the
+    command line beside the database); pages and the API go through `portfolio`."""
     D = SubmissionDigest
     scope_filter: list[ColumnElement[bool]] = [
         col(D.latest).is_(True),

@@ -28,6 +28,25 @@ PAGES: dict[str, Case] = {
     "/review/inbox.csv": (("GET", "/review/inbox.csv"), False, {}),
     "/review/portfolio": (("GET", "/review/portfolio"), False, {}),
     "/review/portfolio.csv": (("GET", "/review/portfolio.csv"), False, {}),
+    "/review/portfolio.json": (("GET", "/review/portfolio.json"), False, {}),
+    "/review/portfolio.labels.csv": (("GET", "/review/portfolio.labels.csv"), False, {}),
+    # a submission's open data: the agency's officers, its regulator's reviewers, admins
+    "/assessments/{s}/open-data?format=csv": (
+        ("GET", "/assessments/{assessment_id}/open-data"),
+        True,
+        {"officer_b": 404, "reviewer_fed": 404, "board_a": 404},
+    ),
+    "/assessments/{a}/open-data?format=oscal&lang=fr": (
+        ("GET", "/assessments/{assessment_id}/open-data"),
+        True,
+        {"officer_b": 404, "reviewer_fed": 404},
+    ),
+    "/assessments/{x}/open-data": (
+        ("GET", "/assessments/{assessment_id}/open-data"),
+        True,
+        {"officer_a": 404, "officer_b": 404, "reviewer_on": 404, "reviewer_fed": 404}
+        | {"board_a": 404, "admin": 404},
+    ),
     "/review/{s}": (("GET", "/review/{assessment_id}"), False, {"reviewer_fed": 404}),
     "/review/{x}": (
         ("GET", "/review/{assessment_id}"),
@@ -56,6 +75,11 @@ API: dict[str, Case] = {
         {},
     ),
     "/api/v1/board/assessments": (("GET", "/api/v1/board/assessments"), False, {}),
+    "/api/v1/assessments/{a}/open-data?format=json&lang=fr": (
+        ("GET", "/api/v1/assessments/{assessment_id}/open-data"),
+        True,
+        {"officer_b": 404, "reviewer_fed": 404},
+    ),
 }
 
 
