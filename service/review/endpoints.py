@@ -103,6 +103,10 @@ class ReviewOut(BaseModel):
     criteria: list[CriterionReview]
     comments: list[CommentOut]
     changes: ChangesOut | None
+    unanswered_count: int = Field(
+        description="Questions shown to the agency but left unanswered in this submission"
+    )
+    unanswered: list[str] = Field(description="Their ids, in questionnaire order")
     accepted_by: str | None
     accepted_at: datetime | None
 
@@ -252,6 +256,9 @@ def _review_out(
             rating_after=d.rating_after,
         )
     accepted = review_service.acceptance(session=session, assessment_id=assessment.id)
+    unanswered = assessment_service.unanswered_visible(
+        questionnaire, record.to_answers(), as_of=record.as_of
+    )
     return ReviewOut(
         assessment=AssessmentPublic.of(assessment, agency.name_en, lang),
         submission=latest.number,
@@ -292,6 +299,8 @@ def _review_out(
             for c, s, u in assessment_service.comments(session=session, assessment_id=assessment.id)
         ],
         changes=changes,
+        unanswered_count=len(unanswered),
+        unanswered=unanswered,
         accepted_by=accepted.by
         if accepted and assessment.status == AssessmentStatus.accepted
         else None,
