@@ -82,9 +82,33 @@ class AnswerChangeOut(BaseModel):
     evidence_after: str | None
 
 
+class DocumentOut(BaseModel):
+    name: str
+    size: int
+    sha256: str
+    media_type: str
+
+
+class DocumentReplacedOut(BaseModel):
+    before: DocumentOut
+    now: DocumentOut
+
+
+class DocumentChangeOut(BaseModel):
+    """The documents of one question that differ from the previous submission."""
+
+    question_id: str
+    added: list[DocumentOut]
+    removed: list[DocumentOut]
+    replaced: list[DocumentReplacedOut] = Field(
+        description="The same name with other content (SHA-256)"
+    )
+
+
 class ChangesOut(BaseModel):
     previous_submission: int
     answers: list[AnswerChangeOut]
+    documents: list[DocumentChangeOut]
     verdicts: dict[str, list[str | None]]
     score_before: float | None
     score_after: float | None
@@ -247,6 +271,21 @@ def _review_out(
                     evidence_after=c.note_after,
                 )
                 for c in d.answers
+            ],
+            documents=[
+                DocumentChangeOut(
+                    question_id=c.question_id,
+                    added=[DocumentOut(**r.model_dump()) for r in c.added],
+                    removed=[DocumentOut(**r.model_dump()) for r in c.removed],
+                    replaced=[
+                        DocumentReplacedOut(
+                            before=DocumentOut(**old.model_dump()),
+                            now=DocumentOut(**new.model_dump()),
+                        )
+                        for old, new in c.replaced
+                    ],
+                )
+                for c in d.documents
             ],
             verdicts={v.criterion_id: [v.before, v.after] for v in d.verdicts},
             score_before=d.score_before,

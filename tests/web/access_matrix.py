@@ -87,6 +87,8 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("GET", "/review/portfolio.csv"): P.review_portfolio,
     ("GET", "/review/{assessment_id}"): P.review_read,
     ("POST", "/review/{assessment_id}"): P.review_decide,
+    ("GET", "/review/{assessment_id}/accept"): P.review_decide,
+    ("POST", "/review/{assessment_id}/accept"): P.review_decide,
     ("GET", "/board/"): P.board_read,
     ("GET", "/board/{assessment_id}"): P.board_read,
     # administration
