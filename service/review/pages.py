@@ -37,6 +37,7 @@ from service.i18n import labels as labels_module
 from service.i18n.labels import verdict_abbreviation, verdict_label
 from service.models import AssessmentStatus, Organisation
 from service.questionnaire.schema import Questionnaire, localize
+from service.report.view import percent
 from service.review import service as review_service
 from service.review.service import InboxFilters
 
@@ -377,6 +378,10 @@ def _review_context(
                 {"question": text_of(c.question_id), "id": c.question_id, "change": c}
                 for c in d.documents
             ],
+            "score_before": percent(d.score_before, lang),
+            "score_after": percent(d.score_after, lang),
+            "score_change": ("+" if (d.score_change or 0) >= 0 else "-")
+            + percent(abs(d.score_change or 0), lang),
             "verdicts": [
                 {
                     "id": v.criterion_id,
@@ -456,6 +461,7 @@ def _review_context(
         ),
         "submission": latest,
         "result": result,
+        "score_text": view.cover.score,
         "sections": sections,
         "bar": bar,
         "counts": counts,
