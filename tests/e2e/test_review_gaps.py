@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -37,6 +36,7 @@ def press_far(page: Page, selector: str) -> None:
     """Tab (as far as it takes, the page is long) to ``selector`` and press Enter."""
     tab_to(page, selector, limit=400)
     page.keyboard.press("Enter")
+
 
 pytestmark = pytest.mark.e2e
 SHOTS = ROOT / "docs" / "screenshots"
@@ -71,7 +71,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             select(Assessment).where(col_like(Assessment.program, "Free-trial%"))
         ).one()
         federal = s.exec(
-            select(Assessment).where(col_like(Assessment.program, "Retrospective mugshot%national%"))
+            select(Assessment).where(
+                col_like(Assessment.program, "Retrospective mugshot%national%")
+            )
         ).one()
         lakeshore_id, federal_id = lakeshore.id, federal.id
     q = registry.get(federal.questionnaire_id, federal.questionnaire_version)
@@ -84,7 +86,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         result = scoring.Result.model_validate(first.result)
         index = q.question_index()
         gap = next(
-            c for c in result.criteria if c.verdict.is_gap and any(r in index for r in c.trace.reads)
+            c
+            for c in result.criteria
+            if c.verdict.is_gap and any(r in index for r in c.trace.reads)
         )
         question = next(r for r in gap.trace.reads if r in index)
         review_service.decide(
@@ -124,7 +128,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             fresh = s.get_one(Assessment, federal_id)
             fresh.section_status = {x.id: SectionStatus.completed for x in q.sections}
         assessment_service.submit(
-            session=s, viewer=officer, assessment_id=federal_id, expected_version=None, questionnaire=q
+            session=s,
+            viewer=officer,
+            assessment_id=federal_id,
+            expected_version=None,
+            questionnaire=q,
         )
     engine.dispose()
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -188,7 +196,8 @@ def test_ta1_review_page_is_short_and_clean_in_both_languages(page: Page, demo: 
     page.mouse.wheel(0, 3000)
     page.wait_for_function("window.scrollY > 2000")
     box = page.locator(".review-index").bounding_box()
-    assert box is not None and -1 <= box["y"] <= 20, box
+    assert box is not None
+    assert -1 <= box["y"] <= 20, box
     page.evaluate("window.scrollTo(0, 0)")
     page.set_viewport_size({"width": 390, "height": 844})
     audit_all(page, "review-en-390")
@@ -250,7 +259,9 @@ def test_keyboard_pass_filter_comment_and_return(page: Page, demo: Demo) -> None
     page.keyboard.press("Shift+Tab")  # from the comment box back up to the first gap
     for _ in range(400):
         page.keyboard.press("Shift+Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", f"#crit-{gid} .crit__comment summary"):
+        if page.evaluate(
+            "(s) => document.activeElement.matches(s)", f"#crit-{gid} .crit__comment summary"
+        ):
             break
     page.keyboard.press("Enter")
     type_into(page, f"#comment-{gid}", "Explain how this will be fixed")
