@@ -600,8 +600,11 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
         )
     if action == workflow.Action.accept.value:
         return RedirectResponse(f"/review/{assessment.id}/accept", status_code=303)
-    if action != SAVE_DRAFT:
-        events.submission_changed(page.request.app, assessment.id)
+    if action == SAVE_DRAFT:  # back to the page as the reviewer left it (its filter kept)
+        shown = _show(form.get("shown"))
+        keep = "" if shown == DEFAULT_SHOW else f"&show={shown}"
+        return RedirectResponse(f"/review/{assessment.id}?done={action}{keep}", status_code=303)
+    events.submission_changed(page.request.app, assessment.id)
     return RedirectResponse(f"/review/{assessment.id}?done={action}", status_code=303)
 
 
