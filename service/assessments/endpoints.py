@@ -26,6 +26,7 @@ from service.assessments.schemas import (
     ResultPublic,
     SectionStatusIn,
     SubmissionPublic,
+    SubmitIn,
 )
 from service.assessments.service import Viewer
 from service.auth import policy
@@ -39,6 +40,7 @@ from service.errors import (
     NotFound,
     Unprocessable,
 )
+from service.i18n.catalogue import N_
 from service.i18n.labels import rating_label
 from service.models import Organisation
 from service.questionnaire.answers import validate_answer
@@ -46,6 +48,16 @@ from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, localize
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+
+class UnansweredNotConfirmed(assessment_service.UnansweredQuestions):
+    """A submit through the API with questions shown but not answered, not confirmed."""
+
+    message = N_(
+        "These questions are shown but not answered: {names}. To submit without them, send "
+        '{{"confirm_unanswered": true}} or the list of their ids in "confirm_unanswered"'
+    )
+    format_detail = True
 
 
 def today() -> date:
@@ -301,20 +313,38 @@ def submit_assessment(
     viewer: ViewerDep,
     lang: LangDep,
     if_match: IfMatch = None,
+    body: SubmitIn | None = None,
 ) -> SubmissionPublic:
-    """Freeze the answers into a new numbered submission (every section completed)."""
+    """Freeze the answers into a new numbered submission (every section completed).
+
+    As on the check-your-answers page, questions shown but not answered must be confirmed:
+    `{"confirm_unanswered": true}` or the list of their ids; otherwise 409
+    `unanswered_questions` with their ids in `questions`."""
     assessment, _agency = load(session, viewer, assessment_id)
     questionnaire = questionnaire_of(registry, assessment)
     _check_changeable(viewer, assessment)
     policy.check(viewer.user, Permission.assessment_submit)
     version = required_version(if_match, assessment)
-    submission = assessment_service.submit(
-        session=session,
-        viewer=viewer,
-        assessment_id=assessment.id,
-        expected_version=version,
-        questionnaire=questionnaire,
-    )
+    confirm = body.confirm_unanswered if body is not None else False
+    if confirm is True:
+        # everything shown but unanswered now; the version check keeps "now" the submitted state
+        confirmed: list[str] = assessment_service.unanswered_visible(
+            questionnaire, assessment_service.answers_of(assessment), as_of=today()
+        )
+    else:
+        confirmed = list(confirm) if confirm else []
+    try:
+        submission = assessment_service.submit(
+            session=session,
+            viewer=viewer,
+            assessment_id=assessment.id,
+            expected_version=version,
+            questionnaire=questionnaire,
+            confirmed_unanswered=confirmed,
+        )
+    except assessment_service.UnansweredQuestions as error:
+        missing = list(error.detail.get("questions", []))
+        raise UnansweredNotConfirmed(questions=missing, names=", ".join(missing)) from error
     events.submission_changed(request.app, submission.assessment_id)
     return submission_public(submission, lang)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
@@ -44,6 +44,22 @@ class SectionStatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["completed", "in_progress"]
+
+
+class SubmitIn(BaseModel):
+    """What the officer confirms when submitting (the body is optional when every question
+    shown is answered)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirm_unanswered: bool | Annotated[list[StrictStr], Field(max_length=1000)] = Field(
+        default=False,
+        description=(
+            "Submit although some questions shown are not answered: true, or the ids of those "
+            "questions (each one must be listed). Without it, such a submit gets 409 "
+            "`unanswered_questions` naming them."
+        ),
+    )
 
 
 class SubmissionPublic(BaseModel):

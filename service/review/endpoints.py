@@ -85,9 +85,33 @@ class AnswerChangeOut(BaseModel):
     evidence_after: str | None
 
 
+class DocumentOut(BaseModel):
+    name: str
+    size: int
+    sha256: str
+    media_type: str
+
+
+class DocumentReplacedOut(BaseModel):
+    before: DocumentOut
+    now: DocumentOut
+
+
+class DocumentChangeOut(BaseModel):
+    """The documents of one question that differ from the previous submission."""
+
+    question_id: str
+    added: list[DocumentOut]
+    removed: list[DocumentOut]
+    replaced: list[DocumentReplacedOut] = Field(
+        description="The same name with other content (SHA-256)"
+    )
+
+
 class ChangesOut(BaseModel):
     previous_submission: int
     answers: list[AnswerChangeOut]
+    documents: list[DocumentChangeOut]
     verdicts: dict[str, list[str | None]]
     score_before: float | None
     score_after: float | None
@@ -106,6 +130,10 @@ class ReviewOut(BaseModel):
     criteria: list[CriterionReview]
     comments: list[CommentOut]
     changes: ChangesOut | None
+    unanswered_count: int = Field(
+        description="Questions shown to the agency but left unanswered in this submission"
+    )
+    unanswered: list[str] = Field(description="Their ids, in questionnaire order")
     accepted_by: str | None
     accepted_at: datetime | None
 
@@ -254,6 +282,21 @@ def _review_out(
                 )
                 for c in d.answers
             ],
+            documents=[
+                DocumentChangeOut(
+                    question_id=c.question_id,
+                    added=[DocumentOut(**r.model_dump()) for r in c.added],
+                    removed=[DocumentOut(**r.model_dump()) for r in c.removed],
+                    replaced=[
+                        DocumentReplacedOut(
+                            before=DocumentOut(**old.model_dump()),
+                            now=DocumentOut(**new.model_dump()),
+                        )
+                        for old, new in c.replaced
+                    ],
+                )
+                for c in d.documents
+            ],
             verdicts={v.criterion_id: [v.before, v.after] for v in d.verdicts},
             score_before=d.score_before,
             score_after=d.score_after,
@@ -262,6 +305,9 @@ def _review_out(
             rating_after=d.rating_after,
         )
     accepted = review_service.acceptance(session=session, assessment_id=assessment.id)
+    unanswered = assessment_service.unanswered_visible(
+        questionnaire, record.to_answers(), as_of=record.as_of
+    )
     return ReviewOut(
         assessment=AssessmentPublic.of(assessment, agency.name_en, lang),
         submission=latest.number,
@@ -302,6 +348,8 @@ def _review_out(
             for c, s, u in assessment_service.comments(session=session, assessment_id=assessment.id)
         ],
         changes=changes,
+        unanswered_count=len(unanswered),
+        unanswered=unanswered,
         accepted_by=accepted.by
         if accepted and assessment.status == AssessmentStatus.accepted
         else None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -37,6 +38,7 @@ from service.i18n.labels import verdict_abbreviation, verdict_label
 from service.models import AssessmentStatus, Organisation
 from service.questionnaire.schema import Questionnaire, localize
 from service.report.opendata import safe_cell
+from service.report.view import percent
 from service.review import opendata as review_opendata
 from service.review import service as review_service
 from service.review.service import InboxFilters
@@ -301,14 +303,55 @@ def export_portfolio_labels(page: PageDep, request: Request) -> Response:
 
 # --- review page -----------------------------------------------------------------------------
 
+# What the review page shows (``?show=``): the gaps by default, every criterion, the criteria with
+# a comment (yours, not yet published, or an earlier one), or those changed since the previous
+# submission. Every criterion is in the page (and its comment box in the form) whatever the
+# filter: the ones it leaves out are only hidden, so a comment typed or saved on them is posted
+# with the decision and never dropped.
+SHOWS = ("gaps", "all", "commented", "changed")
+DEFAULT_SHOW = "gaps"
+
+
+def _show(raw: object) -> str:
+    return raw if isinstance(raw, str) and raw in SHOWS else DEFAULT_SHOW
+
+
+def _criterion_flags(
+    detail: Any,
+    *,
+    commented: set[str],
+    changed: set[str],
+) -> dict[str, bool]:
+    verdict = detail.verdict
+    return {
+        "gaps": verdict.is_gap,
+        "all": True,
+        "commented": detail.id in commented,
+        "changed": detail.id in changed,
+    }
+
+
+def _changed_criteria(questionnaire: Questionnaire, latest_result: Any, d: Any) -> set[str]:
+    """Criteria whose verdict changed, or that read an answer, note or document that changed."""
+    touched = {c.question_id for c in d.answers} | {c.question_id for c in d.documents}
+    out = {v.criterion_id for v in d.verdicts}
+    for criterion in latest_result.criteria:
+        if touched & set(criterion.trace.reads):
+            out.add(criterion.id)
+    return out
+
 
 def _review_context(
     page: Page,
     assessment: Assessment,
     agency: Organisation,
     questionnaire: Questionnaire,
+    *,
+    values: dict[str, str] | None = None,
+    show: str = DEFAULT_SHOW,
 ) -> dict[str, Any]:
     lang = page.visitor.lang
+    values = values or {}
     subs = assessment_service.submissions(
         session=page.session, assessment_id=assessment.id, viewer=page.viewer
     )
@@ -316,17 +359,22 @@ def _review_context(
         raise NotFound()
     latest = subs[-1]
     view = assessment_service.report_view(questionnaire, assessment, lang, submission=latest)
+    result = view.report.result
     index = questionnaire.question_index()
     change = None
+    changed: set[str] = set()
     if len(subs) > 1:
         d = review_service.diff(questionnaire, subs[-2], latest)
+        changed = _changed_criteria(questionnaire, result, d)
+
+        def text_of(qid: str) -> str:
+            return localize(index[qid].text, lang) if qid in index else qid
+
         change = {
             "diff": d,
             "answers": [
                 {
-                    "question": localize(index[c.question_id].text, lang)
-                    if c.question_id in index
-                    else c.question_id,
+                    "question": text_of(c.question_id),
                     "id": c.question_id,
                     "before": forms.display_value(index[c.question_id], c.before, lang)
                     if c.question_id in index
@@ -339,6 +387,14 @@ def _review_context(
                 }
                 for c in d.answers
             ],
+            "documents": [
+                {"question": text_of(c.question_id), "id": c.question_id, "change": c}
+                for c in d.documents
+            ],
+            "score_before": percent(d.score_before, lang),
+            "score_after": percent(d.score_after, lang),
+            "score_change": ("+" if (d.score_change or 0) >= 0 else "-")
+            + percent(abs(d.score_change or 0), lang),
             "verdicts": [
                 {
                     "id": v.criterion_id,
@@ -350,7 +406,7 @@ def _review_context(
                 for v in d.verdicts
             ],
         }
-    history = [
+    history: list[dict[str, Any]] = [
         {
             "criterion": c.criterion_id,
             "body": c.body,
@@ -362,18 +418,69 @@ def _review_context(
             session=page.session, assessment_id=assessment.id
         )
     ]
+    earlier: dict[str, list[dict[str, Any]]] = {}
+    for h in history:
+        if h["criterion"]:
+            earlier.setdefault(str(h["criterion"]), []).append(h)
+    commented = set(values) | set(earlier)
     actions = [a.value for a in workflow.allowed_actions(assessment.status, page.viewer.user.role)]
-    unanswered = assessment_service.unanswered_visible(
-        questionnaire, view.report.record.to_answers(), as_of=view.report.record.as_of
+    record = view.report.record
+    unanswered_ids = assessment_service.unanswered_visible(
+        questionnaire, record.to_answers(), as_of=record.as_of
     )
+    section_of = questionnaire.section_of()
+    titles = {s.id: localize(s.title, lang) for s in questionnaire.sections}
+    unanswered = [
+        {
+            "id": qid,
+            "text": localize(index[qid].text, lang) if qid in index else qid,
+            "section": titles.get(section_of.get(qid, ""), ""),
+        }
+        for qid in unanswered_ids
+    ]
+    # each criterion with what the filter reads; each section with what it holds
+    sections: list[dict[str, Any]] = []
+    counts = dict.fromkeys(SHOWS, 0)
+    gaps_by_severity: Counter[str] = Counter()
+    for section in view.details:
+        rows: list[dict[str, Any]] = []
+        for c in section.criteria:
+            flags = _criterion_flags(c, commented=commented, changed=changed)
+            for key, on in flags.items():
+                counts[key] += on
+            if flags["gaps"]:
+                gaps_by_severity[c.severity.value] += 1
+            rows.append({"c": c, "flags": flags, "shown": flags[show]})
+        sections.append(
+            {
+                "s": section,
+                "rows": rows,
+                "gaps": sum(r["flags"]["gaps"] for r in rows),
+                "shown": any(r["shown"] for r in rows),
+            }
+        )
+    bar = {
+        "critical": gaps_by_severity["critical"],
+        "high": gaps_by_severity["high"],
+        "other": sum(gaps_by_severity.values())
+        - gaps_by_severity["critical"]
+        - gaps_by_severity["high"],
+    }
     return page.common(assessment, agency, questionnaire) | {
         "unanswered_count": len(unanswered),
+        "unanswered": unanswered,
         "documents": document_service.views_by_question(
             session=page.session, viewer=page.viewer, assessment=assessment
         ),
         "submission": latest,
-        "result": view.report.result,
-        "sections": view.details,
+        "result": result,
+        "score_text": view.cover.score,
+        "sections": sections,
+        "bar": bar,
+        "counts": counts,
+        "show": show,
+        "shows": [s for s in SHOWS if s != "changed" or change is not None],
+        "earlier": earlier,
         "change": change,
         "history": history,
         "actions": actions,
@@ -382,18 +489,26 @@ def _review_context(
 
 
 @router.get("/review/{assessment_id}", name="show_review")
-def show_review(page: PageDep, assessment_id: str) -> HTMLResponse:
+def show_review(page: PageDep, assessment_id: str, request: Request) -> HTMLResponse:
     policy.check(page.viewer.user, Permission.review_read)
     assessment, agency, questionnaire = page.load(assessment_id)
-    context = _review_context(page, assessment, agency, questionnaire)
     draft = review_service.draft_of(session=page.session, viewer=page.viewer, assessment=assessment)
+    values = dict(draft.comments) if draft else {}
+    context = _review_context(
+        page,
+        assessment,
+        agency,
+        questionnaire,
+        values=values,
+        show=_show(request.query_params.get("show")),
+    )
     return page.render(
         "review/review.html",
         context
         | {
             "form_errors": [],
             "problem": "",
-            "values": dict(draft.comments) if draft else {},
+            "values": values,
             "general": draft.general if draft else "",
             "draft_saved_at": draft.updated_at if draft else None,
         },
@@ -402,6 +517,19 @@ def show_review(page: PageDep, assessment_id: str) -> HTMLResponse:
 
 # The third button of the review form: keep the comments, decide later.
 SAVE_DRAFT = "save_draft"
+# Without script, a filter button of the review form keeps what was typed (as the draft) and
+# shows the page again with that filter; with script the page filters itself and posts nothing.
+FILTER = "filter"
+
+
+def _form_comments(form: Any, questionnaire: Questionnaire) -> tuple[dict[str, str], str]:
+    values: dict[str, str] = {}
+    for c in questionnaire.criteria:
+        raw = form.get(f"comment-{c.id}")
+        if isinstance(raw, str) and raw.strip():
+            values[c.id] = raw
+    general_raw = form.get("general")
+    return values, general_raw if isinstance(general_raw, str) else ""
 
 
 @router.post("/review/{assessment_id}", name="decide_review")
@@ -410,26 +538,40 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
     assessment, agency, questionnaire = page.load(assessment_id)
     action = form.get("action")
     action = action if isinstance(action, str) else ""
-    values: dict[str, str] = {}
-    for c in questionnaire.criteria:
-        raw = form.get(f"comment-{c.id}")
-        if isinstance(raw, str) and raw.strip():
-            values[c.id] = raw
-    general_raw = form.get("general")
-    general = general_raw if isinstance(general_raw, str) else ""
-    if action not in (workflow.Action.return_.value, workflow.Action.accept.value, SAVE_DRAFT):
+    show_raw = form.get("show")
+    if isinstance(show_raw, str) and show_raw:
+        action = FILTER
+    values, general = _form_comments(form, questionnaire)
+    if action not in (
+        workflow.Action.return_.value,
+        workflow.Action.accept.value,
+        SAVE_DRAFT,
+        FILTER,
+    ):
         raise InvalidTransition("Choose to return the assessment or to accept it")
     try:
-        if action == SAVE_DRAFT:
-            review_service.save_draft(
-                session=page.session,
-                viewer=page.viewer,
-                assessment_id=parse_id(assessment_id),
-                expected_version=form_version(form),
-                questionnaire=questionnaire,
-                criterion_comments=values,
-                general_comment=general,
+        if action in (SAVE_DRAFT, FILTER, workflow.Action.accept.value):
+            # accepting is confirmed on a page of its own, which lists the comments saved here
+            draft = review_service.draft_of(
+                session=page.session, viewer=page.viewer, assessment=assessment
             )
+            unchanged = (
+                draft is not None
+                and {k: v.strip() for k, v in values.items()} == dict(draft.comments)
+                and general.strip() == draft.general
+            ) or (draft is None and not values and not general.strip())
+            if action == SAVE_DRAFT or not unchanged:
+                review_service.save_draft(
+                    session=page.session,
+                    viewer=page.viewer,
+                    assessment_id=parse_id(assessment_id),
+                    expected_version=form_version(form),
+                    questionnaire=questionnaire,
+                    criterion_comments=values,
+                    general_comment=general,
+                )
+            elif assessment.status != AssessmentStatus.submitted:
+                raise InvalidTransition("This assessment is not waiting for review")
         else:
             review_service.decide(
                 session=page.session,
@@ -444,11 +586,14 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
     except (InvalidTransition, StaleVersion) as error:
         # the use case rolled back; render here, while the session is open (422 for a missing
         # comment, 409 when the assessment is no longer waiting for review or changed meanwhile)
+        page.session.rollback()
         assessment, agency, questionnaire = page.load(assessment_id)
         missing_comment = assessment.status == AssessmentStatus.submitted and not isinstance(
             error, StaleVersion
         )
-        context = _review_context(page, assessment, agency, questionnaire)
+        context = _review_context(
+            page, assessment, agency, questionnaire, values=values, show=_show(form.get("shown"))
+        )
         return page.render(
             "review/review.html",
             context
@@ -462,9 +607,94 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
             status_code=422 if missing_comment else 409,
             errors=missing_comment,
         )
-    if action != SAVE_DRAFT:
-        events.submission_changed(page.request.app, assessment.id)
+    if action == FILTER:
+        return RedirectResponse(
+            f"/review/{assessment.id}?show={_show(show_raw)}#criteria", status_code=303
+        )
+    if action == workflow.Action.accept.value:
+        return RedirectResponse(f"/review/{assessment.id}/accept", status_code=303)
+    if action == SAVE_DRAFT:  # back to the page as the reviewer left it (its filter kept)
+        shown = _show(form.get("shown"))
+        keep = "" if shown == DEFAULT_SHOW else f"&show={shown}"
+        return RedirectResponse(f"/review/{assessment.id}?done={action}{keep}", status_code=303)
+    events.submission_changed(page.request.app, assessment.id)
     return RedirectResponse(f"/review/{assessment.id}?done={action}", status_code=303)
+
+
+# --- accepting: a confirmation page ----------------------------------------------------------
+
+
+def _accept_context(
+    page: Page, assessment: Assessment, agency: Organisation, questionnaire: Questionnaire
+) -> dict[str, Any]:
+    lang = page.visitor.lang
+    draft = review_service.draft_of(session=page.session, viewer=page.viewer, assessment=assessment)
+    context = _review_context(
+        page, assessment, agency, questionnaire, values=dict(draft.comments) if draft else {}
+    )
+    titles = {c.id: localize(c.title, lang) for c in questionnaire.criteria}
+    critical = [
+        row["c"]
+        for section in context["sections"]
+        for row in section["rows"]
+        if row["flags"]["gaps"] and row["c"].severity.value == "critical"
+    ]
+    comments = [
+        {"id": cid, "title": titles.get(cid, cid), "body": text}
+        for cid, text in (draft.comments.items() if draft else [])
+        if cid in titles
+    ]
+    order = {c.id: i for i, c in enumerate(questionnaire.criteria)}
+    comments.sort(key=lambda c: order.get(c["id"], 0))
+    return context | {
+        "critical": critical,
+        "comments": comments,
+        "general": draft.general if draft else "",
+    }
+
+
+@router.get("/review/{assessment_id}/accept", name="confirm_accept")
+def confirm_accept(page: PageDep, assessment_id: str) -> Response:
+    policy.check(page.viewer.user, Permission.review_decide)
+    assessment, agency, questionnaire = page.load(assessment_id)
+    if workflow.Action.accept.value not in [
+        a.value for a in workflow.allowed_actions(assessment.status, page.viewer.user.role)
+    ]:
+        return RedirectResponse(f"/review/{assessment.id}", status_code=303)
+    return page.render(
+        "review/accept.html",
+        _accept_context(page, assessment, agency, questionnaire) | {"problem": ""},
+    )
+
+
+@router.post("/review/{assessment_id}/accept", name="accept_review")
+def accept_review(page: PageDep, assessment_id: str, form: PageForm) -> Response:
+    """The one explicit confirmation: publish the comments listed on the page and accept."""
+    policy.check(page.viewer.user, Permission.review_decide)
+    assessment, agency, questionnaire = page.load(assessment_id)
+    values, general = _form_comments(form, questionnaire)
+    try:
+        review_service.decide(
+            session=page.session,
+            viewer=page.viewer,
+            assessment_id=parse_id(assessment_id),
+            action=workflow.Action.accept.value,
+            expected_version=form_version(form),
+            questionnaire=questionnaire,
+            criterion_comments=values,
+            general_comment=general,
+        )
+    except (InvalidTransition, StaleVersion) as error:
+        page.session.rollback()
+        assessment, agency, questionnaire = page.load(assessment_id)
+        return page.render(
+            "review/accept.html",
+            _accept_context(page, assessment, agency, questionnaire)
+            | {"problem": page._(error.message)},
+            status_code=409,
+        )
+    events.submission_changed(page.request.app, assessment.id)
+    return RedirectResponse(f"/review/{assessment.id}?done=accept", status_code=303)
 
 
 __all__ = ["questionnaire_of", "router", "section_slug"]

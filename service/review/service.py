@@ -49,7 +49,7 @@ from service.models import (
 )
 from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire, Severity, Verdict
-from service.questionnaire.submission import SubmissionRecord, parse_submission
+from service.questionnaire.submission import DocumentRef, SubmissionRecord, parse_submission
 from service.questionnaire.versions import version_key
 from service.report.inputs import ReviewInfo
 from service.review.models import ReviewDraft
@@ -524,6 +524,38 @@ class AnswerChange:
 
 
 @dataclass(frozen=True)
+class DocumentChange:
+    """The documents of one question that differ between two submissions: added, removed, and
+    replaced (the same name with other content)."""
+
+    question_id: str
+    section_id: str
+    added: tuple[DocumentRef, ...]
+    removed: tuple[DocumentRef, ...]
+    replaced: tuple[tuple[DocumentRef, DocumentRef], ...]  # (before, now)
+
+
+def document_changes(
+    before: list[DocumentRef], after: list[DocumentRef]
+) -> tuple[
+    tuple[DocumentRef, ...], tuple[DocumentRef, ...], tuple[tuple[DocumentRef, DocumentRef], ...]
+]:
+    """(added, removed, replaced): a document kept as it was is none of them; one whose name
+    stayed and whose content (SHA-256) changed is replaced."""
+    same = {(r.name, r.sha256) for r in before} & {(r.name, r.sha256) for r in after}
+    old = [r for r in before if (r.name, r.sha256) not in same]
+    new = [r for r in after if (r.name, r.sha256) not in same]
+    replaced = []
+    for r in list(new):
+        match = next((o for o in old if o.name == r.name), None)
+        if match is not None:
+            replaced.append((match, r))
+            old.remove(match)
+            new.remove(r)
+    return tuple(new), tuple(old), tuple(replaced)
+
+
+@dataclass(frozen=True)
 class VerdictChange:
     criterion_id: str
     before: str | None
@@ -539,6 +571,7 @@ class Diff:
     score_after: float | None
     rating_before: str
     rating_after: str
+    documents: list[DocumentChange] = field(default_factory=list)
 
     @property
     def score_change(self) -> float | None:
@@ -548,10 +581,12 @@ class Diff:
 
 
 def diff(questionnaire: Questionnaire, before: Submission, after: Submission) -> Diff:
-    """Answer by answer (in questionnaire order), verdict by verdict, score and rating."""
+    """Answer by answer (in questionnaire order), the documents of each question, verdict by
+    verdict, score and rating."""
     old = parse_submission(before.canonical.encode("utf-8"))
     new = parse_submission(after.canonical.encode("utf-8"))
     changes: list[AnswerChange] = []
+    documents: list[DocumentChange] = []
     for section in questionnaire.sections:
         for question in section.questions:
             qid = question.id
@@ -559,6 +594,11 @@ def diff(questionnaire: Questionnaire, before: Submission, after: Submission) ->
             na, nb = old.evidence.get(qid), new.evidence.get(qid)
             if a != b or na != nb:
                 changes.append(AnswerChange(qid, section.id, a, b, na, nb))
+            added, removed, replaced = document_changes(
+                old.documents.get(qid, []), new.documents.get(qid, [])
+            )
+            if added or removed or replaced:
+                documents.append(DocumentChange(qid, section.id, added, removed, replaced))
     r_old = scoring.Result.model_validate(before.result)
     r_new = scoring.Result.model_validate(after.result)
     old_verdicts = {c.id: c.verdict.value for c in r_old.criteria}
@@ -575,6 +615,7 @@ def diff(questionnaire: Questionnaire, before: Submission, after: Submission) ->
         score_after=r_new.score,
         rating_before=r_old.rating.value,
         rating_after=r_new.rating.value,
+        documents=documents,
     )
 
 

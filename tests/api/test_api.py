@@ -85,7 +85,11 @@ def test_api_life_cycle_with_if_match(app: FastAPI, client: TestClient, world: W
         )
         assert r.status_code == 200, r.text
         version = r.json()["version"]
-    r = client.post(url + "/submit", headers={**auth, "If-Match": f'"{version}"'})
+    r = client.post(
+        url + "/submit",
+        json={"confirm_unanswered": ["description", "owner"]},  # the optional ones left blank
+        headers={**auth, "If-Match": f'"{version}"'},
+    )
     assert r.status_code == 201, r.text
     submission = r.json()
     assert len(submission["sha256"]) == 64
@@ -132,3 +136,71 @@ def test_openapi_is_complete(client: TestClient) -> None:
     assert not any(
         p.startswith("/assessments") for p in paths
     )  # pages stay out of the API document
+
+
+def _ready_to_submit(app: FastAPI, client: TestClient, auth: dict[str, str]) -> tuple[str, int]:
+    """An assessment with every section completed and two optional questions left blank
+    (``description`` and ``owner``): returns its URL and version."""
+    r = client.post(
+        "/api/v1/assessments",
+        json={"questionnaire": "web-mini", "program": "Unanswered"},
+        headers=auth,
+    )
+    url = r.headers["location"]
+    answers = {
+        "body_type": "municipal",
+        "uses": ["live"],
+        "searches": 10,
+        "pia_done": "yes",
+        "pia_date": "2023-04-01",
+    }
+    r = client.patch(
+        url + "/answers", json={"answers": answers}, headers={**auth, "If-Match": '"1"'}
+    )
+    version = r.json()["version"]
+    for section in ("scope", "governance"):
+        r = client.put(
+            f"{url}/sections/{section}",
+            json={"status": "completed"},
+            headers={**auth, "If-Match": f'"{version}"'},
+        )
+        version = r.json()["version"]
+    return url, version
+
+
+def test_api_submit_with_unanswered_questions_needs_confirmation(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Issue 14 point 5: as on the web, submitting with questions shown but not answered needs
+    an explicit confirmation naming them; without it a 409 names them."""
+    auth = _token(app, world)
+    url, version = _ready_to_submit(app, client, auth)
+    headers = {**auth, "If-Match": f'"{version}"'}
+    refused = client.post(url + "/submit", headers=headers)
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["code"] == "unanswered_questions"
+    assert body["questions"] == ["description", "owner"]
+    assert "description, owner" in body["detail"]
+    assert "confirm_unanswered" in body["detail"]
+    # a list that leaves one out is not a confirmation of both
+    partial = client.post(url + "/submit", json={"confirm_unanswered": ["owner"]}, headers=headers)
+    assert partial.status_code == 409
+    assert partial.json()["questions"] == ["description", "owner"]
+    assert client.get(url + "/submissions", headers=auth).json() == []
+    named = client.post(
+        url + "/submit", json={"confirm_unanswered": ["description", "owner"]}, headers=headers
+    )
+    assert named.status_code == 201, named.text
+
+
+def test_api_submit_confirm_unanswered_true(app: FastAPI, client: TestClient, world: World) -> None:
+    auth = _token(app, world)
+    url, version = _ready_to_submit(app, client, auth)
+    r = client.post(
+        url + "/submit",
+        json={"confirm_unanswered": True},
+        headers={**auth, "If-Match": f'"{version}"'},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["number"] == 1

@@ -179,3 +179,15 @@ def test_every_list_endpoint_carries_labels_in_the_request_language(
     assert [(m["status"], m["status_label"]) for m in mine] == [("accepted", "Acceptée")]
     english = client.get("/api/v1/assessments", headers=officer).json()
     assert english[0]["status_label"] == "Accepted"
+
+
+def test_api_review_counts_unanswered_questions(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Issue 14 point 5: the reviewer sees, before accepting, how many questions shown to the
+    agency were left unanswered in the submission, and which."""
+    aid = submitted(app.state.engine, world.officer_a, BAD)  # the two optional ones left blank
+    reviewer = _auth(app, world, "reviewer_on")
+    review = client.get(f"/api/v1/review/assessments/{aid}", headers=reviewer).json()
+    assert review["unanswered_count"] == 2
+    assert review["unanswered"] == ["description", "owner"]  # pia_date is hidden: not counted

@@ -72,8 +72,12 @@ def test_reviewer_pages(page: Page, site: Site) -> None:
     expect(page).to_have_title(re.compile(r"^Error: "))
     expect(page.locator(".error-summary")).to_be_focused()
     audit(page, "63-review-return-error")
+    # GOV-01 is met since the resubmission: shown among the changes, its comment box on demand
+    press(page, "button[data-show='changed']")
+    press(page, "#crit-GOV-01 .crit__comment summary")
     type_into(page, "#comment-GOV-01", "Ask for the PIA before deciding")
     press(page, "button[value='save_draft']")
+    page.wait_for_url(re.compile(r".*done=save_draft&show=changed"))
     expect(page.locator("#draft-saved")).to_be_visible()
     expect(page.locator("#comment-GOV-01")).to_have_value("Ask for the PIA before deciding")
     audit(page, "63b-review-draft-saved")

@@ -90,6 +90,8 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("GET", "/review/portfolio.labels.csv"): P.review_portfolio,
     ("GET", "/review/{assessment_id}"): P.review_read,
     ("POST", "/review/{assessment_id}"): P.review_decide,
+    ("GET", "/review/{assessment_id}/accept"): P.review_decide,
+    ("POST", "/review/{assessment_id}/accept"): P.review_decide,
     ("GET", "/board/"): P.board_read,
     ("GET", "/board/{assessment_id}"): P.board_read,
     # the action plan

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -27,6 +28,17 @@ def _post_review(client: TestClient, aid: object, data: dict[str, str]) -> objec
     page = client.get(f"/review/{aid}")
     payload = {"csrf_token": csrf_from(page.text), **data}
     return client.post(f"/review/{aid}", data=payload, follow_redirects=False)
+
+
+def _accept(client: TestClient, aid: object) -> object:
+    """Accept as a reviewer does: the Accept button of the review page, then the confirmation."""
+    first = _post_review(client, aid, {"action": "accept"})
+    if first.status_code != 303:  # type: ignore[attr-defined]
+        return first
+    assert first.headers["location"] == f"/review/{aid}/accept"  # type: ignore[attr-defined]
+    page = client.get(f"/review/{aid}/accept")
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    return client.post(f"/review/{aid}/accept", data=hidden, follow_redirects=False)
 
 
 def test_inbox_lists_only_overseen_submissions(
@@ -172,7 +184,7 @@ def test_return_resubmit_diff_and_accept(client: TestClient, world: World, app: 
     assert "Was a privacy impact assessment done?" in review
     assert "(+" in review  # score went up
     assert "Earlier comments" in review
-    accepted = _post_review(client, aid, {"action": "accept"})
+    accepted = _accept(client, aid)
     assert accepted.status_code == 303  # type: ignore[attr-defined]
     again = _post_review(client, aid, {"action": "accept"})
     assert again.status_code == 409  # type: ignore[attr-defined]
@@ -360,7 +372,7 @@ def test_review_draft_refusals_keep_what_was_typed(
     assert _drafts(engine) == []
     # a page read before a change (here, a decision) saves nothing and shows what was typed
     stale_page = client.get(f"/review/{aid}").text
-    assert _post_review(client, aid, {"action": "accept"}).status_code == 303  # type: ignore[attr-defined]
+    assert _accept(client, aid).status_code == 303  # type: ignore[attr-defined]
     late = _post_from_page(
         client,
         aid,

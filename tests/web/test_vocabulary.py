@@ -59,7 +59,7 @@ def test_the_same_french_labels_on_every_page_and_in_the_report(
         _assert_one_vocabulary(text, where)
     _assert_one_vocabulary(history, "history")
     # the verdicts and severities the reviewer reads are the report's words
-    shown = set(re.findall(r'<span class="verdict">([^<]+)</span>', review_html))
+    shown = set(re.findall(r'<span class="tag tag--verdict-[a-z_]+">([^<]+)</span>', review_html))
     assert shown
     assert shown <= {verdict_label(v, "fr") for v in labels.VERDICTS}
     assert [word for word in shown if html.unescape(word) not in report] == []
