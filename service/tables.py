@@ -7,6 +7,7 @@ from service import models
 from service.admin import models as admin_models
 from service.assessments import models as assessment_models
 from service.documents import models as document_models
+from service.jobs import models as job_models
 from service.report_delivery import models as report_delivery_models
 from service.review import models as review_models
 
@@ -16,6 +17,7 @@ __all__ = [
     "admin_models",
     "assessment_models",
     "document_models",
+    "job_models",
     "metadata",
     "report_delivery_models",
     "review_models",
