@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+START_SECONDS = 120.0  # for a new process to start and warm up (a loaded host is slow)
 
 
 class ChildFailed(Exception):
@@ -62,9 +63,13 @@ class ChildProcess:
         self._calls = threading.Lock()  # one call at a time: a timeout kills only its own call
         self._guard = threading.Lock()
         self.started = 0  # how many processes were started (a replaced one counts again)
+        # What a new process runs before its first call (``start``): its cost is not counted
+        # in that call's timeout.
+        self._warm: tuple[Callable[..., object], tuple[Any, ...]] | None = None
 
     def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._guard:
+            fresh = self._executor is None
             if self._executor is None:
                 self._executor = concurrent.futures.ProcessPoolExecutor(
                     max_workers=1,
@@ -73,7 +78,14 @@ class ChildProcess:
                     initargs=(self.memory_mb,),
                 )
                 self.started += 1
-            return self._executor
+            executor = self._executor
+        if fresh and self._warm is not None:
+            fn, args = self._warm
+            try:
+                executor.submit(fn, *args).result(timeout=START_SECONDS)
+            except Exception:
+                log.exception("warming up the %s process failed", self.name)
+        return executor
 
     def pid(self) -> int | None:
         """The child's process id, once started (for tests and the logs)."""
@@ -82,14 +94,14 @@ class ChildProcess:
         return next(iter(processes), None)
 
     def call(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
-        """``fn(*args)`` in the child, within ``timeout`` seconds (waiting for an earlier call
-        included). Raises ChildTimeout (the child was killed) or ChildFailed (it died); the
+        """``fn(*args)`` in the child, within ``timeout`` seconds (after any earlier call, and after
+        a new process has started and warmed up). Raises ChildTimeout (the child was killed) or ChildFailed (it died); the
         next call gets a new child."""
-        deadline = time.monotonic() + timeout
-        if not self._calls.acquire(timeout=timeout):
+        if not self._calls.acquire(timeout=timeout + START_SECONDS):
             raise ChildTimeout(f"the {self.name} process stayed busy for {timeout} s")
         try:
             executor = self._pool()
+            deadline = time.monotonic() + timeout
             try:
                 future = executor.submit(_limited_call, self.cpu_seconds, fn, args)
                 return future.result(timeout=max(0.0, deadline - time.monotonic()))
@@ -108,14 +120,12 @@ class ChildProcess:
         """Start the process now and, with ``fn``, run ``fn(*args)`` in it (warming it up) from a
         thread of its own, so the caller does not wait."""
 
+        if fn is not None:
+            self._warm = (fn, args)
+
         def warm() -> None:
-            try:
-                if fn is None:
-                    self._pool().submit(int).result(timeout=60)
-                else:
-                    self.call(fn, *args, timeout=120)
-            except Exception:
-                log.exception("warming up the %s process failed", self.name)
+            with self._calls:
+                self._pool()
 
         threading.Thread(target=warm, name=f"{self.name}-warm", daemon=True).start()
 
