@@ -221,6 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.job_resources = jobs.Resources()  # the render process, shared with the worker
     app.state.jobs = jobs.open_queue(settings, app.state.engine)
     events.on_submission_changed(app, web_reports.prerender_latest)
+    events.on_report_preparing(app, web_reports.preparing_languages)
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

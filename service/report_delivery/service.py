@@ -403,6 +403,43 @@ def preparing(app: FastAPI, session: Session, job: RenderJob) -> bool:
     return not cached_exists(session=session, key=key) and queue(app).pending(key)
 
 
+def preparing_languages(app: FastAPI, *, assessment_id: uuid.UUID) -> list[str]:
+    """The languages whose PDF of the assessment's latest submission a job is making (the
+    provider of ``events.report_preparing``). A failure to tell is not an error of the page."""
+    try:
+        with db.new_session(app.state.engine) as session:
+            submission = assessment_service.get_submission(
+                session=session, assessment_id=assessment_id, viewer=None
+            )
+            if submission is None:
+                return []
+            assessment = session.get_one(Assessment, submission.assessment_id)
+            questionnaire = app.state.registry.get(
+                assessment.questionnaire_id, assessment.questionnaire_version
+            )
+            if questionnaire is None:
+                return []
+            return [
+                lang
+                for lang in LANGUAGES
+                if preparing(
+                    app,
+                    session,
+                    render_job(
+                        session,
+                        questionnaire=questionnaire,
+                        assessment=assessment,
+                        submission=submission,
+                        lang=lang,
+                        settings=app.state.settings,
+                    ),
+                )
+            ]
+    except Exception:
+        log.exception("could not tell whether the report is being prepared")
+        return []
+
+
 WAIT_STEP_SECONDS = 0.05
 
 

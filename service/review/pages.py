@@ -366,6 +366,7 @@ def _review_context(
         "history": history,
         "actions": actions,
         "acceptance": review_service.acceptance(session=page.session, assessment_id=assessment.id),
+        "preparing": events.report_preparing(page.request.app, assessment_id=assessment.id),
     }
 
 

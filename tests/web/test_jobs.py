@@ -285,3 +285,81 @@ def test_a_killed_worker_s_job_is_retried_on_postgres(pg_jobs_url: str) -> None:
         if second is not None:
             _kill(second, signal.SIGTERM)
         engine.dispose()
+
+
+# --- the PDF ready before anyone asks -----------------------------------------------------------
+
+
+def test_submit_return_and_accept_each_queue_both_languages(sqlite_url: str) -> None:
+    """Each change of the report's review state queues its two PDFs (the job's key is the PDF's
+    cache key, which holds the review state); the pages say the PDF is being prepared."""
+    from tests.builders import post_form
+
+    app = create_app(make_settings(sqlite_url, report_prerender=True))  # no worker: jobs wait
+    engine = app.state.engine
+    try:
+        with TestClient(app) as officer, TestClient(app) as reviewer:
+            world = make_world(engine)
+            login(officer, world.officer_a.email)
+            login(reviewer, world.reviewer_on.email)
+            base = submit_mini(officer)
+            aid = base.rsplit("/", 1)[-1]
+            page = officer.get(base + "/submitted").text
+            assert 'id="pdf-preparing"' in page
+            assert "Preparing the PDF" in page
+            assert 'http-equiv="refresh"' not in page.lower()
+            assert 'id="pdf-preparing"' in officer.get(base + "/result").text
+            queued = [(j.args["lang"], j.key) for j in _jobs(engine)]
+            assert sorted(lang for lang, _ in queued) == ["en", "fr"]
+            r = post_form(
+                reviewer,
+                f"/review/{aid}",
+                f"/review/{aid}",
+                {"action": "return", "general": "Redo"},
+            )
+            assert r.status_code == 303  # type: ignore[attr-defined]
+            submit_mini(officer, base)
+            r = post_form(reviewer, f"/review/{aid}", f"/review/{aid}", {"action": "accept"})
+            assert r.status_code == 303  # type: ignore[attr-defined]
+            assert 'id="pdf-preparing"' in reviewer.get(f"/review/{aid}").text
+            rows = _jobs(engine)
+            # submitted, returned (submission 1); submitted, accepted (submission 2)
+            assert len(rows) == 8
+            assert len({j.key for j in rows}) == 8
+            assert all(j.task == web_reports.RENDER_TASK and j.status == "queued" for j in rows)
+            # submitting again the same does not queue it twice
+            app.state.jobs.defer(web_reports.RENDER_TASK, key=rows[-1].key, **rows[-1].args)
+            assert len(_jobs(engine)) == 8
+    finally:
+        engine.dispose()
+
+
+def test_a_download_during_its_render_job_waits_for_that_job(
+    jobs_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_reports, "render_in_child", jobs_helpers.slow_render)
+    renders: list[str] = []
+    real = web_reports._render_pdf
+
+    def counted(child: ChildProcess, settings: object, job: object) -> bytes:
+        renders.append(job.lang)  # type: ignore[attr-defined]
+        return real(child, settings, job)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(web_reports, "_render_pdf", counted)
+    engine = jobs_app.state.engine
+    with TestClient(jobs_app) as client:
+        child = web_reports.app_renderer(jobs_app)
+        _wait(lambda: _idle(child), 90, "the warm-up")
+        login(client, make_world(engine).officer_a.email)
+        base = submit_mini(client)
+        _wait(lambda: renders, 30, "the first render job")
+        assert _cached(engine) == []
+        pdf = client.get(base + "/report.pdf?lang=en")  # arrives while the job renders
+        assert pdf.status_code == 200
+        assert pdf.content.startswith(b"%PDF")
+        _wait(lambda: len(_cached(engine)) == 2, 120, "both PDFs")
+        assert sorted(renders) == ["en", "fr"]  # the download rendered nothing itself
+        with db.new_session(engine) as s:
+            stored = s.exec(select(ReportCache).where(ReportCache.language == "en")).one()
+        assert pdf.content == stored.pdf
+        assert 'id="pdf-preparing"' not in client.get(base + "/result").text
