@@ -400,7 +400,7 @@ def prerender_latest(app: FastAPI, *, assessment_id: uuid.UUID) -> None:
 def preparing(app: FastAPI, session: Session, job: RenderJob) -> bool:
     """Whether the PDF of ``job`` is not cached yet and a job is making it."""
     key = job.cache_key()
-    return not cached_exists(session=session, key=key) and queue(app).pending(key)
+    return not cached_exists(session=session, key=key) and _pending(app, key)
 
 
 def preparing_languages(app: FastAPI, *, assessment_id: uuid.UUID) -> list[str]:
@@ -440,6 +440,14 @@ def preparing_languages(app: FastAPI, *, assessment_id: uuid.UUID) -> list[str]:
         return []
 
 
+def _pending(app: FastAPI, key: str) -> bool:
+    try:
+        return queue(app).pending(key)
+    except Exception:  # the queue cannot tell: render rather than wait
+        log.exception("could not read the job queue")
+        return False
+
+
 WAIT_STEP_SECONDS = 0.05
 
 
@@ -452,7 +460,7 @@ def _wait_for_job(app: FastAPI, session: Session, key: str, deadline: float) -> 
         if hit is not None:
             return hit
         session.rollback()  # the next read sees what the worker committed
-        if not queue(app).pending(key):
+        if not _pending(app, key):
             return cached(session=session, key=key)
         time.sleep(step)
         step = min(0.25, step * 1.5)
