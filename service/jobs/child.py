@@ -66,6 +66,7 @@ class ChildProcess:
         # What a new process runs before its first call (``start``): its cost is not counted
         # in that call's timeout.
         self._warm: tuple[Callable[..., object], tuple[Any, ...]] | None = None
+        self.warming = False
 
     def _pool(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._guard:
@@ -81,10 +82,13 @@ class ChildProcess:
             executor = self._executor
         if fresh and self._warm is not None:
             fn, args = self._warm
+            self.warming = True
             try:
                 executor.submit(fn, *args).result(timeout=START_SECONDS)
             except Exception:
                 log.exception("warming up the %s process failed", self.name)
+            finally:
+                self.warming = False
         return executor
 
     def pid(self) -> int | None:
@@ -143,14 +147,16 @@ class ChildProcess:
             process.join(5)
 
     def shutdown(self, *, grace_seconds: float = 10.0) -> None:
-        """Stop the child: a call in progress gets ``grace_seconds`` to finish, then the process
-        is terminated (then killed); it is joined, so its queues' semaphores are released."""
+        """Stop the child: a call in progress gets ``grace_seconds`` to finish (a warm-up gets none),
+        then the process is terminated (then killed); it is joined."""
         with self._guard:
             executor, self._executor = self._executor, None
         if executor is None:
             return
         processes = list((getattr(executor, "_processes", None) or {}).values())
         executor.shutdown(wait=False, cancel_futures=True)
+        if self.warming:  # nothing of value in progress: no need to wait for it
+            grace_seconds = 0.0
         deadline = time.monotonic() + grace_seconds
         for process in processes:
             process.join(max(0.0, deadline - time.monotonic()))
