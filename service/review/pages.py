@@ -393,10 +393,10 @@ def show_review(page: PageDep, assessment_id: str) -> HTMLResponse:
 SAVE_DRAFT = "save_draft"
 
 
-# The review form did not name the version it was read at (the conflict page's words).
+# The review form did not name the version it was read at (the conflict page's words; one
+# literal, as the translation check reads whole literals).
 MISSING_VERSION = N_(
-    "The form did not say which version of the assessment you opened, so it could have "
-    "overwritten someone else's work. Your comments were not saved."
+    "The form did not say which version of the assessment you opened, so it could have overwritten someone else's work. Your comments were not saved."
 )
 
 
