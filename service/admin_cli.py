@@ -304,7 +304,7 @@ def _load_example(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``serve``, ``migrate``, ``createuser`` and ``demo`` to the command line."""
+    """Add ``serve``, ``worker``, ``migrate``, ``createuser`` and ``demo`` to the command line."""
 
     @app.command()
     def serve(
@@ -353,6 +353,33 @@ def register(app: typer.Typer) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(sys.executable, argv)  # noqa: S606 - this interpreter, fixed arguments
+
+    @app.command()
+    def worker() -> None:
+        """Run a job worker (it renders the reports after a submit or a decision) until Ctrl+C
+        or SIGTERM. On PostgreSQL run as many as you like, on any machine; on SQLite one runs
+        at a time (each app instance also runs one unless POLICYGAP_EMBEDDED_WORKER=0)."""
+        import signal
+        import threading
+
+        from service import jobs, logs
+        from service.report_delivery import service as web_reports
+
+        settings = get_settings()
+        logs.configure(settings.log_format, settings.log_level)
+        engine = db.make_engine(settings.database_url)
+        resources = jobs.Resources()
+        web_reports.start_renderer(resources, settings)
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        typer.echo(f"PolicyGap job worker {os.getpid()}: running (Ctrl+C stops it)")
+        try:
+            jobs.make_worker(settings, engine, resources, name="worker").run(stop)
+        finally:
+            resources.close()
+            engine.dispose()
+        typer.echo("PolicyGap job worker: stopped")
 
     @app.command()
     def migrate() -> None:

@@ -70,6 +70,16 @@ class Settings(BaseSettings):
     report_marking: str | None = Field(default=None, max_length=60)
     report_timeout_seconds: float = 120.0
     report_memory_limit_mb: int = 1024
+    # Jobs (service/jobs): each app instance runs a worker in a thread unless this is off (then
+    # run ``policygap worker``); failed jobs are tried up to ``job_max_attempts`` times; the
+    # SQLite queue is polled every ``job_poll_seconds``; on PostgreSQL a worker silent for
+    # ``job_stalled_seconds`` is taken for dead and its jobs are retried by a periodic task
+    # (``job_recovery_cron``, seconds as an optional sixth field).
+    embedded_worker: bool = True
+    job_max_attempts: int = Field(default=3, ge=1)
+    job_poll_seconds: float = Field(default=0.25, gt=0)
+    job_stalled_seconds: float = Field(default=30.0, gt=0)
+    job_recovery_cron: str = "* * * * *"
     # ``json``: one JSON object a line (request id, user id, route); ``text``: readable lines
     log_format: Literal["text", "json"] = "text"
     # The least severe records written: ``warning`` leaves out the line per request.

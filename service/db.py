@@ -268,6 +268,16 @@ def check_foreign_keys(connection: Connection) -> None:
         raise RuntimeError(f"the migration leaves broken foreign keys: {broken[:5]}")
 
 
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """What Alembic compares with the models: everything but procrastinate's tables (the job
+    engine on PostgreSQL; its schema comes whole from the jobs migration, not from models)."""
+    return not (
+        type_ == "table" and compare_to is None and (name or "").startswith("procrastinate_")
+    )
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic configuration for ``url`` that works from any working directory."""
     from alembic.config import Config

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from service import db, logs
+from service import db, jobs, logs
 from service.account import pages as account
 from service.account import security_pages as account_security
 from service.actions import endpoints as action_api
@@ -196,10 +196,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for problem in result.errors:
                 log.error("questionnaire not loaded: %s", problem.format())
         app.state.registry = registry
+        if settings.report_prerender:
+            web_reports.start_renderer(app.state.job_resources, settings)
+        worker = None
+        if settings.embedded_worker:
+            worker = jobs.EmbeddedWorker(settings, app.state.engine, app.state.job_resources)
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                worker.stop()
+            app.state.jobs.close()
             web_reports.shutdown(app)
+            app.state.job_resources.close()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -212,7 +222,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = db.make_engine(settings.database_url)
+    app.state.job_resources = jobs.Resources()  # the render process, shared with the worker
+    app.state.jobs = jobs.open_queue(settings, app.state.engine)
     events.on_submission_changed(app, web_reports.prerender_latest)
+    events.on_report_preparing(app, web_reports.preparing_languages)
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

@@ -8,6 +8,7 @@ from service.actions import models as action_models
 from service.admin import models as admin_models
 from service.assessments import models as assessment_models
 from service.documents import models as document_models
+from service.jobs import models as job_models
 from service.report_delivery import models as report_delivery_models
 from service.review import models as review_models
 
@@ -18,6 +19,7 @@ __all__ = [
     "admin_models",
     "assessment_models",
     "document_models",
+    "job_models",
     "metadata",
     "report_delivery_models",
     "review_models",

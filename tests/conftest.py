@@ -140,6 +140,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "secret_key": "test-secret",
         "questionnaires_dir": Path(__file__).parent / "data_web" / "questionnaires",
         "report_prerender": False,
+        "embedded_worker": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

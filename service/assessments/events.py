@@ -25,3 +25,20 @@ def submission_changed(app: Any, assessment_id: uuid.UUID) -> None:
     """The assessment was submitted, returned or accepted: its report reads differently."""
     for listener in getattr(app.state, "submission_listeners", ()):
         listener(app, assessment_id=assessment_id)
+
+
+class PreparingReports(Protocol):
+    def __call__(self, app: Any, *, assessment_id: uuid.UUID) -> list[str]: ...
+
+
+def on_report_preparing(app: Any, provider: PreparingReports) -> None:
+    """``provider`` tells which languages' PDFs of an assessment's latest submission are being
+    prepared (report delivery registers it; the pages that link the PDFs show it)."""
+    app.state.report_preparing = provider
+
+
+def report_preparing(app: Any, *, assessment_id: uuid.UUID) -> list[str]:
+    """The languages whose PDF of the latest submission is not ready yet but queued or being
+    rendered (none when nothing tells)."""
+    provider: PreparingReports | None = getattr(app.state, "report_preparing", None)
+    return provider(app, assessment_id=assessment_id) if provider is not None else []

@@ -303,7 +303,11 @@ def show_submitted(page: PageDep, assessment_id: str) -> Response:
         return redirect(f"/assessments/{assessment.id}/")
     return page.render(
         "assessments/submitted.html",
-        page.common(assessment, agency, questionnaire) | {"submission": submission},
+        page.common(assessment, agency, questionnaire)
+        | {
+            "submission": submission,
+            "preparing": events.report_preparing(page.request.app, assessment_id=assessment.id),
+        },
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from service import tables  # noqa: F401 - registers every table on the metadata
 from service.config import get_settings
-from service.db import check_foreign_keys, make_engine, migration_connection
+from service.db import check_foreign_keys, include_object, make_engine, migration_connection
 from service.models import metadata
 
 config = context.config
@@ -27,6 +27,7 @@ def _configure(connection: Connection) -> None:
         connection=connection,
         target_metadata=metadata,
         compare_type=True,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
     )
 

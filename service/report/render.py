@@ -246,3 +246,22 @@ def render_pdf_cached(
 
 def clear_cache() -> None:
     cache.clear()
+
+
+def warm_up() -> None:
+    """Load what every PDF needs in this process (WeasyPrint, the fonts, the templates, the
+    signing library) by rendering a one-page document with the report's print styles, so that
+    the first real report costs one render and nothing more."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    _environment().get_template("report.html")
+    css = _css("fonts.css") + _css("report.css") + _css("print.css") + _page_css("en", "letter")
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>warm-up</title>'
+        f"<style>{css}</style></head><body><h1>PolicyGap</h1>"
+        "<p>Préparation du rapport · <strong>report</strong> <em>warm-up</em></p></body></html>"
+    )
+    HTML(string=html, base_url=BASE_URL, url_fetcher=SafeURLFetcher()).write_pdf(
+        font_config=FontConfiguration(), pdf_variant="pdf/ua-1"
+    )

@@ -72,6 +72,9 @@ def show_result(page: PageDep, assessment_id: str, number: int | None = None) ->
         lang=page.visitor.lang,
         fragment=True,
     )
+    submissions = assessment_service.submissions(
+        session=page.session, assessment_id=assessment.id, viewer=page.viewer
+    )
     return page.render(
         "report_delivery/result.html",
         page.common(assessment, agency, questionnaire)
@@ -81,9 +84,13 @@ def show_result(page: PageDep, assessment_id: str, number: int | None = None) ->
             # Review point: the one Markup of the pages. The report package renders it with
             # autoescape on and StrictUndefined, from our own templates under reports/.
             "report": Markup(report),  # noqa: S704
-            "submissions": assessment_service.submissions(
-                session=page.session, assessment_id=assessment.id, viewer=page.viewer
-            ),
+            "submissions": submissions,
+            # about the latest submission only (the one a job renders after a decision)
+            "preparing": web_reports.preparing_languages(
+                page.request.app, assessment_id=assessment.id
+            )
+            if submissions and submissions[-1].number == submission.number
+            else [],
         },
     )
 

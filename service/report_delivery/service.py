@@ -4,38 +4,38 @@ cached.
 A submission never changes, so each rendering of it is made once per `RenderJob.cache_key()` (the
 submission hash, format, language, template version, the review state of THAT submission, paper,
 marking, signer) and kept in ``report_cache``; every instance shares that cache. Rendering runs in a
-one-process pool (in a thread of the web worker it starves requests), with a memory and CPU-time
-limit. Every PDF the instance issues is signed with its key (`instance_identity`). Right after a
-submit or a decision the PDFs are rendered in the background (``prerender_latest``, a listener of
-``assessments.events``), so the first download is already cached.
+child process (in a thread of the web worker it starves requests), with a memory limit, killed at
+``report_timeout_seconds`` and replaced when it died (``jobs.child``). Every PDF the instance issues
+is signed with its key (`instance_identity`). Right after a submit or a decision both languages'
+PDFs are queued as jobs (``prerender_latest``, a listener of ``assessments.events``; the job
+``render_report``), so the first download is already cached; a download that comes while its job
+runs waits for that job.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import hmac
 import logging
-import multiprocessing
-import resource
-import signal
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, delete, func, select
 
-from service import db
+from service import db, jobs
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
 from service.config import Settings
 from service.errors import AppError
 from service.i18n.catalogue import N_
+from service.jobs.child import ChildProcess, ChildTimeout
 from service.models import AuditEvent, Organisation, User, utcnow
 from service.questionnaire.loader import Registry, load_directory
 from service.questionnaire.schema import Questionnaire
@@ -224,15 +224,6 @@ def _render(registry: Registry, job: RenderJob) -> bytes:
 # --- the render process ----------------------------------------------------------------------
 
 
-def _limit_resources(memory_mb: int, cpu_seconds: int) -> None:
-    # Ctrl-C in a terminal reaches the whole process group: the server stops the pool itself
-    # (``shutdown``), rather than its worker dying mid-queue and leaving its semaphores behind.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    limit = memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
-
-
 @lru_cache(maxsize=4)
 def _registry(directory: str) -> Registry:
     return load_directory(Path(directory))
@@ -243,75 +234,92 @@ def render_in_child(questionnaires_dir: str, job: RenderJob) -> bytes:
     return _render(_registry(questionnaires_dir), job)
 
 
-def render_and_store(settings: Settings, submission_id: str, lang: str) -> None:
-    """Runs in the render process after a submit or a decision: render the PDF, cache it."""
-    engine = db.make_engine(settings.database_url)
-    try:
-        with db.new_session(engine) as session:
-            submission = session.get(Submission, uuid.UUID(submission_id))
-            if submission is None:
-                return
-            assessment = session.get_one(Assessment, submission.assessment_id)
-            registry = _registry(str(settings.questionnaires_dir))
-            questionnaire = registry.get(
-                assessment.questionnaire_id, assessment.questionnaire_version
-            )
-            if questionnaire is None:
-                return
-            job = render_job(
-                session,
-                questionnaire=questionnaire,
-                assessment=assessment,
-                submission=submission,
-                lang=lang,
-                settings=settings,
-            )
-            if cached(session=session, key=job.cache_key()) is None:
-                store(session=session, job=job, pdf=_render(registry, job))
-    finally:
-        engine.dispose()
+def warm_child(questionnaires_dir: str) -> None:
+    """Runs in the render process when it starts: the questionnaires, WeasyPrint, the fonts and
+    the templates are loaded before the first report is asked for."""
+    from service.report import render as report_render
+
+    _registry(questionnaires_dir)
+    report_render.warm_up()
 
 
-def pool(app: FastAPI) -> concurrent.futures.ProcessPoolExecutor:
-    executor: concurrent.futures.ProcessPoolExecutor | None = getattr(
-        app.state, "report_pool", None
+def renderer(resources: jobs.Resources, settings: Settings) -> ChildProcess:
+    """The render process of this process (the app's requests and its embedded worker share it;
+    a ``policygap worker`` has its own): killed at ``report_timeout_seconds``, replaced when it
+    died."""
+    return cast(
+        ChildProcess,
+        resources.get(
+            "renderer",
+            lambda: ChildProcess(
+                memory_mb=settings.report_memory_limit_mb,
+                cpu_seconds=int(settings.report_timeout_seconds),
+                name="report render",
+            ),
+        ),
     )
-    if executor is None:
-        settings: Settings = app.state.settings
-        executor = concurrent.futures.ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_limit_resources,
-            initargs=(settings.report_memory_limit_mb, int(settings.report_timeout_seconds)),
+
+
+def app_renderer(app: FastAPI) -> ChildProcess:
+    return renderer(app.state.job_resources, app.state.settings)
+
+
+def start_renderer(resources: jobs.Resources, settings: Settings) -> None:
+    """Start the render process and warm it up now, in the background (the app's start-up and
+    ``policygap worker`` call this), so the first PDF costs one render, not a start as well."""
+    renderer(resources, settings).start(warm_child, str(settings.questionnaires_dir))
+
+
+def _render_pdf(child: ChildProcess, settings: Settings, job: RenderJob) -> bytes:
+    try:
+        return child.call(
+            render_in_child,
+            str(settings.questionnaires_dir),
+            job,
+            timeout=settings.report_timeout_seconds,
         )
-        app.state.report_pool = executor
-    return executor
+    except ChildTimeout as error:
+        raise jobs.NoRetry(str(error)) from error  # a render that hung would hang again
+
+
+RENDER_TASK = "render_report"
+
+
+@jobs.task(RENDER_TASK)
+def render_report(ctx: jobs.JobContext, *, submission_id: str, lang: str) -> None:
+    """The job after a submit or a decision: render the submission's PDF in ``lang`` (in the
+    review state it has when the job runs) and cache it; nothing to do when it is cached."""
+    with db.new_session(ctx.engine) as session:
+        submission = session.get(Submission, uuid.UUID(submission_id))
+        if submission is None:
+            return
+        assessment = session.get_one(Assessment, submission.assessment_id)
+        registry = _registry(str(ctx.settings.questionnaires_dir))
+        questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
+        if questionnaire is None:
+            return
+        job = render_job(
+            session,
+            questionnaire=questionnaire,
+            assessment=assessment,
+            submission=submission,
+            lang=lang,
+            settings=ctx.settings,
+        )
+        if cached(session=session, key=job.cache_key()) is not None:
+            return
+        session.rollback()  # no read transaction held open during the render
+        pdf = _render_pdf(renderer(ctx.resources, ctx.settings), ctx.settings, job)
+        store(session=session, job=job, pdf=pdf)
+        log.info("report %s (%s, %s) rendered", submission.sha256[:12], lang, job.status)
 
 
 def shutdown(app: FastAPI, *, grace_seconds: float = 10.0) -> None:
-    """Stop the render pool cleanly: queued renders are cancelled, a render in progress gets
-    ``grace_seconds`` to finish, then its process is terminated; the worker processes are
-    joined, so their queues' semaphores are released (stopping the server used to report
-    "leaked semaphore objects")."""
-    executor: concurrent.futures.ProcessPoolExecutor | None = getattr(
-        app.state, "report_pool", None
-    )
-    if executor is None:
-        return
-    app.state.report_pool = None
-    processes = list((getattr(executor, "_processes", None) or {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
-    deadline = time.monotonic() + grace_seconds
-    for process in processes:
-        process.join(max(0.0, deadline - time.monotonic()))
-        if process.is_alive():
-            log.warning("a report render did not stop in %s s; terminating it", grace_seconds)
-            process.terminate()
-            process.join(5)
-            if process.is_alive():  # SIGTERM not honoured in time (a busy host): no survivor
-                process.kill()
-                process.join(5)
-    executor.shutdown(wait=True)
+    """Stop the render process cleanly: a render in progress gets ``grace_seconds`` to finish,
+    then its process is terminated; it is joined, so its queues' semaphores are released."""
+    child = app.state.job_resources.peek("renderer")
+    if child is not None:
+        child.shutdown(grace_seconds=grace_seconds)
 
 
 # --- cache -----------------------------------------------------------------------------------
@@ -320,6 +328,12 @@ def shutdown(app: FastAPI, *, grace_seconds: float = 10.0) -> None:
 def cached(*, session: Session, key: str) -> bytes | None:
     row = session.exec(select(ReportCache).where(ReportCache.cache_key == key)).first()
     return row.pdf if row else None
+
+
+def cached_exists(*, session: Session, key: str) -> bool:
+    """Whether the rendering with ``key`` is cached (without reading the PDF)."""
+    found = session.exec(select(ReportCache.id).where(ReportCache.cache_key == key)).first()
+    return found is not None
 
 
 def store(*, session: Session, job: RenderJob, pdf: bytes) -> None:
@@ -341,33 +355,120 @@ def store(*, session: Session, job: RenderJob, pdf: bytes) -> None:
 # --- for the routes --------------------------------------------------------------------------
 
 
-def prerender(app: FastAPI, *, submission_id: uuid.UUID) -> None:
-    """Render the submission's PDFs in the background (both languages), after a submit or a
-    decision (the review state is printed, so each state has its own PDF)."""
+def queue(app: FastAPI) -> jobs.Queue:
+    return cast(jobs.Queue, app.state.jobs)
+
+
+def prerender(app: FastAPI, session: Session, *, submission: Submission) -> None:
+    """Queue the submission's PDFs (both languages) after a submit or a decision (the review
+    state is printed, so each state has its own PDF). A job's key is its PDF's cache key: the
+    same PDF is queued once, and a download finds the job that will make it."""
     settings: Settings = app.state.settings
-    if not settings.report_prerender:
+    assessment = session.get_one(Assessment, submission.assessment_id)
+    questionnaire = app.state.registry.get(
+        assessment.questionnaire_id, assessment.questionnaire_version
+    )
+    if questionnaire is None:
         return
     for lang in LANGUAGES:
-        future = pool(app).submit(render_and_store, settings, str(submission_id), lang)
-        future.add_done_callback(_log_failure)
+        job = render_job(
+            session,
+            questionnaire=questionnaire,
+            assessment=assessment,
+            submission=submission,
+            lang=lang,
+            settings=settings,
+        )
+        queue(app).defer(
+            RENDER_TASK, key=job.cache_key(), submission_id=str(submission.id), lang=lang
+        )
 
 
 def prerender_latest(app: FastAPI, *, assessment_id: uuid.UUID) -> None:
-    """The listener of ``assessments.events``: render the assessment's latest submission ahead
-    (after a submit, and after a decision, which changes the report's review state)."""
+    """The listener of ``assessments.events``: queue the renders of the assessment's latest
+    submission (after a submit, and after a decision, which changes the report's review state).
+    A failure here is logged: the decision is made, and a download renders the PDF itself."""
     if not app.state.settings.report_prerender:
         return
-    with db.new_session(app.state.engine) as session:
-        submission = assessment_service.get_submission(
-            session=session, assessment_id=assessment_id, viewer=None
-        )
-    if submission is not None:
-        prerender(app, submission_id=submission.id)
+    try:
+        with db.new_session(app.state.engine) as session:
+            submission = assessment_service.get_submission(
+                session=session, assessment_id=assessment_id, viewer=None
+            )
+            if submission is not None:
+                prerender(app, session, submission=submission)
+    except Exception:
+        log.exception("queueing the report renders failed")
 
 
-def _log_failure(future: concurrent.futures.Future[None]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("background report rendering failed: %s", future.exception())
+def preparing(app: FastAPI, session: Session, job: RenderJob) -> bool:
+    """Whether the PDF of ``job`` is not cached yet and a job is making it."""
+    key = job.cache_key()
+    return not cached_exists(session=session, key=key) and _pending(app, key)
+
+
+def preparing_languages(app: FastAPI, *, assessment_id: uuid.UUID) -> list[str]:
+    """The languages whose PDF of the assessment's latest submission a job is making (the
+    provider of ``events.report_preparing``). A failure to tell is not an error of the page."""
+    try:
+        with db.new_session(app.state.engine) as session:
+            submission = assessment_service.get_submission(
+                session=session, assessment_id=assessment_id, viewer=None
+            )
+            if submission is None:
+                return []
+            assessment = session.get_one(Assessment, submission.assessment_id)
+            questionnaire = app.state.registry.get(
+                assessment.questionnaire_id, assessment.questionnaire_version
+            )
+            if questionnaire is None:
+                return []
+            return [
+                lang
+                for lang in LANGUAGES
+                if preparing(
+                    app,
+                    session,
+                    render_job(
+                        session,
+                        questionnaire=questionnaire,
+                        assessment=assessment,
+                        submission=submission,
+                        lang=lang,
+                        settings=app.state.settings,
+                    ),
+                )
+            ]
+    except Exception:
+        log.exception("could not tell whether the report is being prepared")
+        return []
+
+
+def _pending(app: FastAPI, key: str) -> bool:
+    try:
+        return queue(app).pending(key)
+    except Exception:  # the queue cannot tell: render rather than wait
+        log.exception("could not read the job queue")
+        return False
+
+
+WAIT_STEP_SECONDS = 0.05
+
+
+def _wait_for_job(app: FastAPI, session: Session, key: str, deadline: float) -> bytes | None:
+    """The PDF the job with ``key`` makes, once cached; None when no job is queued or running
+    for it (any more), or at the deadline."""
+    step = WAIT_STEP_SECONDS
+    while time.monotonic() < deadline:
+        hit = cached(session=session, key=key)
+        if hit is not None:
+            return hit
+        session.rollback()  # the next read sees what the worker committed
+        if not _pending(app, key):
+            return cached(session=session, key=key)
+        time.sleep(step)
+        step = min(0.25, step * 1.5)
+    return None
 
 
 def report_pdf(
@@ -380,7 +481,8 @@ def report_pdf(
     submission: Submission,
     lang: str,
 ) -> bytes:
-    """The signed PDF from the cache, or rendered now in the render process and cached."""
+    """The signed PDF from the cache; while its job runs, the PDF that job makes (waiting for
+    it rather than rendering again); else rendered now in the render process and cached."""
     settings: Settings = app.state.settings
     job = render_job(
         session,
@@ -390,15 +492,16 @@ def report_pdf(
         lang=lang,
         settings=settings,
     )
-    hit = cached(session=session, key=job.cache_key())
+    key = job.cache_key()
+    hit = cached(session=session, key=key)
     if hit is not None:
         return hit
+    deadline = time.monotonic() + settings.report_timeout_seconds
+    waited = _wait_for_job(app, session, key, deadline)
+    if waited is not None:
+        return waited
     try:
-        pdf = (
-            pool(app)
-            .submit(render_in_child, str(settings.questionnaires_dir), job)
-            .result(timeout=settings.report_timeout_seconds)
-        )
+        pdf = _render_pdf(app_renderer(app), settings, job)
     except Exception as error:
         log.exception("report rendering failed")
         raise ReportUnavailable() from error

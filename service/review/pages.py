@@ -34,6 +34,7 @@ from service.auth.policy import Permission
 from service.documents import service as document_service
 from service.errors import AppError, InvalidTransition, NotFound, StaleVersion
 from service.i18n import labels as labels_module
+from service.i18n.catalogue import N_
 from service.i18n.labels import verdict_abbreviation, verdict_label
 from service.models import AssessmentStatus, Organisation
 from service.questionnaire.schema import Questionnaire, localize
@@ -485,6 +486,7 @@ def _review_context(
         "history": history,
         "actions": actions,
         "acceptance": review_service.acceptance(session=page.session, assessment_id=assessment.id),
+        "preparing": events.report_preparing(page.request.app, assessment_id=assessment.id),
     }
 
 
@@ -532,10 +534,61 @@ def _form_comments(form: Any, questionnaire: Questionnaire) -> tuple[dict[str, s
     return values, general_raw if isinstance(general_raw, str) else ""
 
 
+# The review form did not name the version it was read at (the conflict page's words; one
+# literal, as the translation check reads whole literals).
+MISSING_VERSION = N_(
+    "The form did not say which version of the assessment you opened, so it could have overwritten someone else's work. Your comments were not saved."
+)
+
+
+MISSING_ACCEPT_VERSION = N_(
+    "The form did not say which version of the assessment you opened, so nothing was accepted. Check the page again and confirm."
+)
+
+
+def _refused_review(
+    page: Page,
+    assessment_id: str,
+    values: dict[str, str],
+    general: str,
+    *,
+    show: str,
+    error: InvalidTransition | StaleVersion | None = None,
+    problem: str = "",
+    status_code: int = 409,
+) -> HTMLResponse:
+    """The review page again after nothing was decided or saved, with what the reviewer typed:
+    422 for a return without a comment, 409 when the assessment changed or is no longer waiting
+    for review, or ``status_code`` with ``problem``."""
+    page.session.rollback()
+    assessment, agency, questionnaire = page.load(assessment_id)
+    missing_comment = (
+        error is not None
+        and not isinstance(error, StaleVersion)
+        and assessment.status == AssessmentStatus.submitted
+    )
+    if error is not None:
+        problem = error.message
+    context = _review_context(page, assessment, agency, questionnaire, values=values, show=show)
+    return page.render(
+        "review/review.html",
+        context
+        | {
+            "form_errors": [("general", page._(problem))] if missing_comment else [],
+            "problem": "" if missing_comment else page._(problem),
+            "values": values,
+            "general": general,
+            "draft_saved_at": None,
+        },
+        status_code=422 if missing_comment else status_code,
+        errors=missing_comment,
+    )
+
+
 @router.post("/review/{assessment_id}", name="decide_review")
 def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response:
     policy.check(page.viewer.user, Permission.review_decide)  # an admin reads, does not decide
-    assessment, agency, questionnaire = page.load(assessment_id)
+    assessment, _agency, questionnaire = page.load(assessment_id)
     action = form.get("action")
     action = action if isinstance(action, str) else ""
     show_raw = form.get("show")
@@ -549,6 +602,19 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
         FILTER,
     ):
         raise InvalidTransition("Choose to return the assessment or to accept it")
+    version = form_version(form)
+    if version is None:
+        # the form does not say which submission it was read on: it might be an earlier one,
+        # so nothing is decided or saved (428, as the API answers a missing If-Match)
+        return _refused_review(
+            page,
+            assessment_id,
+            values,
+            general,
+            show=_show(form.get("shown")),
+            problem=MISSING_VERSION,
+            status_code=428,
+        )
     try:
         if action in (SAVE_DRAFT, FILTER, workflow.Action.accept.value):
             # accepting is confirmed on a page of its own, which lists the comments saved here
@@ -565,7 +631,7 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
                     session=page.session,
                     viewer=page.viewer,
                     assessment_id=parse_id(assessment_id),
-                    expected_version=form_version(form),
+                    expected_version=version,
                     questionnaire=questionnaire,
                     criterion_comments=values,
                     general_comment=general,
@@ -578,7 +644,7 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
                 viewer=page.viewer,
                 assessment_id=parse_id(assessment_id),
                 action=action,
-                expected_version=form_version(form),
+                expected_version=version,
                 questionnaire=questionnaire,
                 criterion_comments=values,
                 general_comment=general,
@@ -586,26 +652,8 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
     except (InvalidTransition, StaleVersion) as error:
         # the use case rolled back; render here, while the session is open (422 for a missing
         # comment, 409 when the assessment is no longer waiting for review or changed meanwhile)
-        page.session.rollback()
-        assessment, agency, questionnaire = page.load(assessment_id)
-        missing_comment = assessment.status == AssessmentStatus.submitted and not isinstance(
-            error, StaleVersion
-        )
-        context = _review_context(
-            page, assessment, agency, questionnaire, values=values, show=_show(form.get("shown"))
-        )
-        return page.render(
-            "review/review.html",
-            context
-            | {
-                "form_errors": [("general", page._(error.message))] if missing_comment else [],
-                "problem": "" if missing_comment else page._(error.message),
-                "values": values,
-                "general": general,
-                "draft_saved_at": None,
-            },
-            status_code=422 if missing_comment else 409,
-            errors=missing_comment,
+        return _refused_review(
+            page, assessment_id, values, general, show=_show(form.get("shown")), error=error
         )
     if action == FILTER:
         return RedirectResponse(
@@ -673,13 +721,21 @@ def accept_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
     policy.check(page.viewer.user, Permission.review_decide)
     assessment, agency, questionnaire = page.load(assessment_id)
     values, general = _form_comments(form, questionnaire)
+    version = form_version(form)
+    if version is None:  # as on the review page: nothing is decided without the version read
+        return page.render(
+            "review/accept.html",
+            _accept_context(page, assessment, agency, questionnaire)
+            | {"problem": page._(MISSING_ACCEPT_VERSION)},
+            status_code=428,
+        )
     try:
         review_service.decide(
             session=page.session,
             viewer=page.viewer,
             assessment_id=parse_id(assessment_id),
             action=workflow.Action.accept.value,
-            expected_version=form_version(form),
+            expected_version=version,
             questionnaire=questionnaire,
             criterion_comments=values,
             general_comment=general,

@@ -43,7 +43,10 @@ def test_migrations_upgrade_match_models_and_round_trip(empty_db_url: str) -> No
     engine = db.make_engine(empty_db_url, single_use=True)
     with engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+            MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": db.include_object}
+            ),
+            metadata,
         )
         assert diff == []
         tables = set(inspect(conn).get_table_names())

@@ -152,9 +152,9 @@ def test_the_render_pool_shuts_down_without_leaking(tmp_path: Path) -> None:
         url = "sqlite:///{tmp_path / "db.sqlite3"}"
         db.upgrade_to_head(url)
         app = create_app(make_settings(url))
-        pool = web_reports.pool(app)
-        assert pool.submit(int, "3").result(timeout=60) == 3
-        processes = list(pool._processes.values())
+        child = web_reports.app_renderer(app)
+        assert child.call(int, "3", timeout=60) == 3
+        processes = list(child._executor._processes.values())
         web_reports.shutdown(app)
         assert processes and not any(p.is_alive() for p in processes), "workers left running"
         print("done")

@@ -27,7 +27,7 @@ def submit_small_assessment(client: TestClient) -> str:
 
 @pytest.fixture
 def prerender_app(sqlite_url: str) -> Iterator[FastAPI]:
-    app = create_app(make_settings(sqlite_url, report_prerender=True))
+    app = create_app(make_settings(sqlite_url, report_prerender=True, embedded_worker=True))
     yield app
     app.state.engine.dispose()
 

@@ -182,3 +182,59 @@ def test_stale_mark_section_and_import_get_the_conflict_page(
         assert r.status_code == 422, (path, r.status_code)
         assert version_from(r.text) == old
     assert _stored(app).evidence == {"pia_done": "B's PIA binder"}
+
+
+# --- the regulator's review form (return, accept, saved comments) ------------------------------
+
+
+def _review_post(client: TestClient, aid: object, page: str, version: str | None, **data: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/review/{aid}",
+        data=_form(csrf_from(page), version, **data),
+        follow_redirects=False,
+    )
+
+
+@pytest.mark.parametrize("version", MALFORMED)
+@pytest.mark.parametrize("action", ["accept", "return", "save_draft"])
+def test_review_decision_without_a_valid_version_is_refused(
+    app: FastAPI, client: TestClient, world: World, version: str | None, action: str
+) -> None:
+    """A review form that does not name the version it was read at might be about an earlier
+    submission: nothing is decided or saved (428), and the comments typed are on screen."""
+    from service.assessments.models import ReviewComment
+    from service.review.models import ReviewDraft
+    from tests.review.helpers import submitted
+
+    aid = submitted(app.state.engine, world.officer_a)
+    login(client, world.reviewer_on.email)
+    page = client.get(f"/review/{aid}").text
+    r = _review_post(client, aid, page, version, action=action, general="Typed by the reviewer <b>")
+    assert r.status_code == 428, r.status_code
+    assert "Typed by the reviewer &lt;b&gt;" in r.text
+    assert "did not say which version" in r.text
+    with db.new_session(app.state.engine) as s:
+        assert s.get_one(Assessment, aid).status == "submitted"
+        assert s.exec(select(ReviewComment)).all() == []
+        assert s.exec(select(ReviewDraft)).all() == []
+
+
+def test_review_decision_on_an_earlier_submission_gets_the_conflict_page(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """Accepting from a page read before the agency resubmitted accepts nothing (409)."""
+    from tests.review.helpers import decide, resubmit, submitted
+
+    engine = app.state.engine
+    aid = submitted(engine, world.officer_a)
+    login(client, world.reviewer_on.email)
+    page_of_first = client.get(f"/review/{aid}").text
+    decide(engine, world.reviewer_on, aid, "return", {"GOV-01": "Redo"})
+    resubmit(engine, world.officer_a, aid)
+    r = _review_post(
+        client, aid, page_of_first, version_from(page_of_first), action="accept", general="Fine"
+    )
+    assert r.status_code == 409, r.status_code
+    assert ">Fine</textarea>" in r.text
+    with db.new_session(engine) as s:
+        assert s.get_one(Assessment, aid).status == "submitted"
