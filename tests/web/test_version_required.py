@@ -238,3 +238,29 @@ def test_review_decision_on_an_earlier_submission_gets_the_conflict_page(
     assert ">Fine</textarea>" in r.text
     with db.new_session(engine) as s:
         assert s.get_one(Assessment, aid).status == "submitted"
+
+
+@pytest.mark.parametrize("version", MALFORMED)
+def test_accept_confirmation_without_a_valid_version_accepts_nothing(
+    app: FastAPI, client: TestClient, world: World, version: str | None
+) -> None:
+    """The accept confirmation page is a change like any other: without the version it was read
+    at, nothing is accepted (428) and the confirmation page says why."""
+    from tests.review.helpers import submitted
+
+    aid = submitted(app.state.engine, world.officer_a)
+    login(client, world.reviewer_on.email)
+    page = client.get(f"/review/{aid}/accept").text
+    r = client.post(
+        f"/review/{aid}/accept", data=_form(csrf_from(page), version), follow_redirects=False
+    )
+    assert r.status_code == 428, r.status_code
+    assert "nothing was accepted" in r.text
+    with db.new_session(app.state.engine) as s:
+        assert s.get_one(Assessment, aid).status == "submitted"
+    good = client.post(
+        f"/review/{aid}/accept",
+        data=_form(csrf_from(page), version_from(page)),
+        follow_redirects=False,
+    )
+    assert good.status_code == 303, good.status_code
