@@ -89,6 +89,7 @@ class ProblemCode(StrEnum):
     gate = "gate"  # a gate that can never fire
     escalation = "escalation"  # an escalation that does not raise the severity
     evidence = "evidence"  # an evidence rule that makes "met" impossible
+    mapping = "mapping"  # an answers_from declaration that does not fit the versions
     # warnings
     unread_question = "unread_question"
     uncited_source = "uncited_source"
