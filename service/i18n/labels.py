@@ -174,6 +174,21 @@ DETAIL_KEYS: Mapping[str, str] = {
     "version": N_("Version"),
 }
 LANGUAGE_NAMES: Mapping[str, str] = {"en": N_("English"), "fr": N_("French")}
+# What happened to a question when answers were carried to a new version (questionnaire.carry).
+CARRY_STATUSES: Mapping[str, str] = {
+    "carried": N_("Carried over"),
+    "changed": N_("Carried over, changed"),
+    "not_carried": N_("Needs an answer: the old answer does not carry over"),
+    "new": N_("Needs an answer: new question"),
+    "unanswered": N_("Not answered before"),
+}
+# Why a criterion's verdict differs between two versions (questionnaire.impact).
+CHANGE_WHYS: Mapping[str, str] = {
+    "new_criterion": N_("New criterion"),
+    "removed_criterion": N_("Criterion removed"),
+    "answers_changed": N_("It reads answers the new version changed"),
+    "rule_changed": N_("Its rule or the law it applies changed"),
+}
 
 
 def _key(value: object) -> str:
@@ -211,6 +226,16 @@ def status_label(value: object, lang: str) -> str:
 
 def section_status_label(value: object, lang: str) -> str:
     return _label(SECTION_STATUSES, value, lang)
+
+
+def carry_status_label(value: object, lang: str) -> str:
+    """changed -> "Carried over, changed" / "Reprise, modifiée"."""
+    return _label(CARRY_STATUSES, value, lang)
+
+
+def change_why_label(value: object, lang: str) -> str:
+    """new_criterion -> "New criterion" / "Nouveau critère"."""
+    return _label(CHANGE_WHYS, value, lang)
 
 
 def role_label(value: object, lang: str) -> str:

@@ -1151,7 +1151,9 @@ class _Checker:
                 [((*base, "questions", j, "id"), e.id) for j, e in enumerate(mapping.questions)],
                 "mapped question",
             )
-            self._unique([((*base, "new", k), n) for k, n in enumerate(mapping.new)], "new question")
+            self._unique(
+                [((*base, "new", k), n) for k, n in enumerate(mapping.new)], "new question"
+            )
             self._unique(
                 [((*base, "removed", k), r) for k, r in enumerate(mapping.removed)],
                 "removed question",
