@@ -172,7 +172,7 @@ def impact_csv(
             "" if row.new.score is None else row.new.score,
         ]
         asked = " ".join(row.new_questions_to_answer)
-        changes = row.changes or [None]
+        changes: list[VerdictChange | None] = list(row.changes) or [None]
         for ch in changes:
             tail = (
                 ["", "", "", ""]

@@ -181,7 +181,8 @@ def test_carried_1_0_0_examples_equal_the_shipped_1_1_0_examples() -> None:
         shipped, _ = loader.load_answers(
             (ROOT / "questionnaires" / "examples" / path.name).read_bytes(), path.name
         )
-        assert data is not None and shipped is not None
+        assert data is not None
+        assert shipped is not None
         result = carry(FRT_2, data.to_answers(), "1.0.0", old=FRT_1)
         values = shipped.to_answers().values
         differ = {k: v for k, v in result.answers.values.items() if values.get(k, v) != v}
