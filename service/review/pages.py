@@ -26,6 +26,7 @@ from service.assessments.frame import (
     parse_id,
     questionnaire_of,
     section_slug,
+    section_url,
 )
 from service.assessments.models import Assessment
 from service.auth import policy
@@ -35,9 +36,12 @@ from service.errors import AppError, InvalidTransition, NotFound, StaleVersion
 from service.i18n import labels as labels_module
 from service.i18n.labels import verdict_abbreviation, verdict_label
 from service.models import AssessmentStatus, Organisation
+from service.questionnaire import engine
+from service.questionnaire.carry import CarryStatus
 from service.questionnaire.schema import Questionnaire, localize
 from service.review import service as review_service
 from service.review.service import InboxFilters
+from service.web.page import today
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PER_PAGE = 25
@@ -524,5 +528,90 @@ def reassess(page: PageDep, assessment_id: str, form: PageForm) -> Response:
         questionnaire=target,
         previous_questionnaire=questionnaire,
         program=program,
+        as_of=today(),
     )
     return RedirectResponse(f"/assessments/{draft.id}/", status_code=303)
+
+
+@router.get("/assessments/{assessment_id}/carried", name="show_carried")
+def show_carried(page: PageDep, assessment_id: str) -> HTMLResponse:
+    """A reassessment, question by question: what carried over from the accepted assessment,
+    what changed, what needs an answer."""
+    assessment, agency, questionnaire = page.load(assessment_id)
+    policy.check(page.viewer.user, Permission.assessment_read)
+    lang = page.visitor.lang
+    link = assessment_service.reassessment_of(session=page.session, assessment_id=assessment.id)
+    from_version = str(link.detail.get("from_version", "")) if link is not None else ""
+    previous_questionnaire = page.registry.get(assessment.questionnaire_id, from_version)
+    found = review_service.carried_into(
+        session=page.session,
+        assessment=assessment,
+        questionnaire=questionnaire,
+        previous_questionnaire=previous_questionnaire,
+        as_of=today(),
+    )
+    if found is None:
+        raise NotFound()
+    _version, draft = found
+    carried = draft.carried
+    old_index = previous_questionnaire.question_index() if previous_questionnaire else {}
+    visible = engine.resolve(
+        questionnaire, assessment_service.answers_of(assessment), today()
+    ).visible
+    sections = []
+    for section in questionnaire.sections:
+        rows = []
+        for q in section.questions:
+            c = carried.questions[q.id]
+            if q.id not in visible and not c.status.is_change:
+                continue
+            source = old_index.get(c.source or "")
+            rows.append(
+                {
+                    "id": q.id,
+                    "text": localize(q.text, lang),
+                    "url": section_url(assessment.id, section.id) + f"#{q.id}",
+                    "status": c.status.value,
+                    "needs_answer": c.status.needs_answer and q.id in visible,
+                    "shown": q.id in visible,
+                    "source": c.source if c.source and c.source != q.id else "",
+                    "before": forms.display_value(source, c.old_value, lang)
+                    if source is not None and c.old_value is not None
+                    else "",
+                    "now": forms.display_value(q, assessment.answers.get(q.id), lang),
+                }
+            )
+        if rows:
+            sections.append(
+                {
+                    "id": section.id,
+                    "title": localize(section.title, lang),
+                    "to_do": section.id in draft.sections_to_do,
+                    "rows": rows,
+                }
+            )
+    dropped = [
+        {
+            "id": qid,
+            "text": localize(old_index[qid].text, lang) if qid in old_index else qid,
+            "before": forms.display_value(old_index[qid], value, lang)
+            if qid in old_index
+            else str(value),
+        }
+        for qid, value in carried.dropped.items()
+    ]
+    counts = {
+        "carried": len(carried.with_status(CarryStatus.carried)),
+        "changed": len(carried.with_status(CarryStatus.changed)),
+        "needs_answer": sum(1 for s in sections for r in s["rows"] if r["needs_answer"]),
+    }
+    return page.render(
+        "review/carried.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "from_version": from_version,
+            "sections": sections,
+            "dropped": dropped,
+            "counts": counts,
+        },
+    )

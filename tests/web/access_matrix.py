@@ -68,6 +68,7 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("POST", A + "/sections/{slug}/check"): P.assessment_edit,
     ("GET", A + "/reassess"): P.assessment_start,
     ("POST", A + "/reassess"): P.assessment_start,
+    ("GET", A + "/carried"): P.assessment_read,
     # documents
     ("GET", A + "/sections/{slug}/documents"): P.assessment_read,
     ("POST", A + "/sections/{slug}/documents"): P.documents_upload,
