@@ -50,7 +50,7 @@ class AssessmentImpact:
     new: scoring.Result
     carried: Carried
     changes: list[VerdictChange]
-    to_answer: list[str]  # questions shown under the new version with no answer, in order
+    to_answer: list[str]  # required questions the new version shows, unanswered, in order
 
     @property
     def rating_move(self) -> tuple[Rating, Rating]:
@@ -112,12 +112,8 @@ def assess(
         changes.append(
             VerdictChange(c.id, c.verdict, None, c.severity, ChangeWhy.removed_criterion)
         )
-    visible = engine.resolve(new, carried.answers, as_of).visible
-    values = carried.answers.values
-    to_answer = [
-        q.id for q in new.questions() if q.id in visible and values.get(q.id) in (None, "", [])
-    ]
-    return AssessmentImpact(name, before, after, carried, changes, to_answer)
+    # the required questions the new version shows for the carried answers, unanswered
+    return AssessmentImpact(name, before, after, carried, changes, list(after.unanswered_questions))
 
 
 def _reads(questionnaire: Questionnaire) -> dict[str, tuple[str, ...]]:
