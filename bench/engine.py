@@ -105,9 +105,11 @@ def generated_answers(q: Questionnaire, count: int, seed: int = 18) -> list[tupl
             elif question.type is QuestionType.number:
                 values[question.id] = rng.randint(0, 1000)
             elif question.type is QuestionType.date:
-                values[question.id] = date(2018, 1, 1).fromordinal(
-                    date(2018, 1, 1).toordinal() + rng.randint(0, 3000)
-                ).isoformat()
+                values[question.id] = (
+                    date(2018, 1, 1)
+                    .fromordinal(date(2018, 1, 1).toordinal() + rng.randint(0, 3000))
+                    .isoformat()
+                )
             else:
                 values[question.id] = "note"
         sets.append((f"set-{n}", Answers(values=values)))

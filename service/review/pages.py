@@ -39,6 +39,8 @@ from service.models import AssessmentStatus, Organisation
 from service.questionnaire import engine
 from service.questionnaire.carry import CarryStatus
 from service.questionnaire.schema import Questionnaire, localize
+from service.questionnaire.versions import version_key
+from service.report.impact import change_reason, impact_csv
 from service.review import service as review_service
 from service.review.service import InboxFilters
 from service.web.page import today
@@ -257,6 +259,121 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
             ),
             "selected": f"{questionnaire.id}@{questionnaire.version}",
         },
+    )
+
+
+def _impact_pairs(page: Page) -> list[tuple[Questionnaire, Questionnaire]]:
+    """Every (older, newer) pair of loaded versions of one questionnaire, newest pairs first."""
+    by_id: dict[str, list[Questionnaire]] = {}
+    for q in page.registry.all():
+        by_id.setdefault(q.id, []).append(q)
+    pairs = []
+    for qid in sorted(by_id):
+        versions = sorted(by_id[qid], key=lambda q: version_key(q.version), reverse=True)
+        for i, new in enumerate(versions):
+            for old in versions[i + 1 :]:
+                if version_key(old.version) < version_key(new.version):
+                    pairs.append((old, new))
+    return pairs
+
+
+def _impact_choice(page: Page, request: Request) -> tuple[Questionnaire, Questionnaire] | None:
+    pairs = _impact_pairs(page)
+    wanted = request.query_params.get("compare", "")
+    if not wanted:
+        return pairs[0] if pairs else None
+    for old, new in pairs:
+        if wanted == f"{old.id}@{old.version}@{new.version}":
+            return old, new
+    raise NotFound("There is no such pair of questionnaire versions")
+
+
+def _portfolio_impact(
+    page: Page, pair: tuple[Questionnaire, Questionnaire]
+) -> review_service.PortfolioImpact:
+    old, new = pair
+    return review_service.portfolio_impact(
+        session=page.session,
+        viewer=page.viewer,
+        old=old,
+        new=new,
+        lang=page.visitor.lang,
+        as_of=today(),
+    )
+
+
+@router.get("/review/impact", name="show_impact")
+def show_impact(page: PageDep, request: Request) -> HTMLResponse:
+    """What a new version of a questionnaire does to the accepted assessments of the portfolio:
+    the same numbers as `policygap impact`."""
+    policy.check(page.viewer.user, Permission.review_portfolio)
+    lang = page.visitor.lang
+    pair = _impact_choice(page, request)
+    choices = [
+        (f"{o.id}@{o.version}@{n.version}", localize(n.title, lang), o.version, n.version)
+        for o, n in _impact_pairs(page)
+    ]
+    if pair is None:
+        return page.render("review/impact.html", {"choices": [], "pair": None})
+    old, new = pair
+    data = _portfolio_impact(page, pair)
+    report = data.impact
+    titles = {c.id: localize(c.title, lang) for c in [*old.criteria, *new.criteria]}
+    questions = new.question_index()
+    rows = [
+        {
+            "agency": data.details[r.name][0],
+            "program": data.details[r.name][1],
+            "url": f"/review/{r.name}",
+            "old": r.old,
+            "new": r.new,
+            "changes": [
+                {
+                    "criterion": ch.criterion,
+                    "title": titles.get(ch.criterion, ""),
+                    "old": ch.old.value if ch.old else "",
+                    "new": ch.new.value if ch.new else "",
+                    "why": change_reason(ch, r, new, lang),
+                }
+                for ch in r.changes
+            ],
+            "to_answer": [localize(questions[q].text, lang) for q in r.new_questions_to_answer],
+        }
+        for r in report.assessments
+    ]
+    summary = report.summary
+    return page.render(
+        "review/impact.html",
+        {
+            "choices": choices,
+            "selected": f"{old.id}@{old.version}@{new.version}",
+            "pair": pair,
+            "q_title": localize(new.title, lang),
+            "as_of": report.as_of,
+            "rows": rows,
+            "moves": [((a.value, b.value), n) for (a, b), n in summary.moves.items() if n],
+            "lower": sum(n for (a, b), n in summary.moves.items() if b.rank < a.rank),
+            "failing": [(cid, titles.get(cid, ""), n) for cid, n in summary.new_criteria_failing],
+            "asked": [
+                (localize(questions[q].text, lang), n) for q, n in summary.questions_to_answer
+            ],
+            "count": summary.assessments,
+        },
+    )
+
+
+@router.get("/review/impact.csv", name="export_impact")
+def export_impact(page: PageDep, request: Request) -> Response:
+    policy.check(page.viewer.user, Permission.review_portfolio)
+    pair = _impact_choice(page, request)
+    if pair is None:
+        raise NotFound("Only one version of each questionnaire is loaded")
+    data = _portfolio_impact(page, pair)
+    body = impact_csv(data.impact, pair[1], page.visitor.lang, data.details)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="policygap-impact.csv"'},
     )
 
 

@@ -49,6 +49,7 @@ from service.models import (
 from service.questionnaire import engine, scoring
 from service.questionnaire.answers import Answers
 from service.questionnaire.carry import Carried, carry
+from service.questionnaire.impact import Impact, impact
 from service.questionnaire.schema import Questionnaire, Severity, Verdict
 from service.questionnaire.submission import SubmissionRecord, parse_submission
 from service.questionnaire.versions import version_key
@@ -868,9 +869,7 @@ def carried_into(
         return None
     record = parse_submission(submission.canonical.encode("utf-8"))
     from_version = str(link.detail.get("from_version", record.questionnaire_version))
-    draft = carry_answers(
-        questionnaire, record, from_version, previous_questionnaire, as_of=as_of
-    )
+    draft = carry_answers(questionnaire, record, from_version, previous_questionnaire, as_of=as_of)
     return from_version, draft
 
 
@@ -900,3 +899,60 @@ def reassessment_versions(
         key=lambda q: version_key(q.version),
         reverse=True,
     )
+
+
+# --- the change report over the portfolio ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortfolioImpact:
+    """The change report over the accepted assessments a reviewer or admin sees."""
+
+    impact: Impact
+    details: dict[str, tuple[str, str]]  # answer-set name (assessment id) -> (agency, program)
+
+
+def portfolio_impact(
+    *,
+    session: Session,
+    viewer: Viewer,
+    old: Questionnaire,
+    new: Questionnaire,
+    lang: str,
+    as_of: date,
+) -> PortfolioImpact:
+    """What `new` does to every accepted assessment answered under `old` that the viewer sees:
+    the latest (accepted) submission's answers, carried over and scored under both versions."""
+    policy.check(viewer.user, Permission.review_portfolio)
+    agencies = visible_agency_ids(session, viewer.user)
+    D = SubmissionDigest
+    where: list[ColumnElement[bool]] = [
+        col(D.latest).is_(True),
+        col(D.status) == AssessmentStatus.accepted,
+        col(D.questionnaire_id) == old.id,
+        col(D.questionnaire_version) == old.version,
+    ]
+    if agencies is not None:
+        where.append(col(D.organisation_id).in_(agencies))
+    query = (
+        sa_select(col(D.assessment_id), col(D.organisation_id), col(Submission.canonical))
+        .join(Submission, col(Submission.id) == col(D.submission_id))
+        .where(*where)
+        .order_by(col(D.submitted_at))
+    )
+    rows = session.execute(query).all()
+    orgs = {
+        o.id: o
+        for o in session.exec(
+            select(Organisation).where(col(Organisation.id).in_({r[1] for r in rows}))
+        )
+    }
+    sets: list[tuple[str, Answers]] = []
+    details: dict[str, tuple[str, str]] = {}
+    for assessment_id, org_id, canonical in rows:
+        record = parse_submission(canonical.encode("utf-8"))
+        name = str(assessment_id)
+        sets.append((name, Answers(values=dict(record.answers), evidence=dict(record.evidence))))
+        org = orgs.get(org_id)
+        details[name] = (org.name(lang) if org else "", record.program)
+    return PortfolioImpact(impact(old, new, sets, as_of=as_of), details)

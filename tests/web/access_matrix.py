@@ -86,6 +86,8 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("GET", "/review/inbox.csv"): P.review_read,
     ("GET", "/review/portfolio"): P.review_portfolio,
     ("GET", "/review/portfolio.csv"): P.review_portfolio,
+    ("GET", "/review/impact"): P.review_portfolio,
+    ("GET", "/review/impact.csv"): P.review_portfolio,
     ("GET", "/review/{assessment_id}"): P.review_read,
     ("POST", "/review/{assessment_id}"): P.review_decide,
     ("GET", "/board/"): P.board_read,

@@ -17,49 +17,7 @@ from service.assessments.models import Assessment, Reassessment
 from service.config import Settings
 from tests.builders import World, csrf_from, login
 from tests.conftest import make_settings
-from tests.review.helpers import DATA, GOOD, decide, submitted
-
-NEW_QUESTION = """      - id: dpo_named
-        type: yes_no
-        text: {en: Is a privacy officer named for the program?, fr: Un responsable de la vie privée est-il désigné?}
-"""
-PIA_STATUS = """      - id: pia_status
-        type: single_choice
-        text: {en: Where is the privacy impact assessment?, fr: Où en est l'évaluation des facteurs relatifs à la vie privée?}
-        options:
-          - {value: none, label: {en: Not started, fr: Pas commencée}}
-          - {value: in_progress, label: {en: In progress, fr: En cours}}
-          - {value: completed, label: {en: Completed, fr: Terminée}}
-"""
-MAPPING = """answers_from:
-  - version: "1.0"
-    questions:
-      - id: pia_status
-        was: pia_done
-        options: {"yes": completed, partly: in_progress, "no": none}
-    new: [dpo_named]
-"""
-
-
-def version_2(text: str) -> str:
-    """web-mini 1.0 with pia_done renamed (and its options renamed) and one new question."""
-    text = text.replace('version: "1.0"', 'version: "2.0"')
-    start = text.index("      - id: pia_done\n")
-    end = text.index("      - id: pia_date\n")
-    text = text[:start] + PIA_STATUS + text[end:]
-    text = text.replace("visible_if: 'pia_done == \"yes\"'", "visible_if: 'pia_status == \"completed\"'")
-    text = text.replace("applies_if: 'pia_done == \"yes\"'", "applies_if: 'pia_status == \"completed\"'")
-    text = text.replace(
-        "rule: {answer: pia_done}",
-        "rule: {answer: pia_status, map: {none: not_met, in_progress: partial, completed: met}}",
-    )
-    marker = "      - id: owner\n"
-    text = text.replace(marker, NEW_QUESTION + marker)
-    text = text.replace(
-        "    rule:\n      cases:\n        - when: 'answered(body_type)",
-        "    rule:\n      cases:\n        - when: 'answered(dpo_named) and answered(body_type)",
-    )
-    return text + MAPPING
+from tests.review.helpers import DATA, GOOD, decide, submitted, version_2
 
 
 @pytest.fixture
@@ -141,7 +99,7 @@ def test_carried_page_shows_each_question(client: TestClient, world: World, app:
     assert dpo is not None
     assert "<strong>Needs an answer: new question</strong>" in dpo.group(0)
     assert "Questions that need an answer: 1" in text
-    assert 'To do</strong>' in text
+    assert "To do</strong>" in text
     client.post("/language", data={"csrf_token": csrf_from(text), "lang": "fr"})
     french = client.get(base + "/carried").text
     assert "Ce qui a été repris de la version 1.0" in french
