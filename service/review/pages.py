@@ -717,10 +717,16 @@ def show_carried(page: PageDep, assessment_id: str) -> HTMLResponse:
         }
         for qid, value in carried.dropped.items()
     ]
+    needs_answer = sum(
+        1
+        for section in questionnaire.sections
+        for q in section.questions
+        if carried.questions[q.id].status.needs_answer and q.id in visible
+    )
     counts = {
         "carried": len(carried.with_status(CarryStatus.carried)),
         "changed": len(carried.with_status(CarryStatus.changed)),
-        "needs_answer": sum(1 for s in sections for r in s["rows"] if r["needs_answer"]),
+        "needs_answer": needs_answer,
     }
     return page.render(
         "review/carried.html",
