@@ -32,7 +32,8 @@ class Permission(StrEnum):
     board_read = "board.read"  # the board's list and summaries of accepted assessments
     admin_organisations = "admin.organisations"
     admin_accounts = "admin.accounts"  # accounts, and which roles need a second factor
-    admin_questionnaires = "admin.questionnaires"  # versions offered, loading problems
+    admin_questionnaires = "admin.questionnaires"  # versions offered, loading problems, upload
+    questionnaire_review = "questionnaire.review"  # preview an uploaded draft, approve it
     admin_audit = "admin.audit"
     account_tokens = "account.tokens"  # personal API tokens
 
@@ -45,7 +46,8 @@ TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
         Role.officer: _EVERYONE
         | {P.assessment_start, P.assessment_edit, P.assessment_submit, P.documents_upload},
         Role.contributor: frozenset({P.assessment_read, P.assessment_edit}),
-        Role.reviewer: _EVERYONE | {P.review_read, P.review_decide, P.review_portfolio},
+        Role.reviewer: _EVERYONE
+        | {P.review_read, P.review_decide, P.review_portfolio, P.questionnaire_review},
         Role.board: _EVERYONE | {P.board_read},
         Role.admin: _EVERYONE
         | {
@@ -54,6 +56,7 @@ TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
             P.admin_organisations,
             P.admin_accounts,
             P.admin_questionnaires,
+            P.questionnaire_review,
             P.admin_audit,
         },
     }

@@ -84,7 +84,9 @@ def test_change_report_page(page: Page, site: Site) -> None:
     sign_in(page, site.base, site.world.reviewer_on.email)
     page.goto(site.base + "/review/impact")
     expect(page.locator("h1")).to_have_text("What a new version changes")
-    expect(page.locator("body")).to_contain_text("Accepted assessments answered under version 1.0: 2.")
+    expect(page.locator("body")).to_contain_text(
+        "Accepted assessments answered under version 1.0: 2."
+    )
     page.locator("details summary").first.click()
     audit(page, "84-impact")
     press(page, "button[lang='fr']")
