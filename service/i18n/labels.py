@@ -129,6 +129,8 @@ ACTIONS: Mapping[str, str] = {
     "sign_out_everywhere": N_("Signed out everywhere"),
     "questionnaire_published": N_("Questionnaire version published"),
     "questionnaire_retired": N_("Questionnaire version retired"),
+    "questionnaire_upload": N_("Questionnaire version uploaded as a draft"),
+    "questionnaire_approve": N_("Questionnaire version approved and published"),
 }
 # what an audit event's detail keys mean, for the audit log and the history
 DETAIL_KEYS: Mapping[str, str] = {
@@ -156,6 +158,7 @@ DETAIL_KEYS: Mapping[str, str] = {
     "previous_submission": N_("Previous submission"),
     "program": N_("Program"),
     "purpose": N_("Purpose"),
+    "questionnaire_id": N_("Questionnaire"),
     "question": N_("Question"),
     "questionnaire": N_("Questionnaire"),
     "reopened": N_("Sections reopened"),
@@ -164,10 +167,12 @@ DETAIL_KEYS: Mapping[str, str] = {
     "scope": N_("Scope"),
     "section": N_("Section"),
     "sections": N_("Sections"),
+    "sections_to_do": N_("Sections to do"),
     "sha256": N_("SHA-256"),
     "size": N_("Size"),
     "slug": N_("Short name"),
     "source": N_("Source"),
+    "uploaded_by": N_("Uploaded by"),
     "status": N_("Status"),
     "submission": N_("Submission"),
     "user_id": N_("Account"),
