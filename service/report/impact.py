@@ -135,31 +135,34 @@ def _safe(value: object) -> object:
     return value
 
 
+def csv_header(lang: str) -> list[str]:
+    """The columns of the change report's CSV (a file with no answer set has only these)."""
+    _ = Translator(lang)
+    return [
+        _("Answers"),
+        _("Agency"),
+        _("Program"),
+        _("Rating before"),
+        _("Score before"),
+        _("Rating after"),
+        _("Score after"),
+        _("Criterion"),
+        _("Verdict before"),
+        _("Verdict after"),
+        _("Why"),
+        _("Questions to answer now"),
+    ]
+
+
 def impact_csv(
     impact: Impact, new: Questionnaire, lang: str, details: Details | None = None
 ) -> str:
     """One row per answer set and changed criterion (a row with an empty criterion when no
     verdict changes), so a spreadsheet can filter and count either way."""
-    _ = Translator(lang)
     details = details or {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        [
-            _("Answers"),
-            _("Agency"),
-            _("Program"),
-            _("Rating before"),
-            _("Score before"),
-            _("Rating after"),
-            _("Score after"),
-            _("Criterion"),
-            _("Verdict before"),
-            _("Verdict after"),
-            _("Why"),
-            _("Questions to answer now"),
-        ]
-    )
+    writer.writerow(csv_header(lang))
     for row in impact.assessments:
         agency, program = details.get(row.name, ("", ""))
         head = [

@@ -40,7 +40,7 @@ from service.questionnaire import engine
 from service.questionnaire.carry import CarryStatus
 from service.questionnaire.schema import Questionnaire, localize
 from service.questionnaire.versions import version_key
-from service.report.impact import change_reason, impact_csv
+from service.report.impact import change_reason, csv_header, impact_csv
 from service.review import service as review_service
 from service.review.service import InboxFilters
 from service.web.page import today
@@ -366,10 +366,13 @@ def show_impact(page: PageDep, request: Request) -> HTMLResponse:
 def export_impact(page: PageDep, request: Request) -> Response:
     policy.check(page.viewer.user, Permission.review_portfolio)
     pair = _impact_choice(page, request)
-    if pair is None:
-        raise NotFound("Only one version of each questionnaire is loaded")
-    data = _portfolio_impact(page, pair)
-    body = impact_csv(data.impact, pair[1], page.visitor.lang, data.details)
+    if pair is None:  # one version of each questionnaire: nothing to compare, the columns only
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerow(csv_header(page.visitor.lang))
+        body = out.getvalue()
+    else:
+        data = _portfolio_impact(page, pair)
+        body = impact_csv(data.impact, pair[1], page.visitor.lang, data.details)
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
