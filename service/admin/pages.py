@@ -490,6 +490,16 @@ def _preview_rows(questionnaire: Any) -> list[dict[str, Any]]:
     ]
 
 
+@pages.get("/questionnaires/drafts", name="admin_questionnaire_drafts")
+def admin_questionnaire_drafts(page: PageContextDep, reviewer: QuestionnaireReviewer) -> Response:
+    """The uploaded versions, for the admins and reviewers who preview and approve them."""
+    return _page(
+        page,
+        "admin/questionnaire_drafts.html",
+        {"uploads": admin_service.questionnaire_uploads(page.session)},
+    )
+
+
 @pages.get("/questionnaires/drafts/{upload_id}", name="admin_questionnaire_draft")
 def admin_questionnaire_draft(
     page: PageContextDep, reviewer: QuestionnaireReviewer, upload_id: str

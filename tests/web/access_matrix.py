@@ -109,6 +109,7 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("POST", "/admin/questionnaires"): P.admin_questionnaires,
     ("GET", "/admin/questionnaires/upload"): P.admin_questionnaires,
     ("POST", "/admin/questionnaires/upload"): P.admin_questionnaires,
+    ("GET", "/admin/questionnaires/drafts"): P.questionnaire_review,
     ("GET", "/admin/questionnaires/drafts/{upload_id}"): P.questionnaire_review,
     ("POST", "/admin/questionnaires/drafts/{upload_id}/approve"): P.questionnaire_review,
     ("GET", "/admin/audit"): P.admin_audit,
