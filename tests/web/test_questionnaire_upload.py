@@ -20,11 +20,18 @@ from service.config import Settings
 from service.main import create_app
 from service.models import AuditEvent
 from tests.builders import World, csrf_from, login
+from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = (ROOT / "tests" / "data_web" / "questionnaires" / "web-mini.yaml").read_bytes()
 VERSION_3 = MINI.replace(b'version: "1.0"', b'version: "3.0"')
 BROKEN = (ROOT / "tests" / "data" / "broken" / "dangling_section.yaml").read_bytes()
+
+
+@pytest.fixture
+def settings(any_db_url: str) -> Settings:
+    """Every test here on SQLite and on PostgreSQL (two app instances share one database)."""
+    return make_settings(any_db_url)
 
 
 def _upload(client: TestClient, name: str, raw: bytes) -> object:
