@@ -49,9 +49,18 @@ def validate(
         OutputFormat, typer.Option("--format", help="text or json")
     ] = OutputFormat.text,
     strict: Annotated[bool, typer.Option(help="Fail on warnings too")] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            metavar="FILE",
+            help="The previous version's file: check the answers_from mapping against it",
+        ),
+    ] = None,
 ) -> None:
     """Check questionnaire files; exit 0 when all are valid, 1 otherwise."""
-    results = [loader.load_file(f) for f in files]
+    earlier = load_questionnaire_or_exit(previous) if previous is not None else None
+    results = [loader.load_file(f, previous=earlier) for f in files]
     failed = any(r.errors or (strict and r.warnings) for r in results)
     if output is OutputFormat.json:
         payload = [
@@ -193,6 +202,7 @@ def main() -> None:
 from service import (  # noqa: E402
     admin_cli,
     export_cli,
+    impact_cli,
     ops_cli,
     report_cli,
 )
@@ -203,6 +213,7 @@ assessment_service.use_documents(document_store)
 
 report_cli.register(app)
 export_cli.register(app)
+impact_cli.register(app)
 admin_cli.register(app)
 ops_cli.register(app)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,9 +18,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import InternalError, OperationalError
+from sqlalchemy.exc import InternalError, OperationalError, SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service import db, jobs, logs
@@ -29,6 +32,7 @@ from service.actions import endpoints as action_api
 from service.actions import pages as action_pages
 from service.admin import endpoints as admin_api
 from service.admin import pages as admin_routes
+from service.admin import service as admin_service
 from service.assessments import endpoints as api_routes
 from service.assessments import events
 from service.assessments import pages as assessment_pages
@@ -183,6 +187,52 @@ async def handle_unavailable(request: Request, exc: Exception) -> Response:
     return response
 
 
+REGISTRY_CHECK_SECONDS = 5.0
+
+
+def refresh_registry(app: FastAPI) -> None:
+    """The questionnaires every page serves: the folder's files (read at start) and the
+    versions published in the database (read now). Called at start, after a publish, and by
+    `RegistryRefreshMiddleware` when another instance published one."""
+    try:
+        with db.new_session(app.state.engine) as session:
+            stamp = admin_service.published_stamp(session)
+            registry = admin_service.build_registry(session, app.state.directory_registry)
+    except SQLAlchemyError as error:  # a database not migrated yet: the folder's files only
+        log.error("questionnaire versions not read from the database: %s", error)
+        stamp, registry = (-1, ""), app.state.directory_registry
+    app.state.registry = registry
+    app.state.registry_stamp = stamp
+    app.state.registry_checked = time.monotonic()
+
+
+class RegistryRefreshMiddleware:
+    """At most every few seconds, one query: has any instance published a version since this
+    one loaded its registry? Then reload it, so every instance serves the same versions."""
+
+    def __init__(self, app: ASGIApp, owner: FastAPI) -> None:
+        self.app = app
+        self.owner = owner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = self.owner.state
+        checked = getattr(state, "registry_checked", None)
+        if (
+            scope["type"] == "http"
+            and checked is not None
+            and time.monotonic() - checked > REGISTRY_CHECK_SECONDS
+        ):
+            state.registry_checked = time.monotonic()
+            await run_in_threadpool(self._check)
+        await self.app(scope, receive, send)
+
+    def _check(self) -> None:
+        with db.new_session(self.owner.state.engine) as session:
+            stamp = admin_service.published_stamp(session)
+        if stamp != getattr(self.owner.state, "registry_stamp", None):
+            refresh_registry(self.owner)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application (settings from the environment unless given)."""
     settings = settings or get_settings()
@@ -191,11 +241,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        registry = load_directory(settings.questionnaires_dir)
-        for result in registry.results:
+        directory = load_directory(settings.questionnaires_dir)
+        app.state.directory_registry = directory
+        refresh_registry(app)
+        for result in app.state.registry.results:
             for problem in result.errors:
                 log.error("questionnaire not loaded: %s", problem.format())
-        app.state.registry = registry
         if settings.report_prerender:
             web_reports.start_renderer(app.state.job_resources, settings)
         worker = None
@@ -224,6 +275,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = db.make_engine(settings.database_url)
     app.state.job_resources = jobs.Resources()  # the render process, shared with the worker
     app.state.jobs = jobs.open_queue(settings, app.state.engine)
+    app.state.refresh_registry = lambda: refresh_registry(app)  # after a publish (admin)
     events.on_submission_changed(app, web_reports.prerender_latest)
     events.on_report_preparing(app, web_reports.preparing_languages)
     app.add_exception_handler(AppError, handle_app_error)
@@ -239,6 +291,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes=[
             *document_routes.upload_limits(settings),
             *report_pages.upload_limits(settings),
+            *admin_routes.upload_limits(),
         ],
     )
     app.add_middleware(
@@ -254,6 +307,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ProxyHeadersMiddleware,
             trusted_hosts=[h.strip() for h in settings.trusted_proxies.split(",") if h.strip()],
         )
+    app.add_middleware(RegistryRefreshMiddleware, owner=app)
     app.add_middleware(logs.RequestContextMiddleware)  # outermost: every record has the id
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Routes are matched in order, so the busiest pages come first: the assessment pages. The

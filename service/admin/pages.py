@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from service.admin import service as admin_service
 from service.admin.service import AdminError, AuditFilter, OrganisationInput
@@ -20,6 +22,8 @@ from service.auth import scope, totp
 from service.auth.policy import Permission
 from service.errors import NotFound, Unprocessable
 from service.models import BodyType, Organisation, OrgKind, Role, User
+from service.questionnaire.loader import MAX_BYTES
+from service.questionnaire.schema import localize
 from service.web.page import PageContext, PageContextDep, PageContextForm, holding
 
 pages = APIRouter(prefix="/admin", tags=["admin pages"], include_in_schema=False)
@@ -389,6 +393,154 @@ def admin_set_questionnaire(
     except AdminError as error:
         raise Unprocessable(str(error)) from error
     return RedirectResponse("/admin/questionnaires", status_code=303)
+
+
+# Questionnaire files uploaded in the app -------------------------------------------------------
+
+QuestionnaireReviewer = Annotated[User, Depends(holding(Permission.questionnaire_review))]
+UPLOAD_ROOM = 64 * 1024  # the multipart envelope around the file
+
+
+def upload_limits() -> list[tuple[str, int]]:
+    """The body limit of the upload route (for ``BodySizeLimitMiddleware``)."""
+    return [(r"/admin/questionnaires/upload", MAX_BYTES + UPLOAD_ROOM)]
+
+
+def _uploads_page(
+    page: PageContext,
+    *,
+    problems: list[Any] | None = None,
+    file_name: str = "",
+    status_code: int = 200,
+) -> Response:
+    errors = [("file", page._("The file has problems: nothing was stored"))] if problems else []
+    return _page(
+        page,
+        "admin/questionnaire_upload.html",
+        {
+            "uploads": admin_service.questionnaire_uploads(page.session),
+            "problems": problems or [],
+            "file_name": file_name,
+            "form_errors": errors,
+        },
+        status_code=status_code,
+    )
+
+
+@pages.get("/questionnaires/upload", name="admin_questionnaire_upload")
+def admin_questionnaire_upload(page: PageContextDep, admin: QuestionnairesAdmin) -> Response:
+    return _uploads_page(page)
+
+
+@pages.post("/questionnaires/upload", name="admin_upload_questionnaire")
+async def admin_upload_questionnaire(
+    page: PageContextDep, admin: QuestionnairesAdmin, form: PageContextForm
+) -> Response:
+    upload = form.get("file")
+    raw = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    name = (upload.filename or "") if isinstance(upload, UploadFile) else ""
+    return await run_in_threadpool(_upload_sync, page, admin, raw, name)
+
+
+def _upload_sync(page: PageContext, admin: User, raw: bytes, name: str) -> Response:
+    if not raw:
+        return _page(
+            page,
+            "admin/questionnaire_upload.html",
+            {
+                "uploads": admin_service.questionnaire_uploads(page.session),
+                "problems": [],
+                "file_name": "",
+                "form_errors": [("file", page._("Select a questionnaire file (YAML)"))],
+            },
+            status_code=422,
+        )
+    outcome = admin_service.upload_questionnaire(page.session, admin, page.registry, name, raw)
+    if outcome.upload is None:
+        return _uploads_page(page, problems=outcome.problems, file_name=name, status_code=422)
+    return RedirectResponse(f"/admin/questionnaires/drafts/{outcome.upload.id}", status_code=303)
+
+
+def _preview_rows(questionnaire: Any) -> list[dict[str, Any]]:
+    """Every section and question in both languages, as the read-only preview shows them."""
+
+    def both(value: Any) -> dict[str, str]:
+        return {lang: localize(value, lang) for lang in ("en", "fr")} if value else {}
+
+    return [
+        {
+            "id": s.id,
+            "title": both(s.title),
+            "description": both(s.description),
+            "questions": [
+                {
+                    "id": q.id,
+                    "type": q.type.value,
+                    "required": q.required,
+                    "visible_if": q.visible_if or "",
+                    "text": both(q.text),
+                    "hint": both(q.hint),
+                    "guidance": both(q.guidance),
+                    "options": [both(o.label) for o in q.choices()],
+                }
+                for q in s.questions
+            ],
+        }
+        for s in questionnaire.sections
+    ]
+
+
+@pages.get("/questionnaires/drafts", name="admin_questionnaire_drafts")
+def admin_questionnaire_drafts(page: PageContextDep, reviewer: QuestionnaireReviewer) -> Response:
+    """The uploaded versions, for the admins and reviewers who preview and approve them."""
+    return _page(
+        page,
+        "admin/questionnaire_drafts.html",
+        {"uploads": admin_service.questionnaire_uploads(page.session)},
+    )
+
+
+@pages.get("/questionnaires/drafts/{upload_id}", name="admin_questionnaire_draft")
+def admin_questionnaire_draft(
+    page: PageContextDep, reviewer: QuestionnaireReviewer, upload_id: str
+) -> Response:
+    key = _uuid(upload_id)
+    if key is None:
+        raise NotFound()
+    row, result = admin_service.draft_of(page.session, reviewer, key)
+    q = result.questionnaire
+    if q is None:  # pragma: no cover - only valid files are stored
+        raise NotFound()
+    return _page(
+        page,
+        "admin/questionnaire_draft.html",
+        {
+            "row": row,
+            "q": q,
+            "title": {lang: localize(q.title, lang) for lang in ("en", "fr")},
+            "sections": _preview_rows(q),
+            "criteria": len(q.criteria),
+            "warnings": [p.format() for p in result.warnings],
+            "own": row.uploaded_by_id == reviewer.id,
+        },
+    )
+
+
+@pages.post("/questionnaires/drafts/{upload_id}/approve", name="admin_approve_questionnaire")
+def admin_approve_questionnaire(
+    page: PageContextDep, reviewer: QuestionnaireReviewer, upload_id: str, form: PageContextForm
+) -> Response:
+    key = _uuid(upload_id)
+    if key is None:
+        raise NotFound()
+    try:
+        admin_service.approve_upload(page.session, reviewer, key)
+    except AdminError as error:
+        raise Unprocessable(str(error)) from error
+    refresh = getattr(page.request.app.state, "refresh_registry", None)
+    if refresh is not None:
+        refresh()
+    return RedirectResponse(f"/admin/questionnaires/drafts/{key}?published=1", status_code=303)
 
 
 # Audit log ---------------------------------------------------------------------------------

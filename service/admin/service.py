@@ -15,12 +15,14 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, or_, select
 
 from service import db
-from service.admin.models import AccountToken
+from service.admin.models import AccountToken, QuestionnaireUpload
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment
 from service.assessments.service import version_state
 from service.auth import policy, scope, totp
 from service.auth import service as auth_service
+from service.auth.policy import Permission
+from service.errors import NotFound
 from service.i18n.catalogue import N_
 from service.models import (
     AuditEvent,
@@ -36,7 +38,14 @@ from service.models import (
     WebSession,
     utcnow,
 )
-from service.questionnaire.loader import Registry
+from service.questionnaire.loader import (
+    MAX_BYTES,
+    LoadResult,
+    Problem,
+    ProblemCode,
+    Registry,
+    load_text,
+)
 from service.security import new_token, token_hash
 
 LINK_LIFETIME = timedelta(days=7)
@@ -506,3 +515,160 @@ def audit_csv(rows: Iterable[AuditRow]) -> str:
             ]
         )
     return out.getvalue()
+
+
+# Questionnaire files uploaded in the app (draft -> published, four eyes) --------------------
+
+DRAFT = "draft"
+PUBLISHED = "published"
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """A stored draft, or every problem that kept the file out (nothing stored then)."""
+
+    upload: QuestionnaireUpload | None
+    problems: list[Problem]
+
+
+def upload_questionnaire(
+    session: Session, actor: User, registry: Registry, file_name: str, raw: bytes
+) -> UploadOutcome:
+    """Check an uploaded file with the same strict loader as `policygap validate` and store it
+    as a draft version. Nothing is stored when the file has an error, is over the size cap, or
+    is a version already loaded or uploaded."""
+    policy.check(actor, Permission.admin_questionnaires)
+    name = (file_name or "questionnaire.yaml").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    if len(raw) > MAX_BYTES:
+        message = f"the file is {len(raw)} bytes; the limit is {MAX_BYTES} (2 MB)"
+        return UploadOutcome(None, [Problem(name, 1, 1, "", message, code=ProblemCode.too_large)])
+    try:
+        result = load_text(raw, name)
+    except RecursionError:
+        problem = Problem(
+            name, 1, 1, "", "the document nests too deeply", code=ProblemCode.too_deep
+        )
+        return UploadOutcome(None, [problem])
+    if result.errors or result.questionnaire is None:
+        return UploadOutcome(None, result.errors)
+    q = result.questionnaire
+    taken = (
+        registry.get(q.id, q.version) is not None
+        or session.exec(
+            select(QuestionnaireUpload.id).where(
+                QuestionnaireUpload.questionnaire_id == q.id,
+                QuestionnaireUpload.version == q.version,
+            )
+        ).first()
+    )
+    if taken:
+        message = f"version {q.version} of {q.id} exists already; give the file a new version"
+        return UploadOutcome(
+            None, [Problem(name, 1, 1, "version", message, code=ProblemCode.duplicate)]
+        )
+    row = QuestionnaireUpload(
+        questionnaire_id=q.id,
+        version=q.version,
+        file_name=name,
+        sha256=result.sha256,
+        content=raw,
+        status=DRAFT,
+        uploaded_by_id=actor.id,
+    )
+    with db.writing(session):
+        session.add(row)
+        auth_service.audit(
+            session,
+            action="questionnaire_upload",
+            actor_id=actor.id,
+            questionnaire_id=q.id,
+            version=q.version,
+            sha256=result.sha256,
+        )
+    return UploadOutcome(row, result.warnings)
+
+
+def questionnaire_uploads(session: Session) -> list[QuestionnaireUpload]:
+    return list(
+        session.exec(select(QuestionnaireUpload).order_by(col(QuestionnaireUpload.uploaded_at)))
+    )
+
+
+def draft_of(
+    session: Session, actor: User, upload_id: uuid.UUID
+) -> tuple[QuestionnaireUpload, LoadResult]:
+    """A draft (or published) upload and its questionnaire, for the people who may approve it."""
+    policy.check(actor, Permission.questionnaire_review)
+    row = session.get(QuestionnaireUpload, upload_id)
+    if row is None:
+        raise NotFound()
+    return row, load_text(row.content, row.file_name)
+
+
+def approve_upload(session: Session, actor: User, upload_id: uuid.UUID) -> QuestionnaireUpload:
+    """Publish a draft: a second person (another admin or a reviewer) approves it (four eyes)."""
+    policy.check(actor, Permission.questionnaire_review)
+    with db.writing(session):
+        row = session.get(QuestionnaireUpload, upload_id)
+        if row is None:
+            raise NotFound()
+        if row.status != DRAFT:
+            raise AdminError(N_("This version is already published"))
+        if row.uploaded_by_id == actor.id:
+            raise AdminError(
+                N_("A second person must approve: another administrator or a reviewer")
+            )
+        row.status = PUBLISHED
+        row.approved_by_id = actor.id
+        row.approved_at = utcnow()
+        auth_service.audit(
+            session,
+            action="questionnaire_approve",
+            actor_id=actor.id,
+            questionnaire_id=row.questionnaire_id,
+            version=row.version,
+            sha256=row.sha256,
+            uploaded_by=str(row.uploaded_by_id),
+        )
+    return row
+
+
+def published_results(session: Session) -> list[LoadResult]:
+    """Every published upload, loaded by the strict loader (its SHA-256 checked)."""
+    results = []
+    for row in session.exec(
+        select(QuestionnaireUpload).where(QuestionnaireUpload.status == PUBLISHED)
+    ):
+        result = load_text(row.content, f"database:{row.file_name}")
+        if result.sha256 != row.sha256:  # pragma: no cover - the bytes were changed in place
+            result = LoadResult(
+                result.file,
+                None,
+                result.sha256,
+                [
+                    Problem(
+                        result.file,
+                        1,
+                        1,
+                        "",
+                        "the stored file does not match its SHA-256",
+                        code=ProblemCode.unreadable,
+                    )
+                ],
+            )
+        results.append(result)
+    return results
+
+
+def published_stamp(session: Session) -> tuple[int, str]:
+    """Changes when a version is published: every app instance compares it to reload."""
+    rows = session.exec(
+        select(QuestionnaireUpload.approved_at).where(QuestionnaireUpload.status == PUBLISHED)
+    ).all()
+    latest = max((r for r in rows if r is not None), default=None)
+    return len(rows), latest.isoformat() if latest else ""
+
+
+def build_registry(session: Session, directory: Registry) -> Registry:
+    """The files of POLICYGAP_QUESTIONNAIRES_DIR and the versions published in the database."""
+    return Registry([*directory.results, *published_results(session)])

@@ -198,8 +198,29 @@ def show_task_list(
             for r in assessment_service.regulators_for(session=page.session, agency=agency)
         ],
         "review_comments": page.review_comments(assessment, questionnaire),
+        "carried": _carried_notice(page, assessment, questionnaire, editable),
     }
     return page.render("assessments/task_list.html", context)
+
+
+def _carried_notice(
+    page: Page, assessment: Assessment, questionnaire: Questionnaire, editable: bool
+) -> dict[str, Any] | None:
+    """For a reassessment being edited: the version its answers came from and the sections
+    the new version left to do (the review feature's page shows them question by question)."""
+    if not editable:
+        return None
+    link = assessment_service.reassessment_of(session=page.session, assessment_id=assessment.id)
+    if link is None or "sections_to_do" not in link.detail:
+        return None
+    to_do = set(link.detail["sections_to_do"])
+    return {
+        "from_version": str(link.detail.get("from_version", "")),
+        "sections": [
+            localize(s.title, page.visitor.lang) for s in questionnaire.sections if s.id in to_do
+        ],
+        "url": f"/assessments/{assessment.id}/carried",
+    }
 
 
 # --- check your answers, submit, history, export and import -----------------------------------

@@ -829,7 +829,17 @@ def new_questions_in(
     if section is None:
         return []
     new = set(link.new_questions)
-    return [{"id": q.id, "text": localize(q.text, lang)} for q in section.questions if q.id in new]
+    carried = link.detail.get("carry", {}) if isinstance(link.detail, dict) else {}
+    # a reassessment started before answers were carried by declaration lists only new ones
+    return [
+        {
+            "id": q.id,
+            "text": localize(q.text, lang),
+            "status": str(carried.get(q.id, {}).get("status", "new")),
+        }
+        for q in section.questions
+        if q.id in new or q.id in carried
+    ]
 
 
 # --- documents as evidence (the documents feature supplies them: see use_documents) ---------

@@ -36,7 +36,8 @@ class Permission(StrEnum):
     actions_comment = "actions.comment"  # the regulator's comment on an action
     admin_organisations = "admin.organisations"
     admin_accounts = "admin.accounts"  # accounts, and which roles need a second factor
-    admin_questionnaires = "admin.questionnaires"  # versions offered, loading problems
+    admin_questionnaires = "admin.questionnaires"  # versions offered, loading problems, upload
+    questionnaire_review = "questionnaire.review"  # preview an uploaded draft, approve it
     admin_audit = "admin.audit"
     account_tokens = "account.tokens"  # personal API tokens
 
@@ -65,6 +66,7 @@ TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
             P.actions_read,
             P.actions_comment,
             P.report_export,
+            P.questionnaire_review,
         },
         Role.board: _EVERYONE | {P.board_read, P.actions_read},
         Role.admin: _EVERYONE
@@ -76,6 +78,7 @@ TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
             P.admin_organisations,
             P.admin_accounts,
             P.admin_questionnaires,
+            P.questionnaire_review,
             P.admin_audit,
         },
     }

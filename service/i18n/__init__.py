@@ -26,6 +26,8 @@ from service.i18n.formats import (
 from service.i18n.labels import (
     action_label,
     body_type_label,
+    carry_status_label,
+    change_why_label,
     inherent_risk_label,
     org_kind_label,
     province_label,
@@ -46,7 +48,9 @@ __all__ = [
     "Translator",
     "action_label",
     "body_type_label",
+    "carry_status_label",
     "catalogue",
+    "change_why_label",
     "format_date",
     "format_datetime",
     "format_decimal",

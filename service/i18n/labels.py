@@ -139,6 +139,8 @@ ACTIONS: Mapping[str, str] = {
     "action_update": N_("Action plan changed"),
     "action_comment": N_("Comment on an action"),
     "action_carry": N_("Open actions carried over"),
+    "questionnaire_upload": N_("Questionnaire version uploaded as a draft"),
+    "questionnaire_approve": N_("Questionnaire version approved and published"),
 }
 # what an audit event's detail keys mean, for the audit log and the history
 DETAIL_KEYS: Mapping[str, str] = {
@@ -171,6 +173,7 @@ DETAIL_KEYS: Mapping[str, str] = {
     "previous_submission": N_("Previous submission"),
     "program": N_("Program"),
     "purpose": N_("Purpose"),
+    "questionnaire_id": N_("Questionnaire"),
     "question": N_("Question"),
     "questionnaire": N_("Questionnaire"),
     "reopened": N_("Sections reopened"),
@@ -179,10 +182,12 @@ DETAIL_KEYS: Mapping[str, str] = {
     "scope": N_("Scope"),
     "section": N_("Section"),
     "sections": N_("Sections"),
+    "sections_to_do": N_("Sections to do"),
     "sha256": N_("SHA-256"),
     "size": N_("Size"),
     "slug": N_("Short name"),
     "source": N_("Source"),
+    "uploaded_by": N_("Uploaded by"),
     "status": N_("Status"),
     "submission": N_("Submission"),
     "target_date": N_("Target date"),
@@ -190,6 +195,21 @@ DETAIL_KEYS: Mapping[str, str] = {
     "version": N_("Version"),
 }
 LANGUAGE_NAMES: Mapping[str, str] = {"en": N_("English"), "fr": N_("French")}
+# What happened to a question when answers were carried to a new version (questionnaire.carry).
+CARRY_STATUSES: Mapping[str, str] = {
+    "carried": N_("Carried over"),
+    "changed": N_("Carried over, changed"),
+    "not_carried": N_("Needs an answer: the old answer does not carry over"),
+    "new": N_("Needs an answer: new question"),
+    "unanswered": N_("Not answered before"),
+}
+# Why a criterion's verdict differs between two versions (questionnaire.impact).
+CHANGE_WHYS: Mapping[str, str] = {
+    "new_criterion": N_("New criterion"),
+    "removed_criterion": N_("Criterion removed"),
+    "answers_changed": N_("It reads answers the new version changed"),
+    "rule_changed": N_("Its rule or the law it applies changed"),
+}
 
 
 def _key(value: object) -> str:
@@ -232,6 +252,16 @@ def action_status_label(value: object, lang: str) -> str:
 
 def section_status_label(value: object, lang: str) -> str:
     return _label(SECTION_STATUSES, value, lang)
+
+
+def carry_status_label(value: object, lang: str) -> str:
+    """changed -> "Carried over, changed" / "Reprise, modifiée"."""
+    return _label(CARRY_STATUSES, value, lang)
+
+
+def change_why_label(value: object, lang: str) -> str:
+    """new_criterion -> "New criterion" / "Nouveau critère"."""
+    return _label(CHANGE_WHYS, value, lang)
 
 
 def role_label(value: object, lang: str) -> str:

@@ -32,12 +32,14 @@ from service.questionnaire.engine import (
 )
 from service.questionnaire.schema import (
     AS_OF,
+    CHOICE_TYPES,
     CRITERION_ID,
     MAX_CONDITION,
     MAX_LONG_TEXT,
     MAX_PLAIN,
     MAX_SHORT_TEXT,
     SNAKE_ID,
+    CarriedQuestion,
     Criterion,
     Dated,
     Question,
@@ -54,6 +56,7 @@ from service.questionnaire.source import (
     ProblemCode,
     Reporter,
 )
+from service.questionnaire.versions import version_key
 
 MAX_ENUMERATION = 4096
 
@@ -67,8 +70,13 @@ class Checked:
     problems: list[Problem]
 
 
-def check(doc: Document, file: str, sha256: str) -> Checked:
-    """Validate `doc.data` against the models and run every check; never raises for bad input."""
+def check(
+    doc: Document, file: str, sha256: str, *, previous: Questionnaire | None = None
+) -> Checked:
+    """Validate `doc.data` against the models and run every check; never raises for bad input.
+
+    With `previous` (the questionnaire of an earlier version), the `answers_from` declaration
+    for that version is checked against it too (`policygap validate --previous FILE`)."""
     report = Reporter(file, doc.index)
     report.problems.extend(doc.problems)
     context = {"sha256": sha256}
@@ -88,6 +96,9 @@ def check(doc: Document, file: str, sha256: str) -> Checked:
     checker.check_shapes()
     checker.check_lengths(doc.data)
     checker.check_conditions()
+    checker.check_answers_from()
+    if previous is not None:
+        checker.check_previous(previous)
     if not report.problems and checker.check_cycles():
         checker.check_reachability()
     if not report.problems:
@@ -305,6 +316,10 @@ def schema_problems(error: ValidationError, data: Any, report: Reporter) -> None
                 path,
                 message or "must be text, or a map of language to text such as {en: ..., fr: ...}",
             )
+            continue
+        quoting = next((m for d in errs if (m := _quoting_message(d["type"], node))), None)
+        if quoting:  # text or a list (an answers_from option target): the quoting is the news
+            report.at(path, quoting)
             continue
         seen: set[str] = set()
         for detail in errs:
@@ -1163,6 +1178,250 @@ class _Checker:
                     path,
                     f"language {', '.join(extra)} is not in languages: {languages}",
                     ProblemCode.language,
+                )
+
+    # answers carried from previous versions (answers_from)
+
+    def check_answers_from(self) -> None:
+        """The `answers_from` declarations, against this version alone."""
+        q = self.q
+        own = version_key(q.version)
+        first: dict[object, int] = {}
+        for i, m in enumerate(q.answers_from):
+            if version_key(m.version) in first:
+                line, _ = self.report.index.locate(
+                    ("answers_from", first[version_key(m.version)], "version")
+                )
+                self.report.at(
+                    ("answers_from", i, "version"),
+                    f"version {m.version} is declared twice (first at line {line})",
+                    code=ProblemCode.duplicate,
+                )
+            first.setdefault(version_key(m.version), i)
+        for i, mapping in enumerate(q.answers_from):
+            base: PathT = ("answers_from", i)
+            key = version_key(mapping.version)
+            if key == own:
+                self.report.at(
+                    (*base, "version"),
+                    f"{mapping.version} is this questionnaire's own version; answers_from "
+                    "declares how answers of a previous version carry over",
+                    code=ProblemCode.mapping,
+                )
+            elif key > own:
+                self.report.at(
+                    (*base, "version"),
+                    f"{mapping.version} is not a previous version: this questionnaire is "
+                    f"version {q.version}",
+                    code=ProblemCode.mapping,
+                )
+            fresh = set(mapping.new)
+            self._unique(
+                [((*base, "questions", j, "id"), e.id) for j, e in enumerate(mapping.questions)],
+                "mapped question",
+            )
+            self._unique(
+                [((*base, "new", k), n) for k, n in enumerate(mapping.new)], "new question"
+            )
+            self._unique(
+                [((*base, "removed", k), r) for k, r in enumerate(mapping.removed)],
+                "removed question",
+            )
+            for j, entry in enumerate(mapping.questions):
+                self._check_carried_question(entry, (*base, "questions", j), fresh)
+            for k, qid in enumerate(mapping.new):
+                if qid not in self.questions:
+                    self.report.at(
+                        (*base, "new", k),
+                        f"there is no question {qid!r} in this version"
+                        f"{self._suggest(qid, self.questions)}",
+                        code=ProblemCode.unknown_reference,
+                    )
+            sources = {e.was or e.id: j for j, e in enumerate(mapping.questions)}
+            explicit = {e.id: e for e in mapping.questions}
+            for k, qid in enumerate(mapping.removed):
+                if qid in sources:
+                    self.report.at(
+                        (*base, "removed", k),
+                        f"{qid} is listed as removed, but questions[{sources[qid]}] takes its "
+                        "answer; remove one of the two",
+                        code=ProblemCode.mapping,
+                    )
+                elif qid in self.questions and qid not in fresh and qid not in explicit:
+                    self.report.at(
+                        (*base, "removed", k),
+                        f"{qid} is still a question of this version, so its answers carry over "
+                        "by default; list it under new: if they must not",
+                        code=ProblemCode.mapping,
+                    )
+
+    def _check_carried_question(self, entry: CarriedQuestion, path: PathT, fresh: set[str]) -> None:
+        question = self.questions.get(entry.id)
+        if question is None:
+            self.report.at(
+                (*path, "id"),
+                f"there is no question {entry.id!r} in this version"
+                f"{self._suggest(entry.id, self.questions)}",
+                code=ProblemCode.unknown_reference,
+            )
+            return
+        if entry.id in fresh:
+            self.report.at(
+                (*path, "id"),
+                f"{entry.id} is also listed under new:, which takes no answer; remove one of the two",
+                code=ProblemCode.mapping,
+            )
+        if entry.options is None:
+            return
+        if question.type not in CHOICE_TYPES:
+            self.report.at(
+                (*path, "options"),
+                f"options maps option values, and {entry.id} is a {question.type.value} question",
+                key=True,
+                code=ProblemCode.mapping,
+            )
+            return
+        values = question.option_values()
+        for old_value, target in entry.options.items():
+            if isinstance(target, list) and question.type is not QuestionType.multiple_choice:
+                self.report.at(
+                    (*path, "options", old_value),
+                    f"a list splits one option into several, for a multiple_choice question; "
+                    f"{entry.id} is {question.type.value}: map {old_value} to one value",
+                    code=ProblemCode.mapping,
+                )
+                continue
+            for value in target if isinstance(target, list) else [target]:
+                if value not in values:
+                    self.report.at(
+                        (*path, "options", old_value),
+                        f"{value!r} is not an option of {entry.id}; its options are: "
+                        f"{', '.join(sorted(values))}",
+                        code=ProblemCode.mapping,
+                    )
+
+    def check_previous(self, previous: Questionnaire) -> None:
+        """The declaration for `previous`'s version, against that version's questions."""
+        q = self.q
+        if previous.id != q.id:
+            self.report.at(
+                ("id",),
+                f"the previous file is questionnaire {previous.id!r}, not {q.id!r}",
+                code=ProblemCode.mapping,
+            )
+            return
+        index = next(
+            (
+                i
+                for i, m in enumerate(q.answers_from)
+                if version_key(m.version) == version_key(previous.version)
+            ),
+            None,
+        )
+        if index is None:
+            self.report.at(
+                ("version",),
+                f"no answers_from entry for version {previous.version}: declare how its answers "
+                "carry over (questions renamed, options renamed or split, removed, new)",
+                code=ProblemCode.mapping,
+            )
+            return
+        mapping = q.answers_from[index]
+        base: PathT = ("answers_from", index)
+        old = previous.question_index()
+        explicit = {e.id: e for e in mapping.questions}
+        fresh = set(mapping.new)
+        for j, entry in enumerate(mapping.questions):
+            path: PathT = (*base, "questions", j)
+            source_id = entry.was or entry.id
+            source = old.get(source_id)
+            if source is None:
+                self.report.at(
+                    (*path, "was" if entry.was else "id"),
+                    f"there is no question {source_id!r} in version {previous.version}"
+                    f"{self._suggest(source_id, old)}",
+                    code=ProblemCode.unknown_reference,
+                )
+                continue
+            target = self.questions.get(entry.id)
+            if target is None:
+                continue
+            if entry.options is None:
+                self._check_as_is(source, target, path, previous.version)
+                continue
+            old_values = source.option_values() if source.type in CHOICE_TYPES else set()
+            for old_value in entry.options:
+                if old_value not in old_values:
+                    self.report.at(
+                        (*path, "options", old_value),
+                        f"{old_value!r} is not an option of {source_id} in version "
+                        f"{previous.version}; its options are: {', '.join(sorted(old_values))}",
+                        key=True,
+                        code=ProblemCode.mapping,
+                    )
+        for k, qid in enumerate(mapping.removed):
+            if qid not in old:
+                self.report.at(
+                    (*base, "removed", k),
+                    f"there is no question {qid!r} in version {previous.version}"
+                    f"{self._suggest(qid, old)}",
+                    code=ProblemCode.unknown_reference,
+                )
+        taken = {e.was or e.id for e in mapping.questions} | {
+            qid for qid in self.questions if qid not in fresh and qid not in explicit
+        }
+        for qid in old:
+            if qid not in taken and qid not in mapping.removed and qid not in self.questions:
+                self.report.at(
+                    base,
+                    f"question {qid} of version {previous.version} is not in this version: list "
+                    f"it under removed:, or map it under questions: with was: {qid}",
+                    code=ProblemCode.mapping,
+                )
+        for si, s in enumerate(q.sections):
+            for qi, question in enumerate(s.questions):
+                path = ("sections", si, "questions", qi, "id")
+                if question.id in explicit or question.id in fresh:
+                    continue
+                if question.id not in old:
+                    self.report.at(
+                        path,
+                        f"question {question.id} is not in version {previous.version}: list it "
+                        f"under new: in answers_from (version {mapping.version}), or map it "
+                        "under questions: with was:",
+                        code=ProblemCode.mapping,
+                    )
+                else:
+                    self._check_as_is(old[question.id], question, path, previous.version)
+
+    def _check_as_is(self, source: Question, target: Question, path: PathT, version: str) -> None:
+        """An answer to `source` carried unchanged must be a valid answer to `target`."""
+        if source.type is target.type or {source.type, target.type} == {
+            QuestionType.text,
+            QuestionType.long_text,
+        }:
+            kind_ok = True
+        else:
+            single = {QuestionType.single_choice, QuestionType.yes_no}
+            kind_ok = source.type in single and target.type in single
+        where = f"{source.id} ({version})"
+        if not kind_ok:
+            self.report.at(
+                path,
+                f"{where} is {source.type.value} and {target.id} is {target.type.value}: its "
+                f"answers cannot carry as they are; list {target.id} under new:",
+                code=ProblemCode.mapping,
+            )
+            return
+        if source.type in CHOICE_TYPES:
+            lost = sorted(source.option_values() - target.option_values())
+            if lost:
+                self.report.at(
+                    path,
+                    f"option(s) {', '.join(lost)} of {where} are not options of {target.id}: "
+                    f"map them under options: (questions: - id: {target.id}) or list "
+                    f"{target.id} under new:",
+                    code=ProblemCode.mapping,
                 )
 
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from service.questionnaire.answers import AnswersFile
 from service.questionnaire.checks import check, schema_problems
 from service.questionnaire.registry import LoadedQuestionnaire, LoadResult, Registry
+from service.questionnaire.schema import Questionnaire
 from service.questionnaire.source import (
     MAX_BYTES,
     Document,
@@ -50,8 +51,9 @@ __all__ = [
 _START = "; a questionnaire starts with id:, version:, title:, sections: and criteria:"
 
 
-def load_text(raw: bytes, file: str) -> LoadResult:
-    """Load a questionnaire from bytes; `file` names it in messages."""
+def load_text(raw: bytes, file: str, *, previous: Questionnaire | None = None) -> LoadResult:
+    """Load a questionnaire from bytes; `file` names it in messages. With `previous`, its
+    `answers_from` declaration for that version is checked against it too."""
     sha256 = hashlib.sha256(raw).hexdigest()
     doc = read_yaml(raw, file)
     if doc.data is None:
@@ -60,7 +62,7 @@ def load_text(raw: bytes, file: str) -> LoadResult:
             if p.code in (ProblemCode.empty, ProblemCode.top_level):
                 problems = [Problem(p.file, p.line, p.col, p.path, p.message + _START, code=p.code)]
         return LoadResult(file, None, sha256, problems)
-    checked = check(doc, file, sha256)
+    checked = check(doc, file, sha256, previous=previous)
     return LoadResult(file, checked.questionnaire, sha256, checked.problems, checked.program)
 
 
@@ -90,7 +92,7 @@ def locate_answer_problems(file: str, raw: bytes, messages: list[str]) -> list[P
     return out
 
 
-def load_file(path: Path | str) -> LoadResult:
+def load_file(path: Path | str, *, previous: Questionnaire | None = None) -> LoadResult:
     """Load and check one questionnaire file. Never raises for bad content."""
     file = str(path)
     try:
@@ -107,7 +109,7 @@ def load_file(path: Path | str) -> LoadResult:
             file, None, "", [Problem(file, 1, 1, "", message, code=ProblemCode.unreadable)]
         )
     try:
-        return load_text(raw, file)
+        return load_text(raw, file, previous=previous)
     except RecursionError:
         message = "the document nests too deeply"
         return LoadResult(

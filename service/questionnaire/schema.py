@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from service.questionnaire.versions import version_key
+
 SNAKE_ID = r"^[a-z][a-z0-9_]*$"
 CRITERION_ID = r"^[A-Z]{3}-\d{2}$"
 SOURCE_KEY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -476,6 +478,46 @@ class ReportWords(Model):
     )
 
 
+OptionTarget = StrictStr | list[StrictStr]
+
+
+class CarriedQuestion(Model):
+    """How one question of this version takes its answer from the previous version."""
+
+    id: Snake = Field(description="The question in this version")
+    was: Snake | None = Field(
+        default=None,
+        description="The question of the previous version whose answer it takes (default: the "
+        "same id, for options renamed or split)",
+    )
+    options: dict[StrictStr, OptionTarget] | None = Field(
+        default=None,
+        description="Old option value -> new option value (a list of values splits it, for a "
+        "multiple_choice question); an old value not listed is not carried (the question needs "
+        "an answer again). Without options, answers carry as they are when still valid",
+    )
+
+
+class AnswerMapping(Model):
+    """How answers given under a previous version map to this one. A question of this version
+    with the id of a previous-version question carries its answer unchanged by default."""
+
+    version: StrictStr = Field(description="The previous version these answers were given under")
+    questions: list[CarriedQuestion] = Field(
+        default_factory=list,
+        description="Questions renamed, or whose options were renamed or split",
+    )
+    removed: list[Snake] = Field(
+        default_factory=list,
+        description="Questions of the previous version whose answers carry to no question",
+    )
+    new: list[Snake] = Field(
+        default_factory=list,
+        description="Questions of this version that take no answer from the previous version "
+        "(new, or with the same id but a new meaning)",
+    )
+
+
 class Questionnaire(Model):
     id: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     version: StrictStr
@@ -494,6 +536,11 @@ class Questionnaire(Model):
     report: ReportWords = Field(default_factory=ReportWords)
     inherent_risk: StrictStr | None = Field(
         default=None, description="The fact that holds the inherent-risk level of the deployment"
+    )
+    answers_from: list[AnswerMapping] = Field(
+        default_factory=list,
+        description="For previous versions: how their answers carry to this version "
+        "(questionnaires/README.md, 'Carrying answers forward')",
     )
 
     # The SHA-256 of the file's bytes, given to validation by the loader as
@@ -534,6 +581,11 @@ class Questionnaire(Model):
 
     def source_index(self) -> dict[str, Source]:
         return {s.key: s for s in self.sources}
+
+    def answers_from_version(self, version: str) -> AnswerMapping | None:
+        """The declared mapping from a previous version (1.0 and 1.0.0 are the same version)."""
+        key = version_key(version)
+        return next((m for m in self.answers_from if version_key(m.version) == key), None)
 
 
 def json_schema() -> dict[str, object]:

@@ -90,6 +90,7 @@ class ProblemCode(StrEnum):
     escalation = "escalation"  # an escalation that does not raise the severity
     evidence = "evidence"  # an evidence rule that makes "met" impossible
     dated = "dated"  # a dated rule without the date it is judged by, or judged by no date
+    mapping = "mapping"  # an answers_from declaration that does not fit the versions
     # warnings
     unread_question = "unread_question"
     uncited_source = "uncited_source"

@@ -27,6 +27,7 @@ from service.assessments.frame import (
     parse_id,
     questionnaire_of,
     section_slug,
+    section_url,
 )
 from service.assessments.models import Assessment
 from service.auth import policy
@@ -37,12 +38,17 @@ from service.i18n import labels as labels_module
 from service.i18n.catalogue import N_
 from service.i18n.labels import verdict_abbreviation, verdict_label
 from service.models import AssessmentStatus, Organisation
+from service.questionnaire import engine
+from service.questionnaire.carry import CarryStatus
 from service.questionnaire.schema import Questionnaire, localize
+from service.questionnaire.versions import version_key
+from service.report.impact import change_reason, csv_header, impact_csv
 from service.report.opendata import safe_cell
 from service.report.view import percent
 from service.review import opendata as review_opendata
 from service.review import service as review_service
 from service.review.service import InboxFilters
+from service.web.page import today
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 PER_PAGE = 25
@@ -256,6 +262,124 @@ def show_portfolio(page: PageDep, request: Request) -> HTMLResponse:
             ),
             "selected": f"{questionnaire.id}@{questionnaire.version}",
         },
+    )
+
+
+def _impact_pairs(page: Page) -> list[tuple[Questionnaire, Questionnaire]]:
+    """Every (older, newer) pair of loaded versions of one questionnaire, newest pairs first."""
+    by_id: dict[str, list[Questionnaire]] = {}
+    for q in page.registry.all():
+        by_id.setdefault(q.id, []).append(q)
+    pairs = []
+    for qid in sorted(by_id):
+        versions = sorted(by_id[qid], key=lambda q: version_key(q.version), reverse=True)
+        for i, new in enumerate(versions):
+            for old in versions[i + 1 :]:
+                if version_key(old.version) < version_key(new.version):
+                    pairs.append((old, new))
+    return pairs
+
+
+def _impact_choice(page: Page, request: Request) -> tuple[Questionnaire, Questionnaire] | None:
+    pairs = _impact_pairs(page)
+    wanted = request.query_params.get("compare", "")
+    if not wanted:
+        return pairs[0] if pairs else None
+    for old, new in pairs:
+        if wanted == f"{old.id}@{old.version}@{new.version}":
+            return old, new
+    raise NotFound("There is no such pair of questionnaire versions")
+
+
+def _portfolio_impact(
+    page: Page, pair: tuple[Questionnaire, Questionnaire]
+) -> review_service.PortfolioImpact:
+    old, new = pair
+    return review_service.portfolio_impact(
+        session=page.session,
+        viewer=page.viewer,
+        old=old,
+        new=new,
+        lang=page.visitor.lang,
+        as_of=today(),
+    )
+
+
+@router.get("/review/impact", name="show_impact")
+def show_impact(page: PageDep, request: Request) -> HTMLResponse:
+    """What a new version of a questionnaire does to the accepted assessments of the portfolio:
+    the same numbers as `policygap impact`."""
+    policy.check(page.viewer.user, Permission.review_portfolio)
+    lang = page.visitor.lang
+    pair = _impact_choice(page, request)
+    choices = [
+        (f"{o.id}@{o.version}@{n.version}", localize(n.title, lang), o.version, n.version)
+        for o, n in _impact_pairs(page)
+    ]
+    if pair is None:
+        return page.render("review/impact.html", {"choices": [], "pair": None})
+    old, new = pair
+    data = _portfolio_impact(page, pair)
+    report = data.impact
+    titles = {c.id: localize(c.title, lang) for c in [*old.criteria, *new.criteria]}
+    questions = new.question_index()
+    rows = [
+        {
+            "agency": data.details[r.name][0],
+            "program": data.details[r.name][1],
+            "url": f"/review/{r.name}",
+            "old": r.old,
+            "new": r.new,
+            "changes": [
+                {
+                    "criterion": ch.criterion,
+                    "title": titles.get(ch.criterion, ""),
+                    "old": ch.old.value if ch.old else "",
+                    "new": ch.new.value if ch.new else "",
+                    "why": change_reason(ch, r, new, lang),
+                }
+                for ch in r.changes
+            ],
+            "to_answer": [localize(questions[q].text, lang) for q in r.new_questions_to_answer],
+        }
+        for r in report.assessments
+    ]
+    summary = report.summary
+    return page.render(
+        "review/impact.html",
+        {
+            "choices": choices,
+            "selected": f"{old.id}@{old.version}@{new.version}",
+            "pair": pair,
+            "q_title": localize(new.title, lang),
+            "as_of": report.as_of,
+            "rows": rows,
+            "moves": [((a.value, b.value), n) for (a, b), n in summary.moves.items() if n],
+            "lower": sum(n for (a, b), n in summary.moves.items() if b.rank < a.rank),
+            "failing": [(cid, titles.get(cid, ""), n) for cid, n in summary.new_criteria_failing],
+            "asked": [
+                (localize(questions[q].text, lang), n) for q, n in summary.questions_to_answer
+            ],
+            "count": summary.assessments,
+        },
+    )
+
+
+@router.get("/review/impact.csv", name="export_impact")
+def export_impact(page: PageDep, request: Request) -> Response:
+    policy.check(page.viewer.user, Permission.review_portfolio)
+    pair = _impact_choice(page, request)
+    if pair is None:  # one version of each questionnaire: nothing to compare, the columns only
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerow(csv_header(page.visitor.lang))
+        body = out.getvalue()
+    else:
+        data = _portfolio_impact(page, pair)
+        body = impact_csv(data.impact, pair[1], page.visitor.lang, data.details)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="policygap-impact.csv"'},
     )
 
 
@@ -823,5 +947,96 @@ def reassess(page: PageDep, assessment_id: str, form: PageForm) -> Response:
         questionnaire=target,
         previous_questionnaire=questionnaire,
         program=program,
+        as_of=today(),
     )
     return RedirectResponse(f"/assessments/{draft.id}/", status_code=303)
+
+
+@router.get("/assessments/{assessment_id}/carried", name="show_carried")
+def show_carried(page: PageDep, assessment_id: str) -> HTMLResponse:
+    """A reassessment, question by question: what carried over from the accepted assessment,
+    what changed, what needs an answer."""
+    assessment, agency, questionnaire = page.load(assessment_id)
+    policy.check(page.viewer.user, Permission.assessment_read)
+    lang = page.visitor.lang
+    link = assessment_service.reassessment_of(session=page.session, assessment_id=assessment.id)
+    from_version = str(link.detail.get("from_version", "")) if link is not None else ""
+    previous_questionnaire = page.registry.get(assessment.questionnaire_id, from_version)
+    found = review_service.carried_into(
+        session=page.session,
+        assessment=assessment,
+        questionnaire=questionnaire,
+        previous_questionnaire=previous_questionnaire,
+        as_of=today(),
+    )
+    if found is None:
+        raise NotFound()
+    _version, draft = found
+    carried = draft.carried
+    old_index = previous_questionnaire.question_index() if previous_questionnaire else {}
+    visible = engine.resolve(
+        questionnaire, assessment_service.answers_of(assessment), today()
+    ).visible
+    sections = []
+    for section in questionnaire.sections:
+        rows = []
+        for q in section.questions:
+            c = carried.questions[q.id]
+            if q.id not in visible and not c.status.is_change:
+                continue
+            source = old_index.get(c.source or "")
+            rows.append(
+                {
+                    "id": q.id,
+                    "text": localize(q.text, lang),
+                    "url": section_url(assessment.id, section.id) + f"#{q.id}",
+                    "status": c.status.value,
+                    "needs_answer": c.status.needs_answer and q.id in visible,
+                    "shown": q.id in visible,
+                    "source": c.source if c.source and c.source != q.id else "",
+                    "before": forms.display_value(source, c.old_value, lang)
+                    if source is not None and c.old_value is not None
+                    else "",
+                    "now": forms.display_value(q, assessment.answers.get(q.id), lang),
+                }
+            )
+        if rows:
+            sections.append(
+                {
+                    "id": section.id,
+                    "title": localize(section.title, lang),
+                    "to_do": section.id in draft.sections_to_do,
+                    "rows": rows,
+                }
+            )
+    dropped = [
+        {
+            "id": qid,
+            "text": localize(old_index[qid].text, lang) if qid in old_index else qid,
+            "before": forms.display_value(old_index[qid], value, lang)
+            if qid in old_index
+            else str(value),
+        }
+        for qid, value in carried.dropped.items()
+    ]
+    needs_answer = sum(
+        1
+        for section in questionnaire.sections
+        for q in section.questions
+        if carried.questions[q.id].status.needs_answer and q.id in visible
+    )
+    counts = {
+        "carried": len(carried.with_status(CarryStatus.carried)),
+        "changed": len(carried.with_status(CarryStatus.changed)),
+        "needs_answer": needs_answer,
+    }
+    return page.render(
+        "review/carried.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "from_version": from_version,
+            "sections": sections,
+            "dropped": dropped,
+            "counts": counts,
+        },
+    )

@@ -47,7 +47,10 @@ from service.models import (
     User,
     utcnow,
 )
-from service.questionnaire import scoring
+from service.questionnaire import engine, scoring
+from service.questionnaire.answers import Answers
+from service.questionnaire.carry import Carried, carry
+from service.questionnaire.impact import Impact, impact
 from service.questionnaire.schema import Questionnaire, Severity, Verdict
 from service.questionnaire.submission import DocumentRef, SubmissionRecord, parse_submission
 from service.questionnaire.versions import version_key
@@ -774,8 +777,11 @@ def reassess(
     questionnaire: Questionnaire,
     previous_questionnaire: Questionnaire | None,
     program: str | None = None,
+    as_of: date | None = None,
 ) -> tuple[Assessment, Reassessment]:
-    """A new draft pre-filled from an accepted assessment of the viewer's agency."""
+    """A new draft pre-filled from an accepted assessment of the viewer's agency: the answers
+    that still mean the same thing under `questionnaire` (`carry_answers`), the sections with
+    new or changed questions to do."""
     previous, agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=previous_id
     )
@@ -793,38 +799,32 @@ def reassess(
     if submission is None:  # pragma: no cover
         raise InvalidTransition("This assessment has no submission")
     record: SubmissionRecord = parse_submission(submission.canonical.encode("utf-8"))
-    index = questionnaire.question_index()
-    answers = {k: v for k, v in record.answers.items() if k in index}
-    notes = {k: v for k, v in record.evidence.items() if k in index}
-    old_version_ids = set(record.answers) | set(record.evidence)
-    new_questions: list[str] = []
-    if questionnaire.version != previous.questionnaire_version:
-        old = (
-            set(previous_questionnaire.question_index())
-            if previous_questionnaire is not None
-            else old_version_ids
-        )
-        new_questions = [q for q in index if q not in old]
+    carried = carry_answers(
+        questionnaire,
+        record,
+        previous.questionnaire_version,
+        previous_questionnaire,
+        as_of=as_of,
+    )
     draft = Assessment(
         organisation_id=agency.id,
         questionnaire_id=questionnaire.id,
         questionnaire_version=questionnaire.version,
         program=program or previous.program,
-        answers=answers,
-        evidence=notes,
-        section_status={},
+        answers=dict(carried.carried.answers.values),
+        evidence=dict(carried.carried.answers.evidence),
+        section_status=carried.section_status,
         created_by_id=viewer.user.id,
     )
     link = Reassessment(
         assessment_id=draft.id,
         previous_assessment_id=previous.id,
         previous_submission_id=submission.id,
-        new_questions=new_questions,
-        detail={
-            "dropped": sorted(k for k in old_version_ids if k not in index),
-            "from_version": previous.questionnaire_version,
-        },
+        new_questions=carried.new_questions,
+        detail=carried.detail(previous.questionnaire_version),
     )
+    answers = draft.answers
+    new_questions = carried.new_questions
     with db.writing(session):
         session.add(draft)
         session.flush()
@@ -844,10 +844,104 @@ def reassess(
                     "questionnaire": f"{questionnaire.id} {questionnaire.version}",
                     "carried": len(answers),
                     "new_questions": new_questions,
+                    "sections_to_do": carried.sections_to_do,
                 },
             )
         )
     return draft, link
+
+
+@dataclass(frozen=True)
+class CarriedDraft:
+    """What a reassessment starts with: the carried answers, and the section statuses."""
+
+    carried: Carried
+    sections_to_do: list[str]
+    section_status: dict[str, str]
+
+    @property
+    def new_questions(self) -> list[str]:
+        """The questions to answer because of the new version (new, or not carried)."""
+        return [q for q, c in self.carried.questions.items() if c.status.needs_answer]
+
+    def detail(self, from_version: str) -> dict[str, Any]:
+        """The reassessment link's detail: what happened to each changed question."""
+        return {
+            "dropped": sorted(self.carried.dropped),
+            "from_version": from_version,
+            "sections_to_do": self.sections_to_do,
+            "carry": {
+                qid: {
+                    "status": c.status.value,
+                    "source": c.source,
+                    "old": c.old_value,
+                }
+                for qid, c in self.carried.questions.items()
+                if c.status.is_change
+            },
+        }
+
+
+def carry_answers(
+    questionnaire: Questionnaire,
+    record: SubmissionRecord,
+    from_version: str,
+    previous_questionnaire: Questionnaire | None,
+    *,
+    as_of: date | None = None,
+) -> CarriedDraft:
+    """The accepted answers carried to `questionnaire` (its `answers_from` declaration for
+    `from_version`). A section with a new, changed or not carried question that these answers
+    show is to do (In progress, or Not started when it has no answer); any other section is
+    Completed when every question it shows that is required has an answer."""
+    old = (
+        previous_questionnaire
+        if previous_questionnaire is not None and previous_questionnaire.version == from_version
+        else None
+    )
+    carried = carry(
+        questionnaire,
+        Answers(values=dict(record.answers), evidence=dict(record.evidence)),
+        from_version,
+        old=old,
+    )
+    when = as_of or datetime.now(UTC).date()
+    visible = engine.resolve(questionnaire, carried.answers, when).visible
+    to_do = carried.sections_to_do(questionnaire, visible)
+    values = carried.answers.values
+    statuses: dict[str, str] = {}
+    for section in questionnaire.sections:
+        shown = [q for q in section.questions if q.id in visible]
+        answered = any(values.get(q.id) not in (None, "", []) for q in shown)
+        missing = any(q.required and values.get(q.id) in (None, "", []) for q in shown)
+        if section.id not in to_do and not missing and answered:
+            statuses[section.id] = SectionStatus.completed.value
+        elif answered:
+            statuses[section.id] = SectionStatus.in_progress.value
+    return CarriedDraft(carried, to_do, statuses)
+
+
+def carried_into(
+    *,
+    session: Session,
+    assessment: Assessment,
+    questionnaire: Questionnaire,
+    previous_questionnaire: Questionnaire | None,
+    as_of: date | None = None,
+) -> tuple[str, CarriedDraft] | None:
+    """For a reassessment: the version it started from and what carried over, question by
+    question (the accepted answers carried again: a pure, repeatable mapping). None for an
+    assessment that is no reassessment."""
+    link = assessment_service.reassessment_of(session=session, assessment_id=assessment.id)
+    if link is None:
+        return None
+    submission = session.get(Submission, link.previous_submission_id)
+    if submission is None:  # pragma: no cover - a link always names a submission
+        return None
+    record = parse_submission(submission.canonical.encode("utf-8"))
+    from_version = str(link.detail.get("from_version", record.questionnaire_version))
+    draft = carry_answers(questionnaire, record, from_version, previous_questionnaire, as_of=as_of)
+    return from_version, draft
 
 
 def previous_result(*, session: Session, assessment_id: uuid.UUID) -> dict[str, Any] | None:
@@ -876,3 +970,60 @@ def reassessment_versions(
         key=lambda q: version_key(q.version),
         reverse=True,
     )
+
+
+# --- the change report over the portfolio ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortfolioImpact:
+    """The change report over the accepted assessments a reviewer or admin sees."""
+
+    impact: Impact
+    details: dict[str, tuple[str, str]]  # answer-set name (assessment id) -> (agency, program)
+
+
+def portfolio_impact(
+    *,
+    session: Session,
+    viewer: Viewer,
+    old: Questionnaire,
+    new: Questionnaire,
+    lang: str,
+    as_of: date,
+) -> PortfolioImpact:
+    """What `new` does to every accepted assessment answered under `old` that the viewer sees:
+    the latest (accepted) submission's answers, carried over and scored under both versions."""
+    policy.check(viewer.user, Permission.review_portfolio)
+    agencies = visible_agency_ids(session, viewer.user)
+    D = SubmissionDigest
+    where: list[ColumnElement[bool]] = [
+        col(D.latest).is_(True),
+        col(D.status) == AssessmentStatus.accepted,
+        col(D.questionnaire_id) == old.id,
+        col(D.questionnaire_version) == old.version,
+    ]
+    if agencies is not None:
+        where.append(col(D.organisation_id).in_(agencies))
+    query = (
+        sa_select(col(D.assessment_id), col(D.organisation_id), col(Submission.canonical))
+        .join(Submission, col(Submission.id) == col(D.submission_id))
+        .where(*where)
+        .order_by(col(D.submitted_at))
+    )
+    rows = session.execute(query).all()
+    orgs = {
+        o.id: o
+        for o in session.exec(
+            select(Organisation).where(col(Organisation.id).in_({r[1] for r in rows}))
+        )
+    }
+    sets: list[tuple[str, Answers]] = []
+    details: dict[str, tuple[str, str]] = {}
+    for assessment_id, org_id, canonical in rows:
+        record = parse_submission(canonical.encode("utf-8"))
+        name = str(assessment_id)
+        sets.append((name, Answers(values=dict(record.answers), evidence=dict(record.evidence))))
+        org = orgs.get(org_id)
+        details[name] = (org.name(lang) if org else "", record.program)
+    return PortfolioImpact(impact(old, new, sets, as_of=as_of), details)

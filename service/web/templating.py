@@ -74,6 +74,7 @@ LABEL_FILTERS = {
     "status_label": labels.status_label,
     "section_status_label": labels.section_status_label,
     "action_status_label": labels.action_status_label,
+    "carry_status_label": labels.carry_status_label,
     "role_label": labels.role_label,
     "org_kind_label": labels.org_kind_label,
     "body_type_label": labels.body_type_label,

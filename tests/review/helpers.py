@@ -127,3 +127,50 @@ def decide(
             criterion_comments=comments or {},
             general_comment=general,
         )
+
+
+NEW_QUESTION = """      - id: dpo_named
+        type: yes_no
+        text: {en: Is a privacy officer named for the program?, fr: Un responsable de la vie privée est-il désigné?}
+"""
+PIA_STATUS = """      - id: pia_status
+        type: single_choice
+        text: {en: Where is the privacy impact assessment?, fr: Où en est l'évaluation des facteurs relatifs à la vie privée?}
+        options:
+          - {value: none, label: {en: Not started, fr: Pas commencée}}
+          - {value: in_progress, label: {en: In progress, fr: En cours}}
+          - {value: completed, label: {en: Completed, fr: Terminée}}
+"""
+MAPPING = """answers_from:
+  - version: "1.0"
+    questions:
+      - id: pia_status
+        was: pia_done
+        options: {"yes": completed, partly: in_progress, "no": none}
+    new: [dpo_named]
+"""
+
+
+def version_2(text: str) -> str:
+    """web-mini 1.0 with pia_done renamed (and its options renamed) and one new question."""
+    text = text.replace('version: "1.0"', 'version: "2.0"')
+    start = text.index("      - id: pia_done\n")
+    end = text.index("      - id: pia_date\n")
+    text = text[:start] + PIA_STATUS + text[end:]
+    text = text.replace(
+        "visible_if: 'pia_done == \"yes\"'", "visible_if: 'pia_status == \"completed\"'"
+    )
+    text = text.replace(
+        "applies_if: 'pia_done == \"yes\"'", "applies_if: 'pia_status == \"completed\"'"
+    )
+    text = text.replace(
+        "rule: {answer: pia_done}",
+        "rule: {answer: pia_status, map: {none: not_met, in_progress: partial, completed: met}}",
+    )
+    marker = "      - id: owner\n"
+    text = text.replace(marker, NEW_QUESTION + marker)
+    text = text.replace(
+        "    rule:\n      cases:\n        - when: 'answered(body_type)",
+        "    rule:\n      cases:\n        - when: 'answered(dpo_named) and answered(body_type)",
+    )
+    return text + MAPPING

@@ -68,6 +68,7 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("POST", A + "/sections/{slug}/check"): P.assessment_edit,
     ("GET", A + "/reassess"): P.assessment_start,
     ("POST", A + "/reassess"): P.assessment_start,
+    ("GET", A + "/carried"): P.assessment_read,
     # documents
     ("GET", A + "/sections/{slug}/documents"): P.assessment_read,
     ("POST", A + "/sections/{slug}/documents"): P.documents_upload,
@@ -88,6 +89,8 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("GET", "/review/portfolio.csv"): P.review_portfolio,
     ("GET", "/review/portfolio.json"): P.review_portfolio,
     ("GET", "/review/portfolio.labels.csv"): P.review_portfolio,
+    ("GET", "/review/impact"): P.review_portfolio,
+    ("GET", "/review/impact.csv"): P.review_portfolio,
     ("GET", "/review/{assessment_id}"): P.review_read,
     ("POST", "/review/{assessment_id}"): P.review_decide,
     ("GET", "/review/{assessment_id}/accept"): P.review_decide,
@@ -116,6 +119,11 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("POST", "/admin/users/{user_id}"): P.admin_accounts,
     ("GET", "/admin/questionnaires"): P.admin_questionnaires,
     ("POST", "/admin/questionnaires"): P.admin_questionnaires,
+    ("GET", "/admin/questionnaires/upload"): P.admin_questionnaires,
+    ("POST", "/admin/questionnaires/upload"): P.admin_questionnaires,
+    ("GET", "/admin/questionnaires/drafts"): P.questionnaire_review,
+    ("GET", "/admin/questionnaires/drafts/{upload_id}"): P.questionnaire_review,
+    ("POST", "/admin/questionnaires/drafts/{upload_id}/approve"): P.questionnaire_review,
     ("GET", "/admin/audit"): P.admin_audit,
     ("GET", "/admin/audit.csv"): P.admin_audit,
     # the API

@@ -74,10 +74,10 @@ def test_reassess_from_accepted_on_newer_version(
         assert link.previous_assessment_id == aid
         assert link.new_questions == ["dpo_named"]
     governance = client.get(new_base + "/sections/governance").text
-    assert "New in this version of the questionnaire" in governance
+    assert "New or changed in this version of the questionnaire" in governance
     assert 'href="#dpo_named"' in governance
     scope = client.get(new_base + "/sections/scope").text
-    assert "New in this version" not in scope
+    assert "New or changed in this version" not in scope
 
 
 def test_reassess_refused_for_unaccepted_and_other_roles(
