@@ -20,6 +20,7 @@ from service.assessments.frame import (
     Page,
     PageDep,
     PageForm,
+    document_links,
     find_section,
     form_version,
     parse_id,
@@ -238,14 +239,21 @@ def _check_answers_page(
             questionnaire, assessment_service.answers_of(assessment), as_of=today()
         )
     ]
+    documents = assessment_service.attached_documents(page.session, assessment.id)
+    lacking = assessment_service.met_without_evidence(questionnaire, assessment, as_of=today())
+    groups = [
+        page.section_rows(
+            questionnaire, assessment, s, return_all=True, documents=documents, lacking=lacking
+        )
+        for s in questionnaire.sections
+    ]
     return page.render(
         "assessments/check_answers.html",
         page.common(assessment, agency, questionnaire)
         | {
-            "groups": [
-                page.section_rows(questionnaire, assessment, s, return_all=True)
-                for s in questionnaire.sections
-            ],
+            "groups": groups,
+            # the "met" answers that count as partly met for want of evidence, in page order
+            "lacking": [row for group in groups for row in group["rows"] if row["lacking"]],
             "unanswered": unanswered,
             "form_errors": [("confirm", error)] if error else [],
         },
@@ -510,9 +518,11 @@ def _section_context(
     else:
         typed = {q.id: raw.get(q.id) for q in section.questions}
         visible = assessment_service.visible_with(questionnaire, assessment, typed, as_of=today())
+    documents = assessment_service.attached_documents(page.session, assessment.id)
     questions = [
         fixed
         | {
+            "documents": document_links(assessment.id, documents.get(fixed["q"].id, [])),
             "visible": fixed["q"].id in visible,
             "value": raw.get(fixed["q"].id, ""),
             "evidence_value": raw.get(fixed["evidence_name"], ""),
@@ -671,6 +681,20 @@ def section_visibility(
     return JSONResponse({"visible": sorted(q.id for q in section.questions if q.id in visible)})
 
 
+def _checked_rows(
+    page: Page, questionnaire: Questionnaire, assessment: Assessment, section: Section
+) -> dict[str, Any]:
+    """A section's check page rows, with the documents and the "met" that wants evidence."""
+    return page.section_rows(
+        questionnaire,
+        assessment,
+        section,
+        return_all=False,
+        documents=assessment_service.attached_documents(page.session, assessment.id),
+        lacking=assessment_service.met_without_evidence(questionnaire, assessment, as_of=today()),
+    )
+
+
 @router.get("/assessments/{assessment_id}/sections/{slug}/check", name="show_section_check")
 def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
@@ -679,7 +703,7 @@ def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResp
         "assessments/check_section.html",
         page.common(assessment, agency, questionnaire)
         | {
-            "group": page.section_rows(questionnaire, assessment, section, return_all=False),
+            "group": _checked_rows(page, questionnaire, assessment, section),
             "form_errors": [],
             "completed": assessment.section_status.get(section.id) == "completed",
             "section_url": section_url(assessment.id, slug),
@@ -722,7 +746,7 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             "assessments/check_section.html",
             page.common(assessment, agency, questionnaire)
             | {
-                "group": page.section_rows(questionnaire, assessment, section, return_all=False),
+                "group": _checked_rows(page, questionnaire, assessment, section),
                 "form_errors": [("completed", error)],
                 "completed": False,
                 "section_url": section_url(assessment.id, slug),
