@@ -33,6 +33,7 @@ from service.assessments.models import Assessment
 from service.auth import policy
 from service.auth.policy import Permission
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.i18n import labels
 from service.i18n.catalogue import N_
 from service.models import Organisation
 from service.questionnaire import engine, loader
@@ -321,9 +322,21 @@ def show_history(page: PageDep, assessment_id: str) -> HTMLResponse:
     events = assessment_service.history(
         session=page.session, assessment_id=assessment.id, viewer=page.viewer
     )
+    lang = page.visitor.lang
+    # questions and sections by their text, as the officer knows them (not the author's ids)
+    names = {s.id: localize(s.title, lang) for s in questionnaire.sections}
+    names.update({q.id: localize(q.text, lang) for q in questionnaire.questions()})
+    colon = "\u00a0:" if lang == "fr" else ":"
+    details = {
+        event.id: [
+            (f"{label}{colon}", words)
+            for label, words in labels.detail_items(event.detail, lang, names=names, limit=6)
+        ]
+        for event, _actor in events
+    }
     return page.render(
         "assessments/history.html",
-        page.common(assessment, agency, questionnaire) | {"events": events},
+        page.common(assessment, agency, questionnaire) | {"events": events, "details": details},
     )
 
 

@@ -145,3 +145,15 @@ def test_check_your_answers_has_an_index_of_its_sections(client: TestClient, wor
     ]
     for anchor in ("group-scope", "group-governance", "submit"):
         assert f'id="{anchor}"' in page
+
+
+def test_history_names_questions_and_dates_as_the_reader_writes_them(
+    client: TestClient, world: World
+) -> None:
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    _governance(client, base, pia_done="no")
+    body = client.get(base + "/history").text.split("<tbody>", 1)[1]
+    assert "Was a privacy impact assessment done?" in body
+    assert "pia_done" not in body
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+">[A-Z][a-z]{2} \d{1,2}, \d{4}', body)
