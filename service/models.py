@@ -96,6 +96,7 @@ class BodyType(StrEnum):
     federal = "federal"
     provincial = "provincial"
     municipal = "municipal"
+    first_nations = "first_nations"  # a First Nations or Indigenous police service
 
 
 class Role(StrEnum):

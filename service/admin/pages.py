@@ -21,6 +21,7 @@ from service.admin.service import AdminError, AuditFilter, OrganisationInput
 from service.auth import scope, totp
 from service.auth.policy import Permission
 from service.errors import NotFound, Unprocessable
+from service.i18n import labels
 from service.models import BodyType, Organisation, OrgKind, Role, User
 from service.questionnaire.loader import MAX_BYTES
 from service.questionnaire.schema import localize
@@ -569,6 +570,34 @@ def _audit_filter(
     )
 
 
+def _titles(page: PageContext, questionnaire: tuple[str, str]) -> dict[str, str]:
+    """The titles of a questionnaire's sections and the text of its questions, by id."""
+    found = page.registry.get(*questionnaire)
+    if found is None:
+        return {}
+    names = {s.id: localize(s.title, page.lang) for s in found.sections}
+    names.update({q.id: localize(q.text, page.lang) for q in found.questions()})
+    return names
+
+
+def _audit_details(
+    page: PageContext, rows: list[admin_service.AuditRow]
+) -> dict[uuid.UUID, list[tuple[str, str]]]:
+    """Each event's detail as (label, words) lines: questions and sections by their titles."""
+    colon = "\u00a0:" if page.lang == "fr" else ":"
+    titles: dict[tuple[str, str], dict[str, str]] = {}
+    out: dict[uuid.UUID, list[tuple[str, str]]] = {}
+    for row in rows:
+        names: dict[str, str] = {}
+        if row.questionnaire is not None:
+            if row.questionnaire not in titles:
+                titles[row.questionnaire] = _titles(page, row.questionnaire)
+            names = titles[row.questionnaire]
+        items = labels.detail_items(row.event.detail, page.lang, names=names, limit=4)
+        out[row.event.id] = [(f"{label}{colon}", words) for label, words in items]
+    return out
+
+
 @pages.get("/audit", name="admin_audit")
 def admin_audit(
     page: PageContextDep,
@@ -579,6 +608,13 @@ def admin_audit(
     until: str | None = None,
     org: str | None = None,
 ) -> Response:
+    _ = page._
+    # dates are typed as yyyy-mm-dd in either language; one that is not is said, not ignored
+    form_errors = [
+        (field, _("Enter the date as yyyy-mm-dd, for example 2026-11-26"))
+        for field, value in (("since", since), ("until", until))
+        if value and _day(value) is None
+    ]
     filters = _audit_filter(who, what, since, until, org)
     rows = admin_service.audit_log(page.session, filters, limit=500)
     given = {"who": who, "what": what, "since": since, "until": until, "org": org}
@@ -588,6 +624,8 @@ def admin_audit(
         "admin/audit.html",
         {
             "rows": rows,
+            "details": _audit_details(page, rows),
+            "form_errors": form_errors,
             "actions": admin_service.audit_actions(page.session),
             "orgs": admin_service.list_organisations(page.session),
             "q": {

@@ -65,6 +65,20 @@ def list_organisations(session: Session) -> list[Organisation]:
     return list(session.exec(query))
 
 
+# the fields of the organisation form, top to bottom (admin/organisation.html)
+ORGANISATION_FIELDS = (
+    "kind",
+    "name_en",
+    "name_fr",
+    "slug",
+    "body_type",
+    "province",
+    "regulator_id",
+    "agency_id",
+    "jurisdictions",
+)
+
+
 @dataclass
 class OrganisationInput:
     kind: str
@@ -111,7 +125,13 @@ class OrganisationInput:
             bad = [j for j in self.jurisdictions or [] if j not in scope.JURISDICTIONS]
             if bad:
                 out.append(("jurisdictions", N_("Choose the jurisdictions from the list")))
-        return out
+        # the error summary lists the problems in the order of the form's fields, once each
+        order = {name: i for i, name in enumerate(ORGANISATION_FIELDS)}
+        ordered: list[tuple[str, str]] = []
+        for field, message in sorted(out, key=lambda p: order.get(p[0], len(order))):
+            if all(field != f for f, _ in ordered):
+                ordered.append((field, message))
+        return ordered
 
 
 def save_organisation(
@@ -438,6 +458,7 @@ class AuditRow:
     event: AuditEvent
     actor: User | None
     organisation: Organisation | None  # the assessment's agency, else the actor's organisation
+    questionnaire: tuple[str, str] | None = None  # the assessment's questionnaire (id, version)
 
 
 def audit_actions(session: Session) -> list[str]:
@@ -473,7 +494,18 @@ def audit_log(session: Session, filters: AuditFilter, *, limit: int | None = 200
     query = query.order_by(col(AuditEvent.at).desc())
     if limit is not None:
         query = query.limit(limit)
-    return [AuditRow(e, u, ag or ao) for e, u, ao, ag in session.exec(query)]
+    found = list(session.exec(query))
+    ids = {e.assessment_id for e, _u, _ao, _ag in found if e.assessment_id is not None}
+    versions: dict[uuid.UUID, tuple[str, str]] = {}
+    if ids:
+        pairs = select(
+            col(Assessment.id), col(Assessment.questionnaire_id), Assessment.questionnaire_version
+        ).where(col(Assessment.id).in_(ids))
+        versions = {a: (q, v) for a, q, v in session.exec(pairs)}
+    return [
+        AuditRow(e, u, ag or ao, versions.get(e.assessment_id) if e.assessment_id else None)
+        for e, u, ao, ag in found
+    ]
 
 
 CSV_COLUMNS: Sequence[str] = (

@@ -24,6 +24,7 @@ from service.questionnaire import engine
 from service.questionnaire.answers import AnswerValue
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, Section, localize
+from service.questionnaire.submission import DocumentRef
 from service.web.page import PageContext, form_version, open_page, parse_id, redirect, today
 
 __all__ = [
@@ -89,6 +90,19 @@ def typed_rows(
     return rows
 
 
+def document_links(assessment_id: uuid.UUID, refs: list[DocumentRef]) -> list[dict[str, Any]]:
+    """The documents of one answer as pages list them (``components/_document_list.html``)."""
+    return [
+        {
+            "name": r.name,
+            "sha256": r.sha256,
+            "size": r.size,
+            "url": f"/assessments/{assessment_id}/documents/{r.sha256}",
+        }
+        for r in refs
+    ]
+
+
 class Page(PageContext):
     """What every assessment page needs: the records, the questionnaire and a renderer."""
 
@@ -138,9 +152,13 @@ class Page(PageContext):
         section: Section,
         *,
         return_all: bool,
+        documents: Mapping[str, list[DocumentRef]] | None = None,
+        lacking: Mapping[str, list[str]] | None = None,
     ) -> dict[str, Any]:
         """A section's questions shown now, with their saved answers and notes (check your
-        answers, a section's check page, the conflict page)."""
+        answers, a section's check page, the conflict page); with ``documents`` (by question)
+        the documents attached to each answer, with ``lacking`` (`met_without_evidence`) the
+        criteria whose "met" wants evidence on it."""
         lang = self.visitor.lang
         visible = engine.resolve(
             questionnaire, assessment_service.answers_of(assessment), today()
@@ -156,6 +174,8 @@ class Page(PageContext):
                     "question": localize(q.text, lang),
                     "answer": forms.display_value(q, assessment.answers.get(q.id), lang),
                     "evidence": assessment.evidence.get(q.id, ""),
+                    "documents": document_links(assessment.id, (documents or {}).get(q.id, [])),
+                    "lacking": (lacking or {}).get(q.id, []),
                     "required": q.required,
                     "change_url": base + ("?return=all" if return_all else "") + f"#{q.id}",
                 }

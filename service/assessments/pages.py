@@ -20,6 +20,7 @@ from service.assessments.frame import (
     Page,
     PageDep,
     PageForm,
+    document_links,
     find_section,
     form_version,
     parse_id,
@@ -32,6 +33,7 @@ from service.assessments.models import Assessment
 from service.auth import policy
 from service.auth.policy import Permission
 from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.i18n import labels
 from service.i18n.catalogue import N_
 from service.models import Organisation
 from service.questionnaire import engine, loader
@@ -259,14 +261,21 @@ def _check_answers_page(
             questionnaire, assessment_service.answers_of(assessment), as_of=today()
         )
     ]
+    documents = assessment_service.attached_documents(page.session, assessment.id)
+    lacking = assessment_service.met_without_evidence(questionnaire, assessment, as_of=today())
+    groups = [
+        page.section_rows(
+            questionnaire, assessment, s, return_all=True, documents=documents, lacking=lacking
+        )
+        for s in questionnaire.sections
+    ]
     return page.render(
         "assessments/check_answers.html",
         page.common(assessment, agency, questionnaire)
         | {
-            "groups": [
-                page.section_rows(questionnaire, assessment, s, return_all=True)
-                for s in questionnaire.sections
-            ],
+            "groups": groups,
+            # the "met" answers that count as partly met for want of evidence, in page order
+            "lacking": [row for group in groups for row in group["rows"] if row["lacking"]],
             "unanswered": unanswered,
             "form_errors": [("confirm", error)] if error else [],
         },
@@ -338,9 +347,21 @@ def show_history(page: PageDep, assessment_id: str) -> HTMLResponse:
     events = assessment_service.history(
         session=page.session, assessment_id=assessment.id, viewer=page.viewer
     )
+    lang = page.visitor.lang
+    # questions and sections by their text, as the officer knows them (not the author's ids)
+    names = {s.id: localize(s.title, lang) for s in questionnaire.sections}
+    names.update({q.id: localize(q.text, lang) for q in questionnaire.questions()})
+    colon = "\u00a0:" if lang == "fr" else ":"
+    details = {
+        event.id: [
+            (f"{label}{colon}", words)
+            for label, words in labels.detail_items(event.detail, lang, names=names, limit=6)
+        ]
+        for event, _actor in events
+    }
     return page.render(
         "assessments/history.html",
-        page.common(assessment, agency, questionnaire) | {"events": events},
+        page.common(assessment, agency, questionnaire) | {"events": events, "details": details},
     )
 
 
@@ -535,9 +556,11 @@ def _section_context(
     else:
         typed = {q.id: raw.get(q.id) for q in section.questions}
         visible = assessment_service.visible_with(questionnaire, assessment, typed, as_of=today())
+    documents = assessment_service.attached_documents(page.session, assessment.id)
     questions = [
         fixed
         | {
+            "documents": document_links(assessment.id, documents.get(fixed["q"].id, [])),
             "visible": fixed["q"].id in visible,
             "value": raw.get(fixed["q"].id, ""),
             "evidence_value": raw.get(fixed["evidence_name"], ""),
@@ -696,6 +719,20 @@ def section_visibility(
     return JSONResponse({"visible": sorted(q.id for q in section.questions if q.id in visible)})
 
 
+def _checked_rows(
+    page: Page, questionnaire: Questionnaire, assessment: Assessment, section: Section
+) -> dict[str, Any]:
+    """A section's check page rows, with the documents and the "met" that wants evidence."""
+    return page.section_rows(
+        questionnaire,
+        assessment,
+        section,
+        return_all=False,
+        documents=assessment_service.attached_documents(page.session, assessment.id),
+        lacking=assessment_service.met_without_evidence(questionnaire, assessment, as_of=today()),
+    )
+
+
 @router.get("/assessments/{assessment_id}/sections/{slug}/check", name="show_section_check")
 def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
@@ -704,7 +741,7 @@ def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResp
         "assessments/check_section.html",
         page.common(assessment, agency, questionnaire)
         | {
-            "group": page.section_rows(questionnaire, assessment, section, return_all=False),
+            "group": _checked_rows(page, questionnaire, assessment, section),
             "form_errors": [],
             "completed": assessment.section_status.get(section.id) == "completed",
             "section_url": section_url(assessment.id, slug),
@@ -747,7 +784,7 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             "assessments/check_section.html",
             page.common(assessment, agency, questionnaire)
             | {
-                "group": page.section_rows(questionnaire, assessment, section, return_all=False),
+                "group": _checked_rows(page, questionnaire, assessment, section),
                 "form_errors": [("completed", error)],
                 "completed": False,
                 "section_url": section_url(assessment.id, slug),

@@ -871,6 +871,25 @@ class _NoDocuments:
 _documents: DocumentSource = _NoDocuments()
 
 
+def attached_documents(session: Session, assessment_id: uuid.UUID) -> dict[str, list[DocumentRef]]:
+    """The documents attached to the draft's answers, by question id."""
+    return _documents.refs_of(session, assessment_id)
+
+
+def met_without_evidence(
+    questionnaire: Questionnaire, assessment: Assessment, *, as_of: date
+) -> dict[str, list[str]]:
+    """The questions whose "met" counts as partly met for want of evidence (no note and no
+    document on any question the criterion reads), with those criteria's ids, by question id."""
+    out: dict[str, list[str]] = {}
+    for criterion in preview(questionnaire, assessment, as_of=as_of).criteria:
+        if not criterion.evidence_capped or criterion.trace.evidence is None:
+            continue
+        for qid in criterion.trace.evidence.value("questions").split():
+            out.setdefault(qid, []).append(criterion.id)
+    return out
+
+
 def use_documents(source: DocumentSource) -> None:
     """Count the documents of ``source`` as evidence in previews and submissions. The documents
     feature sits above this one (it uses these use cases), so the app wires it in:

@@ -8,7 +8,7 @@ before ";!?" are not used).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from babel import dates, numbers
 
@@ -61,6 +61,17 @@ def format_date(value: date, lang: str, *, style: str = "long") -> str:
     if style == "short":
         return value.isoformat()
     return str(dates.format_date(value, format=style, locale=locale_of(lang)))
+
+
+def format_day(value: date | datetime, lang: str) -> str:
+    """The day of a date or a moment (UTC), abbreviated: "Dec 5, 2026" / "5 déc. 2026"."""
+    day = value.astimezone(UTC).date() if isinstance(value, datetime) else value
+    return format_date(day, lang, style="medium")
+
+
+def format_time(value: datetime, lang: str) -> str:
+    """A time of day, UTC, as the locale writes it: "11:47:09 p.m." / "23 h 47 min 09 s"."""
+    return str(dates.format_time(value, format="medium", tzinfo=UTC, locale=locale_of(lang)))
 
 
 def format_datetime(value: datetime, lang: str) -> str:

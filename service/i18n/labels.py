@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import Enum
 
-from service.i18n.catalogue import N_, NP_, gettext, pgettext
+from service.i18n.catalogue import N_, NP_, Translator, gettext, pgettext
 from service.i18n.formats import format_size
 
 VERDICTS: Mapping[str, str] = {
@@ -69,6 +69,7 @@ BODY_TYPES: Mapping[str, str] = {
     "federal": N_("Federal"),
     "provincial": N_("Provincial"),
     "municipal": N_("Municipal"),
+    "first_nations": N_("First Nations or Indigenous police service"),
 }
 PROVINCES: Mapping[str, str] = {
     "federal": N_("Federal bodies"),
@@ -299,13 +300,53 @@ def language_label(value: object, lang: str) -> str:
     return _label(LANGUAGE_NAMES, value, lang)
 
 
+# where an answer was saved from (the detail "source" of a save)
+SOURCES: Mapping[str, str] = {
+    "web": N_("Web form"),
+    "api": N_("API"),
+    "demo": N_("Demonstration data"),
+    "import": N_("Import"),
+    "archive": N_("Documents archive"),
+}
+# detail keys whose values are question or section ids: shown by their titles where known
+NAMED_KEYS = frozenset(
+    {
+        "changed",
+        "carried",
+        "dropped",
+        "new_questions",
+        "question",
+        "reopened",
+        "section",
+        "sections",
+    }
+)
+
+
+def source_label(value: object, lang: str) -> str:
+    return _label(SOURCES, value, lang)
+
+
 _VALUE_LABELS = {
+    "source": source_label,
     "status": status_label,
     "action_status": action_status_label,
     "previous_status": status_label,
     "role": role_label,
     "language": language_label,
 }
+
+
+def _names_of(value: object, names: Mapping[str, str], lang: str, limit: int | None) -> str:
+    items = [str(v) for v in value] if isinstance(value, list | tuple | set) else [str(value)]
+    shown = [names.get(v, v) for v in items]
+    if limit is not None and len(shown) > limit:
+        more = len(shown) - limit
+        rest = Translator(lang).ngettext(
+            "and {count} other", "and {count} others", more, count=more
+        )
+        return "; ".join(shown[:limit]) + "; " + rest
+    return "; ".join(shown) or "—"
 
 
 def _detail_value(key: str, value: object, lang: str) -> str:
@@ -328,27 +369,44 @@ def _detail_value(key: str, value: object, lang: str) -> str:
     return str(value)
 
 
-def detail_items(detail: object, lang: str) -> list[tuple[str, str]]:
-    """An audit event's detail as (label, readable value) pairs, never a repr."""
+def detail_items(
+    detail: object,
+    lang: str,
+    *,
+    names: Mapping[str, str] | None = None,
+    limit: int | None = None,
+) -> list[tuple[str, str]]:
+    """An audit event's detail as (label, readable value) pairs, never a repr. ``names`` gives
+    the titles of the questions and sections of the event's questionnaire (ids where absent);
+    ``limit`` shortens a long list of them to its first names and "and N more"."""
     if not isinstance(detail, Mapping):
         return []
     # beside a section, the status is the section's (not started, in progress, completed)
     of_section = "section" in detail
-    return [
-        (
-            _label(DETAIL_KEYS, key, lang),
-            section_status_label(value, lang)
-            if of_section and key == "status"
-            else _detail_value(key, value, lang),
-        )
-        for key, value in sorted(detail.items())
-    ]
+    out: list[tuple[str, str]] = []
+    for key, value in sorted(detail.items()):
+        if of_section and key == "status":
+            text = section_status_label(value, lang)
+        elif names is not None and key in NAMED_KEYS and value:
+            text = _names_of(value, names, lang, limit)
+        else:
+            text = _detail_value(key, value, lang)
+        out.append((_label(DETAIL_KEYS, key, lang), text))
+    return out
 
 
-def detail_text(detail: object, lang: str, *, separator: str = "; ") -> str:
+def detail_text(
+    detail: object,
+    lang: str,
+    *,
+    separator: str = "; ",
+    names: Mapping[str, str] | None = None,
+    limit: int | None = None,
+) -> str:
     """The detail as one line: "Comments on: GOV-01; General comment: no"."""
     colon = "\u00a0: " if lang == "fr" else ": "
-    return separator.join(f"{k}{colon}{v}" for k, v in detail_items(detail, lang))
+    items = detail_items(detail, lang, names=names, limit=limit)
+    return separator.join(f"{k}{colon}{v}" for k, v in items)
 
 
 # one or two letters per verdict, for the cells of the portfolio's heat map

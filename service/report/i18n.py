@@ -177,6 +177,16 @@ KEYS: Mapping[str, str | tuple[str, str]] = {
     "na_count": N_("{count} criteria not applicable"),
     "keywords": N_("privacy, gap report"),
     "and_more": N_("and {count} more"),
+    "decision": N_("Regulator's decision"),
+    "decision_pending": N_("Awaiting the regulator's review"),
+    "decision_not_submitted": N_("Not submitted yet"),
+    "top_actions": N_("The first three actions"),
+    "top_actions_more": N_("The action plan lists all {count} gaps, the most severe first."),
+    "gap_matrix": N_("Gaps by section and severity"),
+    "gap_matrix_legend": N_(
+        "Each cell counts the gaps of a section at a severity (– for none); the shading repeats the severity named at the head of the column."
+    ),
+    "total": N_("Total"),
 }
 
 

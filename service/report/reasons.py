@@ -3,8 +3,8 @@
 Scoring says why with a `Reason` (a code and its values, `service/questionnaire/reasons.py`);
 this module writes it out in English or French. The rule column of the report names question
 ids and conditions as the questionnaire's author wrote them, so a reader can find the rule in
-the file; the generated "not applicable" reasons, written for every reader, name the question
-by its text.
+the file; the generated "not applicable" reasons and the evidence notes (evidence noted or
+missing), written for every reader, name the question by its text.
 """
 
 from __future__ import annotations
@@ -90,8 +90,11 @@ def _values(reason: Reason, lang: str, questionnaire: Questionnaire | None) -> d
     values = dict(reason.values)
     code = reason.code
     if code in _EVIDENCE:
+        # the questions by their text, as every reader knows them (not the author's ids)
         ids = values.get("questions", "").split()
-        values["questions"] = ", ".join(ids) or gettext(lang, ANY_QUESTION)
+        quote = ("«\u00a0", "\u00a0»") if lang == "fr" else ("“", "”")
+        texts = [f"{quote[0]}{_question_text(i, lang, questionnaire)}{quote[1]}" for i in ids]
+        values["questions"] = ", ".join(texts) or gettext(lang, ANY_QUESTION)
     elif code is C.escalated:
         words = i18n.SEVERITY[lang]
         for key in ("base", "to"):

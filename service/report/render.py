@@ -161,6 +161,8 @@ def render_pdf(
     from weasyprint import HTML, Attachment
     from weasyprint.text.fonts import FontConfiguration
 
+    from service.report.tagging import complete_tables
+
     if paper not in PAPERS:
         raise ValueError(f"unsupported paper {paper!r}; use letter or a4")
     if signer is not None and report.issued is None:
@@ -200,6 +202,7 @@ def render_pdf(
         pdf_identifier=identifier.encode("ascii"),
         presentational_hints=False,
         uncompressed_pdf=False,
+        finisher=complete_tables,  # the tables' header scopes, before signing
     )
     if signer is not None and report.issued is not None:
         reason = f"PolicyGap report, submission {report.record.number}: {report.status}"

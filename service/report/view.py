@@ -100,6 +100,7 @@ class SectionScoreRow:
 @dataclass(frozen=True, slots=True)
 class ChartBar:
     number: int
+    label: str  # the section's title, above its bar
     num_x: int
     label_y: int
     bar_y: int
@@ -118,6 +119,25 @@ class Chart:
     width: int
     height: int
     bars: tuple[ChartBar, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GapMatrixRow:
+    section: str  # the section's title
+    counts: tuple[int, ...]  # gaps by severity, in the order of GapMatrix.severities
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class GapMatrix:
+    """The gaps by section and severity: the board's picture at a glance (a table; colour
+    repeats what the column heading and the number say)."""
+
+    severities: tuple[Severity, ...]
+    severity_labels: tuple[str, ...]
+    rows: tuple[GapMatrixRow, ...]
+    totals: tuple[int, ...]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +396,15 @@ class ReportView:
     @cached_property
     def chart(self) -> Chart:
         return _chart(self.section_scores)
+
+    @cached_property
+    def gap_matrix(self) -> GapMatrix:
+        return _gap_matrix(self._ctx, self.gap_rows)
+
+    @cached_property
+    def top_actions(self) -> tuple[GapRow, ...]:
+        """The first three gaps of the action plan (the most severe), for the cover."""
+        return self.gap_rows[:3]
 
     @cached_property
     def gap_rows(self) -> tuple[GapRow, ...]:
@@ -858,20 +887,21 @@ def _section_scores(ctx: _Context) -> tuple[SectionScoreRow, ...]:
 
 
 def _chart(rows: tuple[SectionScoreRow, ...]) -> Chart:
-    """Geometry of the horizontal bar chart (inline SVG): one numbered bar per section.
-
-    The numbers match the table beside the chart, which holds the section names."""
-    row_h, bar_h, num_w, width, bar_w = 16, 11, 16, 190, 130
+    """Geometry of the horizontal bar chart (inline SVG): one bar per section, its number and
+    the section's title above it, its score after it. The table beside repeats the numbers."""
+    row_h, bar_h, label_h, num_w, width, bar_w = 19, 8, 10, 16, 260, 200
     bars = []
     for index, row in enumerate(rows):
-        y = index * row_h + 2
+        top = index * row_h + 2
+        y = top + label_h + 1
         value = row.value
         length = 0.0 if value is None else max(0.0, min(100.0, value)) * bar_w / 100.0
         bars.append(
             ChartBar(
                 number=index + 1,
+                label=row.title,
                 num_x=num_w - 4,
-                label_y=y + bar_h - 2,
+                label_y=top + label_h - 2,
                 bar_y=y,
                 bar_h=bar_h,
                 x=num_w,
@@ -884,6 +914,24 @@ def _chart(rows: tuple[SectionScoreRow, ...]) -> Chart:
             )
         )
     return Chart(width=width, height=max(row_h * len(rows) + 4, row_h), bars=tuple(bars))
+
+
+def _gap_matrix(ctx: _Context, gaps: tuple[GapRow, ...]) -> GapMatrix:
+    severities = (Severity.critical, Severity.high, Severity.medium, Severity.low)
+    rows = []
+    for section in ctx.q.sections:
+        counts = tuple(
+            sum(1 for g in gaps if g.section == section.id and g.severity is s) for s in severities
+        )
+        rows.append(GapMatrixRow(localize(section.title, ctx.lang), counts, sum(counts)))
+    totals = tuple(sum(r.counts[i] for r in rows) for i in range(len(severities)))
+    return GapMatrix(
+        severities=severities,
+        severity_labels=tuple(i18n.SEVERITY[ctx.lang][s.value] for s in severities),
+        rows=tuple(rows),
+        totals=totals,
+        total=sum(totals),
+    )
 
 
 def _gap_row(ctx: _Context, c: CriterionResult) -> GapRow:

@@ -27,6 +27,7 @@ from service.config import Settings
 from service.errors import NotFound
 from service.i18n.catalogue import N_
 from service.i18n.formats import format_date, format_size
+from service.report.i18n import words as report_words
 from service.report.verify import NotAReport, Verification
 from service.report_delivery import service as web_reports
 from service.web.page import PageContext, PublicPageDep, PublicPageForm
@@ -84,6 +85,17 @@ def show_result(page: PageDep, assessment_id: str, number: int | None = None) ->
             # Review point: the one Markup of the pages. The report package renders it with
             # autoescape on and StrictUndefined, from our own templates under reports/.
             "report": Markup(report),  # noqa: S704
+            # the report's parts, for the page's index (the report's own headings and ids)
+            "report_parts": [
+                (f"pg-{part}", report_words(page.visitor.lang)[key])
+                for part, key in (
+                    ("summary", "summary"),
+                    ("actions", "action_plan"),
+                    ("detail", "detail"),
+                    ("method", "method"),
+                    ("appendix", "appendix"),
+                )
+            ],
             "submissions": submissions,
             # about the latest submission only (the one a job renders after a decision)
             "preparing": web_reports.preparing_languages(

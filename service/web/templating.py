@@ -84,6 +84,8 @@ LABEL_FILTERS = {
     "size": formats.format_size,
     "decimal": formats.format_decimal,
     "percent": formats.format_percent,
+    "medium_date": formats.format_day,
+    "time_of_day": formats.format_time,
 }
 _env.filters.update({name: _label_filter(label) for name, label in LABEL_FILTERS.items()})
 templates = Jinja2Templates(env=_env)

@@ -70,8 +70,8 @@ CASES: list[tuple[Reason, str, str]] = [
     ),
     (
         reason(ReasonCode.evidence_noted, questions="q_med q_low"),
-        "evidence noted on q_med, q_low",
-        "preuve notée pour q_med, q_low",
+        "evidence noted on “Medium control?”, “Low control?”",
+        f"preuve notée pour «{NBSP}Medium control?{NBSP}», «{NBSP}Low control?{NBSP}»",
     ),
     (
         reason(ReasonCode.evidence_missing, questions=""),
@@ -80,8 +80,8 @@ CASES: list[tuple[Reason, str, str]] = [
     ),
     (
         reason(ReasonCode.evidence_missing_capped, questions="q_med"),
-        "no evidence noted on q_med; met counts as partial",
-        "aucune preuve notée pour q_med; respecté compte comme partiel",
+        "no evidence noted on “Medium control?”; met counts as partial",
+        f"aucune preuve notée pour «{NBSP}Medium control?{NBSP}»; respecté compte comme partiel",
     ),
     (
         reason(ReasonCode.na_question_not_asked, question="q_crit"),
@@ -201,7 +201,10 @@ def test_scored_traces_read_as_before_in_english(questionnaire: Questionnaire) -
         == 'high -> critical because province == "qc"'
     )
     capped = result.criterion("MED-01")
-    assert text(capped.trace.evidence) == "no evidence noted on q_med; met counts as partial"
+    # the question by its text, not its id (the trace printed "no evidence noted on q_med")
+    assert text(capped.trace.evidence) == (
+        "no evidence noted on “Medium control?”; met counts as partial"
+    )
 
 
 def test_generated_reasons_survive_a_json_round_trip(questionnaire: Questionnaire) -> None:
