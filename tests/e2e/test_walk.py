@@ -166,6 +166,10 @@ def test_return_remove_reveal_resubmit_accept_and_what_each_role_sees(
     reviewer.goto(f"{site.base}/review/{aid}")
     expect(reviewer.locator("body")).to_contain_text(DOCUMENT)
     audit(reviewer, "82-walk-review-submission-1")
+    # every criterion (APP-01 may be met, and the page shows the gaps by default); the comment
+    # box opens on demand
+    reviewer.goto(f"{site.base}/review/{aid}?show=all")
+    press(reviewer, "#crit-APP-01 .crit__comment summary")
     type_into(reviewer, "#comment-APP-01", RETURN_COMMENT)  # reopens Applicability only
     press(reviewer, "button[value='return']")
     reviewer.wait_for_url(re.compile(r".*\?done=return$"))
@@ -219,10 +223,19 @@ def test_return_remove_reveal_resubmit_accept_and_what_each_role_sees(
     expect(reviewer.locator("#changes")).to_contain_text("What changed since submission 1")
     for qid in ("pia_exists", "policy", "pia_approved", "pia_reviewed"):
         expect(changes).to_contain_text(f"({qid})")
-    expect(reviewer.locator("main")).not_to_contain_text(DOCUMENT)
+    # the withdrawn document is named only as removed, in the documents changed since submission 1
+    documents = reviewer.locator(
+        "table", has=reviewer.locator("caption", has_text="Documents changed")
+    )
+    expect(documents).to_contain_text(DOCUMENT)
+    expect(documents).to_contain_text("Removed")
+    assert reviewer.locator("main").inner_text().count(DOCUMENT) == 1
     expect(reviewer.locator("main")).to_contain_text(RETURN_COMMENT)  # earlier comments
     audit(reviewer, "87-walk-review-diff")
     press(reviewer, "button[value='accept']")
+    reviewer.wait_for_url(re.compile(r".*/accept$"))  # the confirmation page
+    audit(reviewer, "87b-walk-review-confirm-accept")
+    press(reviewer, "#confirm-accept")
     reviewer.wait_for_url(re.compile(r".*\?done=accept$"))
     expect(reviewer.locator("main")).to_contain_text("Accepted by")
     audit(reviewer, "88-walk-review-accepted")
