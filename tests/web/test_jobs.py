@@ -321,6 +321,10 @@ def test_submit_return_and_accept_each_queue_both_languages(sqlite_url: str) -> 
             submit_mini(officer, base)
             r = post_form(reviewer, f"/review/{aid}", f"/review/{aid}", {"action": "accept"})
             assert r.status_code == 303  # type: ignore[attr-defined]
+            # accepting is confirmed on a page of its own
+            accept = f"/review/{aid}/accept"
+            r = post_form(reviewer, accept, accept, {})
+            assert r.status_code == 303  # type: ignore[attr-defined]
             assert 'id="pdf-preparing"' in reviewer.get(f"/review/{aid}").text
             rows = _jobs(engine)
             # submitted, returned (submission 1); submitted, accepted (submission 2)

@@ -20,7 +20,7 @@ from service.documents.models import Document
 from service.questionnaire.submission import DocumentRef
 from service.review import service as review_service
 from service.review.models import ReviewDraft
-from tests.builders import World, csrf_from, login, parse
+from tests.builders import World, csrf_from, login, parse, post_form
 from tests.documents.files import PDF, TEXT
 from tests.review.helpers import GOOD, answer, decide, mini, resubmit, submitted, viewer
 
@@ -143,11 +143,11 @@ def test_hidden_draft_comment_is_posted_again_from_the_filtered_page(
     engine = app.state.engine
     aid = submitted(engine, world.officer_a, BAD)
     login(client, world.reviewer_on.email)
-    token = csrf_from(client.get(f"/review/{aid}").text)
-    saved = client.post(
+    saved = post_form(
+        client,
         f"/review/{aid}",
-        data={"csrf_token": token, "action": "save_draft", "comment-GOV-02": "Check the date"},
-        follow_redirects=False,
+        f"/review/{aid}",
+        {"action": "save_draft", "comment-GOV-02": "Check the date"},
     )
     assert saved.status_code == 303
     page = client.get(f"/review/{aid}")  # default view: gaps only
