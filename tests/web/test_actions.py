@@ -359,7 +359,7 @@ def test_csv_export_headers_in_each_language_and_no_formula(
     )
     fr = list(csv.reader(io.StringIO(client.get(f"{_plan_url(aid)}.csv").text)))
     assert fr[0][:7] == [
-        "Critère", "Lacune", "Section", "Gravité", "Statut", "Responsable", "Date cible"
+        "Critère", "Écart", "Section", "Gravité", "Statut", "Responsable", "Date cible"
     ]  # fmt: skip
     assert fr[1][4] == "En cours"
 
