@@ -221,6 +221,9 @@ def test_ta1_review_page_is_short_and_clean_in_both_languages(page: Page, demo: 
     audit_all(page, "review-fr-390")
     page.set_viewport_size({"width": 1280, "height": 900})
     press(page, "button[lang='en']")
+    # the choice is kept for the account: wait until it is stored, or the next test of this
+    # module signs in to a French page
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def test_changes_since_the_last_submission(page: Page, demo: Demo) -> None:
