@@ -7,9 +7,11 @@ completed. Measured in the same run:
 
 - one render: the same report (the same ``RenderJob``, uncached), rendered in a warm child
   process of the bench itself, three times; the median is the unit of the ratios;
-- submit: from the submit POST to the first language's PDF cached, and to both; meanwhile
-  four clients load a page (another assessment's task list) without pause: page p99 while
-  rendering;
+- submit: from the submit POST to the first language's PDF cached, and to both, the server
+  otherwise idle;
+- page p99 while rendering: a second submit while four clients load a page (another
+  assessment's task list) without pause; the render process runs at a lower CPU priority
+  (``report_delivery.service.RENDER_NICE``), so its PDFs take longer here, which is printed;
 - the first download 1 s after the submit (a second draft), and the first download once the PDF
   is cached;
 - accept: the reviewer accepts; the first download 1 s later, and both accepted PDFs cached.
@@ -205,6 +207,8 @@ def wait_cached(url: str, aid: str, state: str, start: float) -> list[float]:
         for lang in cached_languages(url, aid, state) - set(seen):
             seen[lang] = time.perf_counter() - start
         time.sleep(0.01)
+    if len(seen) < 2:
+        raise SystemExit(f"the {state} PDFs were not both cached within 600 s: {sorted(seen)}")
     return sorted(seen.values())
 
 
@@ -266,6 +270,7 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     first, second = prepare(url, "Journey one"), prepare(url, "Journey two")
+    third = prepare(url, "Journey three")
     other = prepare(url, "Page under load")
     port = free_port()
     server = subprocess.Popen(
@@ -289,16 +294,25 @@ def main() -> None:
         sign_in(officer, OFFICER)
         sign_in(reviewer, REVIEWER)
 
-        # 1. submit, with four clients loading a page meanwhile
-        with PageLoad(base, officer.cookies, f"/assessments/{other}/") as load:
-            start = submit(officer, first)
-            ready = wait_cached(url, first, "submitted", start)
-        page_p99 = load.p99()
+        # 1. submit: each language's PDF cached, the server otherwise idle
+        start = submit(officer, first)
+        ready = wait_cached(url, first, "submitted", start)
         start = time.perf_counter()
         r = officer.get(f"/assessments/{first}/report.pdf?lang=en")
         cached_download = time.perf_counter() - start
         assert r.status_code == 200
         assert r.content.startswith(b"%PDF")
+
+        # 1a. the same page load with nothing rendering: the baseline of the p99 below
+        with PageLoad(base, officer.cookies, f"/assessments/{other}/") as idle:
+            time.sleep(8.0)
+        idle_p99 = idle.p99()
+
+        # 1b. page p99 while rendering: another submit, four clients loading a page meanwhile
+        with PageLoad(base, officer.cookies, f"/assessments/{other}/") as load:
+            start = submit(officer, third)
+            loaded = wait_cached(url, third, "submitted", start)
+        page_p99 = load.p99()
 
         # 2. the first download 1 s after the submit
         start = submit(officer, second)
@@ -310,11 +324,13 @@ def main() -> None:
         assert r.status_code == 200
 
         # 3. accept, and the first download 1 s later
-        page = reviewer.get(f"/review/{first}").text
-        data = form_of(page) | {"action": "accept"}
+        # accepting is confirmed on a page of its own: the decision is the POST from that page
+        page = reviewer.get(f"/review/{first}/accept").text
+        data = form_of(page)
         start = time.perf_counter()
-        r = reviewer.post(f"/review/{first}", data=data)  # type: ignore[arg-type]
+        r = reviewer.post(f"/review/{first}/accept", data=data)  # type: ignore[arg-type]
         assert r.status_code == 303, r.status_code
+        assert "done=accept" in r.headers["location"], r.headers["location"]
         time.sleep(1.0)
         t = time.perf_counter()
         r = reviewer.get(f"/assessments/{first}/report.pdf?lang=en")
@@ -339,7 +355,10 @@ def main() -> None:
           f"(2 x render + 0.5 s = {both_target:.2f} s) (target <= 1.0)")  # fmt: skip
     print(f"download once cached: {cached_download * 1000:.0f} ms (target < 50 ms)")
     print(f"page p99 while rendering (4 clients, {len(load.times)} requests): "
-          f"{page_p99 * 1000:.0f} ms (target < 60 ms)")  # fmt: skip
+          f"{page_p99 * 1000:.0f} ms (target < 60 ms); nothing rendering: "
+          f"{idle_p99 * 1000:.0f} ms ({len(idle.times)} requests), ratio "
+          f"{page_p99 / idle_p99:.2f}; that submit's PDFs cached in "
+          f"{loaded[0]:.2f} s and {loaded[-1]:.2f} s (the render yields the CPU to pages)")  # fmt: skip
     print(f"first download 1 s after submit: answered {download_after_submit:.2f} s after the "
           f"submit ({download_wait:.2f} s waiting for the job) = "
           f"{download_after_submit / render:.2f} x one render")  # fmt: skip

@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import multiprocessing
+import os
 import resource
 import signal
 import threading
@@ -33,12 +34,14 @@ class ChildTimeout(ChildFailed):
     """The call outlived its timeout; its process was killed."""
 
 
-def _start_child(memory_mb: int) -> None:
+def _start_child(memory_mb: int, nice: int) -> None:
     # Ctrl-C in a terminal reaches the whole process group: the parent stops the child itself,
     # rather than the child dying mid-call and leaving its queue's semaphores behind.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if nice:
+        os.nice(nice)
 
 
 def _limited_call(cpu_seconds: int, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
@@ -57,8 +60,13 @@ def _limited_call(cpu_seconds: int, fn: Callable[..., T], args: tuple[Any, ...])
 class ChildProcess:
     """Run functions in a child process, one call at a time (see the module's docstring)."""
 
-    def __init__(self, *, memory_mb: int, cpu_seconds: int, name: str = "child") -> None:
+    def __init__(
+        self, *, memory_mb: int, cpu_seconds: int, name: str = "child", nice: int = 0
+    ) -> None:
+        """``nice``: how much lower the child's CPU priority is than its parent's (background
+        work such as a PDF render yields the CPU to the pages people are waiting for)."""
         self.memory_mb, self.cpu_seconds, self.name = memory_mb, cpu_seconds, name
+        self.nice = nice
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self._calls = threading.Lock()  # one call at a time: a timeout kills only its own call
         self._guard = threading.Lock()
@@ -76,7 +84,7 @@ class ChildProcess:
                     max_workers=1,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start_child,
-                    initargs=(self.memory_mb,),
+                    initargs=(self.memory_mb, self.nice),
                 )
                 self.started += 1
             executor = self._executor

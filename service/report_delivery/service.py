@@ -243,6 +243,12 @@ def warm_child(questionnaires_dir: str) -> None:
     report_render.warm_up()
 
 
+# The render process runs at a lower CPU priority than the server: on a busy host a page someone
+# is waiting for goes first, and the PDF (queued at submit, mostly ready before anyone asks) takes
+# the CPU the pages leave (bench/journey.py: page p99 while rendering).
+RENDER_NICE = 10
+
+
 def renderer(resources: jobs.Resources, settings: Settings) -> ChildProcess:
     """The render process of this process (the app's requests and its embedded worker share it;
     a ``policygap worker`` has its own): killed at ``report_timeout_seconds``, replaced when it
@@ -255,6 +261,7 @@ def renderer(resources: jobs.Resources, settings: Settings) -> ChildProcess:
                 memory_mb=settings.report_memory_limit_mb,
                 cpu_seconds=int(settings.report_timeout_seconds),
                 name="report render",
+                nice=RENDER_NICE,
             ),
         ),
     )

@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import select
 
-from service import db
+from service import db, jobs
+from service.config import Settings
 from service.jobs.child import ChildProcess, ChildTimeout
 from service.jobs.models import JobRow
 from service.main import create_app
@@ -122,6 +123,18 @@ def test_child_process_timeout_kills_and_the_next_call_runs() -> None:
             child.call(time.sleep, 60, timeout=1.5)
         assert child.call(sum, [1, 2], timeout=30) == 3
         assert child.started == 2
+    finally:
+        child.shutdown()
+
+
+def test_the_render_process_runs_at_a_lower_cpu_priority_than_the_server() -> None:
+    """A render yields the CPU to the pages people wait for (bench/journey.py's page p99)."""
+    settings = Settings(database_url="sqlite://", questionnaires_dir=Path("questionnaires"))
+    child = web_reports.renderer(jobs.Resources(), settings)
+    try:
+        child_nice = child.call(os.nice, 0, timeout=60)
+        assert child_nice == os.nice(0) + web_reports.RENDER_NICE
+        assert web_reports.RENDER_NICE > 0
     finally:
         child.shutdown()
 
