@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -83,11 +84,14 @@ class AnswersFile(BaseModel):
         return Answers(values=values, evidence=notes)
 
 
-def validate_answer(question: Question, value: object) -> str | None:
-    """Why `value` is not an acceptable answer to `question`, or None when it is."""
+def validate_answer(
+    question: Question, value: object, allowed: AbstractSet[str] | None = None
+) -> str | None:
+    """Why `value` is not an acceptable answer to `question`, or None when it is. `allowed`:
+    the question's option values when the caller has them at hand (checking many answers)."""
     kind = question.type
     if kind in (QuestionType.single_choice, QuestionType.yes_no):
-        allowed = question.option_values()
+        allowed = question.option_values() if allowed is None else allowed
         if isinstance(value, bool):
             return (
                 f"{str(value).lower()} was read as a true/false value; write the option in "
@@ -97,7 +101,7 @@ def validate_answer(question: Question, value: object) -> str | None:
             return f"{value!r} is not an option; use one of: {', '.join(sorted(allowed))}"
         return None
     if kind is QuestionType.multiple_choice:
-        allowed = question.option_values()
+        allowed = question.option_values() if allowed is None else allowed
         if not isinstance(value, list):
             return "a multiple-choice answer is a list of option values, such as [a, b]"
         bad = [v for v in value if not isinstance(v, str) or v not in allowed]

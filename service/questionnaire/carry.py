@@ -24,6 +24,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from service.questionnaire import engine
 from service.questionnaire.answers import Answers, AnswerValue, validate_answer
 from service.questionnaire.schema import (
     AnswerMapping,
@@ -127,7 +128,8 @@ def carry(
     mapping: AnswerMapping | None = new.answers_from_version(from_version)
     explicit = {e.id: e for e in mapping.questions} if mapping else {}
     fresh = set(mapping.new) if mapping else set()
-    old_ids = set(old.question_index()) if old is not None else None
+    old_ids = engine.program_of(old).questions if old is not None else None
+    options = engine.program_of(new).options
     values: dict[str, AnswerValue] = {}
     notes: dict[str, str] = {}
     out: dict[str, QuestionCarry] = {}
@@ -149,7 +151,7 @@ def carry(
             out[qid] = QuestionCarry(qid, CarryStatus.unanswered, source)
             continue
         value = _map_values(entry, question, old_value) if entry else old_value
-        if value is None or validate_answer(question, value) is not None:
+        if value is None or validate_answer(question, value, options[qid]) is not None:
             out[qid] = QuestionCarry(qid, CarryStatus.not_carried, source, old_value)
             continue
         values[qid] = value

@@ -103,8 +103,10 @@ class Program:
     facts_read: Mapping[str, tuple[str, ...]]  # criterion id -> fact ids its conditions read
     trace_reads: Mapping[str, tuple[str, ...]]  # criterion id -> every question id it reads
     advisory_if: expr.Expr | None
-    questions: Mapping[str, Question]
+    questions: Mapping[str, Question]  # in questionnaire order
+    section_index: Mapping[str, int]  # section id -> its position in the questionnaire
     dont_know: Mapping[str, frozenset[str]]  # question id -> its "I do not know" values
+    options: Mapping[str, frozenset[str]]  # question id -> its option values (none: empty)
 
 
 def dependency_names(
@@ -237,7 +239,9 @@ def compile_program(
         trace_reads=trace_reads,
         advisory_if=advisory,
         questions=questions,
+        section_index={s.id: i for i, s in enumerate(questionnaire.sections)},
         dont_know={qid: frozenset(q.dont_know_values()) for qid, q in questions.items()},
+        options={qid: frozenset(q.option_values()) for qid, q in questions.items()},
     )
 
 

@@ -12,8 +12,11 @@ Pure: no I/O, no clock, no words (reason codes, as scoring; the CLI and the page
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -43,10 +46,25 @@ class VerdictChange:
     questions: tuple[str, ...] = ()  # for answers_changed: the changed questions it reads
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the change report keeps of the result under the old version: the report compares
+    ratings and scores, and the verdicts are in `changes` (keeping every old result whole made
+    a report over 1,000 answer sets a quarter slower; bench/engine.py)."""
+
+    rating: Rating
+    score: float | None
+    gaps: tuple[str, ...]
+
+    @classmethod
+    def of(cls, result: scoring.Result) -> Outcome:
+        return cls(result.rating, result.score, tuple(result.gaps))
+
+
 @dataclass(frozen=True)
 class AssessmentImpact:
     name: str
-    old: scoring.Result
+    old: Outcome
     new: scoring.Result
     carried: Carried
     changes: list[VerdictChange]
@@ -113,7 +131,9 @@ def assess(
             VerdictChange(c.id, c.verdict, None, c.severity, ChangeWhy.removed_criterion)
         )
     # the required questions the new version shows for the carried answers, unanswered
-    return AssessmentImpact(name, before, after, carried, changes, list(after.unanswered_questions))
+    return AssessmentImpact(
+        name, Outcome.of(before), after, carried, changes, list(after.unanswered_questions)
+    )
 
 
 def _reads(questionnaire: Questionnaire) -> dict[str, tuple[str, ...]]:
@@ -152,7 +172,8 @@ def impact(
     top: int = 10,
 ) -> Impact:
     """Every answer set under both versions, and the summary across them."""
-    rows = [assess(old, new, name, answers, as_of=as_of) for name, answers in answer_sets]
+    with _without_cycle_collection():
+        rows = [assess(old, new, name, answers, as_of=as_of) for name, answers in answer_sets]
     return Impact(
         old_id=old.id,
         old_version=old.version,
@@ -162,6 +183,35 @@ def impact(
         summary=summarise(old, new, rows, top=top),
         new_criteria=_new_criteria(old, new),
     )
+
+
+_paused = 0
+_paused_lock = threading.Lock()
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while the report is built. It keeps two results per answer
+    set, millions of objects without a reference cycle (reference counting frees them), and the
+    collector's full passes over that growing heap found nothing and took a third of the time
+    (bench/engine.py, 1,000 sets). Nested and concurrent reports: the collector runs again when
+    the last one ends, and only if it ran before the first began."""
+    global _paused, _was_enabled
+    with _paused_lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _paused_lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
+
+
+_was_enabled = True
 
 
 def _new_criteria(old: Questionnaire, new: Questionnaire) -> list[str]:
@@ -204,6 +254,7 @@ __all__ = [
     "ChangeWhy",
     "Impact",
     "ImpactSummary",
+    "Outcome",
     "VerdictChange",
     "assess",
     "impact",

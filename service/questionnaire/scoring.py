@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
@@ -52,6 +53,7 @@ from service.questionnaire.schema import (
 )
 
 CREDIT = {Verdict.met: 1.0, Verdict.partial: 0.5}
+_VERDICT_VALUE = {v: v.value for v in Verdict}  # without the enum's `value` property per call
 YES_NO_MAP = {
     "yes": Verdict.met,
     "partly": Verdict.partial,
@@ -60,20 +62,28 @@ YES_NO_MAP = {
 }
 
 
+# A Reason is immutable and scoring makes the same ones again and again (the same case of the
+# same criterion, the same answer to the same question): each is built once and shared, which
+# spares the time and, in a change report that keeps thousands of results, the memory.
+_reason = lru_cache(maxsize=16384)(reason)
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-# Trace and CriterionResult are plain dataclasses: scoring builds one of each per criterion on
+# Trace, CriterionResult, SectionScore and GateFired are plain dataclasses: scoring builds one of each per criterion on
 # every save, and a Pydantic model costs several microseconds to build. The Result around them
-# is a Pydantic model, so it validates from JSON and dumps to JSON as usual.
+# is a Pydantic model, so it validates from JSON and dumps to JSON as usual. They are not
+# frozen (a frozen dataclass sets each field through object.__setattr__, which made building
+# them a fifth of scoring's time; bench/engine.py): nothing changes them once built.
 
 
 # A reason read back from JSON; a result stored before reason codes holds prose (a `text` Reason).
 StoredReason = Annotated[Reason, BeforeValidator(from_stored)]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Trace:
     """How a verdict was reached: the rule that decided it and what it read, as reason codes."""
 
@@ -84,7 +94,7 @@ class Trace:
     evidence: StoredReason | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CriterionResult:
     id: str
     section: str
@@ -106,14 +116,16 @@ class CriterionResult:
         return self.verdict.is_gap
 
 
-class SectionScore(_Out):
+@dataclass(slots=True)
+class SectionScore:
     id: str
     score: float | None
     weight: float
     counts: dict[str, int]
 
 
-class GateFired(_Out):
+@dataclass(slots=True)
+class GateFired:
     id: str
     label: LocalizedText
     cap: Rating
@@ -149,11 +161,6 @@ class Result(_Out):
         raise KeyError(criterion_id)
 
 
-def _plain(value: expr.Value) -> expr.Value:
-    """A value as JSON keeps it, so a Result read back from JSON equals the one scored."""
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def dated_values(window: Window | None, day: date | None) -> dict[str, str]:
     """What a reason says of a dated rule: its window, the date it is judged by and that date
     (empty for a rule that names no date)."""
@@ -176,20 +183,20 @@ def _verdict_of_rule(
     for qid in reads:
         question = program.questions[qid]
         if qid in resolved.visible and question.required and resolved.env.get(qid) is None:
-            return Verdict.unanswered, reason(ReasonCode.question_unanswered, question=qid), None
+            return Verdict.unanswered, _reason(ReasonCode.question_unanswered, question=qid), None
     if rule.answer:
         qid = rule.answer
         if qid not in resolved.visible:
             return (
                 Verdict.not_applicable,
-                reason(ReasonCode.answer_not_asked, question=qid),
-                reason(ReasonCode.na_question_not_asked, question=qid),
+                _reason(ReasonCode.answer_not_asked, question=qid),
+                _reason(ReasonCode.na_question_not_asked, question=qid),
             )
         value = resolved.env.get(qid)
         if value is None:
-            return Verdict.unanswered, reason(ReasonCode.question_unanswered, question=qid), None
+            return Verdict.unanswered, _reason(ReasonCode.question_unanswered, question=qid), None
         question = program.questions[qid]
-        decided = reason(ReasonCode.answer, question=qid, value=f"{value}")
+        decided = _reason(ReasonCode.answer, question=qid, value=f"{value}")
         if isinstance(value, str) and value in program.dont_know[qid]:
             return Verdict.dont_know, decided, None
         mapping = rule.map or (YES_NO_MAP if question.type is QuestionType.yes_no else {})
@@ -216,19 +223,22 @@ def _verdict_of_rule(
     for qid in reads:
         value = resolved.env.get(qid)
         if isinstance(value, str) and value in program.dont_know[qid]:
-            decided = reason(ReasonCode.no_case_dont_know, question=qid, value=value)
+            decided = _reason(ReasonCode.no_case_dont_know, question=qid, value=value)
             return Verdict.dont_know, decided, None
-    return rule.otherwise, reason(ReasonCode.otherwise), None
+    return rule.otherwise, _reason(ReasonCode.otherwise), None
 
 
 def _score_criterion(
     criterion: Criterion, program: Program, resolved: Resolved, answers: Answers, as_of: date
 ) -> CriterionResult:
-    facts = {f: resolved.facts[f] for f in program.facts_read[criterion.id]}
+    cid = criterion.id
+    env = resolved.env
+    facts = {f: resolved.facts[f] for f in program.facts_read[cid]}
     severity = criterion.severity
     escalation: Reason | None = None
     escalation_reason: LocalizedText | None = None
-    for row, guard in zip(criterion.escalate, program.escalate[criterion.id], strict=True):
+    guards = program.escalate[cid]
+    for row, guard in zip(criterion.escalate, guards, strict=True) if guards else ():
         window = guard.window
         if (window is None and guard.condition.evaluate(resolved.env, as_of)) or (
             window is not None and guard.holds(resolved.env, resolved.visible, as_of)
@@ -245,7 +255,11 @@ def _score_criterion(
             escalation_reason = row.reason
             break
     weight = criterion.weight if criterion.weight is not None else DEFAULT_WEIGHTS[severity]
-    reads = {q: _plain(resolved.env.get(q)) for q in program.trace_reads[criterion.id]}
+    # what the rule read, as JSON keeps it (dates as text)
+    reads: dict[str, expr.Value] = {
+        q: (v.isoformat() if isinstance(v := env.get(q), date) else v)
+        for q in program.trace_reads[cid]
+    }
 
     applies = program.applies_if.get(criterion.id)
     if applies is not None and not applies.evaluate(resolved.env, as_of):
@@ -265,7 +279,7 @@ def _score_criterion(
             credit=None,
             na_reason=why_not,
             trace=Trace(
-                rule=reason(ReasonCode.applies_if_false, condition=applies_text),
+                rule=_reason(ReasonCode.applies_if_false, condition=applies_text),
                 reads=reads,
                 facts=facts,
                 escalation=escalation,
@@ -287,9 +301,9 @@ def _score_criterion(
             escalation_reason=escalation_reason,
             weight=weight,
             credit=None,
-            na_reason=criterion.not_in_force_reason or reason(ReasonCode.na_not_in_force, **dated),
+            na_reason=criterion.not_in_force_reason or _reason(ReasonCode.na_not_in_force, **dated),
             trace=Trace(
-                rule=reason(ReasonCode.not_in_force, **dated),
+                rule=_reason(ReasonCode.not_in_force, **dated),
                 reads=reads,
                 facts=facts,
                 escalation=escalation,
@@ -310,9 +324,9 @@ def _score_criterion(
             weight=weight,
             credit=None,
             na_reason=criterion.not_yet_due_reason
-            or reason(ReasonCode.not_yet_due_while, condition=due_text),
+            or _reason(ReasonCode.not_yet_due_while, condition=due_text),
             trace=Trace(
-                rule=reason(ReasonCode.not_yet_due_if_true, condition=due_text),
+                rule=_reason(ReasonCode.not_yet_due_if_true, condition=due_text),
                 reads=reads,
                 facts=facts,
                 escalation=escalation,
@@ -330,7 +344,7 @@ def _score_criterion(
         backed = [q for q in sources if answers.evidence.get(q, "").strip()]
         documented = bool(backed)
         if documented:
-            evidence_note = reason(ReasonCode.evidence_noted, questions=" ".join(backed))
+            evidence_note = _reason(ReasonCode.evidence_noted, questions=" ".join(backed))
         else:
             evidence_capped = verdict is Verdict.met
             code = (
@@ -346,22 +360,21 @@ def _score_criterion(
         na_reason = na_reason or criterion.not_applicable_reason
     elif verdict is Verdict.not_yet_due:
         na_reason = na_reason or criterion.not_yet_due_reason
+    # positional, in the order of the fields (the commonest path: keywords cost a third more)
     return CriterionResult(
-        id=criterion.id,
-        section=criterion.section,
-        verdict=verdict,
-        base_severity=criterion.severity,
-        severity=severity,
-        escalated=severity != criterion.severity,
-        escalation_reason=escalation_reason,
-        weight=weight,
-        credit=CREDIT.get(verdict, 0.0) if verdict.is_scored else None,
-        evidence_capped=evidence_capped,
-        documented=documented,
-        na_reason=na_reason,
-        trace=Trace(
-            rule=decided_by, reads=reads, facts=facts, escalation=escalation, evidence=evidence_note
-        ),
+        criterion.id,
+        criterion.section,
+        verdict,
+        criterion.severity,  # base_severity
+        severity,
+        severity is not criterion.severity,  # escalated
+        weight,
+        CREDIT.get(verdict, 0.0) if verdict.is_scored else None,
+        Trace(decided_by, reads, facts, escalation, evidence_note),
+        escalation_reason,
+        evidence_capped,
+        documented,
+        na_reason,
     )
 
 
@@ -399,16 +412,15 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
         section_score, weight = _weighted_score(in_section)
         counts: dict[str, int] = {}
         for r in in_section:
-            counts[r.verdict.value] = counts.get(r.verdict.value, 0) + 1
-        sections.append(
-            SectionScore(id=section.id, score=section_score, weight=weight, counts=counts)
-        )
+            key = _VERDICT_VALUE[r.verdict]
+            counts[key] = counts.get(key, 0) + 1
+        sections.append(SectionScore(section.id, section_score, weight, counts))
     overall, _ = _weighted_score(results)
 
     unanswered = [
-        q.id
-        for q in questionnaire.questions()
-        if q.required and q.id in resolved.visible and resolved.env.get(q.id) is None
+        qid
+        for qid, q in program.questions.items()  # in questionnaire order
+        if q.required and qid in resolved.visible and resolved.env.get(qid) is None
     ]
     complete = not unanswered and all(r.verdict is not Verdict.unanswered for r in results)
 
@@ -418,23 +430,19 @@ def score(questionnaire: Questionnaire, answers: Answers, *, as_of: date) -> Res
     rating = band_rating
     fired: list[GateFired] = []
     for gate in questionnaire.rating.gates:
-        hits = [
-            r.id
-            for r in results
-            if r.severity in gate.severities
-            and r.verdict in gate.verdicts
-            and r.verdict is not Verdict.not_yet_due  # never fires a gate (the loader refuses it)
-        ]
+        verdicts = [v for v in gate.verdicts if v is not Verdict.not_yet_due]  # never fires one
+        hits = [r.id for r in results if r.verdict in verdicts and r.severity in gate.severities]
         if hits or (gate.incomplete and not complete):
-            fired.append(GateFired(id=gate.id, label=gate.label, cap=gate.cap, criteria=hits))
+            fired.append(GateFired(gate.id, gate.label, gate.cap, hits))
             if gate.cap.rank < rating.rank:
                 rating = gate.cap
 
-    section_index = {s.id: i for i, s in enumerate(questionnaire.sections)}
-    position = {c.id: i for i, c in enumerate(questionnaire.criteria)}
+    # Gaps: the most severe first, then in questionnaire order (the section's, then the
+    # criterion's: `results` is in that order, and the sort is stable).
+    section_index = program.section_index
     gaps = sorted(
         (r for r in results if r.is_gap),
-        key=lambda r: (r.severity.rank, section_index.get(r.section, 0), position[r.id]),
+        key=lambda r: (r.severity.rank, section_index.get(r.section, 0)),
     )
     advisory = bool(program.advisory_if and program.advisory_if.evaluate(resolved.env, as_of))
     inherent = None
