@@ -339,7 +339,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for every app")
     parser.add_argument("--rounds", type=int, default=3, help="baseline/app turns (medians)")
     parser.add_argument("--saves-only", action="store_true", help="skip the page GETs")
+    parser.add_argument(
+        "--questionnaires",
+        type=Path,
+        default=None,
+        help="the questionnaire directory (default: questionnaires/; the first version loaded is "
+        "used: point at a directory with one file to compare trees on the same questionnaire)",
+    )
     args = parser.parse_args()
+    os.environ["POLICYGAP_QUESTIONNAIRES_DIR"] = str(
+        (args.questionnaires or ROOT / "questionnaires").resolve()
+    )
 
     questionnaire, section = bench_section()
     first = section.questions[0]
@@ -371,7 +381,7 @@ def main() -> int:
         "POLICYGAP_DATABASE_URL": url,
         "POLICYGAP_ENV": "test",
         "POLICYGAP_SECRET_KEY": "bench",
-        "POLICYGAP_QUESTIONNAIRES_DIR": str(ROOT / "questionnaires"),
+        "POLICYGAP_QUESTIONNAIRES_DIR": os.environ["POLICYGAP_QUESTIONNAIRES_DIR"],
         "POLICYGAP_REPORT_PRERENDER": "false",
         # as uvicorn's --log-level warning above: no line per request (the baselines write none)
         "POLICYGAP_LOG_LEVEL": "warning",
