@@ -54,7 +54,8 @@ def _plural_entries(lang: str) -> dict[str, tuple[str, ...]]:
         return {}
     with po_path(lang).open("rb") as handle:
         parsed = read_po(handle, locale=lang)
-    # Babel's French has a third form (CLDR "many", for round millions) that we leave empty
+    # Babel's French has a third form (CLDR "many", for round millions): the catalogue repeats
+    # the plural there, and plural_index picks from the first two
     return {
         str(m.id[0]): tuple(str(s) for s in m.string if s)
         for m in parsed

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
@@ -37,8 +37,19 @@ def extract() -> Catalog:
     return found
 
 
+def message_key(message: Message) -> tuple[str | None, str]:
+    """(context, English): a plural message by its singular."""
+    return message.context, message.id if isinstance(message.id, str) else str(message.id[0])
+
+
 def message_keys(catalog: Catalog) -> set[tuple[str | None, str]]:
-    return {(m.context, str(m.id)) for m in catalog if m.id and isinstance(m.id, str)}
+    return {message_key(m) for m in catalog if m.id}
+
+
+def translated(message: Message) -> bool:
+    """Whether a catalogue message has its French (every plural form, for a plural one)."""
+    string = message.string
+    return bool(string) if isinstance(string, str) else bool(string) and all(string)
 
 
 def read(path: Path, locale: str | None = None) -> Catalog:
@@ -52,9 +63,13 @@ def update() -> list[tuple[str | None, str]]:
     with TEMPLATE.open("wb") as handle:
         write_po(handle, found, width=0, omit_header=True, sort_output=True, no_location=True)
     french = read(po_path("fr"), "fr")
-    new = sorted(message_keys(found) - message_keys(french), key=lambda k: (k[1], k[0] or ""))
-    for context, message in new:
-        french.add(message, "", context=context)
+    known = message_keys(french)
+    fresh = [m for m in found if m.id and message_key(m) not in known]
+    for m in fresh:
+        # a plural message gets one empty form per French plural form, for a translator to fill
+        empty: str | tuple[str, ...] = "" if isinstance(m.id, str) else ("",) * french.num_plurals
+        french.add(m.id, empty, context=m.context)
+    new = sorted((message_key(m) for m in fresh), key=lambda k: (k[1], k[0] or ""))
     with po_path("fr").open("wb") as handle:
         write_po(handle, french, width=0, sort_output=True, no_location=True)
     return new
