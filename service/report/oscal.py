@@ -1,5 +1,6 @@
 """OSCAL exports: the questionnaire's criteria as a catalog, a submission as assessment results,
-and the assessment-plan stub the results import.
+the assessment-plan stub the results import, and a plan of action and milestones of the
+submission's gaps and the action plan (`plan_of_action`).
 
 NIST OSCAL 1.1.3 JSON (`OSCAL_VERSION`); the tests validate every document against the schemas
 NIST published for that release (`tests/data/oscal/`). What OSCAL has no field for (verdict,
@@ -14,7 +15,7 @@ decision on it gives a document with a new uuid (OSCAL: a new revision), in whic
 observations and findings keep theirs.
 
 Pure: reads a `ReportInput` (through the typed report view, for the words) and what the caller
-adds about people (`Parties`); no I/O.
+adds about people (`Parties`) and, for the plan of action, the actions (`PlanEntry`); no I/O.
 """
 
 from __future__ import annotations
