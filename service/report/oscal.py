@@ -921,7 +921,7 @@ def plan_of_action(
 
 
 def _criterion_of(finding: Mapping[str, Any]) -> str:
-    return next(p["value"] for p in finding["props"] if p["name"] == "criterion-id")
+    return str(next(p["value"] for p in finding["props"] if p["name"] == "criterion-id"))
 
 
 def _is_gap_finding(finding: Mapping[str, Any]) -> bool:
