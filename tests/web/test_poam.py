@@ -69,7 +69,9 @@ def test_officer_downloads_the_poam_with_the_live_plan_valid_and_identical(
     login(client, world.officer_a.email)
     page = client.get(f"/assessments/{aid}/result")
     assert f"/assessments/{aid}/open-data?format=oscal-poam&amp;number=1" in page.text
-    assert "OSCAL plan of action and milestones" in page.text
+    assert "OSCAL plan of action and milestones (JSON)</a>, with the action plan as it stands" in (
+        page.text
+    )
     first = client.get(_url(aid))
     assert first.status_code == 200
     assert first.headers["content-type"] == "application/json"
