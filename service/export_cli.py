@@ -18,10 +18,13 @@ from service.report import oscal
 from service.report.inputs import build_report_input
 from service.report_cli import ReportLang, Status
 
+NO_GAPS = "the submission has no gaps, so no action plan: a plan of action needs one action"
+
 
 class ExportFormat(StrEnum):
     oscal = "oscal"  # assessment results (with the plan stub embedded)
     oscal_plan = "oscal-plan"  # the assessment-plan stub on its own
+    oscal_poam = "oscal-poam"  # plan of action and milestones: the gaps and the action plan
     oscal_catalog = "oscal-catalog"  # the questionnaire's criteria
     json = "json"  # the findings (policygap-findings/1)
     csv = "csv"  # the findings as CSV
@@ -38,8 +41,8 @@ def export(
         ExportFormat,
         typer.Option(
             "--format",
-            help="oscal (assessment results), oscal-plan, oscal-catalog (the criteria), "
-            "json or csv (the findings)",
+            help="oscal (assessment results), oscal-plan, oscal-poam (plan of action and "
+            "milestones), oscal-catalog (the criteria), json or csv (the findings)",
         ),
     ] = ExportFormat.oscal,
     assessment: Annotated[
@@ -86,7 +89,9 @@ def export(
     ] = None,
 ) -> None:
     """Export open data: a submission (--assessment ID, beside the database) or an answers file
-    (QUESTIONNAIRE ANSWERS) as OSCAL assessment results, or its findings as JSON or CSV; a
+    (QUESTIONNAIRE ANSWERS) as OSCAL assessment results, or its findings as JSON or CSV, or its
+    gaps and action plan as an OSCAL plan of action and milestones (oscal-poam: the plan as it
+    stands in the database; an answers file has none, so each gap is an action to do); a
     questionnaire's criteria (QUESTIONNAIRE --format oscal-catalog) as an OSCAL catalog; the
     portfolio of a questionnaire version (--portfolio ID@VERSION, beside the database).
 
@@ -152,6 +157,11 @@ def _from_answers(
         return oscal.dumps(oscal.assessment_results(report, lang))
     if format is ExportFormat.oscal_plan:
         return oscal.dumps(oscal.assessment_plan(report, lang))
+    if format is ExportFormat.oscal_poam:
+        try:
+            return oscal.dumps(oscal.plan_of_action(report, lang))
+        except oscal.NothingToPlan:
+            fail(f"{path}: {NO_GAPS}")
     if format is ExportFormat.json:
         return opendata.findings_json(report, lang)
     return opendata.findings_csv(report, lang)
@@ -197,6 +207,8 @@ def _from_database(
                 )
             if format is ExportFormat.oscal_catalog:
                 return oscal.dumps(oscal.catalog(questionnaire, lang))
+            if format is ExportFormat.oscal_poam and not submission.result.get("gaps"):
+                fail(f"{assessment_id}: {NO_GAPS}")
             data, _ = delivery.export(
                 session,
                 questionnaire=questionnaire,

@@ -560,6 +560,25 @@ def snapshot_of(
     return entries, snapshot.taken_at
 
 
+def tracked(*, session: Session, assessment_id: uuid.UUID) -> tuple[PlanEntry, ...]:
+    """Every saved action of ``assessment_id`` as it stands now, with its note and when it last
+    changed, in criterion order (the OSCAL plan of action and milestones reads them; a gap with
+    no row is an action to do). The caller has checked that the reader may see the plan."""
+    return tuple(
+        PlanEntry(
+            criterion_id=cid,
+            owner=row.owner,
+            target_date=row.target_date,
+            status=row.status.value,
+            risk_reason=row.risk_reason,
+            risk_accepted_by=row.risk_accepted_by,
+            note=row.note,
+            updated_at=row.updated_at,
+        )
+        for cid, row in sorted(_rows(session, assessment_id).items())
+    )
+
+
 def carry_over(
     session: Session, *, previous_id: uuid.UUID, assessment_id: uuid.UUID, actor_id: uuid.UUID
 ) -> list[str]:

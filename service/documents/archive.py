@@ -162,7 +162,7 @@ def _spool(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, path: Pa
                 out.write(chunk)
     except NotImplementedError as error:  # a compression method zipfile cannot inflate
         raise BadArchive(
-            "{name} is compressed in a way that is not supported", name=info.filename
+            N_("{name} is compressed in a way that is not supported"), name=info.filename
         ) from error
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as error:
         raise BadArchive(N_("The archive is damaged")) from error
@@ -176,7 +176,7 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
             data = member.read(limit + 1)
     except NotImplementedError as error:  # a compression method zipfile cannot inflate
         raise BadArchive(
-            "{name} is compressed in a way that is not supported", name=info.filename
+            N_("{name} is compressed in a way that is not supported"), name=info.filename
         ) from error
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
         raise BadArchive(N_("The archive is damaged")) from error

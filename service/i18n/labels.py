@@ -195,6 +195,15 @@ DETAIL_KEYS: Mapping[str, str] = {
     "user_id": N_("Account"),
     "version": N_("Version"),
 }
+# the fields of an action of the action plan (the detail "fields" of an action change)
+ACTION_FIELDS: Mapping[str, str] = {
+    "owner": N_("Owner"),
+    "target_date": N_("Target date"),
+    "status": N_("Status"),
+    "risk_reason": N_("Why the risk is accepted"),
+    "risk_accepted_by": N_("Risk accepted by"),
+    "note": N_("Note"),
+}
 LANGUAGE_NAMES: Mapping[str, str] = {"en": N_("English"), "fr": N_("French")}
 # What happened to a question when answers were carried to a new version (questionnaire.carry).
 CARRY_STATUSES: Mapping[str, str] = {
@@ -354,6 +363,8 @@ def _detail_value(key: str, value: object, lang: str) -> str:
         return _VALUE_LABELS[key](value, lang)
     if key == "roles" and isinstance(value, list | tuple):
         return ", ".join(role_label(v, lang) for v in value)
+    if key == "fields" and isinstance(value, list | tuple):
+        return ", ".join(_label(ACTION_FIELDS, v, lang) for v in value) or "—"
     if key == "size" and isinstance(value, int):
         return format_size(value, lang)
     if isinstance(value, bool):

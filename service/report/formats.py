@@ -104,6 +104,12 @@ def _oscal_plan(report: ReportInput, job: RenderJob) -> bytes:
     return oscal.dumps(oscal.assessment_plan(report, job.lang))
 
 
+def _oscal_poam(report: ReportInput, job: RenderJob) -> bytes:
+    from service.report import oscal
+
+    return oscal.dumps(oscal.plan_of_action(report, job.lang))
+
+
 def _findings_json(report: ReportInput, job: RenderJob) -> bytes:
     from service.report import opendata
 
@@ -126,6 +132,8 @@ FORMATS: Mapping[str, Format] = {
         # open data (docs/open-data.md): OSCAL assessment results and its plan stub, findings
         Format("oscal", "application/json", "oscal.json", _oscal),
         Format("oscal-plan", "application/json", "oscal-ap.json", _oscal_plan),
+        # the gaps and the action plan (as at the decision here; live from report delivery)
+        Format("oscal-poam", "application/json", "oscal-poam.json", _oscal_poam),
         Format("json", "application/json", "json", _findings_json),
         Format("csv", "text/csv; charset=utf-8", "csv", _findings_csv),
     )

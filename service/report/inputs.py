@@ -33,7 +33,9 @@ MAX_MARKING = 80
 
 @dataclass(frozen=True)
 class PlanEntry:
-    """One action of the plan as it stood at the regulator's decision (``ReviewInfo.plan``)."""
+    """One action of the plan as it stood at the regulator's decision (``ReviewInfo.plan``), or
+    as it stands now (the OSCAL plan of action and milestones, which also reads the note and
+    when the action last changed; a decision's snapshot keeps neither)."""
 
     criterion_id: str
     owner: str = ""
@@ -41,6 +43,8 @@ class PlanEntry:
     status: str = "todo"  # todo | in_progress | done | risk_accepted
     risk_reason: str = ""
     risk_accepted_by: str = ""
+    note: str = ""
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """OSCAL exports: the questionnaire's criteria as a catalog, a submission as assessment results,
-and the assessment-plan stub the results import.
+the assessment-plan stub the results import, and a plan of action and milestones of the
+submission's gaps and the action plan (`plan_of_action`).
 
 NIST OSCAL 1.1.3 JSON (`OSCAL_VERSION`); the tests validate every document against the schemas
 NIST published for that release (`tests/data/oscal/`). What OSCAL has no field for (verdict,
@@ -14,7 +15,7 @@ decision on it gives a document with a new uuid (OSCAL: a new revision), in whic
 observations and findings keep theirs.
 
 Pure: reads a `ReportInput` (through the typed report view, for the words) and what the caller
-adds about people (`Parties`); no I/O.
+adds about people (`Parties`) and, for the plan of action, the actions (`PlanEntry`); no I/O.
 """
 
 from __future__ import annotations
@@ -22,16 +23,18 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from service.i18n import N_, gettext, punctuate
+from service.i18n.formats import format_date
+from service.i18n.labels import action_status_label
 from service.questionnaire.schema import CHOICE_TYPES, Questionnaire, Verdict, localize
 from service.questionnaire.submission import sha256_hex
 from service.report import i18n
-from service.report.inputs import ReportInput
+from service.report.inputs import PlanEntry, ReportInput
 from service.report.view import ReportView, build_view, percent, reference_text
 
 OSCAL_VERSION = "1.1.3"
@@ -58,8 +61,19 @@ ROLES: Mapping[str, str] = {
     "prepared-for": N_("Regulator reviewing the assessment"),
     "submitter": N_("Officer who submitted the assessment"),
     "reviewer": N_("Reviewer who decided on the submission"),
+    "action-owner": N_("Owner of an action of the action plan"),
 }
 PLAN_TITLE = N_("Assessment plan (stub)")
+POAM_TITLE = N_("Plan of action and milestones")
+NOTE = N_("Note")
+
+# The plan of action and milestones: OSCAL's risk status of each action's status
+RISK_STATUS: Mapping[str, str] = {
+    "todo": "open",
+    "in_progress": "remediating",
+    "done": "closed",
+    "risk_accepted": "deviation-approved",
+}
 
 # The review actions of one submission, in the assessment log (prop `action`)
 ACTIONS = ("submit", "return", "accept")
@@ -628,3 +642,287 @@ def assessment_results(
             }
         }
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan of action and milestones
+
+
+class NothingToPlan(ValueError):
+    """A submission without gaps has no action plan, and OSCAL's plan of action and milestones
+    holds at least one item."""
+
+
+def system_id(report: ReportInput) -> str:
+    """The program assessed, as OSCAL's `system-id` (PolicyGap has no system security plan to
+    import): a UUIDv5 of the agency and the program, the same for every submission and
+    reassessment of that program."""
+    return make_uuid("system", _line(report.record.agency), _line(report.record.program))
+
+
+def _plan_sha256(entries: Sequence[PlanEntry]) -> str:
+    data = [
+        [
+            e.criterion_id,
+            e.owner,
+            e.target_date.isoformat() if e.target_date else None,
+            e.status,
+            e.risk_reason,
+            e.risk_accepted_by,
+            e.note,
+            _timestamp(e.updated_at) if e.updated_at else None,
+        ]
+        for e in entries
+    ]
+    return sha256_hex(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _lifecycle(entry: PlanEntry) -> str:
+    """OSCAL's remediation intent: the regulator's recommendation until the agency plans it (an
+    owner or a date), planned while open, completed when done; an accepted risk leaves the
+    recommendation unadopted."""
+    if entry.status == "done":
+        return "completed"
+    if entry.status == "in_progress" or (
+        entry.status == "todo" and (entry.owner.strip() or entry.target_date)
+    ):
+        return "planned"
+    return "recommendation"
+
+
+def plan_of_action(
+    report: ReportInput,
+    lang: str = "en",
+    *,
+    plan: Sequence[PlanEntry] | None = None,
+    parties: Parties | None = None,
+) -> dict[str, Any]:
+    """The submission's gaps and the tracked action plan as an OSCAL plan of action and
+    milestones: a poam-item per action (one per gap of the submission), a risk per gap (its
+    status from the action's, the target date as its deadline and as the milestone of its
+    remediation, who owns it as a responsible party, an accepted risk logged with its reason),
+    and the findings and observations of the assessment results they rest on, with the same
+    uuids. ``plan``: the actions as they stand (the live plan); None: the plan as at the
+    regulator's decision, else none (each gap an action not yet taken up). Actions of criteria
+    that are not gaps of this submission are left out.
+
+    Deterministic: every time is one the record, the review or an action states."""
+    view = build_view(report, lang)
+    q, rec = report.questionnaire, report.record
+    t = view.labels
+    given = plan if plan is not None else (report.review.plan if report.review else ())
+    by_criterion = {e.criterion_id: e for e in given}
+    entries = [by_criterion.get(gap.id, PlanEntry(gap.id)) for gap in view.gap_rows]
+    if not entries:
+        raise NothingToPlan("the submission has no gaps: a plan of action needs one action")
+    plan_sha = _plan_sha256(entries)
+    extra = parties or Parties()
+    roles, party_list, responsible, index = _metadata_parties(report, extra, lang)
+    observations, documents, observed = _answer_observations(view, report, index.get("agency"))
+    findings = {
+        _criterion_of(f): f for f in _findings(view, report, observed) if _is_gap_finding(f)
+    }
+    system = system_id(report)
+    agency_origin = (
+        [{"actors": [{"type": "party", "actor-uuid": index["agency"]}]}]
+        if "agency" in index
+        else []
+    )
+
+    owners: dict[str, str] = {}  # owner as typed -> party uuid
+    for entry in entries:
+        name = _line(entry.owner)
+        if name and name not in owners:
+            party = _party("organization", name)
+            owners[name] = party["uuid"]
+            if party["uuid"] not in {p["uuid"] for p in party_list}:
+                party_list.append(party)
+    if owners:
+        roles.append({"id": "action-owner", "title": gettext(lang, ROLES["action-owner"])})
+        responsible.append({"role-id": "action-owner", "party-uuids": sorted(set(owners.values()))})
+
+    times: list[datetime | date] = [_start(report)]
+    if report.review is not None and report.review.decided_at is not None:
+        times.append(report.review.decided_at)
+    changed = [e.updated_at for e in entries if e.updated_at is not None]
+    as_at = max(changed) if changed else None
+    if plan is None and report.review is not None and report.review.plan:
+        as_at = report.review.plan_as_at
+    if as_at is not None:
+        times.append(as_at)
+    modified = max(_timestamp(x) for x in times)
+
+    details = {d.id: d for section in view.details for d in section.criteria}
+    risks: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    for gap, entry in zip(view.gap_rows, entries, strict=True):
+        d = details[gap.id]
+        finding = findings[gap.id]
+        risk_uuid = make_uuid("risk", system, gap.id)
+        finding["related-risks"] = [{"risk-uuid": risk_uuid}]
+        related_observations = finding.get("related-observations", [])
+        owner = _line(entry.owner)
+        accepted = entry.status == "risk_accepted"
+        status_label = action_status_label(entry.status, lang)
+        due = _timestamp(entry.target_date) if entry.target_date else None
+        task: dict[str, Any] | None = None
+        if due or owner:
+            task = {
+                "uuid": make_uuid("milestone", system, gap.id),
+                "type": "milestone" if due else "action",
+                "title": t["plan_target"] if due else gap.title,
+                "timing": {"on-date": {"date": due}} if due else None,
+                "responsible-roles": [{"role-id": "action-owner", "party-uuids": [owners[owner]]}]
+                if owner
+                else [],
+            }
+        log: list[dict[str, Any]] = []
+        if accepted:
+            at = entry.updated_at or as_at or _start(report)
+            log.append(
+                {
+                    "uuid": make_uuid("risk-log", system, gap.id, "risk_accepted"),
+                    "title": status_label,
+                    "description": _line(entry.risk_reason) or status_label,
+                    "start": _timestamp(at),
+                    "status-change": RISK_STATUS["risk_accepted"],
+                    "props": _props([("risk-accepted-by", entry.risk_accepted_by)]),
+                }
+            )
+        action_props = _props(
+            [
+                ("criterion-id", gap.id),
+                ("section-id", gap.section),
+                ("severity", gap.severity.value),
+                ("verdict", gap.verdict.value),
+                ("action-status", entry.status),
+                ("owner", owner),
+                ("target-date", entry.target_date.isoformat() if entry.target_date else None),
+                ("risk-accepted", str(accepted).lower()),
+                ("risk-accepted-by", entry.risk_accepted_by if accepted else None),
+                ("last-changed", _timestamp(entry.updated_at) if entry.updated_at else None),
+            ]
+        )
+        risks.append(
+            {
+                "uuid": risk_uuid,
+                "title": f"{gap.id}: {gap.title}",
+                "description": d.requirement,
+                "statement": finding["remarks"],
+                "props": action_props,
+                "status": RISK_STATUS.get(entry.status, "open"),
+                "origins": agency_origin,
+                "characterizations": [
+                    {
+                        "origin": agency_origin[0],
+                        "facets": [{"name": "severity", "system": NS, "value": gap.severity.value}],
+                    }
+                ]
+                if agency_origin
+                else [],
+                "deadline": due,
+                "remediations": [
+                    {
+                        "uuid": make_uuid("response", system, gap.id),
+                        "lifecycle": _lifecycle(entry),
+                        "title": f"{gap.id}: {gap.title}",
+                        "description": gap.recommendation or d.requirement,
+                        "props": _props([("action-status", entry.status)]),
+                        "tasks": [task] if task else [],
+                    }
+                ],
+                "risk-log": {"entries": log} if log else None,
+                "related-observations": related_observations,
+            }
+        )
+        remarks = [
+            punctuate(f"{t['plan_status']}: {status_label}", lang),
+            punctuate(f"{t['plan_owner']}: {owner or t['plan_not_assigned']}", lang),
+            punctuate(
+                f"{t['plan_target']}: "
+                + (
+                    format_date(entry.target_date, lang, style="short")
+                    if entry.target_date
+                    else t["plan_none_set"]
+                ),
+                lang,
+            ),
+        ]
+        if accepted:
+            remarks.append(punctuate(f"{t['plan_risk_by']}: {entry.risk_accepted_by}", lang))
+            remarks.append(punctuate(f"{t['plan_risk_reason']}: {entry.risk_reason}", lang))
+        if entry.note.strip():
+            remarks.append(punctuate(f"{gettext(lang, NOTE)}: {entry.note.strip()}", lang))
+        items.append(
+            {
+                "uuid": make_uuid("poam-item", system, gap.id),
+                "title": f"{gap.id}: {gap.title}",
+                "description": gap.recommendation or d.requirement,
+                "props": action_props,
+                "origins": agency_origin,
+                "related-findings": [{"finding-uuid": finding["uuid"]}],
+                "related-observations": related_observations,
+                "related-risks": [{"risk-uuid": risk_uuid}],
+                "remarks": "\n\n".join(remarks),
+            }
+        )
+
+    used = {
+        r["observation-uuid"] for f in findings.values() for r in f.get("related-observations", [])
+    }
+    kept = [o for o in observations if o["uuid"] in used]
+    linked = {e["href"][1:] for o in kept for e in o.get("relevant-evidence", []) if "href" in e}
+    title = punctuate(f"{gettext(lang, POAM_TITLE)}: {_line(rec.program) or rec.agency}", lang)
+    counts = {s: sum(1 for e in entries if e.status == s) for s in RISK_STATUS}
+    return _document(
+        {
+            "plan-of-action-and-milestones": {
+                "uuid": make_uuid(
+                    "poam", report.sha256, sha256_hex(report.review_record()), plan_sha, lang
+                ),
+                "metadata": {
+                    "title": title,
+                    "last-modified": modified,
+                    "version": f"{rec.number}-{plan_sha[:12]}",
+                    "oscal-version": OSCAL_VERSION,
+                    "document-ids": [
+                        {"scheme": f"{NS}/submission-sha256", "identifier": report.sha256}
+                    ],
+                    "props": _props(
+                        [
+                            ("questionnaire-id", q.id),
+                            ("questionnaire-version", q.version),
+                            ("questionnaire-sha256", rec.questionnaire_sha256),
+                            ("submission-sha256", report.sha256),
+                            ("submission-number", rec.number),
+                            ("status", report.status),
+                            ("plan-sha256", plan_sha),
+                            ("plan-as-at", _timestamp(as_at) if as_at else None),
+                            ("plan-source", "live" if plan is not None else "decision"),
+                            ("actions", len(entries)),
+                            *((f"actions-{s.replace('_', '-')}", n) for s, n in counts.items()),
+                            ("lang", lang),
+                            ("mapping-version", MAPPING_VERSION),
+                        ]
+                    ),
+                    "roles": roles,
+                    "parties": party_list,
+                    "responsible-parties": responsible,
+                },
+                "system-id": {"identifier-type": f"{NS}/program", "id": system},
+                "observations": kept,
+                "risks": risks,
+                "findings": [findings[gap.id] for gap in view.gap_rows],
+                "poam-items": items,
+                "back-matter": {"resources": [r for r in documents if r["uuid"] in linked]},
+            }
+        }
+    )
+
+
+def _criterion_of(finding: Mapping[str, Any]) -> str:
+    return str(next(p["value"] for p in finding["props"] if p["name"] == "criterion-id"))
+
+
+def _is_gap_finding(finding: Mapping[str, Any]) -> bool:
+    return any(p["name"] == "gap" and p["value"] == "true" for p in finding["props"])

@@ -83,20 +83,23 @@ def get_open_data(
     session: SessionDep,
     registry: RegistryDep,
     viewer: ViewerDep,
-    format: Literal["oscal", "oscal-plan", "json", "csv"] = "oscal",
+    format: Literal["oscal", "oscal-plan", "oscal-poam", "json", "csv"] = "oscal",
     lang: Literal["en", "fr"] = "en",
     number: int | None = None,
 ) -> RawResponse:
-    """The latest (or the numbered) submission as OSCAL assessment results or plan, or its
-    findings as JSON or CSV; the same review state gives the same bytes."""
+    """The latest (or the numbered) submission as OSCAL assessment results, plan or plan of
+    action and milestones (the action plan as it stands; 404 for a submission without gaps),
+    or its findings as JSON or CSV; the same state gives the same bytes."""
     assessment, agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=assessment_id
     )
     policy.check(viewer.user, Permission.report_export)
+    if format == "oscal-poam":
+        policy.check(viewer.user, Permission.actions_read)
     submission = assessment_service.get_submission(
         session=session, assessment_id=assessment.id, viewer=viewer, number=number
     )
-    if submission is None:
+    if submission is None or (format == "oscal-poam" and not submission.result.get("gaps")):
         raise NotFound()
     auth_service.record(
         session,

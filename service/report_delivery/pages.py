@@ -176,13 +176,19 @@ def download_open_data(
     lang: str | None = None,
     number: int | None = None,
 ) -> Response:
-    """A submission as open data (docs/open-data.md): OSCAL assessment results or plan, the
-    findings as JSON or CSV; in its own review state, the same bytes on every download."""
+    """A submission as open data (docs/open-data.md): OSCAL assessment results, plan or plan of
+    action and milestones (which also needs the action plan's permission; none for a
+    submission without gaps), the findings as JSON or CSV; in its own review state, the same
+    bytes on every download."""
     assessment, agency, questionnaire = page.load(assessment_id)
     policy.check(page.viewer.user, Permission.report_export)
     if format not in web_reports.EXPORT_FORMATS:
         raise NotFound()
+    if format == "oscal-poam":
+        policy.check(page.viewer.user, Permission.actions_read)
     submission = _submission_or_404(page, assessment, number)
+    if format == "oscal-poam" and not submission.result.get("gaps"):
+        raise NotFound()
     data_lang = lang if lang in ("en", "fr") else page.visitor.lang
     _audit_read(page, "open_data_downloaded", assessment, submission, data_lang)
     data, fmt = web_reports.export(

@@ -30,6 +30,7 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, delete, func, select
 
 from service import db, jobs
+from service.actions import service as action_service
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment, Submission
 from service.config import Settings
@@ -553,7 +554,7 @@ def report_html(
 
 # --- open data (docs/open-data.md) ---------------------------------------------------------------
 
-EXPORT_FORMATS = ("oscal", "oscal-plan", "json", "csv")
+EXPORT_FORMATS = ("oscal", "oscal-plan", "oscal-poam", "json", "csv")
 
 
 def _submitted_by(session: Session, submission: Submission) -> str:
@@ -580,9 +581,11 @@ def export(
     format: str,
     lang: str,
 ) -> tuple[bytes, formats.Format]:
-    """One submission as open data (OSCAL assessment results or plan, findings as JSON or CSV),
-    in the review state of THAT submission; OSCAL also names who submitted it and the
-    regulator that receives it. Deterministic: the same state gives the same bytes."""
+    """One submission as open data (OSCAL assessment results, plan or plan of action and
+    milestones, findings as JSON or CSV), in the review state of THAT submission; OSCAL also
+    names who submitted it and the regulator that receives it. The plan of action and
+    milestones holds the action plan as it stands now (`oscal.NothingToPlan` for a submission
+    without gaps). Deterministic: the same state gives the same bytes."""
     from service.report import oscal
 
     if format not in EXPORT_FORMATS:
@@ -597,11 +600,15 @@ def export(
         format=format,
     )
     report = formats.report_input(job, questionnaire)
-    if format != "oscal":
+    if format not in ("oscal", "oscal-poam"):
         return fmt.render(report, job), fmt
     regulators = assessment_service.regulators_for(session=session, agency=agency)
     parties = oscal.Parties(
         submitted_by=_submitted_by(session, submission),
         regulator=regulators[0].name(lang) if len(regulators) == 1 else "",
     )
+    if format == "oscal-poam":
+        plan = action_service.tracked(session=session, assessment_id=assessment.id)
+        document = oscal.plan_of_action(report, lang, plan=plan, parties=parties)
+        return oscal.dumps(document), fmt
     return oscal.dumps(oscal.assessment_results(report, lang, parties=parties)), fmt

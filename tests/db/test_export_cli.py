@@ -173,3 +173,42 @@ def test_export_portfolio_every_agency_or_one_regulators(demo: str, tmp_path: Pa
         result = runner.invoke(app, ["export", *args])
         assert result.exit_code == 2, result.output
         assert says in result.output
+
+
+def _with_gaps(url: str) -> str:
+    """A demo assessment whose latest submission has gaps (the accepted Northvale has none)."""
+    engine = db.make_engine(url)
+    try:
+        with db.new_session(engine) as session:
+            for digest in session.exec(
+                select(SubmissionDigest).where(col(SubmissionDigest.latest))
+            ):
+                verdicts = {pair.split("=")[1] for pair in digest.verdicts.split(";") if pair}
+                if verdicts & {"partial", "not_met", "dont_know", "unanswered"}:
+                    return str(digest.assessment_id)
+    finally:
+        engine.dispose()
+    raise AssertionError("the demo has no submission with gaps")
+
+
+def test_export_assessment_as_oscal_poam_is_valid_and_identical(demo: str, sqlite_url: str) -> None:
+    aid = _with_gaps(sqlite_url)
+    data = _export("--assessment", aid, "--format", "oscal-poam", "--lang", "fr")
+    assert problems(data, "poam") == []
+    assert data == _export("--assessment", aid, "--format", "oscal-poam", "--lang", "fr")
+    poam = json.loads(data)["plan-of-action-and-milestones"]
+    results = json.loads(_export("--assessment", aid, "--format", "oscal", "--lang", "fr"))
+    gaps = [
+        f["uuid"]
+        for f in results["assessment-results"]["results"][0]["findings"]
+        if {"name": "gap", "ns": oscal.NS, "value": "true"} in f["props"]
+    ]
+    assert [i["related-findings"][0]["finding-uuid"] for i in poam["poam-items"]] == [
+        f["uuid"] for f in poam["findings"]
+    ]
+    assert sorted(f["uuid"] for f in poam["findings"]) == sorted(gaps)
+    # the accepted Northvale met every criterion: no action, no plan of action
+    refused = runner.invoke(app, ["export", "--assessment", demo, "--format", "oscal-poam"])
+    assert refused.exit_code == 2
+    assert "has no gaps" in refused.output
+    assert "Traceback" not in refused.output

@@ -24,6 +24,7 @@ PINNED = {
     "oscal_catalog_schema.json": "5e120afbd14c480a9498ab6388857ef32b3b880e458525e966ff7c7f59333d90",
     "oscal_assessment-plan_schema.json": "0850be91252390dde740a98fd2f0fc504cd0ba66fe8940c2b6242b7aa2fb36eb",
     "oscal_assessment-results_schema.json": "d9e34757f0c12aff61f52b821f0b8f83ba0ba75b3a149a202b08ba82f82bc4c3",
+    "oscal_poam_schema.json": "e404043fef9cc6108c0e895932f513043d54f28457b4eb02e74dc0cff1215e16",
 }
 SUBMITTED = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 DECIDED = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)

@@ -81,7 +81,7 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("GET", A + "/result"): P.report_read,
     ("GET", A + "/report.html"): P.report_read,
     ("GET", A + "/report.pdf"): P.report_read,
-    ("GET", A + "/open-data"): P.report_export,
+    ("GET", A + "/open-data"): P.report_export,  # format=oscal-poam: also actions.read
     # review and board
     ("GET", "/review/"): P.review_read,
     ("GET", "/review/inbox.csv"): P.review_read,
@@ -138,7 +138,7 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("GET", API + A + "/submissions"): P.assessment_read,
     ("GET", API + A + "/result"): P.assessment_read,
     ("GET", API + A + "/report.pdf"): P.report_read,
-    ("GET", API + A + "/open-data"): P.report_export,
+    ("GET", API + A + "/open-data"): P.report_export,  # format=oscal-poam: also actions.read
     ("GET", API + A + "/documents"): P.assessment_read,
     ("POST", API + A + "/documents"): P.documents_upload,
     ("GET", API + A + "/documents/{sha256}"): P.assessment_read,
