@@ -134,5 +134,8 @@ def scoring_record(sealed: SealedRecord) -> SubmissionRecord:
         elif (kind == "evidence" or kind == "document") and not evidence.get(qid, "").strip():
             evidence[qid] = WITHHELD_PLACEHOLDER
     return record.model_copy(
-        update={"answers": dict(sorted(answers.items())), "evidence": dict(sorted(evidence.items()))}
+        update={
+            "answers": dict(sorted(answers.items())),
+            "evidence": dict(sorted(evidence.items())),
+        }
     )
