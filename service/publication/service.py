@@ -571,7 +571,8 @@ def changes(session: Session, assessment_id: uuid.UUID) -> tuple[Change, ...]:
     )
     out = []
     for event in events:
-        number = (event.detail or {}).get("submission")
+        detail = event.detail or {}
+        number = detail.get("submission", detail.get("number"))
         out.append(
             Change(
                 at=event.at.date(),

@@ -46,7 +46,6 @@ from service.report.inputs import (
 )
 from service.report.sign import SigningIdentity, sign_pdf
 from service.report.view import (
-    AnswerRead,
     GapRow,
     PlanRow,
     ReportView,
@@ -106,9 +105,9 @@ KEYS: Mapping[str, str] = {
     "change_withdrawn": N_("Public edition withdrawn"),
     "proof": N_("Proof"),
     "proof_text": N_(
-        "This record is made from the signed submission whose hash is {sha256}. Withheld items "
-        "keep their commitment, so anyone can check with PolicyGap's verify page that nothing "
-        "else was changed."
+        "This record is made from the signed submission whose hash (SHA-256) is printed below. "
+        "Withheld items keep their commitment, so anyone can check with PolicyGap's verify page "
+        "that nothing else was changed."
     ),
     "withdrawn_banner": N_("This record was withdrawn on {date}. Reason: {reason}"),
     "issued": N_("Issued and signed by {instance}, {at}"),
@@ -312,7 +311,7 @@ class PublicView:
 
     @property
     def proof(self) -> str:
-        return self.w["proof_text"].format(sha256=self.inp.sha256)
+        return self.w["proof_text"]
 
     @property
     def stated(self) -> str:
@@ -369,10 +368,6 @@ class PublicView:
                     documents.append(Shown(f"{ref['name']} (SHA-256 {ref['sha256'][:12]})"))
             rows.append(QuestionRow(qid, a.text, answer, evidence, tuple(documents)))
         return tuple(rows)
-
-
-def _reads(view: ReportView) -> dict[str, AnswerRead]:
-    return {r.question_id: r for s in view.details for c in s.criteria for r in c.reads}
 
 
 def withheld_reasons(inp: PublicInput, lang: str) -> dict[str, str]:
