@@ -82,7 +82,8 @@ def test_items_start_as_the_question_says_and_withheld_when_it_says_nothing(
 def test_reasons_offered_follow_the_regime_fact(frt: Questionnaire) -> None:
     keys = {r.key for r in publication.reasons_for(frt, "on_mfippa")}
     assert "mfippa-8-1-c" in keys
-    assert "fippa-14-1-c" not in keys and "atia-16-2" not in keys
+    assert "fippa-14-1-c" not in keys
+    assert "atia-16-2" not in keys
     assert {r.key for r in publication.reasons_for(frt, "federal_pa")} >= {"atia-16-2"}
     assert len(publication.reasons_for(frt, None)) == len(frt.public_edition.reasons)
     assert publication.regime_of(frt, {"regime": "on_mfippa"}) == "on_mfippa"

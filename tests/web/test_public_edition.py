@@ -394,3 +394,77 @@ def test_verify_rejects_a_public_edition_signed_by_another_key(
     check = verify_pdf(render_public_pdf(inp, "en", signer=other), lambda _r: q, trusted=[cert])
     assert not check.ok
     assert any("not a trusted instance" in str(d) for d in check.differences)
+
+
+def test_verify_page_checks_a_public_edition_against_the_full_report(
+    client: TestClient, world: World, record: str
+) -> None:
+    public, full, _cert = _pdfs(client, world, record)
+    page = client.get("/verify")
+    token = csrf_from(page.text)
+    response = client.post(
+        "/verify",
+        data={"csrf_token": token},
+        files={
+            "file": ("public.pdf", public, "application/pdf"),
+            "full": ("full.pdf", full, "application/pdf"),
+        },
+    )
+    assert response.status_code == 200
+    assert "This report is authentic and unchanged" in response.text
+    assert "A public edition: what was withheld, and why" in response.text
+    assert "evidence/pia_done" in response.text
+    assert REASON in response.text
+    assert "Both come from the same signed submission" in response.text
+    assert SECRET_NOTE not in response.text
+
+
+def test_cli_verify_against_the_full_report(
+    client: TestClient, world: World, record: str, pub_dir: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from service.cli import app as cli
+
+    public, full, cert = _pdfs(client, world, record)
+    (tmp_path / "public.pdf").write_bytes(public)
+    (tmp_path / "full.pdf").write_bytes(full)
+    (tmp_path / "cert.pem").write_bytes(cert)
+    args = [
+        "verify",
+        str(tmp_path / "public.pdf"),
+        "--trust",
+        str(tmp_path / "cert.pem"),
+        "--no-database",
+        "--questionnaire",
+        str(pub_dir / "web-mini.yaml"),
+        "--against",
+        str(tmp_path / "full.pdf"),
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "a public edition" in result.output
+    assert "evidence/pia_done (fippa-14-1-c)" in result.output
+    assert "same submission as full.pdf" in result.output
+    # against another submission's report: refused
+    other = _signed_public_other(client)
+    (tmp_path / "other.pdf").write_bytes(other)
+    result = CliRunner().invoke(cli, [*args[:-1], str(tmp_path / "other.pdf")])
+    assert result.exit_code == 1
+    assert "not the same submission" in result.output
+
+
+def _signed_public_other(client: TestClient) -> bytes:
+    """A full report of a different submission: the record's own, re-sealed with new salts."""
+    from service.questionnaire.submission import seal
+
+    app = client.app  # type: ignore[attr-defined]
+    with db.new_session(_engine(app)) as s:
+        edition = s.exec(select(PublicEdition)).one()
+        row = publication.published_one(s, edition.id)
+        identity = delivery.instance_identity(s, app.state.settings)
+        inp = publication.public_input(s, app.state.registry, row)
+        full_sealed = publication.sealed_of(row.submission)
+    other = seal(full_sealed.record(), salt=lambda _p: bytes(16))
+    inp = dataclasses.replace(inp, sealed=other, issued=Issued(identity.name, inp.plan_as_at))  # type: ignore[arg-type]
+    return render_public_pdf(inp, "en", signer=identity)
