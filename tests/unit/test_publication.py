@@ -50,7 +50,9 @@ def _sealed(q: Questionnaire) -> object:
         ),
         documents={
             "probe_rules": [
-                DocumentRef(name="probe.pdf", size=10, sha256="b" * 64, media_type="application/pdf")
+                DocumentRef(
+                    name="probe.pdf", size=10, sha256="b" * 64, media_type="application/pdf"
+                )
             ]
         },
     )
