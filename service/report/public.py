@@ -478,12 +478,15 @@ def render_public_pdf(
         font_config=FontConfiguration(),
         pdf_variant="pdf/ua-1",
         attachments=attachments,
-        identifier=identifier.encode(),
+        pdf_identifier=identifier.encode("ascii"),
+        presentational_hints=False,
         uncompressed_pdf=False,
         finisher=complete_tables,
     )
     if signer is not None and inp.issued is not None:
-        data = sign_pdf(data, signer, at=inp.issued.at)
+        data = sign_pdf(
+            data, signer, signed_at=inp.issued.at, reason="PolicyGap public edition, as released"
+        )
     return data
 
 

@@ -7,9 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from service.questionnaire import publication
-from service.questionnaire.answers import Answers
+from service.questionnaire.answers import Answers, AnswersFile
 from service.questionnaire.loader import load_directory
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.scoring import score
@@ -111,13 +112,30 @@ def test_a_redacted_copy_keeps_the_root_and_scores_as_the_full_record(frt: Quest
     )
     assert redacted.root() == sealed.root()  # type: ignore[attr-defined]
     assert "Probe thresholds" not in redacted.canonical().decode()
-    full = sealed.record()  # type: ignore[attr-defined]
-    as_of = full.as_of
-    before = score(frt, full.to_answers(), as_of=as_of)
-    after = score(frt, publication.scoring_record(redacted).to_answers(), as_of=as_of)
-    assert (after.rating, after.score, after.gaps) == (before.rating, before.score, before.gaps)
-    # without the placeholder the withheld evidence would be missing: another result
-    bare = score(frt, redacted.record().to_answers(), as_of=as_of)
-    assert [c.verdict for c in bare.criteria] != [c.verdict for c in before.criteria] or (
-        bare.score != before.score
+
+
+def test_northvale_with_every_note_withheld_scores_as_submitted(frt: Questionnaire) -> None:
+    """Criteria that need evidence read the notes for their presence only: a copy with every
+    note withheld scores as the full record (the placeholder), and would not without it."""
+    data = AnswersFile.model_validate(
+        yaml.safe_load((ROOT / "questionnaires/examples/ta6-northvale.yaml").read_text())
     )
+    record = build_submission(
+        questionnaire_id=frt.id,
+        questionnaire_version=frt.version,
+        questionnaire_sha256=frt.sha256,
+        as_of=data.as_of or date(2026, 11, 1),
+        agency=data.agency,
+        program=data.program or "",
+        answers=data.to_answers(),
+    )
+    sealed = seal(record, salt=lambda _p: SALT)
+    withheld = {p: "mfippa-8-1-c" for p in sealed.fields if p.startswith("evidence/")}
+    assert len(withheld) > 20
+    redacted = publication.redact(frt, sealed, withheld)
+    assert redacted.root() == sealed.root()
+    before = score(frt, record.to_answers(), as_of=record.as_of)
+    after = score(frt, publication.scoring_record(redacted).to_answers(), as_of=record.as_of)
+    assert (after.rating, after.score, after.gaps) == (before.rating, before.score, before.gaps)
+    bare = score(frt, redacted.record().to_answers(), as_of=record.as_of)
+    assert (bare.score, bare.gaps) != (before.score, before.gaps)

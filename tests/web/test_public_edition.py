@@ -346,7 +346,8 @@ def test_verify_rejects_a_public_edition_with_a_changed_verdict(
     _public, _full, cert = _pdfs(client, world, record)
 
     def better(inp: Any) -> Any:
-        result = inp.result.model_copy(update={"rating": Rating.green, "gaps": []})
+        assert inp.result.rating is Rating.green  # the accepted answers meet every criterion
+        result = inp.result.model_copy(update={"rating": Rating.red, "gaps": ["GOV-01"]})
         return dataclasses.replace(inp, result=result)
 
     forged = _signed_public(app, record, better)
