@@ -294,10 +294,14 @@ class PublicView:
 
     @cached_property
     def answers(self) -> tuple[tuple[str, tuple[QuestionRow, ...]], ...]:
-        return tuple(
-            (section.title, self._questions([q.id for q in section.questions]))
-            for section in self.view.appendix
-        )
+        """Every question asked, by section (those the answers did not ask are left out)."""
+        not_asked = self.view.labels["not_asked"]
+        out = []
+        for section in self.view.appendix:
+            asked = [q.id for q in section.questions if q.answer != not_asked]
+            if asked:
+                out.append((section.title, self._questions(asked)))
+        return tuple(out)
 
     @cached_property
     def changes(self) -> tuple[ChangeRow, ...]:
