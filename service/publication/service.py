@@ -515,7 +515,9 @@ def published(
         r.id: r
         for r in session.exec(
             select(Organisation).where(
-                col(Organisation.id).in_(sorted({e.regulator_id for e, *_ in rows if e.regulator_id}))
+                col(Organisation.id).in_(
+                    sorted({e.regulator_id for e, *_ in rows if e.regulator_id})
+                )
             )
         )
     }
