@@ -180,6 +180,10 @@ def test_published_record_is_reachable_without_sign_in_and_sets_no_cookie(
         response = client.get(url)
         assert response.status_code == 200, url
         assert "set-cookie" not in response.headers, url
+    # a record that is not published: 404, and still no cookie
+    missing = client.get(f"/public/{uuid.uuid4()}")
+    assert missing.status_code == 404
+    assert "set-cookie" not in missing.headers
     # a visitor that carries a session cookie gets none set and none read
     client.cookies.set("policygap_session", "not-a-session")
     response = client.get(f"/public/{record}")
