@@ -40,6 +40,7 @@ PUBLIC_CSP = (
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
 LANGS = ("en", "fr")
+FIELD_IDS = frozenset({"note", "reason"})  # the regulator's text fields, linked by their own id
 
 
 # --- behind sign-in: prepare, release, read -------------------------------------------------------
@@ -93,7 +94,10 @@ def _edition_page(
         "reason_words": {
             k: localize(r.label, lang) for k, r in reason_index(questionnaire).items()
         },
-        "errors": [(f"item-{index_of.get(f, f)}", page._(m)) for f, m in errors or []],
+        "errors": [
+            (f if f in FIELD_IDS else f"item-{index_of.get(f, f)}", page._(m))
+            for f, m in errors or []
+        ],
         "error_of": error_of,
         "may_prepare": policy.allowed(user.role, Permission.public_prepare)
         and is_agency

@@ -473,3 +473,21 @@ def _signed_public_other(client: TestClient) -> bytes:
     other = seal(full_sealed.record(), salt=lambda _p: bytes(16))
     inp = dataclasses.replace(inp, sealed=other, issued=Issued(identity.name, inp.plan_as_at))  # type: ignore[arg-type]
     return render_public_pdf(inp, "en", signer=identity)
+
+
+def test_withdrawing_without_a_reason_is_refused_with_the_error_linked_to_the_field(
+    client: TestClient, world: World, record: str
+) -> None:
+    with db.new_session(_engine(client.app)) as s:  # type: ignore[attr-defined]
+        aid = s.exec(select(PublicEdition)).one().assessment_id
+    url = f"/assessments/{aid}/public-edition"
+    login(client, world.reviewer_on.email)
+    _html, token, version = _form(client, url)
+    refused = client.post(
+        url + "/withdraw", data={"csrf_token": token, "version": version, "reason": " "}
+    )
+    assert refused.status_code == 422
+    assert 'href="#reason"' in refused.text
+    assert 'id="reason-error"' in refused.text
+    client.cookies.clear()
+    assert "This record was withdrawn" not in client.get(f"/public/{record}").text
