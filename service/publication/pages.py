@@ -217,7 +217,7 @@ def release_public_edition(page: PageDep, form: PageForm, assessment_id: str) ->
     if problems:
         return _edition_page(page, assessment_id, errors=problems, posted=posted, status_code=422)
     try:
-        publication.release(
+        edition = publication.release(
             session=page.session,
             viewer=page.viewer,
             questionnaire=questionnaire,
@@ -227,6 +227,7 @@ def release_public_edition(page: PageDep, form: PageForm, assessment_id: str) ->
         )
     except AppError as error:
         return _refused(page, assessment_id, error, posted)
+    publication.prerender(page.request.app, edition)
     return redirect(f"/assessments/{aid}/public-edition")
 
 

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, func, or_, select
 
-from service import db
+from service import db, jobs
 from service.actions.models import RemediationAction
 from service.assessments import access
 from service.assessments import service as assessment_service
@@ -31,6 +32,7 @@ from service.auth import policy
 from service.auth import service as auth_service
 from service.auth.policy import Permission
 from service.auth.principal import Viewer
+from service.config import Settings
 from service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from service.i18n import N_
 from service.models import (
@@ -44,7 +46,7 @@ from service.models import (
 )
 from service.publication.models import PublicEdition, PublicEditionPdf
 from service.questionnaire import publication as core
-from service.questionnaire.loader import Registry
+from service.questionnaire.loader import Registry, load_directory
 from service.questionnaire.schema import Questionnaire, WithholdingReason, localize
 from service.questionnaire.scoring import Result
 from service.questionnaire.submission import SealedRecord, parse_sealed, record_version
@@ -653,25 +655,72 @@ def _render(inp: PublicInput, lang: str, signer: Any) -> bytes:
     return render_public_pdf(inp, lang, signer=signer)
 
 
-def pdf(app: FastAPI, session: Session, registry: Registry, row: PublishedRow, lang: str) -> bytes:
-    """The record's signed PDF in ``lang``: made once (in the render process) and kept until
-    the edition changes."""
+def _make_pdf(
+    session: Session,
+    registry: Registry,
+    settings: Settings,
+    resources: jobs.Resources,
+    row: PublishedRow,
+    lang: str,
+) -> bytes:
+    """Render the record's PDF in ``lang`` in the render process, signed, and keep it."""
     from service.report_delivery import service as delivery
 
-    found = session.get(PublicEditionPdf, (row.edition.id, lang))
-    if found is not None:
-        return found.pdf
-    settings = app.state.settings
     signer = delivery.instance_identity(session, settings)
     now = datetime.now(UTC).replace(microsecond=0)
     inp = public_input(session, registry, row, issued=Issued(instance=signer.name, at=now), now=now)
+    edition_id = row.edition.id
     session.rollback()  # no read transaction held open during the render
-    child = delivery.app_renderer(app)
+    child = delivery.renderer(resources, settings)
     data: bytes = child.call(_render, inp, lang, signer, timeout=settings.report_timeout_seconds)
     try:
         with db.writing(session):
-            if session.get(PublicEditionPdf, (row.edition.id, lang)) is None:
-                session.add(PublicEditionPdf(edition_id=row.edition.id, language=lang, pdf=data))
+            if session.get(PublicEditionPdf, (edition_id, lang)) is None:
+                session.add(PublicEditionPdf(edition_id=edition_id, language=lang, pdf=data))
     except IntegrityError:
-        log.info("public edition PDF stored by another request")
+        log.info("public edition PDF stored by another process")
     return data
+
+
+def pdf(app: FastAPI, session: Session, registry: Registry, row: PublishedRow, lang: str) -> bytes:
+    """The record's signed PDF in ``lang``: made once (in the render process, by the job queued
+    at release or now) and kept until the edition changes."""
+    found = session.get(PublicEditionPdf, (row.edition.id, lang))
+    if found is not None:
+        return found.pdf
+    return _make_pdf(session, registry, app.state.settings, app.state.job_resources, row, lang)
+
+
+RENDER_TASK = "render_public_edition"
+
+
+@jobs.task(RENDER_TASK)
+def render_public_edition(ctx: jobs.JobContext, *, edition_id: str, lang: str) -> None:
+    """The job after a release or a change: make the record's PDF in ``lang`` (nothing to do
+    when it is made already, or the record is no longer released)."""
+    with db.new_session(ctx.engine) as session:
+        try:
+            row = published_one(session, uuid.UUID(edition_id))
+        except NotFound:
+            return
+        if row.edition.status != EditionStatus.released:
+            return
+        if session.get(PublicEditionPdf, (row.edition.id, lang)) is not None:
+            return
+        registry = load_directory(Path(ctx.settings.questionnaires_dir))
+        _make_pdf(session, registry, ctx.settings, ctx.resources, row, lang)
+        log.info("public edition %s (%s) rendered", edition_id, lang)
+
+
+def prerender(app: FastAPI, edition: PublicEdition) -> None:
+    """Queue the record's PDFs (both languages) after a release or a change."""
+    if not app.state.settings.report_prerender:
+        return
+    queue: jobs.Queue = app.state.jobs
+    for lang in ("en", "fr"):
+        queue.defer(
+            RENDER_TASK,
+            key=f"public:{edition.id}:{edition.version}:{lang}",
+            edition_id=str(edition.id),
+            lang=lang,
+        )

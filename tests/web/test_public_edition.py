@@ -491,3 +491,24 @@ def test_withdrawing_without_a_reason_is_refused_with_the_error_linked_to_the_fi
     assert 'id="reason-error"' in refused.text
     client.cookies.clear()
     assert "This record was withdrawn" not in client.get(f"/public/{record}").text
+
+
+def test_the_release_job_makes_both_pdfs_and_the_download_serves_them(
+    client: TestClient, record: str, app: FastAPI
+) -> None:
+    from service import jobs
+    from service.publication.models import PublicEditionPdf
+
+    resources = jobs.Resources()
+    try:
+        ctx = jobs.JobContext(settings=app.state.settings, engine=_engine(app), resources=resources)
+        for lang in ("en", "fr"):
+            publication.render_public_edition(ctx, edition_id=record, lang=lang)
+            publication.render_public_edition(ctx, edition_id=record, lang=lang)  # a no-op
+    finally:
+        resources.close()
+    with db.new_session(_engine(app)) as s:
+        made = {row.language: row.pdf for row in s.exec(select(PublicEditionPdf))}
+    assert set(made) == {"en", "fr"}
+    client.cookies.clear()
+    assert client.get(f"/public/{record}/record-fr.pdf").content == made["fr"]
