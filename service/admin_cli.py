@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -22,11 +23,15 @@ from service.assessments import digest as review_digest
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment
 from service.assessments.service import Viewer
+from service.auth import scope
 from service.auth import service as auth_service
 from service.config import PLACEHOLDER_WARNING, get_settings
 from service.models import AssessmentStatus, AuditEvent, Organisation, Role, SectionStatus, User
+from service.publication import service as publication
+from service.questionnaire import publication as redaction
 from service.questionnaire.answers import AnswersFile, check_answers_file
 from service.questionnaire.loader import Registry, load_directory
+from service.questionnaire.schema import Questionnaire
 
 
 @dataclass(frozen=True)
@@ -300,7 +305,79 @@ def _load_example(
                     detail={"source": "demo", "submission": 1},
                 )
             )
+        if agency.slug in DEMO_PUBLIC_EDITION:
+            created.extend(
+                _release_demo_edition(
+                    session=session,
+                    questionnaire=questionnaire,
+                    assessment_id=assessment.id,
+                    officer=viewer,
+                    withheld=DEMO_PUBLIC_EDITION[agency.slug],
+                )
+            )
     return [*created, f"{status}: {agency.name_en} - {program}"]
+
+
+# The sample agencies whose accepted assessment the demo releases a public edition of: the
+# fields it withholds (evidence notes on investigative techniques and security, under the
+# regime's law-enforcement exemptions); everything else of free text is published.
+DEMO_PUBLIC_EDITION: dict[str, dict[str, str]] = {
+    "northvale": {
+        "evidence/probe_rules": "mfippa-8-1-c",
+        "evidence/minimisation": "mfippa-8-1-c",
+        "evidence/gallery_inventory": "mfippa-8-1-c",
+        "evidence/security_controls": "mfippa-8-1-i",
+        "evidence/access_review": "mfippa-8-1-i",
+    }
+}
+
+
+def _release_demo_edition(
+    *,
+    session: Session,
+    questionnaire: Questionnaire,
+    assessment_id: uuid.UUID,
+    officer: Viewer,
+    withheld: dict[str, str],
+) -> list[str]:
+    """Prepare (as the agency's officer) and release (as a reviewer of a regulator that oversees
+    the agency) the public edition of an accepted demo assessment."""
+    assessment = session.get_one(Assessment, assessment_id)
+    agency = session.get_one(Organisation, assessment.organisation_id)
+    submission = publication.accepted_submission(session, officer, assessment)
+    if submission is None:
+        return []
+    items = redaction.items(questionnaire, publication.sealed_of(submission))
+    decisions = {i.path: (i.path not in withheld, withheld.get(i.path, "")) for i in items}
+    proposal = publication.Proposal(
+        decisions, next_review=submission.as_of.replace(year=submission.as_of.year + 1)
+    )
+    edition = publication.save(
+        session=session,
+        viewer=officer,
+        questionnaire=questionnaire,
+        assessment_id=assessment.id,
+        expected_version=0,
+        proposal=proposal,
+        propose=True,
+    )
+    reviewers = session.exec(select(User).where(User.role == Role.reviewer)).all()
+    for reviewer in reviewers:
+        regulator = (
+            session.get(Organisation, reviewer.organisation_id)
+            if reviewer.organisation_id
+            else None
+        )
+        if regulator is not None and scope.regulator_oversees(regulator, agency):
+            publication.release(
+                session=session,
+                viewer=Viewer(user=reviewer, organisation=regulator),
+                questionnaire=questionnaire,
+                assessment_id=assessment.id,
+                expected_version=edition.version,
+            )
+            return [f"public edition released: /public/{edition.id}"]
+    return [f"public edition proposed (no reviewer oversees {agency.name_en})"]
 
 
 def register(app: typer.Typer) -> None:

@@ -46,6 +46,7 @@ from service.documents import pages as document_routes
 from service.documents import store as document_store
 from service.errors import AppError, NotSignedIn
 from service.i18n.catalogue import Translator
+from service.publication import pages as publication_pages
 from service.questionnaire.loader import load_directory
 from service.report_delivery import endpoints as report_api
 from service.report_delivery import pages as report_pages
@@ -315,6 +316,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(document_routes.router)
     app.include_router(review_pages.router)
     app.include_router(board_pages.router)
+    app.include_router(publication_pages.router)
     app.include_router(action_pages.router)
     app.include_router(report_pages.router)
     app.include_router(assessment_pages.router)

@@ -125,6 +125,15 @@ class ActionStatus(StrEnum):
     risk_accepted = "risk_accepted"  # accepted as a risk, with a reason and who accepted it
 
 
+class EditionStatus(StrEnum):
+    """Where an accepted submission's public edition stands (``service/publication``)."""
+
+    draft = "draft"  # the agency's officer is preparing it
+    proposed = "proposed"  # waiting for the regulator
+    released = "released"  # public
+    withdrawn = "withdrawn"  # was public; the record says so, with the date and the reason
+
+
 class VersionState(StrEnum):
     """Whether a questionnaire version is offered for new assessments."""
 

@@ -151,11 +151,27 @@ def verify(
             "state with its record (default: when the configured database answers)",
         ),
     ] = True,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            metavar="FULL.pdf",
+            help="For a public edition: the full report it must come from (same signed "
+            "submission, same hash); both are checked",
+        ),
+    ] = None,
 ) -> None:
-    """Check a report: its signature and signer, the printed hash, the questionnaire, the
-    recomputed result and the review state; exit 0 if all hold, 1 otherwise."""
+    """Check a report or a public edition: its signature and signer, the printed hash, the
+    questionnaire, the recomputed result and the review state, and for a public edition which
+    fields were withheld and why; exit 0 if all hold, 1 otherwise."""
     from service.cli_support import fail, load_questionnaire_or_exit
-    from service.report.verify import NotAReport, Note, questionnaire_finder, verify_pdf
+    from service.report.verify import (
+        NotAReport,
+        Note,
+        compare_editions,
+        questionnaire_finder,
+        verify_pdf,
+    )
 
     try:
         data = report_file.read_bytes()
@@ -189,7 +205,32 @@ def verify(
                 "give --documents to check them",
                 err=True,
             )
+    if against is not None:
+        try:
+            full = verify_pdf(
+                against.read_bytes(),
+                questionnaire_finder(questionnaires_dir, override),
+                trusted=trusted,
+                allow_unsigned=allow_unsigned,
+                instance=beside[1] if beside is not None else None,
+            )
+        except OSError as error:
+            fail(f"{error.filename}: cannot read the file: {error.strerror}")
+        except NotAReport as error:
+            fail(f"{against}: {error}")
+        problems = compare_editions(outcome, full)
+        outcome.differences.extend(problems)
+        if not problems:
+            outcome.checks.append(
+                Note(
+                    f"same submission as {against.name}: both prove hash {full.sha256}; "
+                    f"{len(outcome.withheld)} field(s) withheld of the full record's "
+                    f"{len(full.sealed.fields) if full.sealed else 0}"
+                )
+            )
     typer.echo(f"read: canonical record version {outcome.version or '?'}")
+    if outcome.public_edition:
+        typer.echo("read: a public edition (fields withheld, each with its commitment)")
     for check in outcome.checks:
         typer.echo(f"ok: {check}")
     if outcome.ok:

@@ -40,6 +40,8 @@ class Permission(StrEnum):
     questionnaire_review = "questionnaire.review"  # preview an uploaded draft, approve it
     admin_audit = "admin.audit"
     account_tokens = "account.tokens"  # personal API tokens
+    public_prepare = "public.prepare"  # the agency prepares an accepted submission's public edition
+    public_release = "public.release"  # the regulator releases, changes or withdraws it
 
 
 P = Permission
@@ -56,6 +58,7 @@ TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
             P.actions_read,
             P.actions_edit,
             P.report_export,
+            P.public_prepare,
         },
         Role.contributor: frozenset({P.assessment_read, P.assessment_edit}),
         Role.reviewer: _EVERYONE
@@ -67,6 +70,7 @@ TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
             P.actions_comment,
             P.report_export,
             P.questionnaire_review,
+            P.public_release,
         },
         Role.board: _EVERYONE | {P.board_read, P.actions_read},
         Role.admin: _EVERYONE

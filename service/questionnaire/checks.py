@@ -93,6 +93,7 @@ def check(
             return Checked(None, None, sorted(report.problems, key=lambda p: (p.line, p.col)))
     checker = _Checker(questionnaire, report)
     checker.check_ids()
+    checker.check_public_edition()
     checker.check_shapes()
     checker.check_lengths(doc.data)
     checker.check_conditions()
@@ -526,6 +527,33 @@ class _Checker:
                 "a multiple-choice question cannot have a dont_know option; use single_choice",
                 code=ProblemCode.question_shape,
             )
+
+    def check_public_edition(self) -> None:
+        """The public edition's block: reasons with unique keys and known sources, a regime fact
+        that exists, and questions that exist."""
+        spec = self.q.public_edition
+        base: PathT = ("public_edition",)
+        self._unique(
+            [((*base, "reasons", i, "key"), r.key) for i, r in enumerate(spec.reasons)],
+            "withholding reason key",
+        )
+        for i, r in enumerate(spec.reasons):
+            if r.reference is not None:
+                self._check_reference(r.reference, (*base, "reasons", i, "reference"))
+        facts = {f.id for f in self.q.facts}
+        if spec.regime_fact is not None and spec.regime_fact not in facts:
+            self.report.at(
+                (*base, "regime_fact"),
+                f"there is no fact {spec.regime_fact!r}{self._suggest(spec.regime_fact, facts)}",
+            )
+        questions = set(self.q.question_index())
+        for key in ("summary_questions", "detail_questions"):
+            for i, qid in enumerate(getattr(spec, key)):
+                if qid not in questions:
+                    self.report.at(
+                        (*base, key, i),
+                        f"there is no question {qid!r}{self._suggest(qid, questions)}",
+                    )
 
     def _check_reference(self, ref: Reference, path: PathT) -> None:
         if ref.in_force and ref.until and ref.until < ref.in_force:
@@ -1137,6 +1165,7 @@ class _Checker:
             | {r.source for question in q.questions() for r in question.references}
             | {r.source for c in q.criteria for e in c.escalate for r in e.references}
             | {r.source for f in q.facts for row in f.table for r in row.references}
+            | {r.reference.source for r in q.public_edition.reasons if r.reference is not None}
         )
         for si, source in enumerate(q.sources):
             if source.key not in cited:

@@ -206,6 +206,13 @@ YES_NO_OPTIONS: tuple[Option, ...] = (
 )
 
 
+class Publication(StrEnum):
+    """Whether a question's free text starts as proposed for the public edition or withheld."""
+
+    publish = "publish"
+    withhold = "withhold"
+
+
 class Question(Model):
     id: Snake
     type: QuestionType
@@ -227,6 +234,13 @@ class Question(Model):
     max: Bound | None = Field(default=None, description="number only: the largest answer")
     max_length: Annotated[int, Field(strict=True, gt=0, le=MAX_TEXT_ANSWER)] | None = Field(
         default=None, description="text and long_text only: the longest answer"
+    )
+    publication: Publication | None = Field(
+        default=None,
+        description="The public edition's starting proposal for this question's free text (a "
+        "text answer, its evidence note and its documents): publish or withhold. Absent: "
+        "withhold. The agency's officer can change it for each item; verdicts and choice "
+        "answers are always public",
     )
 
     def choices(self) -> tuple[Option, ...]:
@@ -481,6 +495,49 @@ class ReportWords(Model):
 OptionTarget = StrictStr | list[StrictStr]
 
 
+class WithholdingReason(Model):
+    """A statutory reason to withhold an item from the public edition, e.g. a law-enforcement
+    exemption of an access-to-information act, for the regimes it belongs to."""
+
+    key: Annotated[StrictStr, Field(pattern=SOURCE_KEY, max_length=MAX_ID)]
+    label: LocalizedText = Field(
+        description='What the public edition prints: "Withheld: <label>", e.g. '
+        '"FIPPA s. 14(1)(c), law enforcement (investigative techniques)"'
+    )
+    regimes: list[StrictStr] = Field(
+        default_factory=list,
+        description="The values of the public edition's regime fact this reason is offered for "
+        "(empty: every regime)",
+    )
+    reference: Reference | None = Field(
+        default=None, description="The provision, with how far its text has been checked"
+    )
+
+
+class PublicEditionWords(Model):
+    """What the public edition needs from the questionnaire (questionnaires/README.md,
+    "The public edition")."""
+
+    regime_fact: Snake | None = Field(
+        default=None,
+        description="The fact whose value names the privacy regime; it chooses which withholding "
+        "reasons are offered (all when absent or not derived)",
+    )
+    reasons: list[WithholdingReason] = Field(
+        default_factory=list, description="The statutory reasons an item can be withheld for"
+    )
+    summary_questions: list[Snake] = Field(
+        default_factory=list,
+        description="Questions whose answers the first page shows: what the program is, what it "
+        "may and may not be used for",
+    )
+    detail_questions: list[Snake] = Field(
+        default_factory=list,
+        description="Questions the detail shows as answered under their own heading: named "
+        "recipients, retention, human review of matches, accuracy and bias testing",
+    )
+
+
 class CarriedQuestion(Model):
     """How one question of this version takes its answer from the previous version."""
 
@@ -541,6 +598,10 @@ class Questionnaire(Model):
         default_factory=list,
         description="For previous versions: how their answers carry to this version "
         "(questionnaires/README.md, 'Carrying answers forward')",
+    )
+    public_edition: PublicEditionWords = Field(
+        default_factory=PublicEditionWords,
+        description="The withholding reasons and the questions the public edition shows first",
     )
 
     # The SHA-256 of the file's bytes, given to validation by the loader as

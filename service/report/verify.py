@@ -26,9 +26,11 @@ from pathlib import Path
 from types import MappingProxyType
 
 from service.i18n.catalogue import N_, NP_, Translator
+from service.questionnaire.publication import scoring_record, withholdable
 from service.questionnaire.schema import Questionnaire
 from service.questionnaire.scoring import score
 from service.questionnaire.submission import (
+    SealedRecord,
     SubmissionRecord,
     canonical_json,
     parse_sealed,
@@ -127,10 +129,18 @@ class Verification:
     # each check made, in order, and whether it held: signature, signer, hash, questionnaire,
     # result, review (a check not reached is absent)
     steps: dict[str, bool] = field(default_factory=dict)
+    sealed: SealedRecord | None = None  # the version-2 record read, when it is one
+    # a public edition: each withheld field and the key of the reason it was withheld for
+    withheld: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.differences
+
+    @property
+    def public_edition(self) -> bool:
+        """Whether the record read withholds fields (a public edition's redacted copy)."""
+        return bool(self.withheld)
 
 
 @dataclass(frozen=True)
@@ -215,10 +225,11 @@ def _read_record(out: Verification, raw: bytes) -> SubmissionRecord | None:
     out.version = record_version(raw)
     try:
         if out.version == 2:
-            sealed = parse_sealed(raw)
+            sealed = out.sealed = parse_sealed(raw)
             record = sealed.record()
             out.sha256 = sealed.root()
             canonical = sealed.canonical()
+            out.withheld = {path: w.reason for path, w in sealed.withheld.items()}
         else:
             record = parse_submission(raw)
             out.sha256 = sha256_hex(raw)
@@ -311,6 +322,62 @@ def _check_review(
     else:
         out.checks.append(note(N_("review state: matches the server's record")))
     return True
+
+
+def _check_withheld(out: Verification, questionnaire: Questionnaire) -> None:
+    """A public edition: only free text may be withheld (never what a verdict is computed
+    from), each with a reason; say which fields were withheld and why."""
+    refused = sorted(p for p in out.withheld if not withholdable(questionnaire, p))
+    if refused:
+        out.differences.append(
+            note(
+                N_("public edition: fields that cannot be withheld are withheld: {fields}"),
+                fields=", ".join(refused),
+            )
+        )
+    unexplained = sorted(p for p, reason in out.withheld.items() if not reason)
+    if unexplained:
+        out.differences.append(
+            note(
+                N_("public edition: withheld without a reason: {fields}"),
+                fields=", ".join(unexplained),
+            )
+        )
+    out.checks.append(
+        note(
+            N_(
+                "public edition: {count} field(s) withheld, each proven by its commitment: {fields}"
+            ),
+            count=len(out.withheld),
+            fields="; ".join(f"{p} ({r})" for p, r in sorted(out.withheld.items())),
+        )
+    )
+
+
+def compare_editions(public: Verification, full: Verification) -> list[Note]:
+    """A public edition checked against the full report (both already verified): the
+    differences found (none when the public edition comes from the same signed submission).
+    The same root proves that every clear field of the public edition is the full record's
+    field, and that each withheld field is one of the full record's fields."""
+    problems: list[Note] = []
+    if not full.ok:
+        problems.append(note(N_("the full report does not verify")))
+    if not public.ok:
+        problems.append(note(N_("the public edition does not verify")))
+    if full.withheld:
+        problems.append(note(N_("the full report withholds fields: it is not the full report")))
+    if public.sha256 != full.sha256:
+        problems.append(
+            note(
+                N_(
+                    "the public edition is of submission {public}, the full report of {full}: "
+                    "not the same submission"
+                ),
+                public=public.sha256 or "?",
+                full=full.sha256 or "?",
+            )
+        )
+    return problems
 
 
 def verify_pdf(
@@ -429,9 +496,12 @@ def verify_pdf(
         )
     out.steps["questionnaire"] = len(out.differences) == before
 
+    if out.withheld:
+        _check_withheld(out, questionnaire)
+    scored = scoring_record(out.sealed) if out.sealed is not None and out.withheld else record
     before = len(out.differences)
     try:
-        result = score(questionnaire, record.to_answers(), as_of=record.as_of)
+        result = score(questionnaire, scored.to_answers(), as_of=record.as_of)
     except (ValueError, KeyError, TypeError) as error:
         out.differences.append(note(N_("the answers cannot be scored: {error}"), error=str(error)))
         out.steps["result"] = False

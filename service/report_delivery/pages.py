@@ -28,7 +28,7 @@ from service.errors import NotFound
 from service.i18n.catalogue import N_
 from service.i18n.formats import format_date, format_size
 from service.report.i18n import words as report_words
-from service.report.verify import NotAReport, Verification
+from service.report.verify import NotAReport, Verification, compare_editions
 from service.report_delivery import service as web_reports
 from service.web.page import PageContext, PublicPageDep, PublicPageForm
 
@@ -244,7 +244,8 @@ UNSIGNED = N_("The report is not signed: it is a draft, not a report this servic
 
 def upload_limits(settings: Settings) -> list[tuple[str, int]]:
     """The body limit of the verify page's upload (for ``BodySizeLimitMiddleware``)."""
-    return [(r"/verify", web_reports.verify_limit(settings) + MULTIPART_ROOM)]
+    # two files: a public edition and the full report it is checked against
+    return [(r"/verify", 2 * web_reports.verify_limit(settings) + MULTIPART_ROOM)]
 
 
 def _verify_page(
@@ -254,6 +255,7 @@ def _verify_page(
     outcome: Verification | None = None,
     name: str = "",
     status_code: int = 200,
+    against: list[str] | None = None,
 ) -> HTMLResponse:
     _ = page._
     lang = page.visitor.lang
@@ -262,7 +264,13 @@ def _verify_page(
         "max_size": format_size(web_reports.verify_limit(page.settings), lang),
         "outcome": None,
         "file_name": name,
+        "withheld": [],
+        "against": against,
     }
+    if outcome is not None and outcome.withheld and outcome.record is not None:
+        context["withheld"] = web_reports.withheld_words(
+            page.registry, outcome.record, outcome.withheld, lang
+        )
     if outcome is not None:
         instance = page.settings.instance_name
         rows = []
@@ -361,4 +369,31 @@ async def verify_report(page: PublicPageDep, form: PublicPageForm) -> HTMLRespon
     except NotAReport:
         message = _("The file is not a PDF report that can be read")
         return _verify_page(page, errors=[("file", message)], name=name, status_code=422)
-    return _verify_page(page, outcome=outcome, name=name)
+    # a public edition may be checked against the full report it comes from (optional)
+    full_upload = form.get("full")
+    full = await full_upload.read(limit + 1) if isinstance(full_upload, UploadFile) else b""
+    if not full:
+        return _verify_page(page, outcome=outcome, name=name)
+    if len(full) > limit:
+        size = format_size(limit, page.visitor.lang)
+        message = _("The file must be smaller than {size}", size=size)
+        return _verify_page(page, errors=[("full", message)], status_code=413)
+    try:
+        full_outcome = await run_in_threadpool(
+            web_reports.check_report, page.session, page.settings, page.registry, full
+        )
+    except NotAReport:
+        message = _("The file is not a PDF report that can be read")
+        return _verify_page(page, errors=[("full", message)], name=name, status_code=422)
+    problems = compare_editions(outcome, full_outcome)
+    outcome.differences.extend(problems)
+    if problems:
+        lines = [p.say(_) for p in problems]
+    else:
+        lines = [
+            _(
+                "Both come from the same signed submission (fingerprint {sha256}).",
+                sha256=outcome.sha256,
+            )
+        ]
+    return _verify_page(page, outcome=outcome, name=name, against=lines)

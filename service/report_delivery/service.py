@@ -156,6 +156,25 @@ def check_report(
     return verify_pdf(data, find, instance=instance)
 
 
+def withheld_words(
+    registry: Registry, record: SubmissionRecord, withheld: dict[str, str], lang: str
+) -> list[dict[str, str]]:
+    """A public edition's withheld fields, each with its reason in ``lang`` (the reason's key
+    when the questionnaire is not loaded here or does not list it)."""
+    from service.questionnaire.publication import reason_index
+    from service.questionnaire.schema import localize
+
+    found = registry.get(record.questionnaire_id, record.questionnaire_version)
+    index = reason_index(found) if found is not None else {}
+    return [
+        {
+            "field": path,
+            "reason": localize(index[key].label, lang) if key in index else key,
+        }
+        for path, key in sorted(withheld.items())
+    ]
+
+
 VERIFY_WINDOW = timedelta(minutes=1)
 
 

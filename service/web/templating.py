@@ -34,6 +34,7 @@ FEATURES = (
     "assessments",
     "board",
     "documents",
+    "publication",
     "report_delivery",
     "review",
 )

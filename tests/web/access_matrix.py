@@ -49,6 +49,12 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("GET", "/verify"): None,
     ("POST", "/verify"): None,
     ("GET", "/verify/instance.pem"): None,
+    # the published records: no sign-in, no session
+    ("GET", "/public/"): None,
+    ("GET", "/public/record.css"): None,
+    ("GET", "/public/{record_id}"): None,
+    ("GET", "/public/{record_id}/record-{lang}.pdf"): None,
+    ("GET", "/public/{record_id}/record.json"): None,
     # assessments: reading is record-level (own agency, regulator, board: else 404)
     ("GET", "/assessments/"): None,
     ("GET", "/assessments/new"): P.assessment_start,
@@ -104,6 +110,11 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("GET", A + "/actions/{criterion_id}"): P.actions_read,
     ("POST", A + "/actions/{criterion_id}"): P.actions_edit,
     ("POST", A + "/actions/{criterion_id}/comments"): P.actions_comment,
+    ("GET", A + "/public-edition"): P.report_read,
+    ("POST", A + "/public-edition"): P.public_prepare,
+    ("POST", A + "/public-edition/release"): P.public_release,
+    ("POST", A + "/public-edition/return"): P.public_release,
+    ("POST", A + "/public-edition/withdraw"): P.public_release,
     # administration
     ("GET", "/admin"): P.admin_accounts,
     ("POST", "/admin/security"): P.admin_accounts,
