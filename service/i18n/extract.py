@@ -49,7 +49,9 @@ def message_keys(catalog: Catalog) -> set[tuple[str | None, str]]:
 def translated(message: Message) -> bool:
     """Whether a catalogue message has its French (every plural form, for a plural one)."""
     string = message.string
-    return bool(string) if isinstance(string, str) else bool(string) and all(string)
+    if isinstance(string, str):
+        return bool(string)
+    return bool(string) and all(string or ())
 
 
 def read(path: Path, locale: str | None = None) -> Catalog:
