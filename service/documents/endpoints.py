@@ -56,13 +56,20 @@ def _api_id(assessment_id: str) -> uuid.UUID:
 
 
 @router.get("/assessments/{assessment_id}/documents", name="api_list_documents")
-def api_list_documents(assessment_id: str, session: SessionDep, user: ApiUser) -> JSONResponse:
+def api_list_documents(
+    assessment_id: str, session: SessionDep, registry: RegistryDep, user: ApiUser
+) -> JSONResponse:
     """The documents the caller may open, by question id."""
     viewer = _api_viewer(session, user)
     assessment, _agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
     )
-    refs = document_service.visible_refs(session=session, viewer=viewer, assessment=assessment)
+    refs = document_service.visible_refs(
+        session=session,
+        viewer=viewer,
+        assessment=assessment,
+        questionnaire=registry.get(assessment.questionnaire_id, assessment.questionnaire_version),
+    )
     return JSONResponse(
         {qid: [r.model_dump(mode="json") for r in items] for qid, items in sorted(refs.items())}
     )
@@ -120,7 +127,12 @@ async def api_upload_document(
 
 @router.get("/assessments/{assessment_id}/documents/{sha256}", name="api_download_document")
 def api_download_document(
-    assessment_id: str, sha256: str, session: SessionDep, settings: SettingsDep, user: ApiUser
+    assessment_id: str,
+    sha256: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    user: ApiUser,
 ) -> Response:
     found = document_service.download(
         session=session,
@@ -128,6 +140,7 @@ def api_download_document(
         assessment_id=_api_id(assessment_id),
         sha256=sha256,
         directory=settings.documents_dir,
+        questionnaire_of=lambda a: registry.get(a.questionnaire_id, a.questionnaire_version),
     )
     return attachment_response(found)
 
