@@ -83,9 +83,7 @@ def setup(app: FastAPI, client: TestClient, world: World) -> dict[str, Any]:
     }
 
 
-def _request(
-    client: TestClient, method: str, url: str, token: str, csrf: str, version: int
-) -> Any:
+def _request(client: TestClient, method: str, url: str, token: str, csrf: str, version: int) -> Any:
     if url.startswith("/api/"):
         headers = {"Authorization": f"Bearer {token}", "If-Match": f'"{version}"'}
         body: dict[str, Any] = {}
@@ -137,7 +135,7 @@ NOT_THEIRS_403 = [
 def test_the_contributor_role_uses_only_its_routes() -> None:
     """What the table lets the contributor use at all: reading and answering (their part is
     decided per record), evidence, their own account; never submit, result, assign, import."""
-    allowed = {p for p in policy.permissions_of(Role.contributor)}
+    allowed = set(policy.permissions_of(Role.contributor))
     assert allowed == {
         policy.Permission.assessment_read,
         policy.Permission.assessment_edit,
@@ -155,7 +153,8 @@ def test_the_contributor_role_uses_only_its_routes() -> None:
     # every route in the list below is one the role may use, so its 403 is the record's rule
     for key in NOT_THEIRS_403:
         permission = ROUTES[key]
-        assert permission is not None and policy.allowed(Role.contributor, permission), key
+        assert permission is not None, key
+        assert policy.allowed(Role.contributor, permission), key
 
 
 def test_parts_not_assigned_are_refused_and_nothing_stored(
@@ -212,5 +211,6 @@ def test_an_assessment_with_nothing_assigned_does_not_exist_for_them(
         assert r.status_code == 404, (method, path, r.status_code)
     with db.new_session(app.state.engine) as s:
         hidden = s.get_one(Assessment, uuid.UUID(setup["hidden"]))
-        assert hidden.answers == {} and hidden.version == version
+        assert hidden.answers == {}
+        assert hidden.version == version
         assert s.exec(select(User).where(User.id == setup["contributor"].id)).one().active

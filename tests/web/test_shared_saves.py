@@ -87,16 +87,20 @@ def test_two_colleagues_racing_on_different_sections_both_save(
         governance_page = colleague.get(base + GOVERNANCE).text
         assert version_from(scope_page) == version_from(governance_page) == "1"
         codes = _race(
-            lambda: client.post(
-                base + SCOPE,
-                data=_form(scope_page, body_type="municipal", uses="live", searches="12"),
-                follow_redirects=False,
-            ).status_code,
-            lambda: colleague.post(
-                base + GOVERNANCE,
-                data=_form(governance_page, pia_done="no", owner="Records"),
-                follow_redirects=False,
-            ).status_code,
+            lambda: (
+                client.post(
+                    base + SCOPE,
+                    data=_form(scope_page, body_type="municipal", uses="live", searches="12"),
+                    follow_redirects=False,
+                ).status_code
+            ),
+            lambda: (
+                colleague.post(
+                    base + GOVERNANCE,
+                    data=_form(governance_page, pia_done="no", owner="Records"),
+                    follow_redirects=False,
+                ).status_code
+            ),
         )
     finally:
         colleague.__exit__(None, None, None)
@@ -157,9 +161,7 @@ def test_different_questions_of_one_section_both_save(
     colleague = _colleague(app, world)
     try:
         b_page = colleague.get(base + SCOPE).text
-        r = colleague.post(
-            base + SCOPE, data=_form(b_page, searches="500"), follow_redirects=False
-        )
+        r = colleague.post(base + SCOPE, data=_form(b_page, searches="500"), follow_redirects=False)
         assert r.status_code == 303
     finally:
         colleague.__exit__(None, None, None)
@@ -187,9 +189,7 @@ def test_two_people_on_the_same_question_get_the_conflict_page_with_both_answers
         assert r.status_code == 303
     finally:
         colleague.__exit__(None, None, None)
-    r = client.post(
-        base + SCOPE, data=_form(a_page, body_type="municipal"), follow_redirects=False
-    )
+    r = client.post(base + SCOPE, data=_form(a_page, body_type="municipal"), follow_redirects=False)
     assert r.status_code == 409
     assert "Your changes were not saved" in r.text
     assert "Changed by both of you" in r.text
@@ -210,12 +210,16 @@ def test_racing_saves_of_the_same_question_never_both_win(
         a_page = client.get(base + SCOPE).text
         b_page = colleague.get(base + SCOPE).text
         codes = _race(
-            lambda: client.post(
-                base + SCOPE, data=_form(a_page, searches="1"), follow_redirects=False
-            ).status_code,
-            lambda: colleague.post(
-                base + SCOPE, data=_form(b_page, searches="2"), follow_redirects=False
-            ).status_code,
+            lambda: (
+                client.post(
+                    base + SCOPE, data=_form(a_page, searches="1"), follow_redirects=False
+                ).status_code
+            ),
+            lambda: (
+                colleague.post(
+                    base + SCOPE, data=_form(b_page, searches="2"), follow_redirects=False
+                ).status_code
+            ),
         )
     finally:
         colleague.__exit__(None, None, None)
@@ -239,7 +243,8 @@ def test_api_patch_on_an_older_version_is_refused_only_for_the_same_field(
     first = client.patch(
         url + "/answers", json={"answers": {"searches": 4}}, headers={**auth, "If-Match": '"1"'}
     )
-    assert first.status_code == 200 and first.headers["etag"] == '"2"'
+    assert first.status_code == 200
+    assert first.headers["etag"] == '"2"'
     # another field, on version 1: no conflict
     other = client.patch(
         url + "/answers",

@@ -5,7 +5,7 @@ its due date; a contributor reads and answers only what is assigned to them."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from service.assessments import assignments
 from service.assessments.models import Assessment, Assignment
 from service.auth import service as auth_service
 from service.models import AuditEvent, Role, User
+from service.web.page import today
 from tests.builders import (
     World,
     csrf_from,
@@ -61,8 +62,8 @@ def shared(app: FastAPI, client: TestClient, world: World) -> dict[str, Any]:
     colleague = _person(app, world, Role.officer, email="it@example.test")
     login(client, world.officer_a.email)
     base = start_assessment(client)
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
-    week = (date.today() + timedelta(days=7)).isoformat()
+    yesterday = (today() - timedelta(days=1)).isoformat()
+    week = (today() + timedelta(days=7)).isoformat()
     assert _assign(client, base, "section:scope", contributor, yesterday).status_code == 303
     assert _assign(client, base, "question:pia_done", colleague, week).status_code == 303
     return {"base": base, "contributor": contributor, "colleague": colleague}
@@ -161,9 +162,7 @@ def test_progress_per_person_counts_answered_of_assigned(
     base, contributor = shared["base"], shared["contributor"]
     with TestClient(app) as other:
         login(other, contributor.email)
-        r = post_form(
-            other, base + SCOPE, base + SCOPE, {"body_type": "federal", "searches": "9"}
-        )
+        r = post_form(other, base + SCOPE, base + SCOPE, {"body_type": "federal", "searches": "9"})
         assert r.status_code == 303, r.text
     page = client.get(base + "/assignments").text
     # scope shows 4 questions, 2 answered; the colleague's one question, 0 of 1
@@ -182,13 +181,13 @@ def test_assignee_dashboard_lists_their_part_with_its_due_date(
     page = client.get("/assessments/").text
     assert "Assigned to you" in page
     assert "Section: Describe the program" in page
-    assert (date.today() - timedelta(days=1)).isoformat() in page
+    assert (today() - timedelta(days=1)).isoformat() in page
     assert "Overdue" in page  # in words, not by colour alone
     assert f'href="{base}/sections/scope"' in page
     login(client, shared["colleague"].email)
     page = client.get("/assessments/").text
     assert "Question: Was a privacy impact assessment done?" in page
-    assert (date.today() + timedelta(days=7)).isoformat() in page
+    assert (today() + timedelta(days=7)).isoformat() in page
     assert "Overdue" not in page
 
 
@@ -197,8 +196,8 @@ def test_assignments_due_lists_what_the_reminders_need(
 ) -> None:
     base = shared["base"]
     with db.new_session(app.state.engine) as s:
-        due_now = assignments.assignments_due(s, date.today())
-        due_week = assignments.assignments_due(s, date.today() + timedelta(days=7))
+        due_now = assignments.assignments_due(s, today())
+        due_week = assignments.assignments_due(s, today() + timedelta(days=7))
     assert [(d.assignee_id, d.title) for d in due_now] == [
         (shared["contributor"].id, "Mugshot search")
     ]
@@ -208,7 +207,7 @@ def test_assignments_due_lists_what_the_reminders_need(
     # a submitted assessment is no longer being answered: nothing to remind
     submit_mini(client, base)
     with db.new_session(app.state.engine) as s:
-        assert assignments.assignments_due(s, date.today() + timedelta(days=30)) == []
+        assert assignments.assignments_due(s, today() + timedelta(days=30)) == []
 
 
 # --- the contributor ---------------------------------------------------------------------------
@@ -221,12 +220,14 @@ def test_contributor_sees_only_the_assessments_and_questions_assigned(
     other = start_assessment(client, program="Not theirs")
     login(client, shared["contributor"].email)
     listing = client.get("/assessments/").text
-    assert "Mugshot search" in listing and "Not theirs" not in listing
+    assert "Mugshot search" in listing
+    assert "Not theirs" not in listing
     assert client.get(other + "/").status_code == 404
     task_list = client.get(base + "/").text
     assert "Describe the program" in task_list
     assert "Check governance" not in task_list
-    assert "Gap summary" not in task_list and "Rating" not in task_list  # no result
+    assert "Gap summary" not in task_list
+    assert "Rating" not in task_list
     section = client.get(base + SCOPE)
     assert section.status_code == 200
     assert client.get(base + GOVERNANCE).status_code == 403
@@ -248,8 +249,12 @@ def test_contributor_save_of_an_unassigned_question_is_refused_and_nothing_store
     # a field of another section slipped into their own section's form
     r = client.post(
         base + SCOPE,
-        data={"csrf_token": token, "version": version_from(page), "body_type": "federal",
-              "pia_done": "yes"},
+        data={
+            "csrf_token": token,
+            "version": version_from(page),
+            "body_type": "federal",
+            "pia_done": "yes",
+        },
         follow_redirects=False,
     )
     assert r.status_code == 403
@@ -293,8 +298,12 @@ def test_contributor_answers_their_part_on_the_pages_and_the_api(
 ) -> None:
     base = shared["base"]
     login(client, shared["contributor"].email)
-    r = post_form(client, base + SCOPE, base + SCOPE, {"body_type": "municipal", "uses": "live",
-                                                       "searches": "4", "action": "continue"})
+    r = post_form(
+        client,
+        base + SCOPE,
+        base + SCOPE,
+        {"body_type": "municipal", "uses": "live", "searches": "4", "action": "continue"},
+    )
     assert r.status_code == 303, r.text
     # a section given whole: they may say it is completed
     r = post_form(client, base + SCOPE + "/check", base + SCOPE + "/check", {"completed": "yes"})
@@ -312,7 +321,10 @@ def test_contributor_answers_their_part_on_the_pages_and_the_api(
         headers={**auth, "If-Match": f'"{stored.version}"'},
     )
     assert r.status_code == 200, r.text
-    assert client.post(api + "/submit", headers={**auth, "If-Match": r.headers["etag"]}).status_code == 403
+    assert (
+        client.post(api + "/submit", headers={**auth, "If-Match": r.headers["etag"]}).status_code
+        == 403
+    )
     assert client.get(api + "/result", headers=auth).status_code == 403
     assert client.get(api + "/submissions", headers=auth).status_code == 403
     assert [a["program"] for a in client.get("/api/v1/assessments", headers=auth).json()] == [
