@@ -228,7 +228,10 @@ def show_task_list(
         ],
         "review_comments": page.review_comments(assessment, questionnaire),
         "carried": _carried_notice(page, assessment, questionnaire, editable),
-        "shared": assignment_pages.task_list_parts(page, assessment, questionnaire),
+        # who has what: for the agency's own people only
+        "shared": assignment_pages.task_list_parts(page, assessment, questionnaire)
+        if access.reads_draft(user=page.viewer.user, assessment=assessment)
+        else {"by_section": {}, "people": []},
     }
     return page.render("assessments/task_list.html", context)
 
@@ -570,6 +573,16 @@ _FIXED: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
 def _fixed_questions(
     questionnaire: Questionnaire, section: Section, lang: str
 ) -> list[dict[str, Any]]:
+    """The fixed part of each question of ``section`` (a contributor's part of a section: of
+    those questions only; the cache holds whole sections)."""
+    whole = next((s for s in questionnaire.sections if s.id == section.id), section)
+    if whole is not section:
+        wanted = {q.id for q in section.questions}
+        return [f for f in _fixed_of(questionnaire, whole, lang) if f["q"].id in wanted]
+    return _fixed_of(questionnaire, section, lang)
+
+
+def _fixed_of(questionnaire: Questionnaire, section: Section, lang: str) -> list[dict[str, Any]]:
     key = (questionnaire.sha256, section.id, lang)
     if key in _FIXED:
         return _FIXED[key]

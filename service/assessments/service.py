@@ -360,12 +360,15 @@ def field_conflicts(
 ) -> frozenset[str]:
     """Judge a change made on ``read_version`` of ``assessment`` field by field.
 
-    A field (an answer, or a note ``evidence-<id>``) someone else changed since the read
-    (``read``: the form's fingerprints of the fields as read; else the version each field last
-    changed at, ``assessment.changed_in``) is a conflict when this change sets it to something
-    else: FieldConflict naming them. Otherwise the fields to keep as they are saved now: those
-    changed since that this change did not touch (the form only sent them back as it read
-    them). ``unparsed``: fields the form holds that could not be read (typed, so changed)."""
+    A field (an answer, or a note ``evidence-<id>``) someone else changed since the read is a
+    conflict when this change sets it too: FieldConflict naming them. Which fields changed
+    since: with ``read`` (a section form's fingerprints of its fields as read), those whose
+    value now differs from what the form read, and the form sets a field when what it sends
+    differs from what it read (it sends back every field of the section); without (the API, an
+    answers file), those whose version in ``assessment.changed_in`` is later than the read,
+    and the change sets every field it names. Returns the fields to keep as saved now: changed
+    since, but only sent back as read. ``unparsed``: fields the form holds that could not be
+    read (typed, so set)."""
     if read_version == assessment.version:
         return frozenset()
     posted: dict[str, object] = dict(values)
@@ -388,7 +391,7 @@ def field_conflicts(
             edited = True
         if not changed_since:
             continue
-        if edited and (key in unparsed or fingerprint(value) != now):
+        if edited:
             conflicts.append(key)
         else:
             kept.add(key)

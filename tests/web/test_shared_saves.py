@@ -260,14 +260,19 @@ def test_api_patch_on_an_older_version_is_refused_only_for_the_same_field(
     assert same.status_code == 412
     assert same.json()["fields"] == ["searches"]
     assert same.json()["current_version"] == 3
-    # the same value as saved is no conflict (nothing would be lost)
+    # a field named is a field set: even to the value saved now, on a version before its change
     again = client.patch(
         url + "/answers", json={"answers": {"searches": 4}}, headers={**auth, "If-Match": '"1"'}
     )
-    assert again.status_code == 200
+    assert again.status_code == 412
+    # on the current version, the same field is saved
+    now = client.patch(
+        url + "/answers", json={"answers": {"searches": 6}}, headers={**auth, "If-Match": '"3"'}
+    )
+    assert now.status_code == 200
     for bad in ("", "abc", '"1.0"'):
         r = client.patch(
             url + "/answers", json={"answers": {"owner": "x"}}, headers={**auth, "If-Match": bad}
         )
         assert r.status_code == 428, bad
-    assert _stored(app).answers == {"searches": 4, "pia_done": "no"}
+    assert _stored(app).answers == {"searches": 6, "pia_done": "no"}

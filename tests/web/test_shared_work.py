@@ -378,3 +378,28 @@ def test_contributor_adds_evidence_only_to_their_questions(
     )
     assert r.status_code == 403
     assert client.get(f"{base}/documents/{docs['body_type'].sha256}").status_code == 200
+
+
+def test_a_single_question_shows_alone_and_the_officer_still_sees_the_whole_section(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    """A contributor's page of a section holds only their question; the officer's page of the
+    same section, drawn after it, still holds every question (the pages' cache is per section)."""
+    contributor = _person(app, world)
+    login(client, world.officer_a.email)
+    base = start_assessment(client)
+    assert _assign(client, base, "question:pia_done", contributor).status_code == 303
+    with TestClient(app) as other:
+        login(other, contributor.email)
+        page = other.get(base + GOVERNANCE).text
+        assert "Was a privacy impact assessment done?" in page
+        assert "Who owns the program?" not in page
+        assert 'name="owner"' not in page
+        r = post_form(other, base + GOVERNANCE, base + GOVERNANCE, {"pia_done": "yes"})
+        assert r.status_code == 303, r.text
+        # the section is not theirs whole: they answer, the officer says it is completed
+        check = other.get(base + GOVERNANCE + "/check").text
+        assert 'name="completed"' not in check
+    page = client.get(base + GOVERNANCE).text
+    assert "Who owns the program?" in page
+    assert _stored(app, base).answers == {"pia_done": "yes"}
