@@ -188,11 +188,6 @@ def show_task_list(
     assessment, agency, questionnaire = page.load(assessment_id)
     statuses = assessment_service.section_statuses(questionnaire, assessment)
     editable = page.editable(assessment)
-    mine = assessment_service.assigned_questions(
-        page.session, page.viewer, assessment, questionnaire
-    )
-    if mine is not None:
-        return _contributor_task_list(page, assessment, agency, questionnaire, mine)
     reopened = [
         localize(s.title, page.visitor.lang)
         for s in questionnaire.sections
@@ -203,6 +198,11 @@ def show_task_list(
         message = page._("Your answers have been saved")
     elif notice == "reopened" and reopened:
         message = page._(REOPENED, sections=", ".join(reopened))
+    mine = assessment_service.assigned_questions(
+        page.session, page.viewer, assessment, questionnaire
+    )
+    if mine is not None:
+        return _contributor_task_list(page, assessment, agency, questionnaire, mine, message)
     rows = [
         {
             "id": s.id,
@@ -242,6 +242,7 @@ def _contributor_task_list(
     agency: Organisation,
     questionnaire: Questionnaire,
     mine: frozenset[str],
+    notice: str | None,
 ) -> HTMLResponse:
     """A contributor's task list: only the sections holding questions assigned to them, with
     how many of those they answered; no result, no submissions, no whole-assessment links."""
@@ -279,6 +280,7 @@ def _contributor_task_list(
         "assessments/task_list_contributor.html",
         page.common(assessment, agency, questionnaire)
         | {
+            "notice": notice,
             "sections": rows,
             "parts": [
                 {
