@@ -750,11 +750,15 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
     return_all = page.request.query_params.get("return") == "all"
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
-    if section is not whole:
-        # a contributor's form holds only their questions: one not assigned is refused
-        theirs = {k for q in section.questions for k in (q.id, forms.evidence_field(q.id))}
-        others = {k for q in whole.questions for k in (q.id, forms.evidence_field(q.id))}
-        if any(key in others and key not in theirs for key in form):
+    mine = page.mine(assessment, questionnaire)
+    if mine is not None:
+        # a contributor's form holds only their questions: any other question is refused
+        index = questionnaire.question_index()
+        if any(
+            key.removeprefix(forms.EVIDENCE_PREFIX) in index
+            and key.removeprefix(forms.EVIDENCE_PREFIX) not in mine
+            for key in form
+        ):
             raise Forbidden("This question is not assigned to you")
     page.label_fields(_field_labels(page, section))
     lists = {key: form.getlist(key) for key in form}

@@ -517,7 +517,11 @@ def regulators_for(*, session: Session, agency: Organisation) -> list[Organisati
 
 
 def _seen_by(query: Any, viewer: Viewer | None) -> Any:
-    """``query`` of submissions narrowed to those ``viewer`` may open (None: the system)."""
+    """``query`` of submissions narrowed to those ``viewer`` may open (None: the system). A
+    role that reads only its assigned parts opens no submission (403): a submission holds the
+    whole assessment, its result and its report."""
+    if viewer is not None:
+        check_whole(viewer)
     statuses = access.submission_statuses(viewer.user) if viewer is not None else None
     if statuses is None:
         return query

@@ -232,7 +232,7 @@ def test_contributor_sees_only_the_assessments_and_questions_assigned(
     assert section.status_code == 200
     assert client.get(base + GOVERNANCE).status_code == 403
     assert client.get(base + GOVERNANCE + "/check").status_code == 403
-    for path in ("/check-your-answers", "/history", "/export", "/result", "/archive.zip"):
+    for path in ("/check-your-answers", "/history", "/export", "/archive.zip"):
         assert client.get(base + path, follow_redirects=False).status_code == 403, path
     for path in ("/import", "/import-archive", "/assignments"):
         assert client.get(base + path).status_code == 403, path
@@ -403,3 +403,24 @@ def test_a_single_question_shows_alone_and_the_officer_still_sees_the_whole_sect
     page = client.get(base + GOVERNANCE).text
     assert "Who owns the program?" in page
     assert _stored(app, base).answers == {"pia_done": "yes"}
+
+
+def test_contributor_cannot_open_the_result_or_report_once_submitted(
+    app: FastAPI, client: TestClient, shared: dict[str, Any]
+) -> None:
+    """Regression: the result page, the report (HTML, PDF) and the API's PDF checked no
+    permission (every role but the contributor holds ``report.read``), so a contributor opened
+    the score and the report of a submitted assessment they had a part of."""
+    base = shared["base"]
+    submit_mini(client, base)
+    assert client.get(base + "/result").status_code == 200  # the officer reads it
+    login(client, shared["contributor"].email)
+    assert client.get(base + "/").status_code == 200  # still their assessment
+    for path in ("/result", "/report.html", "/report.pdf", "/submitted"):
+        r = client.get(base + path, follow_redirects=False)
+        assert r.status_code == 403, (path, r.status_code)
+    with db.new_session(app.state.engine) as s:
+        secret = auth_service.create_api_token(session=s, user=shared["contributor"], name="t")
+    api = "/api/v1/assessments/" + base.rsplit("/", 1)[-1]
+    r = client.get(api + "/report.pdf", headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 403, r.status_code
