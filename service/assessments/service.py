@@ -657,9 +657,14 @@ def load_for_change(
     write lock is held already) and the version is left to the caller to judge field by field
     (``field_conflicts``)."""
     reread = expected_version is None or fresh
-    assessment = session.get(
-        Assessment, assessment_id, populate_existing=reread, with_for_update=fresh
-    )
+    if fresh:
+        # Lock the row first (a column, not the entity: refreshing an entity the session
+        # already holds at an older version with FOR UPDATE is refused by the ORM's version
+        # check), then read the entity as it is now.
+        session.exec(
+            select(Assessment.id).where(col(Assessment.id) == assessment_id).with_for_update()
+        ).first()
+    assessment = session.get(Assessment, assessment_id, populate_existing=reread)
     if assessment is None:
         raise NotFound()
     _check_visible(viewer, assessment, session.get_one(Organisation, assessment.organisation_id))

@@ -18,7 +18,9 @@ from service.api.responses import ERRORS, ErrorOut
 from service.assessments import service as assessment_service
 from service.assessments.frame import questionnaire_of, today
 from service.assessments.service import Viewer
+from service.auth import policy
 from service.auth.deps import ApiUser
+from service.auth.policy import Permission
 from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.documents import service as document_service
 from service.documents.archive import BadArchive
@@ -190,6 +192,7 @@ async def api_import_archive(
         assessment, _agency = assessment_service.get_visible(
             session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
         )
+        policy.check(viewer.user, Permission.assessment_import)
         questionnaire = questionnaire_of(registry, assessment)
         version = required_version(if_match, assessment)
         try:

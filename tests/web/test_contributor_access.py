@@ -83,11 +83,35 @@ def setup(app: FastAPI, client: TestClient, world: World) -> dict[str, Any]:
     }
 
 
-def _request(client: TestClient, method: str, url: str, token: str, csrf: str, version: int) -> Any:
+# Valid request bodies of the API routes (so that the answer is the route's, not the
+# request validation's).
+API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/assessments"): {"questionnaire": "web-mini", "program": "P"},
+    ("PATCH", "/api/v1/assessments/{assessment_id}/answers"): {"answers": {}},
+    ("PUT", "/api/v1/assessments/{assessment_id}/sections/{section_id}"): {"status": "in_progress"},
+    ("POST", "/api/v1/assessments/{assessment_id}/reassess"): {"questionnaire_version": "1.0"},
+}
+API_QUERIES = {
+    ("POST", "/api/v1/assessments/{assessment_id}/documents"): "?question=body_type",
+    ("GET", "/api/v1/review/portfolio"): "?questionnaire_id=web-mini&version=1.0",
+}
+
+
+def _request(
+    client: TestClient,
+    method: str,
+    url: str,
+    token: str,
+    csrf: str,
+    version: int,
+    route: tuple[str, str] = ("", ""),
+) -> Any:
     if url.startswith("/api/"):
         headers = {"Authorization": f"Bearer {token}", "If-Match": f'"{version}"'}
-        body: dict[str, Any] = {}
-        return client.request(method, url, headers=headers, json=body)
+        query = API_QUERIES.get(route, "")
+        if route[0] == "POST" and route[1].endswith(("/documents", "/archive")):
+            return client.request(method, url + query, headers=headers, content=b"%PDF-1.4\n")
+        return client.request(method, url + query, headers=headers, json=API_BODIES.get(route, {}))
     if method == "GET":
         return client.get(url, follow_redirects=False)
     return client.request(
@@ -104,18 +128,21 @@ def test_every_route_follows_the_table_for_the_contributor(
     app: FastAPI, client: TestClient, setup: dict[str, Any]
 ) -> None:
     csrf = csrf_from(client.get("/assessments/").text)
+    wrong: list[tuple[str, str, int]] = []
     checked = 0
     for (method, path), permission in sorted(ROUTES.items()):
         if (method, path) in SESSION_ROUTES:
             continue
         url = _fill(path, setup["id"], "scope")
-        r = _request(client, method, url, setup["token"], csrf, _version(app, setup["id"]))
+        version = _version(app, setup["id"])
+        r = _request(client, method, url, setup["token"], csrf, version, (method, path))
         if permission is not None and not policy.allowed(Role.contributor, permission):
-            assert r.status_code == 403, (method, path, r.status_code)
-        else:
-            assert r.status_code != 403, (method, path, r.text[:300])
-            assert r.status_code < 500, (method, path, r.status_code)
+            if r.status_code != 403:
+                wrong.append((method, path, r.status_code))
+        elif r.status_code == 403 or r.status_code >= 500:
+            wrong.append((method, path, r.status_code))
         checked += 1
+    assert wrong == []
     assert checked > 100
 
 
@@ -207,7 +234,7 @@ def test_an_assessment_with_nothing_assigned_does_not_exist_for_them(
         ):
             continue
         url = _fill(path, setup["hidden"], "scope")
-        r = _request(client, method, url, setup["token"], csrf, version)
+        r = _request(client, method, url, setup["token"], csrf, version, (method, path))
         assert r.status_code == 404, (method, path, r.status_code)
     with db.new_session(app.state.engine) as s:
         hidden = s.get_one(Assessment, uuid.UUID(setup["hidden"]))
