@@ -181,13 +181,14 @@ def _check_visible(viewer: Viewer, assessment: Assessment, agency: Organisation)
         user=viewer.user, organisation=viewer.organisation, assessment=assessment, agency=agency
     ):
         raise NotFound()
-    session = object_session(assessment)
-    if (
-        policy.assigned_only(viewer.user.role)
-        and session is not None
-        and not assignments_of(session, assessment_id=assessment.id, user_id=viewer.user.id)
-    ):
-        raise NotFound()  # a contributor knows only the assessments they have a part of
+    if policy.assigned_only(viewer.user.role):
+        # a contributor knows only the assessments they have a part of (fails closed: a record
+        # read outside a session cannot tell)
+        session = object_session(assessment)
+        if not isinstance(session, Session) or not assignments_of(
+            session, assessment_id=assessment.id, user_id=viewer.user.id
+        ):
+            raise NotFound()
 
 
 # --- the parts assigned to a contributor --------------------------------------------------------
