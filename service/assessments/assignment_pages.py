@@ -17,6 +17,7 @@ from service.auth import policy
 from service.auth.policy import Permission
 from service.errors import NotFound, Unprocessable
 from service.i18n import labels
+from service.i18n.catalogue import N_
 from service.models import AssignmentKind, Organisation
 from service.questionnaire.schema import Questionnaire, localize
 
@@ -86,7 +87,7 @@ def _context(
             "assigned": p.assigned,
             "due_on": p.due_on.isoformat() if p.due_on else "",
             "overdue": p.overdue,
-            "done": p.assigned > 0 and p.answered == p.assigned,
+            "done": p.done,
         }
         for p in assignments.progress(questionnaire, assessment, rows, today=now)
     ]
@@ -120,8 +121,8 @@ def _context(
 
 
 NOTICES = {
-    "assigned": "The part was assigned.",
-    "removed": "The assignment was removed.",
+    "assigned": N_("The part was assigned."),
+    "removed": N_("The assignment was removed."),
 }
 
 
@@ -231,6 +232,7 @@ def task_list_parts(
             "assigned": p.assigned,
             "due_on": p.due_on.isoformat() if p.due_on else "",
             "overdue": p.overdue,
+            "done": p.done,
         }
         for p in assignments.progress(questionnaire, assessment, rows, today=today())
     ]

@@ -78,6 +78,7 @@ class Progress:
     assigned: int
     due_on: date | None
     overdue: bool
+    done: bool  # every required question of their parts answered
 
 
 def _audit(
@@ -249,15 +250,18 @@ def of_assessment(session: Session, assessment_id: uuid.UUID) -> list[tuple[Assi
 
 def _counts(
     questionnaire: Questionnaire, assessment: Assessment, parts: Iterable[Assignment], as_of: date
-) -> tuple[int, int]:
-    """(answered, assigned) over the questions of ``parts`` shown now."""
+) -> tuple[int, int, bool]:
+    """(answered, assigned, done) over the questions of ``parts`` shown now; done: something
+    answered and no required question left (an optional one may stay blank)."""
     questions = assessment_service.questions_of_parts(questionnaire, list(parts))
     visible = engine.resolve(
         questionnaire, assessment_service.answers_of(assessment), as_of
     ).visible
+    index = questionnaire.question_index()
     shown = [q for q in questions if q in visible]
     answered = [q for q in shown if assessment.answers.get(q) not in (None, "", [])]
-    return len(answered), len(shown)
+    missing = [q for q in shown if q not in answered and index[q].required]
+    return len(answered), len(shown), bool(answered) and not missing
 
 
 def overdue(due_on: date | None, today: date, status: AssessmentStatus | str) -> bool:
@@ -278,7 +282,7 @@ def progress(
         people.setdefault(user.id, (user, []))[1].append(assignment)
     out = []
     for user, parts in people.values():
-        answered, assigned = _counts(questionnaire, assessment, parts, today)
+        answered, assigned, done = _counts(questionnaire, assessment, parts, today)
         dates = [p.due_on for p in parts if p.due_on is not None]
         due = min(dates) if dates else None
         out.append(
@@ -287,7 +291,8 @@ def progress(
                 answered=answered,
                 assigned=assigned,
                 due_on=due,
-                overdue=overdue(due, today, assessment.status) and answered < assigned,
+                overdue=overdue(due, today, assessment.status) and not done,
+                done=done,
             )
         )
     return sorted(out, key=lambda p: (p.user.full_name, p.user.email))
@@ -303,6 +308,7 @@ class MyPart:
     answered: int
     assigned: int
     overdue: bool
+    done: bool
     url: str
 
 
@@ -324,7 +330,7 @@ def assigned_to(
         questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
         if questionnaire is None:
             continue
-        answered, assigned = _counts(questionnaire, assessment, [assignment], today)
+        answered, assigned, done = _counts(questionnaire, assessment, [assignment], today)
         if assignment.kind == AssignmentKind.section:
             section = assignment.target
         else:
@@ -339,8 +345,8 @@ def assigned_to(
                 title=part_title(questionnaire, assignment.kind, assignment.target, lang),
                 answered=answered,
                 assigned=assigned,
-                overdue=overdue(assignment.due_on, today, assessment.status)
-                and answered < assigned,
+                overdue=overdue(assignment.due_on, today, assessment.status) and not done,
+                done=done,
                 url=url,
             )
         )

@@ -168,6 +168,23 @@ def test_progress_per_person_counts_answered_of_assigned(
     # scope shows 4 questions, 2 answered; the colleague's one question, 0 of 1
     assert "2 of 4" in page
     assert "0 of 1" in page
+    assert page.count("Overdue") == 2  # the contributor's date passed: the progress, the part
+    with TestClient(app) as other:
+        login(other, contributor.email)
+        post_form(
+            other,
+            base + SCOPE,
+            base + SCOPE,
+            {"body_type": "federal", "searches": "9", "uses": "live"},
+        )
+        # the optional description may stay blank: their part is done, no longer overdue
+        dashboard = other.get("/assessments/").text
+        assert "3 of 4" in dashboard
+        assert "Overdue" not in dashboard
+    page = client.get(base + "/assignments").text
+    assert "Overdue" not in page
+    assert "Done" in page
+    assert "Done" in client.get(base + "/").text
 
 
 # --- the assignee's dashboard ------------------------------------------------------------------
