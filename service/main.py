@@ -33,8 +33,8 @@ from service.actions import pages as action_pages
 from service.admin import endpoints as admin_api
 from service.admin import pages as admin_routes
 from service.admin import service as admin_service
+from service.assessments import assignment_pages, events
 from service.assessments import endpoints as api_routes
-from service.assessments import events
 from service.assessments import pages as assessment_pages
 from service.assessments import questionnaire_pages as questionnaires
 from service.assessments import service as assessment_service
@@ -320,6 +320,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(action_pages.router)
     app.include_router(report_pages.router)
     app.include_router(assessment_pages.router)
+    app.include_router(assignment_pages.router)
     app.include_router(health.router)
     app.include_router(account.router)
     app.include_router(questionnaires.router)

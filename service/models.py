@@ -116,6 +116,13 @@ class AssessmentStatus(StrEnum):
     accepted = "accepted"
 
 
+class AssignmentKind(StrEnum):
+    """What part of an assessment an assignment gives: a whole section or one question."""
+
+    section = "section"
+    question = "question"
+
+
 class ActionStatus(StrEnum):
     """Where one action of an assessment's action plan stands (``service/actions``)."""
 

@@ -2,8 +2,11 @@
 and results (the report PDF: ``service.report_delivery.endpoints``).
 Authentication: ``Authorization: Bearer <personal API token>``.
 
-Optimistic locking: every change needs ``If-Match: "<version>"`` (428 without it, 412 when it is
-not the current version, 409 when another writer won the race or the assessment is submitted).
+Optimistic locking: every change needs ``If-Match: "<version>"`` (428 without it). A change made
+on an earlier version is judged field by field: accepted when none of the answers or notes it
+sets (of the section it marks) changed since, else 412 naming them in ``fields``; a submit needs
+the current version (412 otherwise); 409 when another writer won the race or the assessment is
+submitted. A contributor reads and changes only the questions assigned to them.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from service.errors import (
     Forbidden,
     InvalidTransition,
     NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
     Unprocessable,
 )
 from service.i18n.catalogue import N_
@@ -75,8 +80,54 @@ def questionnaire_of(registry: Registry, assessment: Assessment) -> Questionnair
     return questionnaire
 
 
-def public(assessment: Assessment, agency: Organisation, lang: str) -> AssessmentPublic:
-    return AssessmentPublic.of(assessment, agency.name_en, lang)
+def public(
+    assessment: Assessment,
+    agency: Organisation,
+    lang: str,
+    *,
+    only: frozenset[str] | None = None,
+) -> AssessmentPublic:
+    """The assessment as the API shows it; with ``only``, the answers and notes of those
+    questions alone (a contributor's part)."""
+    shown = AssessmentPublic.of(assessment, agency.name_en, lang)
+    if only is None:
+        return shown
+    answers, notes = assessment_service.visible_part(assessment, only)
+    return shown.model_copy(update={"answers": answers, "evidence": notes})
+
+
+def part_of(
+    session: SessionDep, registry: Registry, viewer: Viewer, assessment: Assessment
+) -> frozenset[str] | None:
+    """The questions ``viewer`` may read of ``assessment`` (None: all of them)."""
+    if not policy.assigned_only(viewer.user.role):
+        return None
+    questionnaire = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
+    if questionnaire is None:
+        return frozenset()
+    return assessment_service.assigned_questions(session, viewer, assessment, questionnaire)
+
+
+def read_version(if_match: str | None, assessment: Assessment) -> int:
+    """The version named by ``If-Match`` (428 without one or when it is not a version, 412 when
+    it is later than the assessment's): the version the change was made on."""
+    if not if_match:
+        raise PreconditionRequired()
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise PreconditionRequired()
+    version = int(text)
+    if version > assessment.version:
+        raise PreconditionFailed(current_version=assessment.version)
+    return version
+
+
+def _field_conflict(error: assessment_service.FieldConflict) -> PreconditionFailed:
+    return PreconditionFailed(
+        N_("Someone else changed these answers after the version you name"),
+        current_version=error.detail.get("current_version"),
+        fields=list(error.detail.get("fields", [])),
+    )
 
 
 def submission_public(submission: Submission, lang: str) -> SubmissionPublic:
@@ -143,11 +194,11 @@ def get_questionnaire(
 
 @router.get("/assessments", tags=["assessments"], response_model=list[AssessmentPublic])
 def list_assessments(
-    session: SessionDep, viewer: ViewerDep, lang: LangDep
+    session: SessionDep, registry: RegistryDep, viewer: ViewerDep, lang: LangDep
 ) -> list[AssessmentPublic]:
     """The assessments you may see."""
     return [
-        public(a, org, lang)
+        public(a, org, lang, only=part_of(session, registry, viewer, a))
         for a, org in assessment_service.list_visible(session=session, viewer=viewer)
     ]
 
@@ -193,13 +244,14 @@ def get_assessment(
     assessment_id: uuid.UUID,
     response: Response,
     session: SessionDep,
+    registry: RegistryDep,
     viewer: ViewerDep,
     lang: LangDep,
 ) -> AssessmentPublic:
     """One assessment; its ETag is the version to send back in If-Match."""
     assessment, agency = load(session, viewer, assessment_id)
     response.headers["ETag"] = etag(assessment)
-    return public(assessment, agency, lang)
+    return public(assessment, agency, lang, only=part_of(session, registry, viewer, assessment))
 
 
 @router.patch(
@@ -215,11 +267,12 @@ def patch_answers(
     lang: LangDep,
     if_match: IfMatch = None,
 ) -> AssessmentPublic:
-    """Set or clear answers and evidence notes (If-Match required)."""
+    """Set or clear answers and evidence notes (If-Match required: the version they were made
+    on; accepted unless someone else changed one of these fields since, 412 ``fields``)."""
     assessment, agency = load(session, viewer, assessment_id)
     questionnaire = questionnaire_of(registry, assessment)
     _check_changeable(viewer, assessment)
-    version = required_version(if_match, assessment)
+    version = read_version(if_match, assessment)
     index = questionnaire.question_index()
     problems: list[dict[str, Any]] = []
     for qid, value in body.answers.items():
@@ -237,19 +290,22 @@ def patch_answers(
             )
     if problems:
         raise Unprocessable("Some answers are not acceptable", errors=problems)
-    saved = assessment_service.save_answers(
-        session=session,
-        viewer=viewer,
-        assessment_id=assessment.id,
-        expected_version=version,
-        questionnaire=questionnaire,
-        values=dict(body.answers),
-        evidence=dict(body.evidence),
-        as_of=today(),
-        source="api",
-    ).assessment
+    try:
+        saved = assessment_service.save_answers(
+            session=session,
+            viewer=viewer,
+            assessment_id=assessment.id,
+            expected_version=version,
+            questionnaire=questionnaire,
+            values=dict(body.answers),
+            evidence=dict(body.evidence),
+            as_of=today(),
+            source="api",
+        ).assessment
+    except assessment_service.FieldConflict as error:
+        raise _field_conflict(error) from error
     response.headers["ETag"] = etag(saved)
-    return public(saved, agency, lang)
+    return public(saved, agency, lang, only=part_of(session, registry, viewer, saved))
 
 
 def _check_changeable(viewer: Viewer, assessment: Assessment) -> None:
@@ -281,7 +337,7 @@ def set_section_status(
     if section_id not in {s.id for s in questionnaire.sections}:
         raise NotFound()
     _check_changeable(viewer, assessment)
-    version = required_version(if_match, assessment)
+    version = read_version(if_match, assessment)
     try:
         saved = assessment_service.mark_section(
             session=session,
@@ -295,8 +351,10 @@ def set_section_status(
         )
     except InvalidTransition as error:
         raise Unprocessable(error.message) from error
+    except assessment_service.FieldConflict as error:
+        raise _field_conflict(error) from error
     response.headers["ETag"] = etag(saved)
-    return public(saved, agency, lang)
+    return public(saved, agency, lang, only=part_of(session, registry, viewer, saved))
 
 
 @router.post(
@@ -359,6 +417,7 @@ def list_submissions(
 ) -> list[SubmissionPublic]:
     """Every submission of an assessment, oldest first."""
     assessment, _agency = load(session, viewer, assessment_id)
+    policy.check(viewer.user, Permission.assessment_read_all)
     return [
         submission_public(s, lang)
         for s in assessment_service.submissions(
@@ -373,6 +432,7 @@ def get_result(
 ) -> ResultPublic:
     """The result of the latest submission; for a draft, a preview computed now."""
     assessment, _agency = load(session, viewer, assessment_id)
+    policy.check(viewer.user, Permission.assessment_read_all)
     if assessment.status in access.EDITABLE and access.can_edit(
         user=viewer.user, assessment=assessment
     ):

@@ -112,6 +112,26 @@ class Page(PageContext):
         )
         return assessment, agency, questionnaire_of(self.registry, assessment)
 
+    def mine(self, assessment: Assessment, questionnaire: Questionnaire) -> frozenset[str] | None:
+        """The questions assigned to the viewer when their role reads only those (None: every
+        question)."""
+        return assessment_service.assigned_questions(
+            self.session, self.viewer, assessment, questionnaire
+        )
+
+    def part_of(
+        self, assessment: Assessment, questionnaire: Questionnaire, section: Section
+    ) -> Section:
+        """``section`` as the viewer may see it: only the questions assigned to them (403 when
+        none is), or all of it."""
+        mine = self.mine(assessment, questionnaire)
+        if mine is None:
+            return section
+        questions = [q for q in section.questions if q.id in mine]
+        if not questions:
+            raise Forbidden()
+        return section.model_copy(update={"questions": questions})
+
     def editable(self, assessment: Assessment) -> bool:
         return (
             access.can_edit(user=self.viewer.user, assessment=assessment)
@@ -163,10 +183,11 @@ class Page(PageContext):
         visible = engine.resolve(
             questionnaire, assessment_service.answers_of(assessment), today()
         ).visible
+        mine = self.mine(assessment, questionnaire)
         base = section_url(assessment.id, section.id)
         rows = []
         for q in section.questions:
-            if q.id not in visible:
+            if q.id not in visible or (mine is not None and q.id not in mine):
                 continue
             rows.append(
                 {
@@ -194,16 +215,29 @@ class Page(PageContext):
         yours: list[dict[str, str]] | None = None,
         *,
         missing_version: bool = False,
+        fields: list[str] | None = None,
     ) -> HTMLResponse:
         """The change was not saved: 409 when someone saved after the form was read, 428 when
         the form did not say which version it was read at (``missing_version``: it might be
         stale, so it is not merged). Shows the answers saved now (of ``section``, or all) and
-        ``yours``, what the user sent (``typed_rows``), so that nothing typed is lost."""
+        ``yours``, what the user sent (``typed_rows``), so that nothing typed is lost; with
+        ``fields``, the answers and notes others changed too (by their questions' text)."""
         assessment, agency, questionnaire = self.load(str(assessment_id))
         sections = [section] if section else questionnaire.sections
         groups = [
             self.section_rows(questionnaire, assessment, s, return_all=False) for s in sections
         ]
+        groups = [g for g in groups if g["rows"] or self.mine(assessment, questionnaire) is None]
+        index = questionnaire.question_index()
+        names: list[str] = []
+        for key in fields or []:
+            question = index.get(key.removeprefix(assessment_service.EVIDENCE_KEY))
+            if question is None:
+                continue
+            text = localize(question.text, self.visitor.lang)
+            if key.startswith(assessment_service.EVIDENCE_KEY):
+                text = self._("Evidence for: {question}", question=text)
+            names.append(text)
         return self.render(
             "assessments/conflict.html",
             self.common(assessment, agency, questionnaire)
@@ -211,6 +245,7 @@ class Page(PageContext):
                 "groups": groups,
                 "yours": yours or [],
                 "missing_version": missing_version,
+                "conflicting": names,
                 "reload_url": section_url(assessment.id, section.id)
                 if section
                 else f"/assessments/{assessment.id}/",

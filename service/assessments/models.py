@@ -1,5 +1,6 @@
 """Tables of the assessments feature: the assessment, its numbered submissions, the reviewer's
-comments the officer works from, and what the inbox keeps of each submission.
+comments the officer works from, what the inbox keeps of each submission, and who was
+assigned which part of an assessment.
 
 ``SubmissionDigest`` keeps what the inbox and the portfolio need of each submission (rating,
 score, the verdict of every criterion in one compact string, critical gaps), so neither
@@ -16,7 +17,13 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.models import AssessmentStatus, EnumString, UTCDateTime, created_at_field
+from service.models import (
+    AssessmentStatus,
+    AssignmentKind,
+    EnumString,
+    UTCDateTime,
+    created_at_field,
+)
 
 _assessment_version = Column("version", Integer, nullable=False)
 
@@ -36,6 +43,12 @@ class Assessment(SQLModel, table=True):
         default=AssessmentStatus.draft, sa_type=EnumString(AssessmentStatus), index=True
     )
     version: int = Field(default=1, sa_column=_assessment_version)
+    # The version at which each answer, note ("evidence-<id>") and section status
+    # ("section-<id>") last changed: a save made on an older version is refused only when a
+    # field it changes was changed since (``service.assessments.service.field_conflicts``).
+    changed_in: dict[str, int] = Field(
+        default_factory=dict, sa_type=JSON, sa_column_kwargs={"server_default": "{}"}
+    )
     created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
@@ -112,3 +125,21 @@ class Reassessment(SQLModel, table=True):
     previous_submission_id: uuid.UUID = Field(foreign_key="submission.id")
     new_questions: list[str] = Field(default_factory=list, sa_type=JSON)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class Assignment(SQLModel, table=True):
+    """A part of an assessment (a whole section, or one question) given to a colleague of the
+    same agency, with an optional internal due date. One person per part: assigning it again
+    hands it over."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("assessment_id", "kind", "target"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    assessment_id: uuid.UUID = Field(foreign_key="assessment.id", index=True)
+    kind: AssignmentKind = Field(sa_type=EnumString(AssignmentKind))
+    target: str = Field(max_length=100)  # the section id or the question id
+    assignee_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    due_on: date | None = Field(default=None, index=True)
+    assigned_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = created_at_field()

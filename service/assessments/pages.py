@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from service.assessments import access, events, forms
+from service.assessments import access, assignment_pages, assignments, events, forms
 from service.assessments import service as assessment_service
 from service.assessments.frame import (
     Page,
@@ -84,7 +84,28 @@ def list_assessments(page: PageDep) -> HTMLResponse:
         for a, org in rows
     ]
     can_start = access.can_start(page.viewer.user, page.viewer.organisation)
-    return page.render("assessments/dashboard.html", {"items": items, "can_start": can_start})
+    mine = [
+        {
+            "program": part.assessment.program,
+            "title": part.title,
+            "kind": part.assignment.kind.value,
+            "due_on": part.assignment.due_on.isoformat() if part.assignment.due_on else "",
+            "overdue": part.overdue,
+            "answered": part.answered,
+            "assigned": part.assigned,
+            "url": part.url,
+        }
+        for part in assignments.assigned_to(
+            session=page.session,
+            viewer=page.viewer,
+            registry=page.registry,
+            lang=page.visitor.lang,
+            today=today(),
+        )
+    ]
+    return page.render(
+        "assessments/dashboard.html", {"items": items, "can_start": can_start, "mine": mine}
+    )
 
 
 def _start_context(
@@ -177,8 +198,14 @@ def show_task_list(
         message = page._("Your answers have been saved")
     elif notice == "reopened" and reopened:
         message = page._(REOPENED, sections=", ".join(reopened))
+    mine = assessment_service.assigned_questions(
+        page.session, page.viewer, assessment, questionnaire
+    )
+    if mine is not None:
+        return _contributor_task_list(page, assessment, agency, questionnaire, mine, message)
     rows = [
         {
+            "id": s.id,
             "title": localize(s.title, page.visitor.lang),
             "status": statuses[s.id],
             "url": section_url(assessment.id, s.id) + ("" if editable else "/check"),
@@ -201,8 +228,71 @@ def show_task_list(
         ],
         "review_comments": page.review_comments(assessment, questionnaire),
         "carried": _carried_notice(page, assessment, questionnaire, editable),
+        # who has what: for the agency's own people only
+        "shared": assignment_pages.task_list_parts(page, assessment, questionnaire)
+        if access.reads_draft(user=page.viewer.user, assessment=assessment)
+        else {"by_section": {}, "people": []},
     }
     return page.render("assessments/task_list.html", context)
+
+
+def _contributor_task_list(
+    page: Page,
+    assessment: Assessment,
+    agency: Organisation,
+    questionnaire: Questionnaire,
+    mine: frozenset[str],
+    notice: str | None,
+) -> HTMLResponse:
+    """A contributor's task list: only the sections holding questions assigned to them, with
+    how many of those they answered; no result, no submissions, no whole-assessment links."""
+    lang = page.visitor.lang
+    editable = page.editable(assessment)
+    visible = engine.resolve(
+        questionnaire, assessment_service.answers_of(assessment), today()
+    ).visible
+    rows = []
+    for s in questionnaire.sections:
+        asked = [q.id for q in s.questions if q.id in mine and q.id in visible]
+        if not any(q.id in mine for q in s.questions):
+            continue
+        answered = [q for q in asked if assessment.answers.get(q) not in (None, "", [])]
+        rows.append(
+            {
+                "title": localize(s.title, lang),
+                "url": section_url(assessment.id, s.id) + ("" if editable else "/check"),
+                "answered": len(answered),
+                "asked": len(asked),
+            }
+        )
+    parts = [
+        p
+        for p in assignments.assigned_to(
+            session=page.session,
+            viewer=page.viewer,
+            registry=page.registry,
+            lang=lang,
+            today=today(),
+        )
+        if p.assessment.id == assessment.id
+    ]
+    return page.render(
+        "assessments/task_list_contributor.html",
+        page.common(assessment, agency, questionnaire)
+        | {
+            "notice": notice,
+            "sections": rows,
+            "parts": [
+                {
+                    "title": p.title,
+                    "kind": p.assignment.kind.value,
+                    "due_on": p.assignment.due_on.isoformat() if p.assignment.due_on else "",
+                    "overdue": p.overdue,
+                }
+                for p in parts
+            ],
+        },
+    )
 
 
 def _carried_notice(
@@ -231,6 +321,7 @@ def _carried_notice(
 @router.get("/assessments/{assessment_id}/check-your-answers", name="show_check_answers")
 def show_check_answers(page: PageDep, assessment_id: str) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
+    policy.check(page.viewer.user, Permission.assessment_read_all)
     statuses = assessment_service.section_statuses(questionnaire, assessment)
     if not page.editable(assessment):
         return redirect(f"/assessments/{assessment.id}/submitted")
@@ -326,6 +417,7 @@ def submit_assessment(page: PageDep, assessment_id: str, form: PageForm) -> Resp
 @router.get("/assessments/{assessment_id}/submitted", name="show_submitted")
 def show_submitted(page: PageDep, assessment_id: str) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
+    policy.check(page.viewer.user, Permission.assessment_read_all)
     submission = assessment_service.get_submission(
         session=page.session, assessment_id=assessment.id, viewer=page.viewer
     )
@@ -344,6 +436,7 @@ def show_submitted(page: PageDep, assessment_id: str) -> Response:
 @router.get("/assessments/{assessment_id}/history", name="show_history")
 def show_history(page: PageDep, assessment_id: str) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
+    policy.check(page.viewer.user, Permission.assessment_read_all)
     events = assessment_service.history(
         session=page.session, assessment_id=assessment.id, viewer=page.viewer
     )
@@ -368,6 +461,7 @@ def show_history(page: PageDep, assessment_id: str) -> HTMLResponse:
 @router.get("/assessments/{assessment_id}/export", name="export_answers")
 def export_answers(page: PageDep, assessment_id: str) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
+    policy.check(page.viewer.user, Permission.assessment_read_all)
     data = AnswersFile(
         questionnaire=questionnaire.id,
         version=questionnaire.version,
@@ -393,6 +487,7 @@ def export_answers(page: PageDep, assessment_id: str) -> Response:
 @router.get("/assessments/{assessment_id}/import", name="show_import")
 def show_import(page: PageDep, assessment_id: str) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
+    policy.check(page.viewer.user, Permission.assessment_import)
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
     return page.render(
@@ -412,6 +507,7 @@ def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> 
     assessment, agency, questionnaire = page.load(assessment_id)
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
+    policy.check(page.viewer.user, Permission.assessment_import)
     version = form_version(form)
     if version is None:
         return page.conflict(assessment.id, None, missing_version=True)
@@ -447,9 +543,7 @@ def _import_sync(page: Page, assessment_id: str, form: FormData, raw: bytes) -> 
             errors=True,
         )
     answers = data.to_answers()  # the file replaces the answers and notes it holds, no others
-    if version != assessment.version:
-        yours = typed_rows(questionnaire, answers.values, answers.evidence, page.visitor.lang)
-        return page.conflict(assessment.id, None, yours)
+    # made on an earlier version: refused only where the file changes what others changed since
     try:
         assessment_service.save_answers(
             session=page.session,
@@ -481,6 +575,16 @@ _FIXED: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
 def _fixed_questions(
     questionnaire: Questionnaire, section: Section, lang: str
 ) -> list[dict[str, Any]]:
+    """The fixed part of each question of ``section`` (a contributor's part of a section: of
+    those questions only; the cache holds whole sections)."""
+    whole = next((s for s in questionnaire.sections if s.id == section.id), section)
+    if whole is not section:
+        wanted = {q.id for q in section.questions}
+        return [f for f in _fixed_of(questionnaire, whole, lang) if f["q"].id in wanted]
+    return _fixed_of(questionnaire, section, lang)
+
+
+def _fixed_of(questionnaire: Questionnaire, section: Section, lang: str) -> list[dict[str, Any]]:
     key = (questionnaire.sha256, section.id, lang)
     if key in _FIXED:
         return _FIXED[key]
@@ -533,7 +637,11 @@ def _section_context(
     raw: dict[str, Any] | None,
     errors: dict[str, str],
     return_all: bool,
+    version: int | None = None,
+    read: str | None = None,
 ) -> dict[str, Any]:
+    """The section page's context. A form shown again (``raw``) keeps the ``version`` and the
+    ``read`` fingerprints it was first read at: a stale form stays stale."""
     lang = page.visitor.lang
     if raw is None:
         raw = {}
@@ -587,6 +695,11 @@ def _section_context(
         "review_comments": page.review_comments(assessment, questionnaire, section.id),
         "new_questions": page.new_questions(assessment, questionnaire, section.id),
         "section_url": section_url(assessment.id, section.id),
+        "form_version": version if version is not None else assessment.version,
+        "form_read": read
+        if read is not None
+        else assessment_service.read_marks(assessment, [q.id for q in section.questions]),
+        "part_only": page.mine(assessment, questionnaire) is not None,
     }
 
 
@@ -612,7 +725,7 @@ def _typed(
 @router.get("/assessments/{assessment_id}/sections/{slug}", name="show_section")
 def show_section(page: PageDep, assessment_id: str, slug: str) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
-    section = find_section(questionnaire, slug)
+    section = page.part_of(assessment, questionnaire, find_section(questionnaire, slug))
     if not page.editable(assessment):
         return redirect(section_url(assessment.id, slug) + "/check")
     context = _section_context(
@@ -632,23 +745,55 @@ def show_section(page: PageDep, assessment_id: str, slug: str) -> Response:
 @router.post("/assessments/{assessment_id}/sections/{slug}", name="save_section")
 def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -> Response:
     assessment, agency, questionnaire = page.load(assessment_id)
-    section = find_section(questionnaire, slug)
+    whole = find_section(questionnaire, slug)
+    section = page.part_of(assessment, questionnaire, whole)
     return_all = page.request.query_params.get("return") == "all"
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
+    mine = page.mine(assessment, questionnaire)
+    if mine is not None:
+        # a contributor's form holds only their questions: any other question is refused
+        index = questionnaire.question_index()
+        if any(
+            key.removeprefix(forms.EVIDENCE_PREFIX) in index
+            and key.removeprefix(forms.EVIDENCE_PREFIX) not in mine
+            for key in form
+        ):
+            raise Forbidden("This question is not assigned to you")
     page.label_fields(_field_labels(page, section))
     lists = {key: form.getlist(key) for key in form}
     parsed = forms.parse_section(
         section, {k: [v for v in vals if isinstance(v, str)] for k, vals in lists.items()}, page._
     )
     version = form_version(form)
-    if version != assessment.version:
+    if version is None:
         return page.conflict(
             assessment.id,
             section,
             _typed(page, questionnaire, section, parsed.raw),
-            missing_version=version is None,
+            missing_version=True,
         )
+    raw_read = form.get("read")
+    read = assessment_service.parse_read_marks(raw_read)
+    if version != assessment.version:
+        # Saved since this form was read: a conflict only where someone else changed a field
+        # this form changes (a mistake in a field counts as a change to it).
+        try:
+            assessment_service.field_conflicts(
+                assessment,
+                read_version=version,
+                values=parsed.values,
+                evidence=parsed.evidence,
+                read=read,
+                unparsed=list(parsed.errors),
+            )
+        except StaleVersion as error:
+            return page.conflict(
+                assessment.id,
+                section,
+                _typed(page, questionnaire, section, parsed.raw),
+                fields=list(error.detail.get("fields", [])),
+            )
     if parsed.errors:
         # A hidden question is not asked, so what its (hidden) field holds is not an error.
         shown = assessment_service.visible_with(
@@ -666,6 +811,8 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             raw=parsed.raw,
             errors=parsed.errors,
             return_all=return_all,
+            version=version,
+            read=raw_read if isinstance(raw_read, str) else "",
         )
         return page.render(
             "assessments/section.html",
@@ -683,10 +830,14 @@ def save_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             values=parsed.values,
             evidence=parsed.evidence,
             as_of=today(),
+            read=read,
         )
-    except StaleVersion:
+    except StaleVersion as error:
         return page.conflict(
-            assessment.id, section, _typed(page, questionnaire, section, parsed.raw)
+            assessment.id,
+            section,
+            _typed(page, questionnaire, section, parsed.raw),
+            fields=list(error.detail.get("fields", [])),
         )
     base = f"/assessments/{assessment.id}"
     if saved.reopened:
@@ -710,7 +861,7 @@ def section_visibility(
 ) -> JSONResponse:
     """Which questions of the section are shown for the answers on the page (for app.js)."""
     assessment, _agency, questionnaire = page.load(assessment_id)
-    section = find_section(questionnaire, slug)
+    section = page.part_of(assessment, questionnaire, find_section(questionnaire, slug))
     lists = {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
     parsed = forms.parse_section(section, lists, page._)
     visible = assessment_service.visible_with(
@@ -737,6 +888,7 @@ def _checked_rows(
 def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResponse:
     assessment, agency, questionnaire = page.load(assessment_id)
     section = find_section(questionnaire, slug)
+    page.part_of(assessment, questionnaire, section)
     return page.render(
         "assessments/check_section.html",
         page.common(assessment, agency, questionnaire)
@@ -745,8 +897,16 @@ def show_section_check(page: PageDep, assessment_id: str, slug: str) -> HTMLResp
             "form_errors": [],
             "completed": assessment.section_status.get(section.id) == "completed",
             "section_url": section_url(assessment.id, slug),
+            "may_mark": _may_mark(page, assessment, section.id),
         },
     )
+
+
+def _may_mark(page: Page, assessment: Assessment, section_id: str) -> bool:
+    """Whether the viewer answers "Have you completed this section?": a contributor only for a
+    section given to them whole."""
+    whole = assessment_service.assigned_sections(page.session, page.viewer, assessment)
+    return whole is None or section_id in whole
 
 
 @router.post("/assessments/{assessment_id}/sections/{slug}/check", name="mark_section")
@@ -756,8 +916,8 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
     version = form_version(form)
-    if version != assessment.version:
-        return page.conflict(assessment.id, section, missing_version=version is None)
+    if version is None:
+        return page.conflict(assessment.id, section, missing_version=True)
     _ = page._
     choice = form.get("completed")
     error: str | None = None
@@ -777,8 +937,10 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
             )
         except InvalidTransition:
             error = _("Answer every required question before you mark this section as completed")
-        except StaleVersion:
-            return page.conflict(assessment.id, section)
+        except StaleVersion as stale:
+            return page.conflict(
+                assessment.id, section, fields=list(stale.detail.get("fields", []))
+            )
     if error:
         return page.render(
             "assessments/check_section.html",
@@ -788,6 +950,7 @@ def mark_section(page: PageDep, assessment_id: str, slug: str, form: PageForm) -
                 "form_errors": [("completed", error)],
                 "completed": False,
                 "section_url": section_url(assessment.id, slug),
+                "may_mark": _may_mark(page, assessment, section.id),
             },
             status_code=422,
             errors=True,

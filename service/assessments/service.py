@@ -7,6 +7,8 @@ the check and the commit), and writes an audit event.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import uuid
 from collections.abc import Collection, Mapping
@@ -24,6 +26,7 @@ from service.assessments import access, workflow
 from service.assessments import digest as review_digest
 from service.assessments.models import (
     Assessment,
+    Assignment,
     Reassessment,
     ReviewComment,
     Submission,
@@ -39,8 +42,10 @@ from service.errors import (
     NotFound,
     StaleVersion,
 )
+from service.i18n.catalogue import N_
 from service.models import (
     AssessmentStatus,
+    AssignmentKind,
     AuditEvent,
     Organisation,
     OrgKind,
@@ -158,6 +163,9 @@ def list_visible(*, session: Session, viewer: Viewer) -> list[tuple[Assessment, 
     )
     if policy.reach_of(viewer.user.role) is Reach.own_agency:
         query = query.where(Assessment.organisation_id == viewer.user.organisation_id)
+    if policy.assigned_only(viewer.user.role):
+        assigned = select(Assignment.assessment_id).where(Assignment.assignee_id == viewer.user.id)
+        query = query.where(col(Assessment.id).in_(assigned))
     rows = session.exec(query).all()
     return [
         (a, org)
@@ -173,6 +181,257 @@ def _check_visible(viewer: Viewer, assessment: Assessment, agency: Organisation)
         user=viewer.user, organisation=viewer.organisation, assessment=assessment, agency=agency
     ):
         raise NotFound()
+    if policy.assigned_only(viewer.user.role):
+        # a contributor knows only the assessments they have a part of (fails closed: a record
+        # read outside a session cannot tell)
+        session = object_session(assessment)
+        if not isinstance(session, Session) or not assignments_of(
+            session, assessment_id=assessment.id, user_id=viewer.user.id
+        ):
+            raise NotFound()
+
+
+# --- the parts assigned to a contributor --------------------------------------------------------
+
+_ASSIGNED = "assigned"
+
+
+def assignments_of(
+    session: Session, *, assessment_id: uuid.UUID, user_id: uuid.UUID
+) -> list[Assignment]:
+    """The parts of an assessment assigned to one user (read once per session)."""
+    key = (_ASSIGNED, assessment_id, user_id)
+    if key not in session.info:
+        session.info[key] = list(
+            session.exec(
+                select(Assignment).where(
+                    Assignment.assessment_id == assessment_id, Assignment.assignee_id == user_id
+                )
+            )
+        )
+    found: list[Assignment] = session.info[key]
+    return found
+
+
+def forget_assignments(session: Session) -> None:
+    """Drop what ``assignments_of`` read (after assignments changed in this session)."""
+    for key in [k for k in session.info if isinstance(k, tuple) and k[:1] == (_ASSIGNED,)]:
+        del session.info[key]
+
+
+def questions_of_parts(
+    questionnaire: Questionnaire, parts: Collection[Assignment]
+) -> frozenset[str]:
+    """The question ids a set of assignments covers (a section: every question of it)."""
+    sections = {p.target for p in parts if p.kind == AssignmentKind.section}
+    singles = {p.target for p in parts if p.kind == AssignmentKind.question}
+    return frozenset(
+        q.id
+        for section in questionnaire.sections
+        for q in section.questions
+        if section.id in sections or q.id in singles
+    )
+
+
+def assigned_questions(
+    session: Session, viewer: Viewer, assessment: Assessment, questionnaire: Questionnaire
+) -> frozenset[str] | None:
+    """The questions ``viewer`` may read and answer, None when not limited to assignments."""
+    if not policy.assigned_only(viewer.user.role):
+        return None
+    return questions_of_parts(
+        questionnaire,
+        assignments_of(session, assessment_id=assessment.id, user_id=viewer.user.id),
+    )
+
+
+def assigned_sections(
+    session: Session, viewer: Viewer, assessment: Assessment
+) -> frozenset[str] | None:
+    """The sections given whole to ``viewer`` (who may mark them completed), None when not
+    limited to assignments."""
+    if not policy.assigned_only(viewer.user.role):
+        return None
+    return frozenset(
+        p.target
+        for p in assignments_of(session, assessment_id=assessment.id, user_id=viewer.user.id)
+        if p.kind == AssignmentKind.section
+    )
+
+
+def check_assigned(
+    session: Session,
+    viewer: Viewer,
+    assessment: Assessment,
+    questionnaire: Questionnaire,
+    question_ids: Collection[str],
+) -> None:
+    """Forbidden unless every question of ``question_ids`` is assigned to ``viewer`` (always
+    passes for a role not limited to assignments)."""
+    allowed = assigned_questions(session, viewer, assessment, questionnaire)
+    if allowed is not None and not set(question_ids) <= allowed:
+        raise Forbidden("This question is not assigned to you")
+
+
+def check_whole(viewer: Viewer) -> None:
+    """Forbidden for a role that reads only the parts assigned to it."""
+    policy.check(viewer.user, Permission.assessment_read_all)
+
+
+def visible_part(
+    assessment: Assessment, questions: frozenset[str] | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The answers and notes of ``questions`` (all of them for None)."""
+    if questions is None:
+        return dict(assessment.answers), dict(assessment.evidence)
+    return (
+        {k: v for k, v in assessment.answers.items() if k in questions},
+        {k: v for k, v in assessment.evidence.items() if k in questions},
+    )
+
+
+# --- conflicts only where there is one -----------------------------------------------------------
+
+EVIDENCE_KEY = "evidence-"  # a note's field: "evidence-<question id>", as the section form names it
+SECTION_KEY = "section-"  # a section status: "section-<section id>"
+
+
+def _normal(value: object) -> object:
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return sorted(str(v) for v in value)
+    return value
+
+
+def fingerprint(value: object) -> str:
+    """A short digest of an answer or note as read, compared with what a form sends back."""
+    normal = _normal(value)
+    if normal is None:
+        return "-"
+    text = json.dumps(normal, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _current(assessment: Assessment, key: str) -> object:
+    if key.startswith(EVIDENCE_KEY):
+        return assessment.evidence.get(key.removeprefix(EVIDENCE_KEY))
+    return assessment.answers.get(key)
+
+
+def read_marks(assessment: Assessment, question_ids: Collection[str]) -> str:
+    """What a form was read at, field by field: ``"<field>=<fingerprint> ..."`` for the answer
+    and the note of each of ``question_ids`` (a hidden field of the section form)."""
+    keys = [k for q in question_ids for k in (q, EVIDENCE_KEY + q)]
+    return " ".join(f"{k}={fingerprint(_current(assessment, k))}" for k in keys)
+
+
+def parse_read_marks(text: object) -> dict[str, str] | None:
+    """The marks of ``read_marks`` (None when absent or not of that form)."""
+    if not isinstance(text, str) or not text.strip() or len(text) > 200_000:
+        return None
+    out: dict[str, str] = {}
+    for item in text.split():
+        key, sep, mark = item.partition("=")
+        if not sep or not key or not mark:
+            return None
+        out[key] = mark
+    return out
+
+
+class FieldConflict(StaleVersion):
+    """A field this change sets was also changed by someone else since it was read."""
+
+    code = "field_conflict"
+    message = N_("Someone else changed the same answers after you opened the page")
+
+
+def field_conflicts(
+    assessment: Assessment,
+    *,
+    read_version: int,
+    values: Mapping[str, object],
+    evidence: Mapping[str, object],
+    read: Mapping[str, str] | None = None,
+    unparsed: Collection[str] = (),
+) -> frozenset[str]:
+    """Judge a change made on ``read_version`` of ``assessment`` field by field.
+
+    A field (an answer, or a note ``evidence-<id>``) someone else changed since the read is a
+    conflict when this change sets it too: FieldConflict naming them. Which fields changed
+    since: with ``read`` (a section form's fingerprints of its fields as read), those whose
+    value now differs from what the form read, and the form sets a field when what it sends
+    differs from what it read (it sends back every field of the section); without (the API, an
+    answers file), those whose version in ``assessment.changed_in`` is later than the read,
+    and the change sets every field it names. Returns the fields to keep as saved now: changed
+    since, but only sent back as read. ``unparsed``: fields the form holds that could not be
+    read (typed, so set)."""
+    if read_version == assessment.version:
+        return frozenset()
+    posted: dict[str, object] = dict(values)
+    posted.update({EVIDENCE_KEY + k: v for k, v in evidence.items()})
+    for key in unparsed:
+        posted.setdefault(key, None)
+    if read_version > assessment.version:  # a version that never was: nothing can be judged
+        raise FieldConflict(fields=sorted(posted), current_version=assessment.version)
+    stamps = assessment.changed_in or {}
+    conflicts: list[str] = []
+    kept: set[str] = set()
+    for key, value in posted.items():
+        now = fingerprint(_current(assessment, key))
+        mark = read.get(key) if read is not None else None
+        if mark is not None:
+            changed_since = now != mark
+            edited = key in unparsed or fingerprint(value) != mark
+        else:
+            changed_since = int(stamps.get(key, 0)) > read_version
+            edited = True
+        if not changed_since:
+            continue
+        if edited:
+            conflicts.append(key)
+        else:
+            kept.add(key)
+    if conflicts:
+        raise FieldConflict(fields=sorted(conflicts), current_version=assessment.version)
+    return frozenset(kept)
+
+
+def section_changed_since(
+    questionnaire: Questionnaire, assessment: Assessment, section_id: str, read_version: int
+) -> list[str]:
+    """The fields of a section (answers, notes, its status) changed since ``read_version``."""
+    if read_version == assessment.version:
+        return []
+    section = next(s for s in questionnaire.sections if s.id == section_id)
+    keys = [k for q in section.questions for k in (q.id, EVIDENCE_KEY + q.id)]
+    keys.append(SECTION_KEY + section_id)
+    if read_version > assessment.version:
+        return keys
+    stamps = assessment.changed_in or {}
+    return [k for k in keys if int(stamps.get(k, 0)) > read_version]
+
+
+def _stamp(assessment: Assessment, keys: Collection[str]) -> None:
+    """Record that ``keys`` change in the version this transaction writes."""
+    if not keys:
+        return
+    version = (assessment.version or 0) + 1
+    assessment.changed_in = {**(assessment.changed_in or {}), **dict.fromkeys(keys, version)}
+
+
+def _changed_keys(
+    before: Mapping[str, object], after: Mapping[str, object], prefix: str
+) -> set[str]:
+    return {
+        prefix + k
+        for k in set(before) | set(after)
+        if fingerprint(before.get(k)) != fingerprint(after.get(k))
+    }
 
 
 # Built once: building the statement cost more than running it (every page of an assessment).
@@ -259,7 +518,11 @@ def regulators_for(*, session: Session, agency: Organisation) -> list[Organisati
 
 
 def _seen_by(query: Any, viewer: Viewer | None) -> Any:
-    """``query`` of submissions narrowed to those ``viewer`` may open (None: the system)."""
+    """``query`` of submissions narrowed to those ``viewer`` may open (None: the system). A
+    role that reads only its assigned parts opens no submission (403): a submission holds the
+    whole assessment, its result and its report."""
+    if viewer is not None:
+        check_whole(viewer)
     statuses = access.submission_statuses(viewer.user) if viewer is not None else None
     if statuses is None:
         return query
@@ -377,7 +640,12 @@ def _audit(
 
 
 def load_for_change(
-    *, session: Session, viewer: Viewer, assessment_id: uuid.UUID, expected_version: int | None
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    expected_version: int | None,
+    fresh: bool = False,
 ) -> Assessment:
     """The assessment, checked for role, status and version.
 
@@ -386,8 +654,18 @@ def load_for_change(
     would only cost a query. Without it the row is re-read inside the write transaction, so
     the change is merged into the latest answers. (So every change made with an expected
     version must UPDATE the assessment row, as setting ``updated_at`` does, for the check to
-    run.)"""
-    assessment = session.get(Assessment, assessment_id, populate_existing=expected_version is None)
+    run.) With ``fresh`` the row is re-read and locked (PostgreSQL: ``FOR UPDATE``; SQLite's
+    write lock is held already) and the version is left to the caller to judge field by field
+    (``field_conflicts``)."""
+    reread = expected_version is None or fresh
+    if fresh:
+        # Lock the row first (a column, not the entity: refreshing an entity the session
+        # already holds at an older version with FOR UPDATE is refused by the ORM's version
+        # check), then read the entity as it is now.
+        session.exec(
+            select(Assessment.id).where(col(Assessment.id) == assessment_id).with_for_update()
+        ).first()
+    assessment = session.get(Assessment, assessment_id, populate_existing=reread)
     if assessment is None:
         raise NotFound()
     _check_visible(viewer, assessment, session.get_one(Organisation, assessment.organisation_id))
@@ -395,7 +673,7 @@ def load_for_change(
         raise Forbidden()
     if assessment.status not in access.EDITABLE:
         raise AlreadySubmitted()
-    if expected_version is not None and expected_version != assessment.version:
+    if not fresh and expected_version is not None and expected_version != assessment.version:
         raise StaleVersion(current_version=assessment.version)
     return assessment
 
@@ -451,8 +729,16 @@ def save_answers(
     evidence: Mapping[str, str | None],
     as_of: date,
     source: str = "web",
+    read: Mapping[str, str] | None = None,
 ) -> SavedAnswers:
-    """Merge answers (None clears one) into the draft, in one transaction (``apply_answers``)."""
+    """Merge answers (None clears one) into the draft, in one transaction (``apply_answers``).
+
+    ``expected_version`` is the version the change was made on (None: merge into the latest,
+    for the system's own use). When others saved since, the change is judged field by field
+    (``field_conflicts``, with the form's ``read`` fingerprints if it has them): FieldConflict
+    when a field it sets was changed by someone else too; otherwise it is saved, keeping what
+    the others saved in the fields it did not change. A contributor may change only the
+    questions assigned to them (Forbidden, nothing stored)."""
     try:
         with db.writing(session):
             assessment = load_for_change(
@@ -460,7 +746,19 @@ def save_answers(
                 viewer=viewer,
                 assessment_id=assessment_id,
                 expected_version=expected_version,
+                fresh=True,
             )
+            check_assigned(session, viewer, assessment, questionnaire, [*values, *evidence])
+            if expected_version is not None:
+                kept = field_conflicts(
+                    assessment,
+                    read_version=expected_version,
+                    values=values,
+                    evidence=evidence,
+                    read=read,
+                )
+                values = {k: v for k, v in values.items() if k not in kept}
+                evidence = {k: v for k, v in evidence.items() if EVIDENCE_KEY + k not in kept}
             saved = apply_answers(
                 session=session,
                 viewer=viewer,
@@ -470,6 +768,7 @@ def save_answers(
                 evidence=evidence,
                 as_of=as_of,
                 source=source,
+                read_version=expected_version,
             )
     except StaleDataError as error:
         raise StaleVersion() from error
@@ -486,6 +785,7 @@ def apply_answers(
     evidence: Mapping[str, str | None],
     as_of: date,
     source: str,
+    read_version: int | None = None,
 ) -> SavedAnswers:
     """Merge answers (None clears one) into ``assessment``, dropping those of questions no
     longer shown; sections touched become In progress unless they were Completed and still have
@@ -500,6 +800,8 @@ def apply_answers(
     if unknown:
         raise NotFound(f"There is no question {unknown[0]!r} in this questionnaire")
     before = engine.resolve(questionnaire, answers_of(assessment), as_of).visible
+    old_values, old_notes = dict(assessment.answers), dict(assessment.evidence)
+    old_statuses = dict(assessment.section_status)
     new_values = dict(assessment.answers)
     new_notes = dict(assessment.evidence)
     changed: list[str] = []
@@ -541,7 +843,14 @@ def apply_answers(
     for section_id in reopened:
         statuses[section_id] = SectionStatus.in_progress.value
     assessment.section_status = statuses
+    _stamp(
+        assessment,
+        _changed_keys(old_values, new_values, "")
+        | _changed_keys(old_notes, new_notes, EVIDENCE_KEY)
+        | _changed_keys(old_statuses, statuses, SECTION_KEY),
+    )
     assessment.updated_at = utcnow()
+    merged = read_version is not None and read_version != assessment.version
     _audit(
         session,
         user=viewer.user,
@@ -551,6 +860,8 @@ def apply_answers(
         changed=sorted(changed),
         source=source,
         **({"reopened": sorted(reopened)} if reopened else {}),
+        # saved on an earlier version, beside others' changes to other fields
+        **({"read_version": read_version} if merged else {}),
     )
     newly = frozenset(q for q in visible - before if q not in new_values)
     return SavedAnswers(
@@ -569,7 +880,11 @@ def mark_section(
     completed: bool,
     as_of: date,
 ) -> Assessment:
-    """Record the officer's answer to "Have you completed this section?"."""
+    """Record the officer's answer to "Have you completed this section?".
+
+    Made on an earlier version, it is refused (FieldConflict) only when something of the section
+    changed since (an answer, a note or its status): others' work elsewhere does not stop it. A
+    contributor marks only a section given to them whole."""
     try:
         with db.writing(session):
             assessment = load_for_change(
@@ -577,7 +892,17 @@ def mark_section(
                 viewer=viewer,
                 assessment_id=assessment_id,
                 expected_version=expected_version,
+                fresh=True,
             )
+            whole = assigned_sections(session, viewer, assessment)
+            if whole is not None and section_id not in whole:
+                raise Forbidden("This section is not assigned to you")
+            if expected_version is not None and (
+                changed := section_changed_since(
+                    questionnaire, assessment, section_id, expected_version
+                )
+            ):
+                raise FieldConflict(fields=changed, current_version=assessment.version)
             if completed and unanswered_required(
                 questionnaire, assessment, section_id, as_of=as_of
             ):
@@ -585,6 +910,8 @@ def mark_section(
                     "Answer every required question before you mark this section as completed"
                 )
             status = SectionStatus.completed if completed else SectionStatus.in_progress
+            if assessment.section_status.get(section_id) != status.value:
+                _stamp(assessment, [SECTION_KEY + section_id])
             assessment.section_status = {**assessment.section_status, section_id: status.value}
             assessment.updated_at = utcnow()
             _audit(
@@ -614,6 +941,7 @@ def submit(
     With ``confirmed_unanswered`` (the pages), every question shown but not answered must be
     among them: the officer confirmed submitting without them (UnansweredQuestions otherwise,
     naming them). None leaves that to the caller (the API reports the count in the result)."""
+    policy.check(viewer.user, Permission.assessment_submit)
     try:
         with db.writing(session):
             assessment = load_for_change(

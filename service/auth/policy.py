@@ -6,8 +6,9 @@ same table (``permissions_of``). The table says only what a role may do at all: 
 user may see (their own agency, the agencies their regulator oversees...) is decided in
 ``service.auth.scope`` and the features' services, which answer 404 for what is hidden.
 
-The contributor answers only the questions assigned to them (the shared-work issue adds the
-assignments); until then they read and edit their agency's assessments and cannot submit.
+The contributor reads and answers only the questions assigned to them (``ASSIGNED_ONLY``:
+the assessments service narrows what they see and change to their assignments), adds evidence
+to those, and cannot submit, read the result, assign, import or archive.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ class Permission(StrEnum):
     assessment_read = "assessment.read"
     assessment_edit = "assessment.edit"  # answers, section status, import
     assessment_submit = "assessment.submit"
+    # the whole assessment, not only a part assigned: check your answers, history, export,
+    # archive, submissions, the result preview
+    assessment_read_all = "assessment.read_all"
+    assessment_import = "assessment.import"  # import answers or an archive into a draft
+    assessment_assign = "assessment.assign"  # give sections or questions to colleagues
     report_read = "report.read"  # the result page, the report in HTML and PDF
     report_export = "report.export"  # a submission as open data: OSCAL, findings JSON and CSV
     documents_upload = "documents.upload"  # attach, remove and import evidence documents
@@ -45,7 +51,7 @@ class Permission(StrEnum):
 
 
 P = Permission
-_EVERYONE = frozenset({P.assessment_read, P.report_read, P.account_tokens})
+_EVERYONE = frozenset({P.assessment_read, P.assessment_read_all, P.report_read, P.account_tokens})
 
 TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
     {
@@ -54,13 +60,15 @@ TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
             P.assessment_start,
             P.assessment_edit,
             P.assessment_submit,
+            P.assessment_import,
+            P.assessment_assign,
             P.documents_upload,
             P.actions_read,
             P.actions_edit,
             P.report_export,
             P.public_prepare,
         },
-        Role.contributor: frozenset({P.assessment_read, P.assessment_edit}),
+        Role.contributor: frozenset({P.assessment_read, P.assessment_edit, P.documents_upload}),
         Role.reviewer: _EVERYONE
         | {
             P.review_read,
@@ -87,6 +95,11 @@ TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
         },
     }
 )
+
+
+# Roles that reach only the parts of an assessment assigned to them (``Assignment``): an
+# assessment with nothing assigned to them is hidden (404), a question not assigned refused.
+ASSIGNED_ONLY: frozenset[Role] = frozenset({Role.contributor})
 
 
 class Reach(StrEnum):
@@ -142,6 +155,11 @@ def allowed(role: Role | str | None, permission: Permission) -> bool:
 def reach_of(role: Role | str) -> Reach | None:
     known = _role(role)
     return REACH.get(known) if known is not None else None
+
+
+def assigned_only(role: Role | str | None) -> bool:
+    """Whether ``role`` reads and changes only what is assigned to it."""
+    return _role(role) in ASSIGNED_ONLY
 
 
 def check(user: User | None, permission: Permission) -> None:

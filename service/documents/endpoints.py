@@ -18,7 +18,9 @@ from service.api.responses import ERRORS, ErrorOut
 from service.assessments import service as assessment_service
 from service.assessments.frame import questionnaire_of, today
 from service.assessments.service import Viewer
+from service.auth import policy
 from service.auth.deps import ApiUser
+from service.auth.policy import Permission
 from service.deps import RegistryDep, SessionDep, SettingsDep
 from service.documents import service as document_service
 from service.documents.archive import BadArchive
@@ -56,13 +58,20 @@ def _api_id(assessment_id: str) -> uuid.UUID:
 
 
 @router.get("/assessments/{assessment_id}/documents", name="api_list_documents")
-def api_list_documents(assessment_id: str, session: SessionDep, user: ApiUser) -> JSONResponse:
+def api_list_documents(
+    assessment_id: str, session: SessionDep, registry: RegistryDep, user: ApiUser
+) -> JSONResponse:
     """The documents the caller may open, by question id."""
     viewer = _api_viewer(session, user)
     assessment, _agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
     )
-    refs = document_service.visible_refs(session=session, viewer=viewer, assessment=assessment)
+    refs = document_service.visible_refs(
+        session=session,
+        viewer=viewer,
+        assessment=assessment,
+        questionnaire=registry.get(assessment.questionnaire_id, assessment.questionnaire_version),
+    )
     return JSONResponse(
         {qid: [r.model_dump(mode="json") for r in items] for qid, items in sorted(refs.items())}
     )
@@ -120,7 +129,12 @@ async def api_upload_document(
 
 @router.get("/assessments/{assessment_id}/documents/{sha256}", name="api_download_document")
 def api_download_document(
-    assessment_id: str, sha256: str, session: SessionDep, settings: SettingsDep, user: ApiUser
+    assessment_id: str,
+    sha256: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    registry: RegistryDep,
+    user: ApiUser,
 ) -> Response:
     found = document_service.download(
         session=session,
@@ -128,6 +142,7 @@ def api_download_document(
         assessment_id=_api_id(assessment_id),
         sha256=sha256,
         directory=settings.documents_dir,
+        questionnaire_of=lambda a: registry.get(a.questionnaire_id, a.questionnaire_version),
     )
     return attachment_response(found)
 
@@ -177,6 +192,7 @@ async def api_import_archive(
         assessment, _agency = assessment_service.get_visible(
             session=session, viewer=viewer, assessment_id=_api_id(assessment_id)
         )
+        policy.check(viewer.user, Permission.assessment_import)
         questionnaire = questionnaire_of(registry, assessment)
         version = required_version(if_match, assessment)
         try:

@@ -37,6 +37,8 @@ from service.assessments.frame import (
     today,
     typed_rows,
 )
+from service.auth import policy
+from service.auth.policy import Permission
 from service.config import Settings
 from service.documents import service as document_service
 from service.documents import store
@@ -106,7 +108,7 @@ def _page_context(
     page: Page, assessment_id: str, slug: str, errors: dict[str, str]
 ) -> tuple[dict[str, Any], bool]:
     assessment, agency, questionnaire = page.load(assessment_id)
-    section = find_section(questionnaire, slug)
+    section = page.part_of(assessment, questionnaire, find_section(questionnaire, slug))
     lang = page.visitor.lang
     editable = page.editable(assessment)
     visible = engine.resolve(
@@ -196,7 +198,7 @@ def _upload_sync(
         return refused
     question = form.get("question")
     qid = question if isinstance(question, str) else ""
-    section = find_section(questionnaire, slug)
+    section = page.part_of(assessment, questionnaire, find_section(questionnaire, slug))
     if qid not in {q.id for q in section.questions}:
         raise NotFound("There is no such question in this section")
     _ = page._
@@ -259,6 +261,7 @@ def remove_document(
         assessment_id=assessment.id,
         document_id=doc_id,
         directory=page.settings.documents_dir,
+        questionnaire=questionnaire,
     )
     if doc is not None and isinstance(slug, str) and slug:
         return redirect(section_url(assessment.id, slug) + "/documents?notice=removed")
@@ -273,6 +276,7 @@ def download_document(page: PageDep, assessment_id: str, sha256: str) -> Respons
         assessment_id=parse_id(assessment_id),
         sha256=sha256,
         directory=page.settings.documents_dir,
+        questionnaire_of=lambda a: page.registry.get(a.questionnaire_id, a.questionnaire_version),
     )
     return attachment_response(found)
 
@@ -313,6 +317,7 @@ def _archive_page(
     assessment, agency, questionnaire = page.load(assessment_id)
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
+    policy.check(page.viewer.user, Permission.assessment_import)
     context = page.common(assessment, agency, questionnaire) | {
         "form_errors": [("file", error)] if error else [],
         "max_size": format_size(archive_limit(page.settings), page.visitor.lang),
@@ -349,6 +354,7 @@ def _import_archive_sync(page: Page, assessment_id: str, form: FormData, raw: by
     assessment, agency, questionnaire = page.load(assessment_id)
     if refused := page.refuse_change(assessment, agency, questionnaire):
         return refused
+    policy.check(page.viewer.user, Permission.assessment_import)
     version = form_version(form)
     if version is None:
         return page.conflict(assessment.id, None, missing_version=True)

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -21,11 +21,13 @@ from service.assessments import access
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment
 from service.assessments.service import Viewer
+from service.auth import policy
+from service.auth.policy import Permission
 from service.documents import store
 from service.documents.archive import Archive
 from service.documents.models import Document, DocumentBlob
 from service.documents.sniff import Refused, check_name, clean_name, sniff
-from service.errors import AppError, NotFound, StaleVersion
+from service.errors import AppError, Forbidden, NotFound, StaleVersion
 from service.i18n.catalogue import N_
 from service.models import AuditEvent, utcnow
 from service.questionnaire.schema import Questionnaire
@@ -145,6 +147,7 @@ def attach(
             session=session,
             viewer=viewer,
             assessment_id=assessment_id,
+            questionnaire=questionnaire,
             question_id=question_id,
             filename=filename,
             data=data,
@@ -165,6 +168,7 @@ def _attach_once(
     session: Session,
     viewer: Viewer,
     assessment_id: uuid.UUID,
+    questionnaire: Questionnaire,
     question_id: str,
     filename: str | None,
     data: bytes,
@@ -176,6 +180,10 @@ def _attach_once(
         with db.writing(session):
             assessment = assessment_service.load_for_change(
                 session=session, viewer=viewer, assessment_id=assessment_id, expected_version=None
+            )
+            # a contributor adds evidence only to the questions assigned to them
+            assessment_service.check_assigned(
+                session, viewer, assessment, questionnaire, [question_id]
             )
             doc = _attach_to(
                 session=session,
@@ -231,6 +239,7 @@ def remove(
     assessment_id: uuid.UUID,
     document_id: uuid.UUID,
     directory: Path | None,
+    questionnaire: Questionnaire | None = None,
 ) -> None:
     """Detach a document from a draft. Its content is deleted too (from the database, and from
     ``directory`` once the transaction is committed) unless another draft's document or a
@@ -244,6 +253,13 @@ def remove(
             doc = session.get(Document, document_id)
             if doc is None or doc.assessment_id != assessment.id:
                 raise NotFound()
+            if policy.assigned_only(viewer.user.role):
+                # a contributor removes only what is on the questions assigned to them
+                if questionnaire is None:
+                    raise Forbidden()
+                assessment_service.check_assigned(
+                    session, viewer, assessment, questionnaire, [doc.question_id]
+                )
             session.delete(doc)
             session.flush()
             store.lock_blob(session, doc.sha256)
@@ -279,12 +295,25 @@ def _audit(
 
 
 def visible_refs(
-    *, session: Session, viewer: Viewer, assessment: Assessment
+    *,
+    session: Session,
+    viewer: Viewer,
+    assessment: Assessment,
+    questionnaire: Questionnaire | None = None,
 ) -> dict[str, list[DocumentRef]]:
     """The documents ``viewer`` may open, by question: the agency's own people the draft's and
     every submission's; everyone else those of the submissions they may open (the board's:
-    accepted ones), never the draft's."""
+    accepted ones), never the draft's. A contributor: those on the questions assigned to them
+    (none without the ``questionnaire`` to tell which)."""
     out: dict[str, list[DocumentRef]] = {}
+    if policy.assigned_only(viewer.user.role):
+        mine = (
+            assessment_service.assigned_questions(session, viewer, assessment, questionnaire)
+            if questionnaire is not None
+            else frozenset()
+        )
+        refs = store.refs_of(session, assessment.id)
+        return {qid: items for qid, items in refs.items() if mine and qid in mine}
 
     def add(refs: dict[str, list[DocumentRef]]) -> None:
         for qid, items in refs.items():
@@ -325,12 +354,19 @@ def download(
     assessment_id: uuid.UUID,
     sha256: str,
     directory: Path | None,
+    questionnaire_of: Callable[[Assessment], Questionnaire | None] | None = None,
 ) -> Download:
-    """A document's bytes for ``viewer`` (404 unless they may see it), audited."""
+    """A document's bytes for ``viewer`` (404 unless they may see it), audited.
+    ``questionnaire_of`` tells a contributor's questions (without it they open none)."""
     assessment, _agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=assessment_id
     )
-    refs = visible_refs(session=session, viewer=viewer, assessment=assessment)
+    refs = visible_refs(
+        session=session,
+        viewer=viewer,
+        assessment=assessment,
+        questionnaire=questionnaire_of(assessment) if questionnaire_of is not None else None,
+    )
     found = next((r for items in refs.values() for r in items if r.sha256 == sha256), None)
     if found is None:
         raise NotFound()
@@ -368,6 +404,7 @@ def export_archive(
     assessment, agency = assessment_service.get_visible(
         session=session, viewer=viewer, assessment_id=assessment_id
     )
+    assessment_service.check_whole(viewer)
     editing = access.can_edit(user=viewer.user, assessment=assessment) and (
         assessment.status in access.EDITABLE
     )
@@ -426,6 +463,7 @@ def import_archive(
     not attached twice). All of it in one transaction: on any failure (a full disk, a stale
     version) nothing is changed, and files written to ``directory`` for documents that no row
     names are removed again. Returns the number of documents attached."""
+    policy.check(viewer.user, Permission.assessment_import)
 
     def once() -> int:
         return _import_archive_once(

@@ -957,7 +957,7 @@ def show_carried(page: PageDep, assessment_id: str) -> HTMLResponse:
     """A reassessment, question by question: what carried over from the accepted assessment,
     what changed, what needs an answer."""
     assessment, agency, questionnaire = page.load(assessment_id)
-    policy.check(page.viewer.user, Permission.assessment_read)
+    policy.check(page.viewer.user, Permission.assessment_read_all)
     lang = page.visitor.lang
     link = assessment_service.reassessment_of(session=page.session, assessment_id=assessment.id)
     from_version = str(link.detail.get("from_version", "")) if link is not None else ""
