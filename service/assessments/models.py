@@ -112,3 +112,17 @@ class Reassessment(SQLModel, table=True):
     previous_submission_id: uuid.UUID = Field(foreign_key="submission.id")
     new_questions: list[str] = Field(default_factory=list, sa_type=JSON)
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class SubmissionDue(SQLModel, table=True):
+    """When the regulator wants the assessment's next submission (``resubmission``: after a
+    return). Its own row, not a column of ``assessment``: setting it must not change the
+    assessment's version (the officer's open form stays current)."""
+
+    __tablename__ = "submission_due"
+
+    assessment_id: uuid.UUID = Field(primary_key=True, foreign_key="assessment.id")
+    due_on: date = Field(index=True)
+    resubmission: bool = False
+    set_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    set_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

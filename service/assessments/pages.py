@@ -84,6 +84,12 @@ def list_assessments(page: PageDep) -> HTMLResponse:
         for a, org in rows
     ]
     can_start = access.can_start(page.viewer.user, page.viewer.organisation)
+    ids = [a.id for a, _org in rows]
+    dues = assessment_service.due_dates(page.session, ids, today=today())
+    late = events.overdue_actions(page.request.app, page.session, ids, today=today())
+    for item in items:
+        item["due"] = dues.get(item["assessment"].id)
+        item["overdue_actions"] = late.get(item["assessment"].id, 0)
     return page.render("assessments/dashboard.html", {"items": items, "can_start": can_start})
 
 

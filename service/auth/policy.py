@@ -40,10 +40,11 @@ class Permission(StrEnum):
     questionnaire_review = "questionnaire.review"  # preview an uploaded draft, approve it
     admin_audit = "admin.audit"
     account_tokens = "account.tokens"  # personal API tokens
+    notices = "notices"  # the user's own notices and which of them come by e-mail
 
 
 P = Permission
-_EVERYONE = frozenset({P.assessment_read, P.report_read, P.account_tokens})
+_EVERYONE = frozenset({P.assessment_read, P.report_read, P.account_tokens, P.notices})
 
 TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
     {
@@ -57,7 +58,7 @@ TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
             P.actions_edit,
             P.report_export,
         },
-        Role.contributor: frozenset({P.assessment_read, P.assessment_edit}),
+        Role.contributor: frozenset({P.assessment_read, P.assessment_edit, P.notices}),
         Role.reviewer: _EVERYONE
         | {
             P.review_read,

@@ -142,6 +142,8 @@ ACTIONS: Mapping[str, str] = {
     "action_carry": N_("Open actions carried over"),
     "questionnaire_upload": N_("Questionnaire version uploaded as a draft"),
     "questionnaire_approve": N_("Questionnaire version approved and published"),
+    "due_date_set": N_("Due date set"),
+    "notice_settings": N_("Notice settings changed"),
 }
 # what an audit event's detail keys mean, for the audit log and the history
 DETAIL_KEYS: Mapping[str, str] = {
@@ -154,7 +156,9 @@ DETAIL_KEYS: Mapping[str, str] = {
     "criterion": N_("Criterion"),
     "documents": N_("Documents"),
     "dropped": N_("Questions dropped"),
+    "due_date": N_("Due date"),
     "email": N_("Email address"),
+    "email_kinds": N_("Notices by e-mail"),
     "expires": N_("Expires"),
     "factor": N_("Factor"),
     "fields": N_("Fields changed"),
@@ -178,6 +182,7 @@ DETAIL_KEYS: Mapping[str, str] = {
     "question": N_("Question"),
     "questionnaire": N_("Questionnaire"),
     "reopened": N_("Sections reopened"),
+    "resubmission": N_("Resubmission"),
     "role": N_("Role"),
     "roles": N_("Roles"),
     "scope": N_("Scope"),

@@ -30,6 +30,7 @@ from service.assessments.models import (
     ReviewComment,
     Submission,
     SubmissionDigest,
+    SubmissionDue,
 )
 from service.assessments.service import (
     Viewer,
@@ -47,6 +48,8 @@ from service.models import (
     User,
     utcnow,
 )
+from service.notices import service as notice_service
+from service.notices.models import NoticeKind
 from service.questionnaire import engine, scoring
 from service.questionnaire.answers import Answers
 from service.questionnaire.carry import Carried, carry
@@ -226,6 +229,21 @@ def inbox(
     )
 
 
+@dataclass(frozen=True)
+class DueMarks:
+    """What the inbox marks on a row: the resubmission's due date, overdue actions."""
+
+    due: assessment_service.DueMark | None
+    overdue_actions: int
+
+
+def due_marks(session: Session, rows: list[InboxRow], *, today: date) -> dict[uuid.UUID, DueMarks]:
+    ids = [r.assessment_id for r in rows]
+    dues = assessment_service.due_dates(session, ids, today=today)
+    late = action_service.overdue_counts(session, ids, today=today)
+    return {i: DueMarks(due=dues.get(i), overdue_actions=late.get(i, 0)) for i in ids}
+
+
 def inbox_all(*, session: Session, viewer: Viewer, filters: InboxFilters) -> list[InboxRow]:
     """Every row matching the filters (for CSV export)."""
     _require_reviewer(viewer)
@@ -275,9 +293,12 @@ def decide(
     questionnaire: Questionnaire,
     criterion_comments: Mapping[str, str],
     general_comment: str,
+    due_on: date | None = None,
 ) -> Assessment:
     """Return for changes (needs a comment) or accept the latest submission. The comments given
-    here are published; the drafts of comments on the submission (any reviewer's) are deleted."""
+    here are published; the drafts of comments on the submission (any reviewer's) are deleted.
+    A return may say when the resubmission is due (``due_on``); the agency's officers are
+    told of the decision (a notice: the program's name and a link, nothing of the comments)."""
     texts, general = _clean_comments(questionnaire, criterion_comments, general_comment)
     try:
         with db.writing(session):
@@ -327,6 +348,22 @@ def decide(
             action_service.take_snapshot(
                 session, assessment_id=assessment.id, submission=submission, at=now
             )
+            # the due date of the submission just decided is spent; a return may set the next
+            returning = target is AssessmentStatus.returned
+            if (returning and due_on is not None) or session.get(SubmissionDue, assessment.id):
+                assessment_service.set_due(
+                    session,
+                    assessment=assessment,
+                    due_on=due_on if returning else None,
+                    resubmission=True,
+                    actor_id=viewer.user.id,
+                )
+            notice_service.notify_many(
+                session,
+                notice_service.agency_officers(session, assessment.organisation_id),
+                NoticeKind.returned if returning else NoticeKind.accepted,
+                {"program": assessment.program, "link": f"/assessments/{assessment.id}/"},
+            )
             session.add(
                 AuditEvent(
                     actor_id=viewer.user.id,
@@ -345,6 +382,25 @@ def decide(
             )
     except StaleDataError as error:
         raise StaleVersion() from error
+    return assessment
+
+
+def set_due_date(
+    *, session: Session, viewer: Viewer, assessment_id: uuid.UUID, due_on: date | None
+) -> Assessment:
+    """Set (or clear, with None) when the resubmission of a returned assessment is due."""
+    with db.writing(session):
+        assessment = _under_review(session, viewer, assessment_id)
+        policy.check(viewer.user, Permission.review_decide)
+        if assessment.status != AssessmentStatus.returned:
+            raise InvalidTransition("A due date can be set only on a returned assessment")
+        assessment_service.set_due(
+            session,
+            assessment=assessment,
+            due_on=due_on,
+            resubmission=True,
+            actor_id=viewer.user.id,
+        )
     return assessment
 
 

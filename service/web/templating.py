@@ -34,6 +34,7 @@ FEATURES = (
     "assessments",
     "board",
     "documents",
+    "notices",
     "report_delivery",
     "review",
 )
