@@ -285,7 +285,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # notices: the header's unread count, and the send job queued after a notice is recorded
     app.state.unread_notices = notice_service.unread_count
     events.on_overdue_actions(app, action_service.overdue_counts)
-    notice_service.use_queue(app.state.engine, app.state.jobs)
+    notice_service.use_queue(app.state.engine, app.state.jobs if settings.smtp_url else None)
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

@@ -49,12 +49,14 @@ KINDS = tuple(NoticeKind)
 
 # --- recording ---------------------------------------------------------------------------------
 
-_QUEUES: weakref.WeakKeyDictionary[Engine, jobs.Queue] = weakref.WeakKeyDictionary()
+_QUEUES: weakref.WeakKeyDictionary[Engine, jobs.Queue | None] = weakref.WeakKeyDictionary()
 
 
-def use_queue(engine: Engine, queue: jobs.Queue) -> None:
+def use_queue(engine: Engine, queue: jobs.Queue | None) -> None:
     """The job queue the send job is deferred on after a transaction that recorded a notice
-    wanted by e-mail (the app's queue for its engine; without one, the periodic job sends)."""
+    wanted by e-mail (the app's queue for its engine). None: this app sends no e-mail (no SMTP
+    server), so its notices are recorded as not e-mailed. An engine nobody registered (a
+    command, a worker) leaves them pending for the periodic job."""
     _QUEUES[engine] = queue
 
 
@@ -99,6 +101,8 @@ def notify(
     whether one was recorded."""
     kind = NoticeKind(kind)
     email = wants_email(session, user_id, kind)
+    bind = session.get_bind().engine
+    mail_off = bind in _QUEUES and _QUEUES[bind] is None
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
         "user_id": user_id,
@@ -106,7 +110,9 @@ def notify(
         "params": dict(params),
         "key": key,
         "created_at": utcnow(),
-        "email_state": EmailState.pending if email else EmailState.none,
+        "email_state": (
+            EmailState.none if not email else EmailState.off if mail_off else EmailState.pending
+        ),
     }
     if key is None:
         session.add(Notice(**values))
@@ -115,10 +121,10 @@ def notify(
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         table = Notice.__table__  # type: ignore[attr-defined]
         statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
-        result = session.execute(statement)
+        result = session.exec(statement)
         if not result.rowcount:
             return False
-    if email:
+    if email and not mail_off:
         _send_after_commit(session)
     return True
 
@@ -199,7 +205,7 @@ def mark_read(session: Session, user: User, *, notice_id: uuid.UUID | None = Non
         )
         if notice_id is not None:
             statement = statement.where(col(Notice.id) == notice_id)
-        result = session.execute(statement)
+        result = session.exec(statement)
         return int(result.rowcount or 0)
 
 
@@ -250,7 +256,7 @@ def _claim(session: Session, now: datetime) -> list[uuid.UUID]:
     claimed: list[uuid.UUID] = []
     for notice_id in candidates:
         with db.writing(session):
-            result = session.execute(
+            result = session.exec(
                 update(Notice)
                 .where(col(Notice.id) == notice_id, waiting)
                 .values(email_state=EmailState.sending, email_claimed_at=now)
@@ -267,7 +273,7 @@ def send_pending(engine: Engine, settings: Settings) -> int:
     with db.new_session(engine) as session:
         if not settings.smtp_url:
             with db.writing(session):
-                session.execute(
+                session.exec(
                     update(Notice)
                     .where(col(Notice.email_state) == EmailState.pending)
                     .values(email_state=EmailState.off)
