@@ -207,6 +207,9 @@ def show_task_list(
         ],
         "review_comments": page.review_comments(assessment, questionnaire),
         "carried": _carried_notice(page, assessment, questionnaire, editable),
+        "due": assessment_service.due_dates(page.session, [assessment.id], today=today()).get(
+            assessment.id
+        ),
     }
     return page.render("assessments/task_list.html", context)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, event, update
+from sqlalchemy import Engine, Insert, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
@@ -117,10 +117,14 @@ def notify(
     if key is None:
         session.add(Notice(**values))
     else:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         table = Notice.__table__  # type: ignore[attr-defined]
-        statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        statement: Insert
+        if bind.dialect.name == "postgresql":
+            on_pg = postgresql.insert(table).values(**values)
+            statement = on_pg.on_conflict_do_nothing(index_elements=["key"])
+        else:
+            on_sqlite = sqlite.insert(table).values(**values)
+            statement = on_sqlite.on_conflict_do_nothing(index_elements=["key"])
         result = session.exec(statement)
         if not result.rowcount:
             return False

@@ -523,7 +523,8 @@ def test_actions_past_their_target_date_are_reminded_and_closed_ones_are_not(
             change=action_service.ActionChange(owner="Records", target_date=target, status="done"),  # type: ignore[arg-type]
         )
     with db.new_session(engine) as s:
-        assert notice_service.DUE_SOURCES["actions"](s, today(), today() + timedelta(days=30)) == []
+        due = notice_service.DUE_SOURCES["actions"](s, today(), today() + timedelta(days=30))
+        assert list(due) == []
 
 
 def test_the_periodic_job_is_deferred_once_per_tick_on_sqlite(mail_app: FastAPI) -> None:
