@@ -292,34 +292,42 @@ def send_pending(engine: Engine, settings: Settings) -> int:
 
 def _send_claimed(session: Session, settings: Settings, claimed: Sequence[uuid.UUID]) -> int:
     sent = 0
+    done: set[uuid.UUID] = set()
     assert settings.smtp_url is not None  # noqa: S101 - checked by the caller
-    with mail.Mailer(settings.smtp_url) as mailer:
-        for notice_id in claimed:
-            notice = session.get_one(Notice, notice_id)
-            user = session.get(User, notice.user_id)
-            state = EmailState.none
-            if user is not None and user.active:
-                message = mail.message(
-                    settings,
-                    to=user.email,
-                    kind=notice.kind,
-                    params=notice.params,
-                    lang=user.language,
-                )
-                try:
-                    mailer.send(message)
-                except smtplib.SMTPException:
-                    # back in the queue; the job fails and is retried (then the periodic job)
-                    with db.writing(session):
-                        notice.email_state = EmailState.pending
-                        session.add(notice)
-                    raise
-                state = EmailState.sent
-                sent += 1
-            with db.writing(session):
-                notice.email_state = state
-                notice.emailed_at = utcnow() if state is EmailState.sent else None
-                session.add(notice)
+    try:
+        with mail.Mailer(settings.smtp_url) as mailer:
+            for notice_id in claimed:
+                notice = session.get_one(Notice, notice_id)
+                user = session.get(User, notice.user_id)
+                state = EmailState.none
+                if user is not None and user.active:
+                    mailer.send(
+                        mail.message(
+                            settings,
+                            to=user.email,
+                            kind=notice.kind,
+                            params=notice.params,
+                            lang=user.language,
+                        )
+                    )
+                    state = EmailState.sent
+                    sent += 1
+                with db.writing(session):
+                    notice.email_state = state
+                    notice.emailed_at = utcnow() if state is EmailState.sent else None
+                    session.add(notice)
+                done.add(notice_id)
+    except (smtplib.SMTPException, OSError):
+        # what was not sent goes back in the queue; the job fails and is retried (then the
+        # periodic job tries again)
+        left = [n for n in claimed if n not in done]
+        with db.writing(session):
+            session.exec(
+                update(Notice)
+                .where(col(Notice.id).in_(left), col(Notice.email_state) == EmailState.sending)
+                .values(email_state=EmailState.pending, email_claimed_at=None)
+            )
+        raise
     return sent
 
 

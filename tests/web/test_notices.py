@@ -31,6 +31,7 @@ from service.web.page import today
 from tests.builders import (
     World,
     csrf_from,
+    free_port,
     login,
     make_user,
     make_world,
@@ -690,3 +691,24 @@ def test_answers_are_not_in_any_notice(
         everything = _everything(message)
         assert "pia_done" not in everything
         assert "2026-01-02" not in everything
+
+
+def test_a_mail_server_that_cannot_be_reached_leaves_the_notices_to_send_later(
+    sqlite_url: str,
+) -> None:
+    nobody = f"smtp://127.0.0.1:{free_port()}"  # nothing listens there
+    app = create_app(make_settings(sqlite_url, smtp_url=nobody))
+    try:
+        world = make_world(app.state.engine)
+        aid = submitted(app.state.engine, world.officer_a, BAD)
+        _decide(app, world.reviewer_on, aid, "return", general="Fix it")
+        with pytest.raises(OSError):
+            _send(app)  # the job fails (and is retried)
+        (notice,) = _notices(app, world.officer_a)
+        assert notice.email_state is EmailState.pending
+        with running_smtp() as (inbox, url):
+            later = app.state.settings.model_copy(update={"smtp_url": url})
+            assert notice_service.send_pending(app.state.engine, later) == 1
+            assert len(inbox.to("officer-a@example.test")) == 1
+    finally:
+        app.state.engine.dispose()
