@@ -47,6 +47,7 @@ from service.documents import pages as document_routes
 from service.documents import store as document_store
 from service.errors import AppError, NotSignedIn
 from service.i18n.catalogue import Translator
+from service.notices import endpoints as notice_api
 from service.notices import pages as notice_pages
 from service.notices import service as notice_service
 from service.questionnaire.loader import load_directory
@@ -336,6 +337,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(action_api.router)
     app.include_router(api_routes.router)
     app.include_router(report_api.router)
+    app.include_router(notice_api.router)
     app.include_router(account_security.router)
     admin_routes.install(app)
     app.include_router(admin_api.router)

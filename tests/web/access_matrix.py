@@ -133,6 +133,10 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("GET", "/admin/audit"): P.admin_audit,
     ("GET", "/admin/audit.csv"): P.admin_audit,
     # the API
+    ("GET", API + "/notices"): P.notices,
+    ("POST", API + "/notices/read"): P.notices,
+    ("GET", API + "/notices/settings"): P.notices,
+    ("PUT", API + "/notices/settings"): P.notices,
     ("GET", API + "/questionnaires"): None,
     ("GET", API + "/questionnaires/{questionnaire_id}/{version}"): None,
     ("GET", API + "/assessments"): None,

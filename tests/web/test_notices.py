@@ -712,3 +712,34 @@ def test_a_mail_server_that_cannot_be_reached_leaves_the_notices_to_send_later(
             assert len(inbox.to("officer-a@example.test")) == 1
     finally:
         app.state.engine.dispose()
+
+
+def test_the_api_lists_marks_read_and_sets_the_e_mail_kinds(
+    mail_app: FastAPI, mail_world: World
+) -> None:
+    from service.auth import service as auth_service
+
+    engine = mail_app.state.engine
+    aid = submitted(engine, mail_world.officer_a, BAD, program="Program One")
+    _decide(mail_app, mail_world.reviewer_on, aid, "return", general="SECRET-GENERAL-9902")
+    with db.new_session(engine) as s:
+        token = auth_service.create_api_token(session=s, user=mail_world.officer_a, name="t")
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(mail_app) as client:
+        listed = client.get("/api/v1/notices?lang=fr", headers=auth)
+        assert listed.status_code == 200
+        body = listed.json()
+        assert body["unread"] == 1
+        (notice,) = body["notices"]
+        assert notice["kind"] == "returned"
+        assert notice["title"] == "Program One a été renvoyée pour modifications"
+        assert notice["link"] == f"/assessments/{aid}/"
+        _no_secret(listed.text)
+        r = client.post("/api/v1/notices/read", json={"notice_id": notice["id"]}, headers=auth)
+        assert r.json() == {"marked": 1}
+        assert client.get("/api/v1/notices", headers=auth).json()["unread"] == 0
+        r = client.put("/api/v1/notices/settings", json={"email": ["overdue"]}, headers=auth)
+        assert r.status_code == 200
+        assert client.get("/api/v1/notices/settings", headers=auth).json() == {"email": ["overdue"]}
+        bad = client.put("/api/v1/notices/settings", json={"email": ["nope"]}, headers=auth)
+        assert bad.status_code == 422
