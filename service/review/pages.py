@@ -618,6 +618,7 @@ def _review_context(
         ),
         "due_value": None,
         "due_error": "",
+        "due_saved": False,
     }
 
 
@@ -644,6 +645,7 @@ def show_review(page: PageDep, assessment_id: str, request: Request) -> HTMLResp
             "values": values,
             "general": draft.general if draft else "",
             "draft_saved_at": draft.updated_at if draft else None,
+            "due_saved": request.query_params.get("done") == "due",
         },
     )
 
