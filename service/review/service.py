@@ -38,7 +38,8 @@ from service.assessments.service import (
 from service.assessments.workflow import Action
 from service.auth import policy, scope
 from service.auth.policy import Permission
-from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion, Unprocessable
+from service.i18n.catalogue import N_
 from service.models import (
     AssessmentStatus,
     AuditEvent,
@@ -300,6 +301,7 @@ def decide(
     A return may say when the resubmission is due (``due_on``); the agency's officers are
     told of the decision (a notice: the program's name and a link, nothing of the comments)."""
     texts, general = _clean_comments(questionnaire, criterion_comments, general_comment)
+    _check_due(due_on)
     try:
         with db.writing(session):
             assessment = _under_review(session, viewer, assessment_id)
@@ -385,10 +387,19 @@ def decide(
     return assessment
 
 
+def _check_due(due_on: date | None) -> None:
+    if due_on is not None and due_on < utcnow().date():
+        raise Unprocessable(
+            N_("The due date must be today or later"),
+            errors=[{"loc": ["due_date"], "msg": "in the past"}],
+        )
+
+
 def set_due_date(
     *, session: Session, viewer: Viewer, assessment_id: uuid.UUID, due_on: date | None
 ) -> Assessment:
     """Set (or clear, with None) when the resubmission of a returned assessment is due."""
+    _check_due(due_on)
     with db.writing(session):
         assessment = _under_review(session, viewer, assessment_id)
         policy.check(viewer.user, Permission.review_decide)
