@@ -743,3 +743,28 @@ def test_the_api_lists_marks_read_and_sets_the_e_mail_kinds(
         assert client.get("/api/v1/notices/settings", headers=auth).json() == {"email": ["overdue"]}
         bad = client.put("/api/v1/notices/settings", json={"email": ["nope"]}, headers=auth)
         assert bad.status_code == 422
+
+
+def test_the_api_returns_with_a_due_date_and_refuses_one_in_the_past(
+    mail_app: FastAPI, mail_world: World
+) -> None:
+    from service.auth import service as auth_service
+
+    engine = mail_app.state.engine
+    aid = submitted(engine, mail_world.officer_a, BAD)
+    with db.new_session(engine) as s:
+        token = auth_service.create_api_token(session=s, user=mail_world.reviewer_on, name="t")
+    auth = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/review/assessments/{aid}/decision"
+    with TestClient(mail_app) as client:
+        version = client.get(f"/api/v1/assessments/{aid}", headers=auth).json()["version"]
+        headers = auth | {"If-Match": f'"{version}"'}
+        body = {"action": "return", "general_comment": "Fix it"}
+        past = (today() - timedelta(days=1)).isoformat()
+        refused = client.post(url, json=body | {"due_date": past}, headers=headers)
+        assert refused.status_code == 422
+        due = (today() + timedelta(days=14)).isoformat()
+        done = client.post(url, json=body | {"due_date": due}, headers=headers)
+        assert done.status_code == 200, done.text
+    with db.new_session(engine) as s:
+        assert s.get_one(SubmissionDue, aid).due_on.isoformat() == due
