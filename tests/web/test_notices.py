@@ -22,7 +22,7 @@ from service.assessments.models import Assessment, SubmissionDue
 from service.jobs.models import JobRow
 from service.jobs.sqlite import TableWorker
 from service.main import create_app
-from service.models import AssessmentStatus, AuditEvent, Role, User
+from service.models import ActionStatus, AssessmentStatus, AuditEvent, Role, User
 from service.notices import mail, text
 from service.notices import service as notice_service
 from service.notices.models import EmailState, Notice, NoticeKind
@@ -521,7 +521,9 @@ def test_actions_past_their_target_date_are_reminded_and_closed_ones_are_not(
             assessment_id=aid,
             criterion_id=GAP,
             expected_version=1,
-            change=action_service.ActionChange(owner="Records", target_date=target, status="done"),  # type: ignore[arg-type]
+            change=action_service.ActionChange(
+                owner="Records", target_date=target, status=ActionStatus.done
+            ),
         )
     with db.new_session(engine) as s:
         due = notice_service.DUE_SOURCES["actions"](s, today(), today() + timedelta(days=30))
@@ -757,7 +759,8 @@ def test_the_api_returns_with_a_due_date_and_refuses_one_in_the_past(
     auth = {"Authorization": f"Bearer {token}"}
     url = f"/api/v1/review/assessments/{aid}/decision"
     with TestClient(mail_app) as client:
-        version = client.get(f"/api/v1/assessments/{aid}", headers=auth).json()["version"]
+        review = client.get(f"/api/v1/review/assessments/{aid}", headers=auth).json()
+        version = review["assessment"]["version"]
         headers = auth | {"If-Match": f'"{version}"'}
         body = {"action": "return", "general_comment": "Fix it"}
         past = (today() - timedelta(days=1)).isoformat()
