@@ -29,6 +29,14 @@ class Inbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for rcpt, m in self.messages if address in rcpt]
 
+    def subjects(self, address: str) -> list[str]:
+        """The subjects ``address`` received, unfolded (a long one is folded on the wire)."""
+        return [subject(m) for m in self.to(address)]
+
+
+def subject(message: EmailMessage) -> str:
+    return " ".join(str(message["Subject"]).split())
+
 
 @contextmanager
 def running_smtp() -> Iterator[tuple[Inbox, str]]:

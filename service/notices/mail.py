@@ -55,11 +55,11 @@ def message(
     mail["Subject"] = f"PolicyGap: {said.title}"
     mail["From"] = settings.mail_from
     mail["To"] = to
-    mail["Content-Language"] = lang
     mail["Message-ID"] = make_msgid(domain="policygap")
     mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(text)
     mail.add_alternative(html, subtype="html")
+    mail["Content-Language"] = lang  # after the parts are made (Content-* moves into them)
     return mail
 
 

@@ -125,8 +125,8 @@ def notify(
         else:
             on_sqlite = sqlite.insert(table).values(**values)
             statement = on_sqlite.on_conflict_do_nothing(index_elements=["key"])
-        result = session.exec(statement)
-        if not result.rowcount:
+        # RETURNING says whether the row went in (psycopg gives no rowcount here)
+        if session.exec(statement.returning(table.c.id)).first() is None:
             return False
     if email and not mail_off:
         _send_after_commit(session)

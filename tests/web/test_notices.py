@@ -40,7 +40,7 @@ from tests.builders import (
 )
 from tests.conftest import make_settings
 from tests.review.helpers import GOOD, answer, mini, resubmit, submitted, viewer
-from tests.smtp import Inbox, running_smtp
+from tests.smtp import Inbox, running_smtp, subject
 
 BAD = {**GOOD, "pia_done": "no"}  # one gap: GOV-01 (critical)
 GAP = "GOV-01"
@@ -219,8 +219,8 @@ def test_return_and_accept_notify_the_agency_s_officers_by_app_and_mail_in_their
     french = inbox.to("second-a@example.test")
     assert len(english) == 1
     assert len(french) == 1
-    assert english[0]["Subject"] == "PolicyGap: Mugshot search was returned for changes"
-    assert french[0]["Subject"] == "PolicyGap: Mugshot search a été renvoyée pour modifications"
+    assert subject(english[0]) == "PolicyGap: Mugshot search was returned for changes"
+    assert subject(french[0]) == "PolicyGap: Mugshot search a été renvoyée pour modifications"
     assert french[0]["Content-Language"] == "fr"
     plain, html = _body(english[0])
     assert f"http://localhost:8000/assessments/{aid}/" in plain
@@ -233,7 +233,7 @@ def test_return_and_accept_notify_the_agency_s_officers_by_app_and_mail_in_their
     resubmit(engine, mail_world.officer_a, aid)
     _decide(mail_app, mail_world.reviewer_on, aid, "accept")
     _send(mail_app)
-    assert [m["Subject"] for m in inbox.to("officer-a@example.test")][-1] == (
+    assert inbox.subjects("officer-a@example.test")[-1] == (
         "PolicyGap: Mugshot search was accepted"
     )
     kinds = [n.kind for n in _notices(mail_app, mail_world.officer_a)]
@@ -259,7 +259,7 @@ def test_a_comment_on_an_action_notifies_without_its_text(
         )
     _send(mail_app)
     (message,) = inbox.to("officer-a@example.test")
-    assert message["Subject"] == (
+    assert subject(message) == (
         "PolicyGap: The regulator commented on action GOV-01 of Mugshot search"
     )
     plain, _html = _body(message)
@@ -340,9 +340,7 @@ def test_preferences_decide_which_notices_come_by_mail_all_stay_in_the_app(
     resubmit(engine, mail_world.officer_a, aid)
     _decide(mail_app, mail_world.reviewer_on, aid, "accept")
     _send(mail_app)
-    assert [m["Subject"] for m in inbox.to("officer-a@example.test")] == [
-        "PolicyGap: Mugshot search was accepted"
-    ]
+    assert inbox.subjects("officer-a@example.test") == ["PolicyGap: Mugshot search was accepted"]
     with db.new_session(engine) as s:
         audit = s.exec(select(AuditEvent).where(AuditEvent.action == "notice_settings")).one()
     assert "returned" not in audit.detail["email_kinds"]
@@ -460,7 +458,7 @@ def test_reminders_are_recorded_and_sent_once_due_soon_then_overdue(
     assert _remind(mail_app, due + timedelta(days=1)) == 1  # overdue
     assert _remind(mail_app, due + timedelta(days=5)) == 0  # once
     _send(mail_app)
-    subjects = [m["Subject"] for m in inbox.to("officer-a@example.test")]
+    subjects = inbox.subjects("officer-a@example.test")
     assert subjects == [
         f"PolicyGap: The resubmission of Mugshot search is due on {due.isoformat()}",
         f"PolicyGap: Overdue: the resubmission of Mugshot search was due on {due.isoformat()}",
@@ -508,7 +506,7 @@ def test_actions_past_their_target_date_are_reminded_and_closed_ones_are_not(
     assert _remind(mail_app, today()) == 1
     assert _remind(mail_app, target + timedelta(days=1)) == 1
     _send(mail_app)
-    subjects = [m["Subject"] for m in inbox.to("officer-a@example.test")]
+    subjects = inbox.subjects("officer-a@example.test")
     assert subjects == [
         f"PolicyGap: Action GOV-01 of Mugshot search is due on {target.isoformat()}",
         f"PolicyGap: Overdue: action GOV-01 of Mugshot search was due on {target.isoformat()}",
@@ -677,7 +675,7 @@ def test_assigned_to_you_is_ready_to_be_called(
     _set_language(mail_app, mail_world.officer_a, "fr")
     _send(mail_app)
     (message,) = inbox.to("officer-a@example.test")
-    assert message["Subject"] == "PolicyGap: On vous a confié Conservation de Mugshot search"
+    assert subject(message) == "PolicyGap: On vous a confié Conservation de Mugshot search"
 
 
 def test_answers_are_not_in_any_notice(
