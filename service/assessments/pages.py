@@ -75,21 +75,20 @@ def home(page: PublicPageDep) -> Response:
 @router.get("/assessments/", name="list_assessments")
 def list_assessments(page: PageDep) -> HTMLResponse:
     rows = assessment_service.list_visible(session=page.session, viewer=page.viewer)
+    ids = [a.id for a, _org in rows]
+    dues = assessment_service.due_dates(page.session, ids, today=today())
+    late = events.overdue_actions(page.request.app, page.session, ids, today=today())
     items = [
         {
             "assessment": a,
             "agency": org.name(page.visitor.lang),
             "questionnaire": page.registry.get(a.questionnaire_id, a.questionnaire_version),
+            "due": dues.get(a.id),
+            "overdue_actions": late.get(a.id, 0),
         }
         for a, org in rows
     ]
     can_start = access.can_start(page.viewer.user, page.viewer.organisation)
-    ids = [a.id for a, _org in rows]
-    dues = assessment_service.due_dates(page.session, ids, today=today())
-    late = events.overdue_actions(page.request.app, page.session, ids, today=today())
-    for item in items:
-        item["due"] = dues.get(item["assessment"].id)
-        item["overdue_actions"] = late.get(item["assessment"].id, 0)
     return page.render("assessments/dashboard.html", {"items": items, "can_start": can_start})
 
 

@@ -63,7 +63,7 @@ def _register(
         registered = app.task(name=name, pass_context=True, retry=retry)(handler)
         if name in PERIODIC:
             # deferred once per tick whichever workers run (procrastinate_periodic_defers)
-            app.periodic(cron=PERIODIC[name](settings), periodic_id=name)(registered)
+            app.periodic(cron=PERIODIC[name](settings), periodic_id=name)(registered)  # type: ignore[arg-type]
 
     async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
         await recover(context.app, settings)

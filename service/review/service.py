@@ -352,7 +352,8 @@ def decide(
             )
             # the due date of the submission just decided is spent; a return may set the next
             returning = target is AssessmentStatus.returned
-            if (returning and due_on is not None) or session.get(SubmissionDue, assessment.id):
+            spent = session.get(SubmissionDue, assessment.id) is not None
+            if (returning and due_on is not None) or spent:
                 assessment_service.set_due(
                     session,
                     assessment=assessment,
