@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -912,28 +912,55 @@ class DueMark:
     state: str | None
 
 
+def _reassessment_submitted(session: Session, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of the accepted assessments ``ids`` have a reassessment submitted since."""
+    if not ids:
+        return set()
+    query = (
+        select(Reassessment.previous_assessment_id)
+        .join(Assessment, col(Assessment.id) == col(Reassessment.assessment_id))
+        .where(
+            col(Reassessment.previous_assessment_id).in_(list(ids)),
+            col(Assessment.status) != AssessmentStatus.draft,
+        )
+    )
+    return set(session.exec(query).all())
+
+
+def _live_dues(
+    session: Session, rows: Sequence[tuple[SubmissionDue, Assessment]]
+) -> list[tuple[SubmissionDue, Assessment]]:
+    """The due dates still to meet: a (re)submission of a draft or returned assessment, or the
+    next assessment of an accepted one until a reassessment of it is submitted."""
+    accepted = [a.id for d, a in rows if a.status == AssessmentStatus.accepted]
+    met = _reassessment_submitted(session, accepted)
+    return [
+        (d, a)
+        for d, a in rows
+        if a.status in access.EDITABLE
+        or (a.status == AssessmentStatus.accepted and not d.resubmission and a.id not in met)
+    ]
+
+
 def due_dates(
     session: Session, assessment_ids: Collection[uuid.UUID], *, today: date
 ) -> dict[uuid.UUID, DueMark]:
-    """The due date of each of the assessments still waiting for the agency (draft or
-    returned), with whether it is overdue or due within 7 days."""
+    """The due date of each of the assessments still to meet (``_live_dues``), with whether it
+    is overdue or due within 7 days."""
     if not assessment_ids:
         return {}
     rows = session.exec(
-        select(SubmissionDue)
+        select(SubmissionDue, Assessment)
         .join(Assessment, col(Assessment.id) == col(SubmissionDue.assessment_id))
-        .where(
-            col(SubmissionDue.assessment_id).in_(list(assessment_ids)),
-            col(Assessment.status).in_(list(access.EDITABLE)),
-        )
+        .where(col(SubmissionDue.assessment_id).in_(list(assessment_ids)))
     ).all()
     return {
-        row.assessment_id: DueMark(
-            due_on=row.due_on,
-            resubmission=row.resubmission,
-            state=notice_service.overdue_words(row.due_on, today),
+        due.assessment_id: DueMark(
+            due_on=due.due_on,
+            resubmission=due.resubmission,
+            state=notice_service.overdue_words(due.due_on, today),
         )
-        for row in rows
+        for due, _assessment in _live_dues(session, rows)
     }
 
 
@@ -972,18 +999,15 @@ def set_due(
 
 @notice_service.due_source("submissions")
 def submissions_due(session: Session, today: date, until: date) -> list[notice_service.DueItem]:
-    """Submissions due on or before ``until`` that the agency has not made yet: its officers
-    hear of them."""
+    """Submissions due on or before ``until`` that the agency has not made yet (``_live_dues``):
+    its officers hear of them."""
     query = (
         select(SubmissionDue, Assessment)
         .join(Assessment, col(Assessment.id) == col(SubmissionDue.assessment_id))
-        .where(
-            col(SubmissionDue.due_on) <= until,
-            col(Assessment.status).in_(list(access.EDITABLE)),
-        )
+        .where(col(SubmissionDue.due_on) <= until)
     )
     items: list[notice_service.DueItem] = []
-    for due, assessment in session.exec(query).all():
+    for due, assessment in _live_dues(session, session.exec(query).all()):
         officers = notice_service.agency_officers(session, assessment.organisation_id)
         items.append(
             notice_service.DueItem(

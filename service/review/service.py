@@ -399,18 +399,21 @@ def _check_due(due_on: date | None) -> None:
 def set_due_date(
     *, session: Session, viewer: Viewer, assessment_id: uuid.UUID, due_on: date | None
 ) -> Assessment:
-    """Set (or clear, with None) when the resubmission of a returned assessment is due."""
+    """Set (or clear, with None) when the agency's next submission is due: the resubmission
+    of a returned assessment, or the next assessment (a reassessment) of an accepted one."""
     _check_due(due_on)
     with db.writing(session):
         assessment = _under_review(session, viewer, assessment_id)
         policy.check(viewer.user, Permission.review_decide)
-        if assessment.status != AssessmentStatus.returned:
-            raise InvalidTransition("A due date can be set only on a returned assessment")
+        if assessment.status not in (AssessmentStatus.returned, AssessmentStatus.accepted):
+            raise InvalidTransition(
+                "A due date can be set only on a returned or an accepted assessment"
+            )
         assessment_service.set_due(
             session,
             assessment=assessment,
             due_on=due_on,
-            resubmission=True,
+            resubmission=assessment.status == AssessmentStatus.returned,
             actor_id=viewer.user.id,
         )
     return assessment

@@ -769,3 +769,47 @@ def test_the_api_returns_with_a_due_date_and_refuses_one_in_the_past(
         assert done.status_code == 200, done.text
     with db.new_session(engine) as s:
         assert s.get_one(SubmissionDue, aid).due_on.isoformat() == due
+
+
+def test_the_next_assessment_of_an_accepted_one_is_due_until_a_reassessment_is_submitted(
+    mail_app: FastAPI, mail_world: World
+) -> None:
+    from service.assessments import service as assessment_service
+    from service.assessments.models import Reassessment
+
+    engine = mail_app.state.engine
+    aid = submitted(engine, mail_world.officer_a, BAD, program="Year 1")
+    _decide(mail_app, mail_world.reviewer_on, aid, "accept")
+    due = today() + timedelta(days=4)
+    with TestClient(mail_app) as client:
+        login(client, mail_world.reviewer_on.email)
+        page = client.get(f"/review/{aid}")
+        assert "When the next assessment is due" in page.text
+        r = client.post(
+            f"/review/{aid}/due",
+            data={"csrf_token": csrf_from(page.text), "due_date": due.isoformat()},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        assert "The due date is saved." in client.get(r.headers["location"]).text
+    with TestClient(mail_app) as client:
+        login(client, mail_world.officer_a.email)
+        assert f"Due soon: {due.isoformat()}" in client.get("/assessments/").text
+    assert _remind(mail_app, today()) == 1
+    (reminder,) = [n for n in _notices(mail_app, mail_world.officer_a) if n.key]
+    assert text.words(reminder.kind, reminder.params, "en").title == (
+        f"The submission of Year 1 is due on {due.isoformat()}"
+    )
+    # a reassessment of it, submitted: the due date is met
+    year2 = submitted(engine, mail_world.officer_a, BAD, program="Year 2")
+    with db.new_session(engine) as s, db.writing(s):
+        latest = assessment_service.get_submission(session=s, assessment_id=aid, viewer=None)
+        assert latest is not None
+        s.add(
+            Reassessment(
+                assessment_id=year2, previous_assessment_id=aid, previous_submission_id=latest.id
+            )
+        )
+    assert _remind(mail_app, due + timedelta(days=1)) == 0  # no overdue reminder
+    with db.new_session(engine) as s:
+        assert assessment_service.due_dates(s, [aid], today=today()) == {}
