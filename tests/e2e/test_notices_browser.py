@@ -29,6 +29,7 @@ class Site:
     base: str
     world: World
     returned: str
+    accepted: str
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     SCREENSHOTS.mkdir(exist_ok=True)
     DOCS.mkdir(parents=True, exist_ok=True)
     with server(url) as (base, _proc):
-        yield Site(base, world, str(returned))
+        yield Site(base, world, str(returned), str(accepted))
 
 
 def test_officer_reads_notices_and_chooses_e_mails_with_the_keyboard(
@@ -133,3 +134,6 @@ def test_reviewer_sees_and_changes_the_due_date(page: Page, site: Site) -> None:
     press(page, "form[action$='/due'] button")
     expect(page.locator(".error-summary")).to_contain_text("Enter the due date as year-month-day")
     audit(page, "notices-10-review-due-error")
+    page.goto(site.base + f"/review/{site.accepted}")
+    expect(page.locator("#due-title")).to_have_text("When the next assessment is due")
+    audit(page, "notices-11-review-next-assessment-due")
