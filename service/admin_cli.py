@@ -440,10 +440,13 @@ def register(app: typer.Typer) -> None:
         import threading
 
         from service import jobs, logs
+        from service.actions import service as _actions  # noqa: F401 - its reminders' source
+        from service.notices import service as notice_service
         from service.report_delivery import service as web_reports
 
         settings = get_settings()
         logs.configure(settings.log_format, settings.log_level)
+        notice_service.tell_mail_setting(settings)
         engine = db.make_engine(settings.database_url)
         resources = jobs.Resources()
         web_reports.start_renderer(resources, settings)

@@ -91,6 +91,15 @@ class Settings(BaseSettings):
     signing_cert: Path | None = None
     # The public verify page: checks per client address per minute (in each process's memory).
     verify_per_minute: int = Field(default=10, ge=1)
+    # Notices by e-mail (service/notices): the SMTP server, ``smtp://host:port`` (STARTTLS when
+    # the server offers it), ``smtps://user:password@host:465`` (TLS from the start); none: the
+    # notices stay in the app. ``mail_from`` is the sender; ``public_url`` the address the links
+    # of a message start with. Reminders (due in 7 days, overdue) are looked for on
+    # ``reminder_cron`` (seconds as an optional sixth field).
+    smtp_url: str | None = None
+    mail_from: str = "PolicyGap <policygap@localhost>"
+    public_url: str = "http://localhost:8000"
+    reminder_cron: str = "0 * * * *"
 
     @field_validator("database_url")
     @classmethod

@@ -30,6 +30,7 @@ from service.account import pages as account
 from service.account import security_pages as account_security
 from service.actions import endpoints as action_api
 from service.actions import pages as action_pages
+from service.actions import service as action_service
 from service.admin import endpoints as admin_api
 from service.admin import pages as admin_routes
 from service.admin import service as admin_service
@@ -46,6 +47,9 @@ from service.documents import pages as document_routes
 from service.documents import store as document_store
 from service.errors import AppError, NotSignedIn
 from service.i18n.catalogue import Translator
+from service.notices import endpoints as notice_api
+from service.notices import pages as notice_pages
+from service.notices import service as notice_service
 from service.publication import pages as publication_pages
 from service.questionnaire.loader import load_directory
 from service.report_delivery import endpoints as report_api
@@ -248,6 +252,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for result in app.state.registry.results:
             for problem in result.errors:
                 log.error("questionnaire not loaded: %s", problem.format())
+        notice_service.tell_mail_setting(settings)
         if settings.report_prerender:
             web_reports.start_renderer(app.state.job_resources, settings)
         worker = None
@@ -279,6 +284,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.refresh_registry = lambda: refresh_registry(app)  # after a publish (admin)
     events.on_submission_changed(app, web_reports.prerender_latest)
     events.on_report_preparing(app, web_reports.preparing_languages)
+    # notices: the header's unread count, and the send job queued after a notice is recorded
+    app.state.unread_notices = notice_service.unread_count
+    events.on_overdue_actions(app, action_service.overdue_counts)
+    notice_service.use_queue(app.state.engine, app.state.jobs if settings.smtp_url else None)
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
@@ -323,6 +332,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assignment_pages.router)
     app.include_router(health.router)
     app.include_router(account.router)
+    app.include_router(notice_pages.router)
     app.include_router(questionnaires.router)
     app.include_router(document_api.router)
     app.include_router(api_review.router)
@@ -330,6 +340,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(action_api.router)
     app.include_router(api_routes.router)
     app.include_router(report_api.router)
+    app.include_router(notice_api.router)
     app.include_router(account_security.router)
     admin_routes.install(app)
     app.include_router(admin_api.router)

@@ -9,6 +9,7 @@ from service.admin import models as admin_models
 from service.assessments import models as assessment_models
 from service.documents import models as document_models
 from service.jobs import models as job_models
+from service.notices import models as notice_models
 from service.publication import models as publication_models
 from service.report_delivery import models as report_delivery_models
 from service.review import models as review_models
@@ -22,6 +23,7 @@ __all__ = [
     "document_models",
     "job_models",
     "metadata",
+    "notice_models",
     "publication_models",
     "report_delivery_models",
     "review_models",

@@ -14,7 +14,15 @@ from fastapi.responses import HTMLResponse, Response
 from service.actions import export
 from service.actions import service as action_service
 from service.actions.service import ActionVersionRequired, Plan, PlanItem, StaleAction
-from service.assessments.frame import Page, PageDep, PageForm, form_version, parse_id, redirect
+from service.assessments.frame import (
+    Page,
+    PageDep,
+    PageForm,
+    form_version,
+    parse_id,
+    redirect,
+    today,
+)
 from service.assessments.models import Assessment
 from service.auth import policy
 from service.auth.policy import Permission
@@ -47,6 +55,7 @@ def _context(
         "may_edit": action_service.may_edit(page.viewer, assessment),
         "may_comment": policy.allowed(page.viewer.user.role, Permission.actions_comment),
         "plan_url": f"/assessments/{assessment.id}/actions",
+        "today": today(),
     }
 
 

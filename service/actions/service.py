@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -31,7 +31,7 @@ from service.actions.models import (
     RemediationAction,
 )
 from service.assessments import service as assessment_service
-from service.assessments.models import Assessment, Submission
+from service.assessments.models import Assessment, Reassessment, Submission
 from service.auth import policy
 from service.auth import service as auth_service
 from service.auth.policy import Permission
@@ -40,6 +40,8 @@ from service.errors import AppError, Forbidden, NotFound, StaleVersion, Unproces
 from service.i18n import labels
 from service.i18n.catalogue import N_
 from service.models import ActionStatus, User, utcnow
+from service.notices import service as notice_service
+from service.notices.models import NoticeKind
 from service.questionnaire import scoring
 from service.questionnaire.schema import Questionnaire, localize
 from service.report.inputs import PlanEntry
@@ -99,6 +101,10 @@ class PlanItem:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN
+
+    def due_state(self, today: date) -> str | None:
+        """ "overdue" or "due_soon" for an open action with a target date (else None)."""
+        return notice_service.overdue_words(self.target_date, today) if self.is_open else None
 
 
 @dataclass(frozen=True)
@@ -501,6 +507,17 @@ def comment(
             assessment_id=assessment.id,
             criterion=criterion_id,
         )
+        # the agency's officers hear of it: the program and the action, never the comment
+        notice_service.notify_many(
+            session,
+            notice_service.agency_officers(session, assessment.organisation_id),
+            NoticeKind.comment_on_target_date,
+            {
+                "program": assessment.program,
+                "criterion": criterion_id,
+                "link": f"/assessments/{assessment.id}/actions/{criterion_id}#comments",
+            },
+        )
     return row
 
 
@@ -625,3 +642,70 @@ def carry_over(
             actions=carried,
         )
     return carried
+
+
+# --- target dates: overdue marks and reminders ----------------------------------------------------
+
+
+def overdue_counts(
+    session: Session, assessment_ids: Collection[uuid.UUID], *, today: date
+) -> dict[uuid.UUID, int]:
+    """assessment id -> how many of its open actions are past their target date."""
+    if not assessment_ids:
+        return {}
+    query = select(RemediationAction.assessment_id).where(
+        col(RemediationAction.assessment_id).in_(list(assessment_ids)),
+        col(RemediationAction.status).in_([s.value for s in OPEN]),
+        col(RemediationAction.target_date) < today,
+    )
+    return dict(Counter(session.exec(query).all()))
+
+
+@notice_service.due_source("actions")
+def actions_due(session: Session, today: date, until: date) -> list[notice_service.DueItem]:
+    """Open actions whose target date is on or before ``until``: the actions of an
+    assessment's current plan (a gap of its latest submission, or carried over before its
+    first), not those of an assessment reassessed since (its open actions were carried over).
+    The agency's officers hear of them."""
+    reassessed = select(Reassessment.previous_assessment_id)
+    query = (
+        select(RemediationAction, Assessment)
+        .join(Assessment, col(Assessment.id) == col(RemediationAction.assessment_id))
+        .where(
+            col(RemediationAction.status).in_([s.value for s in OPEN]),
+            col(RemediationAction.target_date).is_not(None),
+            col(RemediationAction.target_date) <= until,
+            col(Assessment.id).not_in(reassessed),
+        )
+    )
+    items: list[notice_service.DueItem] = []
+    gaps: dict[uuid.UUID, set[str] | None] = {}
+    officers: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for row, assessment in session.exec(query).all():
+        if assessment.id not in gaps:
+            latest = assessment_service.get_submission(
+                session=session, assessment_id=assessment.id, viewer=None
+            )
+            gaps[assessment.id] = set(_gap_ids(latest)) if latest is not None else None
+        current = gaps[assessment.id]
+        if current is not None and row.criterion_id not in current:
+            continue  # no longer a gap: its action is closed
+        if assessment.organisation_id not in officers:
+            officers[assessment.organisation_id] = notice_service.agency_officers(
+                session, assessment.organisation_id
+            )
+        assert row.target_date is not None  # noqa: S101 - filtered above
+        items.append(
+            notice_service.DueItem(
+                key=f"action:{row.id}",
+                due_on=row.target_date,
+                recipients=tuple(officers[assessment.organisation_id]),
+                params={
+                    "program": assessment.program,
+                    "criterion": row.criterion_id,
+                    "link": f"/assessments/{assessment.id}/actions/{row.criterion_id}",
+                    "subject": "action",
+                },
+            )
+        )
+    return items

@@ -8,6 +8,8 @@ call ``submission_changed`` once the use case has committed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
+from datetime import date
 from typing import Any, Protocol
 
 
@@ -61,3 +63,23 @@ def assigned(app: Any, notice: Any) -> None:
         return
     for listener in getattr(app.state, "assigned_listeners", ()):
         listener(app, notice)
+
+
+class OverdueActions(Protocol):
+    def __call__(
+        self, session: Any, assessment_ids: Collection[uuid.UUID], *, today: date
+    ) -> dict[uuid.UUID, int]: ...
+
+
+def on_overdue_actions(app: Any, provider: OverdueActions) -> None:
+    """``provider`` counts the open actions past their target date of each assessment (the
+    action plan registers it; the officer's dashboard shows it)."""
+    app.state.overdue_actions = provider
+
+
+def overdue_actions(
+    app: Any, session: Any, assessment_ids: Collection[uuid.UUID], *, today: date
+) -> dict[uuid.UUID, int]:
+    """assessment id -> how many of its open actions are past their target date."""
+    provider: OverdueActions | None = getattr(app.state, "overdue_actions", None)
+    return provider(session, assessment_ids, today=today) if provider is not None else {}

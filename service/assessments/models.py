@@ -143,3 +143,17 @@ class Assignment(SQLModel, table=True):
     due_on: date | None = Field(default=None, index=True)
     assigned_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = created_at_field()
+
+
+class SubmissionDue(SQLModel, table=True):
+    """When the regulator wants the assessment's next submission (``resubmission``: after a
+    return). Its own row, not a column of ``assessment``: setting it must not change the
+    assessment's version (the officer's open form stays current)."""
+
+    __tablename__ = "submission_due"
+
+    assessment_id: uuid.UUID = Field(primary_key=True, foreign_key="assessment.id")
+    due_on: date = Field(index=True)
+    resubmission: bool = False
+    set_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    set_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

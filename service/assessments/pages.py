@@ -75,11 +75,16 @@ def home(page: PublicPageDep) -> Response:
 @router.get("/assessments/", name="list_assessments")
 def list_assessments(page: PageDep) -> HTMLResponse:
     rows = assessment_service.list_visible(session=page.session, viewer=page.viewer)
+    ids = [a.id for a, _org in rows]
+    dues = assessment_service.due_dates(page.session, ids, today=today())
+    late = events.overdue_actions(page.request.app, page.session, ids, today=today())
     items = [
         {
             "assessment": a,
             "agency": org.name(page.visitor.lang),
             "questionnaire": page.registry.get(a.questionnaire_id, a.questionnaire_version),
+            "due": dues.get(a.id),
+            "overdue_actions": late.get(a.id, 0),
         }
         for a, org in rows
     ]
@@ -232,6 +237,9 @@ def show_task_list(
         "shared": assignment_pages.task_list_parts(page, assessment, questionnaire)
         if access.reads_draft(user=page.viewer.user, assessment=assessment)
         else {"by_section": {}, "people": []},
+        "due": assessment_service.due_dates(page.session, [assessment.id], today=today()).get(
+            assessment.id
+        ),
     }
     return page.render("assessments/task_list.html", context)
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -31,6 +31,7 @@ from service.assessments.models import (
     ReviewComment,
     Submission,
     SubmissionDigest,
+    SubmissionDue,
 )
 from service.auth import policy
 from service.auth.policy import Permission, Reach
@@ -55,6 +56,7 @@ from service.models import (
     VersionState,
     utcnow,
 )
+from service.notices import service as notice_service
 from service.questionnaire import engine, scoring
 from service.questionnaire.answers import Answers, AnswerValue
 from service.questionnaire.loader import Registry
@@ -1224,3 +1226,127 @@ def use_documents(source: DocumentSource) -> None:
     ``service.documents.store`` is passed by ``main.create_app`` and by the command line."""
     global _documents
     _documents = source
+
+
+# --- due dates of submissions (set by the regulator; reminded by the notices feature) ----------
+
+
+@dataclass(frozen=True)
+class DueMark:
+    """A due date as a page shows it: ``state`` is "overdue", "due_soon" or None (later)."""
+
+    due_on: date
+    resubmission: bool
+    state: str | None
+
+
+def _reassessment_submitted(session: Session, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of the accepted assessments ``ids`` have a reassessment submitted since."""
+    if not ids:
+        return set()
+    query = (
+        select(Reassessment.previous_assessment_id)
+        .join(Assessment, col(Assessment.id) == col(Reassessment.assessment_id))
+        .where(
+            col(Reassessment.previous_assessment_id).in_(list(ids)),
+            col(Assessment.status) != AssessmentStatus.draft,
+        )
+    )
+    return set(session.exec(query).all())
+
+
+def _live_dues(
+    session: Session, rows: Sequence[tuple[SubmissionDue, Assessment]]
+) -> list[tuple[SubmissionDue, Assessment]]:
+    """The due dates still to meet: a (re)submission of a draft or returned assessment, or the
+    next assessment of an accepted one until a reassessment of it is submitted."""
+    accepted = [a.id for d, a in rows if a.status == AssessmentStatus.accepted]
+    met = _reassessment_submitted(session, accepted)
+    return [
+        (d, a)
+        for d, a in rows
+        if a.status in access.EDITABLE
+        or (a.status == AssessmentStatus.accepted and not d.resubmission and a.id not in met)
+    ]
+
+
+def due_dates(
+    session: Session, assessment_ids: Collection[uuid.UUID], *, today: date
+) -> dict[uuid.UUID, DueMark]:
+    """The due date of each of the assessments still to meet (``_live_dues``), with whether it
+    is overdue or due within 7 days."""
+    if not assessment_ids:
+        return {}
+    rows = session.exec(
+        select(SubmissionDue, Assessment)
+        .join(Assessment, col(Assessment.id) == col(SubmissionDue.assessment_id))
+        .where(col(SubmissionDue.assessment_id).in_(list(assessment_ids)))
+    ).all()
+    return {
+        due.assessment_id: DueMark(
+            due_on=due.due_on,
+            resubmission=due.resubmission,
+            state=notice_service.overdue_words(due.due_on, today),
+        )
+        for due, _assessment in _live_dues(session, rows)
+    }
+
+
+def set_due(
+    session: Session,
+    *,
+    assessment: Assessment,
+    due_on: date | None,
+    resubmission: bool,
+    actor_id: uuid.UUID,
+) -> None:
+    """Set (or, with None, clear) when the assessment's next submission is due, with an audit
+    event, inside the caller's transaction (the regulator's use cases in ``review``)."""
+    row = session.get(SubmissionDue, assessment.id)
+    if due_on is None:
+        if row is not None:
+            session.delete(row)
+    else:
+        if row is None:
+            row = SubmissionDue(assessment_id=assessment.id, due_on=due_on, set_at=utcnow())
+        row.due_on, row.resubmission = due_on, resubmission
+        row.set_by_id, row.set_at = actor_id, utcnow()
+        session.add(row)
+    session.add(
+        AuditEvent(
+            actor_id=actor_id,
+            assessment_id=assessment.id,
+            action="due_date_set",
+            detail={
+                "due_date": due_on.isoformat() if due_on else "",
+                "resubmission": resubmission,
+            },
+        )
+    )
+
+
+@notice_service.due_source("submissions")
+def submissions_due(session: Session, today: date, until: date) -> list[notice_service.DueItem]:
+    """Submissions due on or before ``until`` that the agency has not made yet (``_live_dues``):
+    its officers hear of them."""
+    query = (
+        select(SubmissionDue, Assessment)
+        .join(Assessment, col(Assessment.id) == col(SubmissionDue.assessment_id))
+        .where(col(SubmissionDue.due_on) <= until)
+    )
+    items: list[notice_service.DueItem] = []
+    for due, assessment in _live_dues(session, session.exec(query).all()):
+        officers = notice_service.agency_officers(session, assessment.organisation_id)
+        items.append(
+            notice_service.DueItem(
+                key=f"submission:{assessment.id}",
+                due_on=due.due_on,
+                recipients=tuple(officers),
+                params={
+                    "program": assessment.program,
+                    "link": f"/assessments/{assessment.id}/",
+                    "subject": "resubmission" if due.resubmission else "submission",
+                },
+            )
+        )
+    return items

@@ -48,10 +48,13 @@ class Permission(StrEnum):
     account_tokens = "account.tokens"  # personal API tokens
     public_prepare = "public.prepare"  # the agency prepares an accepted submission's public edition
     public_release = "public.release"  # the regulator releases, changes or withdraws it
+    notices = "notices"  # the user's own notices and which of them come by e-mail
 
 
 P = Permission
-_EVERYONE = frozenset({P.assessment_read, P.assessment_read_all, P.report_read, P.account_tokens})
+_EVERYONE = frozenset(
+    {P.assessment_read, P.assessment_read_all, P.report_read, P.account_tokens, P.notices}
+)
 
 TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
     {
@@ -68,7 +71,9 @@ TABLE: MappingProxyType[Role, frozenset[Permission]] = MappingProxyType(
             P.report_export,
             P.public_prepare,
         },
-        Role.contributor: frozenset({P.assessment_read, P.assessment_edit, P.documents_upload}),
+        Role.contributor: frozenset(
+            {P.assessment_read, P.assessment_edit, P.documents_upload, P.notices}
+        ),
         Role.reviewer: _EVERYONE
         | {
             P.review_read,

@@ -150,6 +150,8 @@ ACTIONS: Mapping[str, str] = {
     "questionnaire_approve": N_("Questionnaire version approved and published"),
     "assign": N_("Part assigned"),
     "unassign": N_("Assignment removed"),
+    "due_date_set": N_("Due date set"),
+    "notice_settings": N_("Notice settings changed"),
 }
 # what an audit event's detail keys mean, for the audit log and the history
 DETAIL_KEYS: Mapping[str, str] = {
@@ -164,7 +166,9 @@ DETAIL_KEYS: Mapping[str, str] = {
     "documents": N_("Documents"),
     "dropped": N_("Questions dropped"),
     "due_on": N_("Due"),
+    "due_date": N_("Due date"),
     "email": N_("Email address"),
+    "email_kinds": N_("Notices by e-mail"),
     "expires": N_("Expires"),
     "factor": N_("Factor"),
     "fields": N_("Fields changed"),
@@ -189,6 +193,7 @@ DETAIL_KEYS: Mapping[str, str] = {
     "questionnaire": N_("Questionnaire"),
     "read_version": N_("Saved on the version read"),
     "reopened": N_("Sections reopened"),
+    "resubmission": N_("Resubmission"),
     "role": N_("Role"),
     "roles": N_("Roles"),
     "scope": N_("Scope"),

@@ -12,6 +12,12 @@ Two engines run the same functions:
   time for the whole database (an ``flock`` on ``<database>.jobs.lock``, released by the kernel
   when its process dies); the worker that takes the lock next requeues the jobs left running.
 
+A periodic job (``@periodic(name, cron)``, the cron read from the settings) is deferred once per
+tick of its cron whichever workers run: on PostgreSQL by procrastinate's periodic deferrer (one
+row per task and tick in ``procrastinate_periodic_defers``), on SQLite by the one worker holding
+the queue's lock (and once when it takes the lock). It is given ``timestamp`` (the tick, Unix
+seconds) and, like every job, must be idempotent.
+
 Failures are retried up to ``POLICYGAP_JOB_MAX_ATTEMPTS`` times, except a ``NoRetry`` (a render
 that ran past its timeout would only hang again). Each app instance runs an embedded worker
 (a thread) unless ``POLICYGAP_EMBEDDED_WORKER=0``; ``policygap worker`` runs one in the
@@ -94,6 +100,30 @@ def task(name: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
+
+
+# periodic task name -> its cron expression, read from the settings
+PERIODIC: dict[str, Callable[[Settings], str]] = {}
+
+
+def periodic(name: str, cron: Callable[[Settings], str]) -> Callable[[Handler], Handler]:
+    """Register ``fn(ctx: JobContext, *, timestamp: int)`` as the job ``name``, deferred at every
+    tick of ``cron(settings)`` (five fields, or six with seconds)."""
+
+    def register(fn: Handler) -> Handler:
+        TASKS[name] = Task(name, fn)
+        PERIODIC[name] = cron
+        return fn
+
+    return register
+
+
+def last_tick(cron: str, now: float) -> int:
+    """The latest tick of ``cron`` at or before ``now`` (Unix seconds)."""
+    from croniter import croniter
+
+    it = croniter(cron, now + 0.001)
+    return int(it.get_prev(float))
 
 
 def run(name: str, ctx: JobContext, args: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from service.config import Settings
-from service.jobs import TASKS, JobContext, NoRetry, Resources, run
+from service.jobs import PERIODIC, TASKS, JobContext, NoRetry, Resources, run
 
 log = logging.getLogger(__name__)
 RECOVERY_TASK = "policygap.retry_stalled_jobs"
@@ -60,7 +60,10 @@ def _register(
             attempt = (context.job.attempts or 0) + 1
             run(_name, JobContext(settings, engine, resources, attempt=attempt), args)
 
-        app.task(name=name, pass_context=True, retry=retry)(handler)
+        registered = app.task(name=name, pass_context=True, retry=retry)(handler)
+        if name in PERIODIC:
+            # deferred once per tick whichever workers run (procrastinate_periodic_defers)
+            app.periodic(cron=PERIODIC[name](settings), periodic_id=name)(registered)  # type: ignore[arg-type]
 
     async def retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
         await recover(context.app, settings)

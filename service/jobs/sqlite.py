@@ -12,6 +12,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 import traceback
 from datetime import timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from sqlmodel import col, delete, select
 
 from service import db
 from service.config import Settings
-from service.jobs import JobContext, NoRetry, Resources, run
+from service.jobs import PERIODIC, JobContext, NoRetry, Resources, last_tick, run
 from service.jobs.models import JobRow
 from service.models import utcnow
 
@@ -72,6 +73,7 @@ class TableWorker:
         self.settings, self.engine, self.resources, self.name = settings, engine, resources, name
         self._fd: int | None = None
         self._memory_lock = threading.Lock() if _lock_path(engine) is None else None
+        self._ticks: dict[str, int] = {}  # periodic task -> the last tick deferred
 
     # --- the lock: one worker for the database ----------------------------------------------
 
@@ -109,6 +111,8 @@ class TableWorker:
                         continue
                     log.info("job worker %s runs the queue (pid %s)", self.name, os.getpid())
                     self.requeue_running()
+                    self._ticks = {}  # the current ticks are deferred once more (idempotent)
+                self.defer_periodic()
                 if not self.run_one():
                     _WAKE.wait(poll)
                     _WAKE.clear()
@@ -132,6 +136,22 @@ class TableWorker:
         if count:
             log.warning("requeued %s job(s) left running by a stopped worker", count)
         return count
+
+    def defer_periodic(self, now: float | None = None) -> list[str]:
+        """Defer each periodic task whose cron ticked since this worker last deferred it (and
+        at once when it has just taken the queue). Only the lock's holder calls this."""
+        deferred: list[str] = []
+        moment = time.time() if now is None else now
+        for name, cron in PERIODIC.items():
+            tick = last_tick(cron(self.settings), moment)
+            if self._ticks.get(name) == tick:
+                continue
+            self._ticks[name] = tick
+            TableQueue(self.engine, self.settings).defer(
+                name, key=f"periodic:{name}:{tick}", timestamp=tick
+            )
+            deferred.append(name)
+        return deferred
 
     def _claim(self) -> JobRow | None:
         with db.new_session(self.engine) as session, db.writing(session):

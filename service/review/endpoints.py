@@ -144,6 +144,9 @@ class DecisionIn(BaseModel):
         default_factory=dict, description="Criterion id -> comment"
     )
     general_comment: Annotated[str, Field(max_length=5000)] = ""
+    due_date: date | None = Field(
+        default=None, description="On a return: when the resubmission is due (ISO date)"
+    )
 
 
 class PortfolioRow(BaseModel):
@@ -407,6 +410,7 @@ def api_decide(
         questionnaire=questionnaire,
         criterion_comments=body.comments,
         general_comment=body.general_comment,
+        due_on=body.due_date if body.action == "return" else None,
     )
     events.submission_changed(request.app, assessment_id)
     return _review_out(session, viewer, registry, assessment_id, lang)

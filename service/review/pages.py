@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from service.actions import service as action_service
 from service.assessments import events, forms, workflow
 from service.assessments import service as assessment_service
 from service.assessments.frame import (
@@ -147,6 +148,7 @@ def show_inbox(page: PageDep, request: Request) -> HTMLResponse:
         "review/inbox.html",
         {
             "inbox": result,
+            "marks": review_service.due_marks(page.session, result.rows, today=today()),
             "raw": raw,
             "form_errors": [(f, page._(m)) for f, m in errors],
             "field_errors": {f: page._(m) for f, m in errors},
@@ -611,6 +613,12 @@ def _review_context(
         "actions": actions,
         "acceptance": review_service.acceptance(session=page.session, assessment_id=assessment.id),
         "preparing": events.report_preparing(page.request.app, assessment_id=assessment.id),
+        "due": assessment_service.due_dates(page.session, [assessment.id], today=today()).get(
+            assessment.id
+        ),
+        "due_value": None,
+        "due_error": "",
+        "due_saved": False,
     }
 
 
@@ -637,6 +645,7 @@ def show_review(page: PageDep, assessment_id: str, request: Request) -> HTMLResp
             "values": values,
             "general": draft.general if draft else "",
             "draft_saved_at": draft.updated_at if draft else None,
+            "due_saved": request.query_params.get("done") == "due",
         },
     )
 
@@ -680,8 +689,10 @@ def _refused_review(
     error: InvalidTransition | StaleVersion | None = None,
     problem: str = "",
     status_code: int = 409,
+    due: tuple[str, str] | None = None,
 ) -> HTMLResponse:
-    """The review page again after nothing was decided or saved, with what the reviewer typed:
+    """The review page again after nothing was decided or saved, with what the reviewer typed
+    (``due``: the due date typed and why it was refused):
     422 for a return without a comment, 409 when the assessment changed or is no longer waiting
     for review, or ``status_code`` with ``problem``."""
     page.session.rollback()
@@ -694,19 +705,40 @@ def _refused_review(
     if error is not None:
         problem = error.message
     context = _review_context(page, assessment, agency, questionnaire, values=values, show=show)
+    form_errors = [("general", page._(problem))] if missing_comment else []
+    if due is not None:
+        form_errors, problem = [("due_date", page._(due[1]))], ""
     return page.render(
         "review/review.html",
         context
         | {
-            "form_errors": [("general", page._(problem))] if missing_comment else [],
+            "form_errors": form_errors,
             "problem": "" if missing_comment else page._(problem),
             "values": values,
             "general": general,
             "draft_saved_at": None,
-        },
+        }
+        | ({"due_value": due[0], "due_error": page._(due[1])} if due else {}),
         status_code=422 if missing_comment else status_code,
-        errors=missing_comment,
+        errors=missing_comment or due is not None,
     )
+
+
+def parse_due(raw: object) -> tuple[date | None, str]:
+    """A due date typed on the review page (blank: none) and the message id of its problem."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not text:
+        return None, ""
+    due_on = action_service.parse_date(text)
+    if due_on is None:
+        return None, DUE_FORMAT
+    if due_on < today():
+        return None, DUE_PAST
+    return due_on, ""
+
+
+DUE_FORMAT = N_("Enter the due date as year-month-day, for example 2027-03-31")
+DUE_PAST = N_("The due date must be today or later")
 
 
 @router.post("/review/{assessment_id}", name="decide_review")
@@ -726,6 +758,17 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
         FILTER,
     ):
         raise InvalidTransition("Choose to return the assessment or to accept it")
+    due_on, due_problem = parse_due(form.get("due_date"))
+    if due_problem and action == workflow.Action.return_.value:
+        return _refused_review(
+            page,
+            assessment_id,
+            values,
+            general,
+            show=_show(form.get("shown")),
+            status_code=422,
+            due=(str(form.get("due_date") or ""), due_problem),
+        )
     version = form_version(form)
     if version is None:
         # the form does not say which submission it was read on: it might be an earlier one,
@@ -772,6 +815,7 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
                 questionnaire=questionnaire,
                 criterion_comments=values,
                 general_comment=general,
+                due_on=due_on,
             )
     except (InvalidTransition, StaleVersion) as error:
         # the use case rolled back; render here, while the session is open (422 for a missing
@@ -791,6 +835,34 @@ def decide_review(page: PageDep, assessment_id: str, form: PageForm) -> Response
         return RedirectResponse(f"/review/{assessment.id}?done={action}{keep}", status_code=303)
     events.submission_changed(page.request.app, assessment.id)
     return RedirectResponse(f"/review/{assessment.id}?done={action}", status_code=303)
+
+
+@router.post("/review/{assessment_id}/due", name="set_due_date")
+def set_due_date(page: PageDep, assessment_id: str, form: PageForm) -> Response:
+    """When the resubmission of a returned assessment is due (blank: no due date)."""
+    policy.check(page.viewer.user, Permission.review_decide)
+    page.label_fields({"due_date": page._("Resubmission due by")})
+    due_on, problem = parse_due(form.get("due_date"))
+    if problem:
+        return _refused_review(
+            page,
+            assessment_id,
+            {},
+            "",
+            show=DEFAULT_SHOW,
+            status_code=422,
+            due=(str(form.get("due_date") or ""), problem),
+        )
+    try:
+        review_service.set_due_date(
+            session=page.session,
+            viewer=page.viewer,
+            assessment_id=parse_id(assessment_id),
+            due_on=due_on,
+        )
+    except InvalidTransition as error:
+        return _refused_review(page, assessment_id, {}, "", show=DEFAULT_SHOW, error=error)
+    return RedirectResponse(f"/review/{assessment_id}?done=due#due-title", status_code=303)
 
 
 # --- accepting: a confirmation page ----------------------------------------------------------

@@ -30,6 +30,7 @@ from service.assessments.models import (
     ReviewComment,
     Submission,
     SubmissionDigest,
+    SubmissionDue,
 )
 from service.assessments.service import (
     Viewer,
@@ -37,7 +38,8 @@ from service.assessments.service import (
 from service.assessments.workflow import Action
 from service.auth import policy, scope
 from service.auth.policy import Permission
-from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion
+from service.errors import Forbidden, InvalidTransition, NotFound, StaleVersion, Unprocessable
+from service.i18n.catalogue import N_
 from service.models import (
     AssessmentStatus,
     AuditEvent,
@@ -47,6 +49,8 @@ from service.models import (
     User,
     utcnow,
 )
+from service.notices import service as notice_service
+from service.notices.models import NoticeKind
 from service.questionnaire import engine, scoring
 from service.questionnaire.answers import Answers
 from service.questionnaire.carry import Carried, carry
@@ -226,6 +230,21 @@ def inbox(
     )
 
 
+@dataclass(frozen=True)
+class DueMarks:
+    """What the inbox marks on a row: the resubmission's due date, overdue actions."""
+
+    due: assessment_service.DueMark | None
+    overdue_actions: int
+
+
+def due_marks(session: Session, rows: list[InboxRow], *, today: date) -> dict[uuid.UUID, DueMarks]:
+    ids = [r.assessment_id for r in rows]
+    dues = assessment_service.due_dates(session, ids, today=today)
+    late = action_service.overdue_counts(session, ids, today=today)
+    return {i: DueMarks(due=dues.get(i), overdue_actions=late.get(i, 0)) for i in ids}
+
+
 def inbox_all(*, session: Session, viewer: Viewer, filters: InboxFilters) -> list[InboxRow]:
     """Every row matching the filters (for CSV export)."""
     _require_reviewer(viewer)
@@ -275,10 +294,14 @@ def decide(
     questionnaire: Questionnaire,
     criterion_comments: Mapping[str, str],
     general_comment: str,
+    due_on: date | None = None,
 ) -> Assessment:
     """Return for changes (needs a comment) or accept the latest submission. The comments given
-    here are published; the drafts of comments on the submission (any reviewer's) are deleted."""
+    here are published; the drafts of comments on the submission (any reviewer's) are deleted.
+    A return may say when the resubmission is due (``due_on``); the agency's officers are
+    told of the decision (a notice: the program's name and a link, nothing of the comments)."""
     texts, general = _clean_comments(questionnaire, criterion_comments, general_comment)
+    _check_due(due_on)
     try:
         with db.writing(session):
             assessment = _under_review(session, viewer, assessment_id)
@@ -327,6 +350,23 @@ def decide(
             action_service.take_snapshot(
                 session, assessment_id=assessment.id, submission=submission, at=now
             )
+            # the due date of the submission just decided is spent; a return may set the next
+            returning = target is AssessmentStatus.returned
+            spent = session.get(SubmissionDue, assessment.id) is not None
+            if (returning and due_on is not None) or spent:
+                assessment_service.set_due(
+                    session,
+                    assessment=assessment,
+                    due_on=due_on if returning else None,
+                    resubmission=True,
+                    actor_id=viewer.user.id,
+                )
+            notice_service.notify_many(
+                session,
+                notice_service.agency_officers(session, assessment.organisation_id),
+                NoticeKind.returned if returning else NoticeKind.accepted,
+                {"program": assessment.program, "link": f"/assessments/{assessment.id}/"},
+            )
             session.add(
                 AuditEvent(
                     actor_id=viewer.user.id,
@@ -345,6 +385,37 @@ def decide(
             )
     except StaleDataError as error:
         raise StaleVersion() from error
+    return assessment
+
+
+def _check_due(due_on: date | None) -> None:
+    if due_on is not None and due_on < utcnow().date():
+        raise Unprocessable(
+            N_("The due date must be today or later"),
+            errors=[{"loc": ["due_date"], "msg": "in the past"}],
+        )
+
+
+def set_due_date(
+    *, session: Session, viewer: Viewer, assessment_id: uuid.UUID, due_on: date | None
+) -> Assessment:
+    """Set (or clear, with None) when the agency's next submission is due: the resubmission
+    of a returned assessment, or the next assessment (a reassessment) of an accepted one."""
+    _check_due(due_on)
+    with db.writing(session):
+        assessment = _under_review(session, viewer, assessment_id)
+        policy.check(viewer.user, Permission.review_decide)
+        if assessment.status not in (AssessmentStatus.returned, AssessmentStatus.accepted):
+            raise InvalidTransition(
+                "A due date can be set only on a returned or an accepted assessment"
+            )
+        assessment_service.set_due(
+            session,
+            assessment=assessment,
+            due_on=due_on,
+            resubmission=assessment.status == AssessmentStatus.returned,
+            actor_id=viewer.user.id,
+        )
     return assessment
 
 

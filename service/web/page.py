@@ -142,6 +142,17 @@ class PageContext:
             self.visitor.new_session_token = created.token
         return self.visitor.web_session.csrf_token if self.visitor.web_session else None
 
+    def unread_notices(self) -> int | None:
+        """The signed-in user's unread notices, for the header (None: not shown). The notices
+        feature gives the count (``app.state.unread_notices``; main.create_app)."""
+        count: Callable[[Session, uuid.UUID], int] | None = getattr(
+            self.request.app.state, "unread_notices", None
+        )
+        user = self.visitor.user
+        if count is None or user is None or self._error_page:
+            return None
+        return count(self.session, user.id)
+
     def layout(self, *, errors: bool) -> dict[str, Any]:
         """What the layout shows on every page."""
         url = self.request.url
@@ -160,6 +171,7 @@ class PageContext:
             "csrf_token": self.csrf_token,
             "localize": lambda value: localize(value, lang),
             "has_errors": errors,
+            "unread_notices": self.unread_notices(),
             "current_path": url.path + (("?" + url.query) if url.query else ""),
         }
 

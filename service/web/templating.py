@@ -35,6 +35,7 @@ FEATURES = (
     "board",
     "documents",
     "publication",
+    "notices",
     "report_delivery",
     "review",
 )

@@ -44,6 +44,11 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("POST", "/account/set-password/{token}"): None,
     ("GET", "/account/tokens"): P.account_tokens,
     ("POST", "/account/tokens"): P.account_tokens,
+    # notices: the user's own
+    ("GET", "/notices"): P.notices,
+    ("POST", "/notices/read"): P.notices,
+    ("GET", "/account/notices"): P.notices,
+    ("POST", "/account/notices"): P.notices,
     ("GET", "/questionnaires"): None,
     ("GET", "/report.css"): None,
     ("GET", "/verify"): None,
@@ -105,6 +110,7 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("POST", "/review/{assessment_id}"): P.review_decide,
     ("GET", "/review/{assessment_id}/accept"): P.review_decide,
     ("POST", "/review/{assessment_id}/accept"): P.review_decide,
+    ("POST", "/review/{assessment_id}/due"): P.review_decide,
     ("GET", "/board/"): P.board_read,
     ("GET", "/board/{assessment_id}"): P.board_read,
     # the action plan
@@ -142,6 +148,10 @@ ROUTES: dict[tuple[str, str], P | None] = {
     ("GET", "/admin/audit"): P.admin_audit,
     ("GET", "/admin/audit.csv"): P.admin_audit,
     # the API
+    ("GET", API + "/notices"): P.notices,
+    ("POST", API + "/notices/read"): P.notices,
+    ("GET", API + "/notices/settings"): P.notices,
+    ("PUT", API + "/notices/settings"): P.notices,
     ("GET", API + "/questionnaires"): None,
     ("GET", API + "/questionnaires/{questionnaire_id}/{version}"): None,
     ("GET", API + "/assessments"): None,
