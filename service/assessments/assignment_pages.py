@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from service.assessments import assignments, events
+from service.assessments import assignments
 from service.assessments.frame import Page, PageDep, PageForm, redirect, today
 from service.assessments.models import Assessment
 from service.auth import policy
@@ -165,7 +165,7 @@ def assign_part(page: PageDep, assessment_id: str, form: PageForm) -> Response:
         errors.append(("due_on", _("Enter a real date in the format YYYY-MM-DD, like 2024-05-31")))
     if not errors and part is not None and assignee_id is not None:
         try:
-            done = assignments.assign(
+            assignments.assign(
                 session=page.session,
                 viewer=page.viewer,
                 assessment_id=assessment.id,
@@ -178,7 +178,6 @@ def assign_part(page: PageDep, assessment_id: str, form: PageForm) -> Response:
         except Unprocessable:
             errors.append(("assignee", _("Select the colleague to assign it to")))
         else:
-            events.assigned(page.request.app, done.notice)
             return redirect(f"/assessments/{assessment.id}/assignments?notice=assigned")
     return page.render(
         "assessments/assignments.html",

@@ -3,9 +3,10 @@ the same agency (another officer, or a contributor), each with an optional inter
 
 The use cases of assignments (a public module of the assessments feature beside ``service``:
 what a contributor may read and change is decided there, from the same table). Every change
-runs in ``db.writing`` with an audit event. ``assign`` returns the ``AssignedNotice`` to tell
-the assignee ("assigned to you"): the route hands it to ``events.assigned`` once committed,
-where the notices feature listens. ``assignments_due`` is the query the reminders read.
+runs in ``db.writing`` with an audit event. ``assign`` tells the assignee ("assigned to you": a
+notice in the app, and an e-mail when they want it) in the same transaction, and returns what it
+said (``AssignedNotice``). ``assignments_due`` is the query the reminders read
+(``assignment_reminders``, a due source of the notices).
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from sqlmodel import Session, col, select
 from service import db
 from service.assessments import access
 from service.assessments import service as assessment_service
+from service.assessments.frame import section_url
 from service.assessments.models import Assessment, Assignment
 from service.assessments.service import Viewer
 from service.auth import policy
 from service.auth.policy import Permission
 from service.errors import AlreadySubmitted, Forbidden, NotFound, Unprocessable
 from service.models import AssessmentStatus, AssignmentKind, AuditEvent, Role, User
+from service.notices import service as notice_service
+from service.notices.models import NoticeKind
+from service.notices.service import DueItem
 from service.questionnaire import engine
 from service.questionnaire.loader import Registry
 from service.questionnaire.schema import Questionnaire, localize
@@ -108,6 +113,14 @@ def part_title(
         return target
     question = questionnaire.question_index().get(target)
     return localize(question.text, lang) if question is not None else target
+
+
+def part_link(
+    questionnaire: Questionnaire, assessment_id: uuid.UUID, kind: AssignmentKind, target: str
+) -> str:
+    """The page where the part is answered: its section (a question's own section)."""
+    section = target if kind == AssignmentKind.section else questionnaire.section_of().get(target)
+    return section_url(assessment_id, section) if section else f"/assessments/{assessment_id}/"
 
 
 def colleagues(session: Session, viewer: Viewer) -> list[User]:
@@ -197,6 +210,20 @@ def assign(
             assignee=assignee.full_name,
             due_on=due_on.isoformat() if due_on else None,
         )
+        if new_person:  # "assigned to you": in the app, and by e-mail if they want it
+            notice_service.notify(
+                session,
+                assignee.id,
+                NoticeKind.assigned_to_you,
+                {
+                    "program": assessment.program,
+                    "part": {
+                        lang: part_title(questionnaire, kind, target, lang) for lang in ("en", "fr")
+                    },
+                    "link": part_link(questionnaire, assessment.id, kind, target),
+                    **({"date": due_on.isoformat()} if due_on else {}),
+                },
+            )
         notice = (
             AssignedNotice(
                 assignment_id=found.id,
@@ -385,4 +412,23 @@ def assignments_due(session: Session, on_or_before: date) -> list[DueAssignment]
         )
         for a, s in session.exec(query).all()
         if a.due_on is not None
+    ]
+
+
+@notice_service.due_source("assignments")
+def assignment_reminders(session: Session, today: date, until: date) -> list[DueItem]:
+    """The reminders' source: each open assignment due on or before ``until`` tells its
+    assignee ("Your part of {program} is due on {date}", then "Overdue")."""
+    return [
+        DueItem(
+            key=f"assignment:{due.assignment_id}",
+            due_on=due.due_on,
+            recipients=(due.assignee_id,),
+            params={
+                "program": due.title,
+                "link": f"/assessments/{due.assessment_id}/",
+                "subject": "assignment",
+            },
+        )
+        for due in assignments_due(session, until)
     ]

@@ -46,25 +46,6 @@ def report_preparing(app: Any, *, assessment_id: uuid.UUID) -> list[str]:
     return provider(app, assessment_id=assessment_id) if provider is not None else []
 
 
-class AssignedListener(Protocol):
-    def __call__(self, app: Any, notice: Any) -> None: ...
-
-
-def on_assigned(app: Any, listener: AssignedListener) -> None:
-    """Call ``listener`` with each ``assignments.AssignedNotice`` once the assignment is
-    committed ("assigned to you": the notices feature registers here, in ``main.create_app``)."""
-    listeners: list[AssignedListener] = getattr(app.state, "assigned_listeners", [])
-    app.state.assigned_listeners = [*listeners, listener]
-
-
-def assigned(app: Any, notice: Any) -> None:
-    """A part of an assessment was given to someone (``notice``: an ``AssignedNotice``)."""
-    if notice is None:
-        return
-    for listener in getattr(app.state, "assigned_listeners", ()):
-        listener(app, notice)
-
-
 class OverdueActions(Protocol):
     def __call__(
         self, session: Any, assessment_ids: Collection[uuid.UUID], *, today: date

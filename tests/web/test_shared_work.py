@@ -94,30 +94,59 @@ def test_officer_assigns_parts_and_the_task_list_shows_who_has_what(
     assert "Part assigned" in history
 
 
-def test_assigning_tells_the_listeners_once_committed(
-    app: FastAPI, client: TestClient, world: World
-) -> None:
-    """The hook for the notices: ``events.on_assigned`` listeners get an AssignedNotice (titles
-    and ids only); changing only the due date tells nobody again."""
-    from service.assessments import events
+def test_assigning_tells_the_assignee_once(app: FastAPI, client: TestClient, world: World) -> None:
+    """ "Assigned to you": a notice for the assignee (titles and a link only) in both languages;
+    changing only the due date tells nobody again; handing the part to someone else tells them."""
+    from service.notices.models import Notice, NoticeKind
 
-    told: list[assignments.AssignedNotice] = []
-    events.on_assigned(app, lambda _app, notice: told.append(notice))
     contributor = _person(app, world)
     login(client, world.officer_a.email)
     base = start_assessment(client, program="Live FR pilot")
     _assign(client, base, "section:scope", contributor)
     _assign(client, base, "section:scope", contributor, "2030-01-31")  # a new date only
-    assert len(told) == 1
-    notice = told[0]
-    assert (notice.assignee_id, notice.title, notice.target, notice.due_on) == (
-        contributor.id,
-        "Live FR pilot",
-        "scope",
-        None,
-    )
     with db.new_session(app.state.engine) as s:
-        assert notice.assignment_id == s.exec(select(Assignment)).one().id
+        notices = s.exec(select(Notice)).all()
+        assert [(n.user_id, n.kind) for n in notices] == [
+            (contributor.id, NoticeKind.assigned_to_you)
+        ]
+        params = notices[0].params
+        assert params["program"] == "Live FR pilot"
+        assert params["link"] == f"{base}/sections/scope"
+        assert set(params["part"]) == {"en", "fr"}
+    other = _person(app, world)
+    _assign(client, base, "section:scope", other)
+    with db.new_session(app.state.engine) as s:
+        told = [n.user_id for n in s.exec(select(Notice)).all()]
+    assert sorted(map(str, told)) == sorted(map(str, [contributor.id, other.id]))
+
+
+def test_an_assignment_due_soon_then_overdue_is_reminded_to_its_assignee_once(
+    app: FastAPI, client: TestClient, world: World
+) -> None:
+    from datetime import timedelta
+
+    from service.notices import service as notice_service
+    from service.notices.models import Notice, NoticeKind
+
+    contributor = _person(app, world)
+    login(client, world.officer_a.email)
+    base = start_assessment(client, program="Live FR pilot")
+    now = today()
+    due = now + timedelta(days=5)
+    _assign(client, base, "section:scope", contributor, due.isoformat())
+
+    def reminders() -> list[tuple[object, NoticeKind]]:
+        with db.new_session(app.state.engine) as s:
+            rows = s.exec(select(Notice).where(Notice.kind != NoticeKind.assigned_to_you)).all()
+            return [(n.user_id, n.kind) for n in rows if n.params.get("subject") == "assignment"]
+
+    for day in (now, now + timedelta(days=1)):  # twice: still once
+        with db.new_session(app.state.engine) as s:
+            notice_service.remind(s, day)
+    assert reminders() == [(contributor.id, NoticeKind.due_soon)]
+    with db.new_session(app.state.engine) as s:
+        notice_service.remind(s, due + timedelta(days=1))
+    assert sorted(k.value for _, k in reminders()) == ["due_soon", "overdue"]
 
 
 def test_assign_refuses_someone_outside_the_agency_or_not_answering(
