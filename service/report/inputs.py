@@ -22,7 +22,7 @@ from service.questionnaire.submission import (
     sha256_hex,
 )
 
-TEMPLATE_VERSION = "4"  # 4: scoped table headers, cover with decision and first actions, gap matrix, named chart bars; 3: the review state of the submission itself, and the issuing line
+TEMPLATE_VERSION = "5"  # 5: French colons with a no-break space in the law block, critical gaps and board summary; 4: scoped table headers, cover with decision and first actions, gap matrix, named chart bars; 3: the review state of the submission itself, and the issuing line
 ATTACHMENT_NAME = "submission.json"
 REVIEW_ATTACHMENT = "review.json"
 REVIEW_FORMAT = "policygap-review/1"
