@@ -28,6 +28,9 @@ class NoticeKind(StrEnum):
     comment_on_target_date = "comment_on_target_date"  # the regulator commented on an action
     due_soon = "due_soon"  # a submission or an action is due within 7 days
     overdue = "overdue"  # a submission or an action is past its due date
+    public_edition_proposed = "public_edition_proposed"  # to the regulator: awaits its release
+    public_edition_sent_back = "public_edition_sent_back"  # to the agency: change the proposal
+    public_edition_released = "public_edition_released"  # to the agency: the record is public
 
 
 class EmailState(StrEnum):

@@ -29,9 +29,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from service import db, jobs
+from service.auth import scope
 from service.auth import service as auth_service
 from service.config import Settings
-from service.models import Role, User, utcnow
+from service.models import Organisation, Role, User, utcnow
 from service.notices import mail
 from service.notices.models import EmailState, Notice, NoticeKind, NoticePreference
 
@@ -137,6 +138,20 @@ def agency_officers(session: Session, agency_id: uuid.UUID) -> list[uuid.UUID]:
     """The active officers of an agency: who hears of its assessments' decisions and dates."""
     query = select(User.id).where(
         User.organisation_id == agency_id, User.role == Role.officer, col(User.active).is_(True)
+    )
+    return list(session.exec(query.order_by(col(User.email))))
+
+
+def overseeing_reviewers(session: Session, agency: Organisation) -> list[uuid.UUID]:
+    """The active reviewers of the regulators that oversee an agency: who hears of what awaits
+    the regulator (a public edition to release)."""
+    regulators = [r.id for r in scope.regulators_for(session, agency)]
+    if not regulators:
+        return []
+    query = select(User.id).where(
+        col(User.organisation_id).in_(regulators),
+        User.role == Role.reviewer,
+        col(User.active).is_(True),
     )
     return list(session.exec(query.order_by(col(User.email))))
 

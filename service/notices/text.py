@@ -31,6 +31,13 @@ TITLES: dict[tuple[str, str], str] = {
         "Overdue: action {criterion} of {program} was due on {date}"
     ),
     (NoticeKind.overdue, "assignment"): N_("Overdue: your part of {program} was due on {date}"),
+    (NoticeKind.public_edition_proposed, ""): N_(
+        "The public edition of {program} awaits your release"
+    ),
+    (NoticeKind.public_edition_sent_back, ""): N_(
+        "The regulator sent back the public edition of {program}"
+    ),
+    (NoticeKind.public_edition_released, ""): N_("The public edition of {program} was released"),
 }
 
 # kind -> what to do next (the second paragraph of the message)
@@ -41,6 +48,11 @@ NEXT: dict[str, str] = {
     NoticeKind.comment_on_target_date: N_("Sign in to read the comment on the action plan."),
     NoticeKind.due_soon: N_("Sign in to finish it before its due date."),
     NoticeKind.overdue: N_("Sign in to finish it, or to tell the regulator when it will be done."),
+    NoticeKind.public_edition_proposed: N_(
+        "Sign in to review what the agency proposes to publish and withhold, and release it."
+    ),
+    NoticeKind.public_edition_sent_back: N_("Sign in to read why and change the proposal."),
+    NoticeKind.public_edition_released: N_("Sign in to see the public record and its address."),
 }
 
 # kind -> its name on the preferences form
@@ -51,6 +63,9 @@ KIND_NAMES: dict[str, str] = {
     NoticeKind.comment_on_target_date: N_("The regulator commented on an action"),
     NoticeKind.due_soon: N_("Something is due within 7 days"),
     NoticeKind.overdue: N_("Something is overdue"),
+    NoticeKind.public_edition_proposed: N_("A public edition awaits your release"),
+    NoticeKind.public_edition_sent_back: N_("A public edition was sent back"),
+    NoticeKind.public_edition_released: N_("A public edition was released"),
 }
 
 

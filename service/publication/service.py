@@ -44,6 +44,8 @@ from service.models import (
     OrgKind,
     utcnow,
 )
+from service.notices import service as notice_service
+from service.notices.models import NoticeKind
 from service.publication.models import PublicEdition, PublicEditionPdf
 from service.questionnaire import publication as core
 from service.questionnaire.loader import Registry, load_directory
@@ -219,6 +221,18 @@ def _load(
     return assessment, agency, submission
 
 
+def _tell(
+    session: Session, users: list[uuid.UUID], kind: NoticeKind, assessment: Assessment
+) -> None:
+    """A notice about the public edition (its program and the edition's page: no content)."""
+    notice_service.notify_many(
+        session,
+        users,
+        kind,
+        {"program": assessment.program, "link": f"/assessments/{assessment.id}/public-edition"},
+    )
+
+
 def _check_version(edition: PublicEdition | None, expected: int | None) -> None:
     current = edition.version if edition is not None else 0
     if expected is None or expected != current:
@@ -293,6 +307,12 @@ def save(
                 edition.status = EditionStatus.proposed
                 edition.proposed_at = utcnow()
                 edition.note = ""
+                _tell(
+                    session,
+                    notice_service.overseeing_reviewers(session, agency),
+                    NoticeKind.public_edition_proposed,
+                    assessment,
+                )
             session.add(edition)
             session.flush()
             auth_service.audit(
@@ -355,6 +375,12 @@ def send_back(
             edition.status = EditionStatus.draft
             edition.note = note[:MAX_REASON]
             session.add(edition)
+            _tell(
+                session,
+                notice_service.agency_officers(session, assessment.organisation_id),
+                NoticeKind.public_edition_sent_back,
+                assessment,
+            )
             auth_service.audit(
                 session,
                 action="public_edition_returned",
@@ -406,6 +432,12 @@ def release(
                 edition.status = EditionStatus.released
                 edition.released_at = now
                 edition.released_by_id = viewer.user.id
+                _tell(
+                    session,
+                    notice_service.agency_officers(session, assessment.organisation_id),
+                    NoticeKind.public_edition_released,
+                    assessment,
+                )
             edition.regulator_id = regulator.id
             edition.note = ""
             session.add(edition)

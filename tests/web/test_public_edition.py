@@ -250,6 +250,55 @@ def test_public_record_shows_both_tiers_and_the_live_status_of_actions(
     assert f'href="/public/{record}?lang=en"' in french
 
 
+def test_the_regulator_hears_of_a_proposal_and_the_agency_of_its_release(
+    app: FastAPI, world: World, record: str
+) -> None:
+    """A proposal waits for the overseeing regulator's reviewers (not another regulator's),
+    and its release reaches the agency's officers: notices with the program and a link only."""
+    from service.notices.models import Notice, NoticeKind
+
+    with db.new_session(_engine(app)) as s:
+        told = {
+            (n.user_id, n.kind): n.params
+            for n in s.exec(select(Notice)).all()
+            if n.kind.startswith("public_edition")
+        }
+    assert set(told) == {
+        (world.reviewer_on.id, NoticeKind.public_edition_proposed),
+        (world.officer_a.id, NoticeKind.public_edition_released),
+    }
+    for params in told.values():
+        assert set(params) == {"program", "link"}
+        assert params["link"].endswith("/public-edition")
+
+
+def test_a_proposal_sent_back_tells_the_agency(
+    client: TestClient, world: World, app: FastAPI, q: Questionnaire
+) -> None:
+    from service.notices.models import Notice, NoticeKind
+
+    aid = accepted(app, world, q)
+    url = f"/assessments/{aid}/public-edition"
+    login(client, world.officer_a.email)
+    html, token, version = _form(client, url)
+    data: dict[str, str] = {"csrf_token": token, "version": version, "action": "propose"}
+    for index in _choices(html):
+        data[f"publish-{index}"] = "publish"
+    assert client.post(url, data=data, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    login(client, world.reviewer_on.email)
+    _html, token, version = _form(client, url)
+    back = client.post(
+        url + "/return",
+        data={"csrf_token": token, "version": version, "note": "Withhold the owner's name"},
+        follow_redirects=False,
+    )
+    assert back.status_code == 303, back.text
+    with db.new_session(_engine(app)) as s:
+        kinds = {(n.user_id, n.kind) for n in s.exec(select(Notice)).all()}
+    assert (world.officer_a.id, NoticeKind.public_edition_sent_back) in kinds
+
+
 def test_release_and_each_step_are_in_the_audit_log(
     client: TestClient, record: str, app: FastAPI
 ) -> None:
