@@ -30,6 +30,7 @@ from service.models import EditionStatus, OrgKind
 from service.publication import service as publication
 from service.questionnaire.publication import reason_index
 from service.questionnaire.schema import Questionnaire, localize
+from service.report import opendata
 from service.report import public as public_report
 from service.web.page import PageContext, form_version, parse_id, redirect
 
@@ -360,6 +361,40 @@ def public_list(
         "switch_url": f"/public/?lang={'fr' if lang == 'en' else 'en'}",
     }
     return page.render("publication/list.html", context)
+
+
+def _register(page: PublishedPage) -> list[dict[str, Any]]:
+    base = str(page.request.base_url).rstrip("/")
+    return publication.register_rows(publication.published(page.session), _lang(page), base)
+
+
+@router.get("/public/register.json", name="public_register_json")
+def public_register_json(page: PublishedDep) -> Response:
+    """Every published record as open data (docs/open-data.md, "The public register")."""
+    data = {
+        "format": publication.REGISTER_FORMAT,
+        "language": _lang(page),
+        "records": _register(page),
+    }
+    return Response(opendata.dumps(data), media_type="application/json")
+
+
+@router.get("/public/register.csv", name="public_register_csv")
+def public_register_csv(page: PublishedDep) -> Response:
+    body = opendata.write_csv(list(publication.REGISTER_COLUMNS), _register(page))
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="policygap-register.csv"'},
+    )
+
+
+@router.get("/public/register.labels.csv", name="public_register_labels")
+def public_register_labels() -> Response:
+    """The register's column labels in English and French (the header row's companion)."""
+    return Response(
+        opendata.labels_csv(publication.REGISTER_COLUMNS), media_type="text/csv; charset=utf-8"
+    )
 
 
 @router.get("/public/record.css", name="public_css")

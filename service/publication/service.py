@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -559,6 +559,60 @@ def published(
         PublishedRow(e, a, o, regulators.get(e.regulator_id) if e.regulator_id else None, s)
         for e, a, o, s in rows
     ]
+
+
+# The public register as open data (docs/open-data.md, "The public register"): one row per
+# published record, withdrawn ones included and said so. Column -> label (English and French in
+# the companion labels file); values are codes (rating), dates YYYY-MM-DD, names in the language
+# asked for.
+REGISTER_FORMAT = "policygap-register/1"
+REGISTER_COLUMNS: dict[str, str] = {
+    "record_id": N_("Record"),
+    "agency": N_("Agency"),
+    "regulator": N_("Regulator"),
+    "program": N_("Program"),
+    "questionnaire_id": N_("Questionnaire"),
+    "questionnaire_version": N_("Questionnaire version"),
+    "rating": N_("Rating"),
+    "score": N_("Overall score"),
+    "gaps": N_("Gaps"),
+    "released_on": N_("Released on"),
+    "status": N_("Status"),
+    "withdrawn_on": N_("Withdrawn on"),
+    "withdrawal_reason": N_("Reason for withdrawal"),
+    "url": N_("Address"),
+}
+
+
+def register_rows(rows: Iterable[PublishedRow], lang: str, base_url: str) -> list[dict[str, Any]]:
+    """The register's rows: what the public list shows, in stable columns."""
+    out = []
+    for row in rows:
+        result = row.submission.result or {}
+        withdrawn = row.edition.status == EditionStatus.withdrawn
+        out.append(
+            {
+                "record_id": str(row.edition.id),
+                "agency": row.agency.name(lang),
+                "regulator": row.regulator.name(lang) if row.regulator else "",
+                "program": row.assessment.program,
+                "questionnaire_id": row.assessment.questionnaire_id,
+                "questionnaire_version": row.assessment.questionnaire_version,
+                "rating": result.get("rating", ""),
+                "score": result.get("score"),
+                "gaps": len(result.get("gaps", [])),
+                "released_on": _day(row.edition.released_at),
+                "status": "withdrawn" if withdrawn else "released",
+                "withdrawn_on": _day(row.edition.withdrawn_at) if withdrawn else "",
+                "withdrawal_reason": row.edition.withdrawal_reason if withdrawn else "",
+                "url": f"{base_url}/public/{row.edition.id}?lang={lang}",
+            }
+        )
+    return out
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.date().isoformat() if moment else ""
 
 
 def filters(session: Session) -> tuple[list[Organisation], list[Organisation]]:

@@ -57,6 +57,9 @@ ROUTES: dict[tuple[str, str], P | None] = {
     # the published records: no sign-in, no session
     ("GET", "/public/"): None,
     ("GET", "/public/record.css"): None,
+    ("GET", "/public/register.json"): None,
+    ("GET", "/public/register.csv"): None,
+    ("GET", "/public/register.labels.csv"): None,
     ("GET", "/public/{record_id}"): None,
     ("GET", "/public/{record_id}/record-{lang}.pdf"): None,
     ("GET", "/public/{record_id}/record.json"): None,

@@ -191,6 +191,37 @@ def test_published_record_is_reachable_without_sign_in_and_sets_no_cookie(
     assert "set-cookie" not in response.headers
 
 
+def test_the_public_register_as_csv_and_json_with_labels_and_no_cookie(
+    client: TestClient, record: str
+) -> None:
+    import csv
+
+    client.cookies.clear()
+    data = client.get("/public/register.json?lang=fr")
+    assert data.status_code == 200
+    assert "set-cookie" not in data.headers
+    register = json.loads(data.content)
+    assert register["format"] == publication.REGISTER_FORMAT
+    assert register["language"] == "fr"
+    (row,) = register["records"]
+    assert row["record_id"] == record
+    assert row["status"] == "released"
+    assert row["url"].endswith(f"/public/{record}?lang=fr")
+    assert set(row) == set(publication.REGISTER_COLUMNS)
+    table = client.get("/public/register.csv")
+    assert table.headers["content-type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(table.text)))
+    assert lines[0] == list(publication.REGISTER_COLUMNS)
+    assert lines[1][0] == record
+    assert SECRET_NOTE not in table.text
+    assert SECRET_NOTE not in data.text
+    labels = list(csv.reader(io.StringIO(client.get("/public/register.labels.csv").text)))
+    assert labels[0] == ["column", "en", "fr"]
+    assert ["withdrawal_reason", "Reason for withdrawal", "Motif du retrait"] in labels
+    # the same input gives the same bytes
+    assert client.get("/public/register.json?lang=fr").content == data.content
+
+
 def test_withheld_text_appears_nowhere_public_and_its_reason_does(
     client: TestClient, record: str
 ) -> None:
