@@ -112,6 +112,13 @@ DEMO_ORGS = (
 DEMO_USERS = (
     ("officer@demo.policygap.ca", "demo-officer-pass", "Olivia Officer", Role.officer, "lakeshore"),
     (
+        "contributor@demo.policygap.ca",
+        "demo-contributor-pass",
+        "Casey Contributor",
+        Role.contributor,
+        "lakeshore",
+    ),
+    (
         "officer.northvale@demo.policygap.ca",
         "demo-officer-pass",
         "Noah Officer",
