@@ -133,7 +133,7 @@ def test_the_render_process_runs_at_a_lower_cpu_priority_than_the_server() -> No
     child = web_reports.renderer(jobs.Resources(), settings)
     try:
         child_nice = child.call(os.nice, 0, timeout=60)
-        assert child_nice == os.nice(0) + web_reports.RENDER_NICE
+        assert child_nice == min(os.nice(0) + web_reports.RENDER_NICE, 19)  # 19: the lowest
         assert web_reports.RENDER_NICE > 0
     finally:
         child.shutdown()
