@@ -143,7 +143,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from service.report import render
-    from service.report.fetcher import BASE_URL, REPORTS_DIR
+    from service.report.assets import BASE_URL, REPORTS_DIR
 
     agency = args.agency or largest_agency()
     print(f"agency: {agency.relative_to(ROOT)} ({args.lang})")

@@ -10,19 +10,13 @@ followed. A missing asset of our own is fatal, so a broken report fails loudly.
 from __future__ import annotations
 
 import mimetypes
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-# The templates, styles and fonts: `reports/` beside `service/`, or where POLICYGAP_REPORTS_DIR says.
-REPORTS_DIR = Path(
-    os.environ.get("POLICYGAP_REPORTS_DIR") or Path(__file__).resolve().parents[2] / "reports"
-).resolve()
-ASSET_HOST = "policygap-report.invalid"
-BASE_URL = f"https://{ASSET_HOST}/"
+from service.report.assets import ASSET_HOST, REPORTS_DIR
 
 _TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".css": "text/css", ".svg": "image/svg+xml"}
 

@@ -35,7 +35,7 @@ from service.questionnaire.schema import Questionnaire, localize
 from service.questionnaire.scoring import Result
 from service.questionnaire.submission import SealedRecord, canonical_bytes
 from service.report import i18n
-from service.report.fetcher import BASE_URL, REPORTS_DIR, SafeURLFetcher
+from service.report.assets import BASE_URL, REPORTS_DIR
 from service.report.inputs import (
     ATTACHMENT_NAME,
     REVIEW_ATTACHMENT,
@@ -446,6 +446,7 @@ def render_public_pdf(
     from weasyprint import HTML, Attachment
     from weasyprint.text.fonts import FontConfiguration
 
+    from service.report.fetcher import SafeURLFetcher
     from service.report.tagging import complete_tables
 
     if signer is not None and inp.issued is None:

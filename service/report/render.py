@@ -17,7 +17,8 @@ import jinja2
 from markupsafe import Markup
 
 from service.report import cache, i18n
-from service.report.fetcher import BASE_URL, REPORTS_DIR, SafeURLFetcher
+from service.report.assets import BASE_URL, REPORTS_DIR
+from service.report.fetcher import SafeURLFetcher
 from service.report.inputs import (
     ATTACHMENT_NAME,
     MAX_MARKING,

@@ -14,7 +14,8 @@ from weasyprint import HTML
 
 from service.questionnaire.answers import AnswersFile
 from service.report import render
-from service.report.fetcher import BASE_URL, BlockedURLError, MissingAssetError, SafeURLFetcher
+from service.report.assets import BASE_URL
+from service.report.fetcher import BlockedURLError, MissingAssetError, SafeURLFetcher
 from service.report.inputs import REVIEW_ATTACHMENT
 from tests.report.conftest import DATA, load_questionnaire
 
