@@ -54,6 +54,9 @@ def _fill(path: str, assessment_id: str, slug: str) -> str:
         "token": "x",
         "questionnaire_id": "web-mini",
         "version": "1.0",
+        "record_id": str(uuid.uuid4()),
+        "lang": "en",
+        "notice_id": str(uuid.uuid4()),
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -167,6 +170,7 @@ def test_the_contributor_role_uses_only_its_routes() -> None:
         policy.Permission.assessment_read,
         policy.Permission.assessment_edit,
         policy.Permission.documents_upload,
+        policy.Permission.notices,  # their own notices ("assigned to you", reminders)
     }
     assert policy.assigned_only(Role.contributor)
     for refused in (
