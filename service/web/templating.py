@@ -57,6 +57,9 @@ _env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates are part of the release: checking each file's time on every render (Jinja's
+    # default) cost a fifth of a section page (bench/web.py). Restart to see a template change.
+    auto_reload=False,
 )
 
 
