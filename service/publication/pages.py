@@ -236,7 +236,7 @@ def release_public_edition(page: PageDep, form: PageForm, assessment_id: str) ->
 def return_public_edition(page: PageDep, form: PageForm, assessment_id: str) -> Response:
     """The regulator sends the proposal back to the agency, saying why."""
     policy.check(page.viewer.user, Permission.public_release)
-    aid, _q, _rows = _rows_for(page, assessment_id)
+    aid = parse_id(assessment_id)  # the use case loads the assessment and checks who may
     note = form.get("note")
     try:
         publication.send_back(
@@ -255,7 +255,7 @@ def return_public_edition(page: PageDep, form: PageForm, assessment_id: str) -> 
 def withdraw_public_edition(page: PageDep, form: PageForm, assessment_id: str) -> Response:
     """The regulator withdraws the released record (it stays, saying when and why)."""
     policy.check(page.viewer.user, Permission.public_release)
-    aid, _q, _rows = _rows_for(page, assessment_id)
+    aid = parse_id(assessment_id)  # the use case loads the assessment and checks who may
     reason = form.get("reason")
     try:
         publication.withdraw(

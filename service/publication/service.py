@@ -350,6 +350,16 @@ def _clear_pdfs(session: Session, edition: PublicEdition) -> None:
         session.delete(row)
 
 
+def _required(text: str, field: str, message: str) -> str:
+    """A text the regulator must give (why it sends back or withdraws), stripped."""
+    text = text.strip()
+    if not text:
+        raise Unprocessable(
+            "Some fields are not acceptable", errors=[{"loc": [field], "msg": message}]
+        )
+    return text
+
+
 def send_back(
     *,
     session: Session,
@@ -359,12 +369,7 @@ def send_back(
     note: str,
 ) -> PublicEdition:
     """The regulator sends a proposed edition back to the officer, saying why."""
-    note = note.strip()
-    if not note:
-        raise Unprocessable(
-            "Some fields are not acceptable",
-            errors=[{"loc": ["note"], "msg": N_("Say what the agency should change")}],
-        )
+    note = _required(note, "note", N_("Say what the agency should change"))
     try:
         with db.writing(session):
             assessment, _agency, submission, edition = _reviewer_edition(
@@ -466,12 +471,7 @@ def withdraw(
     reason: str,
 ) -> PublicEdition:
     """The regulator withdraws a released edition: it stays public, saying when and why."""
-    reason = reason.strip()
-    if not reason:
-        raise Unprocessable(
-            "Some fields are not acceptable",
-            errors=[{"loc": ["reason"], "msg": N_("Say why the record is withdrawn")}],
-        )
+    reason = _required(reason, "reason", N_("Say why the record is withdrawn"))
     try:
         with db.writing(session):
             assessment, _agency, submission, edition = _reviewer_edition(
