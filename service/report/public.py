@@ -35,10 +35,8 @@ from service.questionnaire.schema import Questionnaire, localize
 from service.questionnaire.scoring import Result
 from service.questionnaire.submission import SealedRecord, canonical_bytes
 from service.report import i18n
-from service.report.assets import BASE_URL, REPORTS_DIR
+from service.report.assets import REPORTS_DIR
 from service.report.inputs import (
-    ATTACHMENT_NAME,
-    REVIEW_ATTACHMENT,
     Issued,
     PlanEntry,
     ReportInput,
@@ -443,50 +441,20 @@ def render_public_pdf(
 ) -> bytes:
     """The public edition as a tagged PDF with the redacted record and the review state
     attached; signed by ``signer`` (at ``inp.issued``) when given."""
-    from weasyprint import HTML, Attachment
-    from weasyprint.text.fonts import FontConfiguration
-
-    from service.report.fetcher import SafeURLFetcher
-    from service.report.tagging import complete_tables
+    from service.report.render import write_tagged_pdf  # WeasyPrint: the render process only
 
     if signer is not None and inp.issued is None:
         raise ValueError("a signed public edition names who issues it and when (issued)")
     html = _render(inp, lang, fragment=False, pdf=True)
-    fetcher = SafeURLFetcher()
-    when = inp.released_at or datetime.now(UTC)
-    report = inp.report
-    attachments = [
-        Attachment(
-            string=report.canonical,
-            name=ATTACHMENT_NAME,
-            description="PolicyGap sealed submission, withheld fields as commitments only",
-            created=when,
-            modified=when,
-            url_fetcher=fetcher,
-            relationship="Source",
-        ),
-        Attachment(
-            string=report.review_record(),
-            name=REVIEW_ATTACHMENT,
-            description="PolicyGap review state of this submission (covered by the signature)",
-            created=when,
-            modified=when,
-            url_fetcher=fetcher,
-            relationship="Data",
-        ),
-    ]
     identifier = hashlib.sha256(
         f"public:{inp.sha256}:{lang}:{PUBLIC_TEMPLATE_VERSION}".encode()
     ).hexdigest()[:32]
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-    data: bytes = document.write_pdf(
-        font_config=FontConfiguration(),
-        pdf_variant="pdf/ua-1",
-        attachments=attachments,
-        pdf_identifier=identifier.encode("ascii"),
-        presentational_hints=False,
-        uncompressed_pdf=False,
-        finisher=complete_tables,
+    data = write_tagged_pdf(
+        html,
+        inp.report,
+        when=inp.released_at or datetime.now(UTC),
+        identifier=identifier,
+        source="PolicyGap sealed submission, withheld fields as commitments only",
     )
     if signer is not None and inp.issued is not None:
         data = sign_pdf(

@@ -149,34 +149,22 @@ def _as_datetime(report: ReportInput) -> datetime:
     return datetime.combine(rec.as_of, time(0, 0), tzinfo=UTC)
 
 
-def render_pdf(
-    report: ReportInput,
-    *,
-    lang: str = "en",
-    paper: str = "letter",
-    marking: str | None = None,
-    signer: SigningIdentity | None = None,
+def write_tagged_pdf(
+    html: str, report: ReportInput, *, when: datetime, identifier: str, source: str
 ) -> bytes:
-    """The report as a tagged PDF (PDF/UA-1) with the canonical submission and its review state
-    attached; signed (PAdES) by ``signer`` when given, at the time ``report.issued`` names."""
+    """``html`` as a tagged PDF (PDF/UA-1) with the record (``source`` describes it) and the
+    review state attached, table headers scoped: the full report and the public edition alike."""
     from weasyprint import HTML, Attachment
     from weasyprint.text.fonts import FontConfiguration
 
     from service.report.tagging import complete_tables
 
-    if paper not in PAPERS:
-        raise ValueError(f"unsupported paper {paper!r}; use letter or a4")
-    if signer is not None and report.issued is None:
-        raise ValueError("a signed report names who issues it and when (report.issued)")
-    html = _render(report, lang, fragment=False, pdf=True, paper=paper, marking=marking)
     fetcher = SafeURLFetcher()
-    fonts = FontConfiguration()
-    when = _as_datetime(report)
     attachments = [
         Attachment(
             string=report.canonical,
             name=ATTACHMENT_NAME,
-            description="PolicyGap canonical submission (its hash is printed in the report)",
+            description=source,
             created=when,
             modified=when,
             url_fetcher=fetcher,
@@ -193,17 +181,42 @@ def render_pdf(
         ),
     ]
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-    identifier = hashlib.sha256(
-        f"{report.sha256}:{lang}:{paper}:{TEMPLATE_VERSION}".encode()
-    ).hexdigest()[:32]
     data: bytes = document.write_pdf(
-        font_config=fonts,
+        font_config=FontConfiguration(),
         pdf_variant="pdf/ua-1",
         attachments=attachments,
         pdf_identifier=identifier.encode("ascii"),
         presentational_hints=False,
         uncompressed_pdf=False,
         finisher=complete_tables,  # the tables' header scopes, before signing
+    )
+    return data
+
+
+def render_pdf(
+    report: ReportInput,
+    *,
+    lang: str = "en",
+    paper: str = "letter",
+    marking: str | None = None,
+    signer: SigningIdentity | None = None,
+) -> bytes:
+    """The report as a tagged PDF (PDF/UA-1) with the canonical submission and its review state
+    attached; signed (PAdES) by ``signer`` when given, at the time ``report.issued`` names."""
+    if paper not in PAPERS:
+        raise ValueError(f"unsupported paper {paper!r}; use letter or a4")
+    if signer is not None and report.issued is None:
+        raise ValueError("a signed report names who issues it and when (report.issued)")
+    html = _render(report, lang, fragment=False, pdf=True, paper=paper, marking=marking)
+    identifier = hashlib.sha256(
+        f"{report.sha256}:{lang}:{paper}:{TEMPLATE_VERSION}".encode()
+    ).hexdigest()[:32]
+    data = write_tagged_pdf(
+        html,
+        report,
+        when=_as_datetime(report),
+        identifier=identifier,
+        source="PolicyGap canonical submission (its hash is printed in the report)",
     )
     if signer is not None and report.issued is not None:
         reason = f"PolicyGap report, submission {report.record.number}: {report.status}"
