@@ -106,6 +106,8 @@ def test_a_hung_render_is_killed_at_its_timeout_and_the_next_pdf_renders(
             login(client, make_world(engine).officer_a.email)
             submit_mini(client)
             _wait(lambda: _cached(engine) == [("fr", "submitted")], 60, "the French PDF")
+            # the French job leaves the table just after its PDF is cached: wait for it
+            _wait(lambda: all(j.status == "failed" for j in _jobs(engine)), 30, "the French job")
             failed = _jobs(engine)
             assert [(j.args["lang"], j.status, j.attempts) for j in failed] == [
                 ("en", "failed", 1)  # not retried: it would hang again
