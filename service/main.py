@@ -320,15 +320,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RegistryRefreshMiddleware, owner=app)
     app.add_middleware(logs.RequestContextMiddleware)  # outermost: every record has the id
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    # Routes are matched in order, so the busiest pages come first: the assessment pages. The
+    # Routes are matched in order, one router after another (each a pass over its routes), so
+    # the busiest pages come first: the assessment pages (the section page and its save). The
     # old section addresses match any page of an assessment, so they come last.
+    # tests/ops/test_routes_order.py: no route hides another.
+    app.include_router(assessment_pages.router)
     app.include_router(document_routes.router)
     app.include_router(review_pages.router)
     app.include_router(board_pages.router)
     app.include_router(publication_pages.router)
     app.include_router(action_pages.router)
     app.include_router(report_pages.router)
-    app.include_router(assessment_pages.router)
     app.include_router(assignment_pages.router)
     app.include_router(health.router)
     app.include_router(account.router)

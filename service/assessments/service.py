@@ -740,7 +740,60 @@ def save_answers(
     (``field_conflicts``, with the form's ``read`` fingerprints if it has them): FieldConflict
     when a field it sets was changed by someone else too; otherwise it is saved, keeping what
     the others saved in the fields it did not change. A contributor may change only the
-    questions assigned to them (Forbidden, nothing stored)."""
+    questions assigned to them (Forbidden, nothing stored).
+
+    When the change was made on the version this request read already, it is first tried on
+    that copy (no query): the UPDATE's version check then stands for the field-by-field one, as
+    nobody saved since. Should someone have saved in between, it is judged again on the row as
+    it is now."""
+    if expected_version is not None:
+        held = session.identity_map.get(session.identity_key(Assessment, assessment_id))
+        if held is not None and held.version == expected_version:
+            try:
+                return _save_answers(
+                    session,
+                    viewer,
+                    assessment_id,
+                    expected_version,
+                    questionnaire,
+                    values,
+                    evidence,
+                    as_of=as_of,
+                    source=source,
+                    read=read,
+                    fresh=False,
+                )
+            except StaleVersion:
+                pass  # saved by someone else since this request read it
+    return _save_answers(
+        session,
+        viewer,
+        assessment_id,
+        expected_version,
+        questionnaire,
+        values,
+        evidence,
+        as_of=as_of,
+        source=source,
+        read=read,
+        fresh=True,
+    )
+
+
+def _save_answers(
+    session: Session,
+    viewer: Viewer,
+    assessment_id: uuid.UUID,
+    expected_version: int | None,
+    questionnaire: Questionnaire,
+    values: Mapping[str, AnswerValue | None],
+    evidence: Mapping[str, str | None],
+    *,
+    as_of: date,
+    source: str,
+    read: Mapping[str, str] | None,
+    fresh: bool,
+) -> SavedAnswers:
     try:
         with db.writing(session):
             assessment = load_for_change(
@@ -748,7 +801,7 @@ def save_answers(
                 viewer=viewer,
                 assessment_id=assessment_id,
                 expected_version=expected_version,
-                fresh=True,
+                fresh=fresh,
             )
             check_assigned(session, viewer, assessment, questionnaire, [*values, *evidence])
             if expected_version is not None:

@@ -15,7 +15,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from service import db
@@ -155,20 +156,36 @@ def attached(session: Session, assessment_id: uuid.UUID) -> dict[str, list[Docum
     return dict(out)
 
 
-def ref_of(doc: Document) -> DocumentRef:
-    return DocumentRef(name=doc.name, size=doc.size, sha256=doc.sha256, media_type=doc.media_type)
+# Core, not the ORM: the section page reads these on every request, and setting up an ORM query
+# cost several times running it (bench/web.py).
+_DOCUMENT = Document.__table__  # type: ignore[attr-defined]
+_REFS = (
+    core_select(
+        _DOCUMENT.c.question_id,
+        _DOCUMENT.c.name,
+        _DOCUMENT.c.size,
+        _DOCUMENT.c.sha256,
+        _DOCUMENT.c.media_type,
+    )
+    .where(_DOCUMENT.c.assessment_id == bindparam("assessment_id"))
+    .order_by(_DOCUMENT.c.created_at, _DOCUMENT.c.id)
+)
 
 
 def refs_of(
     session: Session, assessment_id: uuid.UUID, *, questions: Collection[str] | None = None
 ) -> dict[str, list[DocumentRef]]:
     """What a submission freezes: the attached documents' names, sizes, hashes and types
-    (only those of ``questions`` when given: the questions shown, as for the answers)."""
-    return {
-        qid: [ref_of(d) for d in docs]
-        for qid, docs in attached(session, assessment_id).items()
-        if questions is None or qid in questions
-    }
+    (only those of ``questions`` when given: the questions shown, as for the answers), by
+    question id in the order they were attached."""
+    out: dict[str, list[DocumentRef]] = defaultdict(list)
+    rows = session.connection().execute(_REFS, {"assessment_id": assessment_id})
+    for question_id, name, size, sha256, media_type in rows:
+        if questions is None or question_id in questions:
+            out[question_id].append(
+                DocumentRef(name=name, size=size, sha256=sha256, media_type=media_type)
+            )
+    return dict(out)
 
 
 def submission_refs(submission: Submission) -> dict[str, list[DocumentRef]]:

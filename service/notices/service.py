@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Insert, event, update
+from sqlalchemy import Engine, Insert, bindparam, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
@@ -176,9 +176,18 @@ def notify_many(
 # --- reading -----------------------------------------------------------------------------------
 
 
+# Core, not the ORM: the header shows this count on every page, and setting up an ORM query cost
+# several times running it (bench/web.py).
+_NOTICE = Notice.__table__  # type: ignore[attr-defined]
+_UNREAD = (
+    select(func.count())
+    .select_from(_NOTICE)
+    .where(_NOTICE.c.user_id == bindparam("user_id"), _NOTICE.c.read_at.is_(None))
+)
+
+
 def unread_count(session: Session, user_id: uuid.UUID) -> int:
-    query = select(func.count()).where(Notice.user_id == user_id, col(Notice.read_at).is_(None))
-    return int(session.exec(query).one())
+    return int(session.connection().execute(_UNREAD, {"user_id": user_id}).scalar_one())
 
 
 @dataclass(frozen=True)

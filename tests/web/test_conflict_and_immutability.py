@@ -215,3 +215,46 @@ def test_save_refused_when_another_landed_between_its_read_and_its_write(
         assert stored is not None
         assert stored.answers == {"searches": 77}
         assert stored.version == 2
+
+
+def test_a_save_of_another_question_between_read_and_write_is_kept_beside_this_one(
+    app: FastAPI, world: World
+) -> None:
+    """A save made on the copy its request read (the fast path, no re-read) whose UPDATE finds
+    the row changed since is judged again on the row as it is now: another question saved in
+    between is kept, and this save goes through beside it (version 3, both answers)."""
+    from datetime import date
+
+    from service.assessments import service as assessments
+    from service.questionnaire.loader import load_directory
+
+    questionnaire = load_directory(app.state.settings.questionnaires_dir).all()[0]
+    viewer = assessments.Viewer(user=world.officer_a, organisation=world.agency_a)
+    engine = app.state.engine
+    with db.new_session(engine) as s:
+        draft = assessments.start(
+            session=s, viewer=viewer, questionnaire=questionnaire, program="P"
+        )
+
+    def save_version_1(session: Session, values: dict[str, object]) -> None:
+        assessments.save_answers(
+            session=session,
+            viewer=viewer,
+            assessment_id=draft.id,
+            expected_version=1,
+            questionnaire=questionnaire,
+            values=values,  # type: ignore[arg-type]
+            evidence={},
+            as_of=date(2026, 11, 27),
+        )
+
+    with db.new_session(engine) as mine, db.new_session(engine) as theirs:
+        read, _agency = assessments.get_visible(session=mine, viewer=viewer, assessment_id=draft.id)
+        assert read.version == 1
+        save_version_1(theirs, {"searches": 77})
+        save_version_1(mine, {"owner": "Records unit"})
+    with db.new_session(engine) as s:
+        stored = s.get(Assessment, draft.id)
+        assert stored is not None
+        assert stored.answers == {"searches": 77, "owner": "Records unit"}
+        assert stored.version == 3
