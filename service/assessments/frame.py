@@ -18,6 +18,7 @@ from service.assessments import access, forms
 from service.assessments import service as assessment_service
 from service.assessments.models import Assessment
 from service.auth.deps import checked_form
+from service.deps import request_session
 from service.errors import Forbidden, NotFound
 from service.models import Organisation
 from service.questionnaire import engine
@@ -279,8 +280,8 @@ class Page(PageContext):
 
 
 async def get_page(request: Request) -> AsyncIterator[Page]:
-    async with open_page(request, Page) as page:
-        yield page
+    async with request_session(request) as session:
+        yield await open_page(request, session, Page)
 
 
 PageDep = Annotated[Page, Depends(get_page)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -216,30 +215,32 @@ class PageContext:
 P = TypeVar("P", bound=PageContext)
 
 
-@asynccontextmanager
-async def open_page(request: Request, kind: type[P], *, signed_in: bool = True) -> AsyncIterator[P]:
-    """Everything a page needs, as one dependency.
+async def open_page(
+    request: Request, session: Session, kind: type[P], *, signed_in: bool = True
+) -> P:
+    """Everything a page needs, on the request's database session (``request_session``).
 
-    It opens the database session, finds the visitor and (``signed_in``) the user, in one
-    node of FastAPI's dependency graph and one thread-pool trip: solving a graph costs about 0.1 ms per node on
-    every request. ``signed_in`` pages refuse an anonymous visitor before their handler runs."""
+    A page's dependency opens the session, then this finds the visitor and (``signed_in``) the
+    user, in one node of FastAPI's dependency graph and one thread-pool trip: solving a graph
+    costs about 0.1 ms per node on every request, and each async context manager around it
+    more (bench/web.py). ``signed_in`` pages refuse an anonymous visitor before their handler
+    runs."""
     state = request.app.state
-    async with request_session(request) as session:
-        visitor = await run_in_threadpool(visitor_for, request, session, state.settings)
-        page = kind(request, session, state.settings, state.registry, visitor)
-        if signed_in:
-            page.require_user()
-        yield page
+    visitor = await run_in_threadpool(visitor_for, request, session, state.settings)
+    page = kind(request, session, state.settings, state.registry, visitor)
+    if signed_in:
+        page.require_user()
+    return page
 
 
 async def get_page_context(request: Request) -> AsyncIterator[PageContext]:
-    async with open_page(request, PageContext) as page:
-        yield page
+    async with request_session(request) as session:
+        yield await open_page(request, session, PageContext)
 
 
 async def get_public_page(request: Request) -> AsyncIterator[PageContext]:
-    async with open_page(request, PageContext, signed_in=False) as page:
-        yield page
+    async with request_session(request) as session:
+        yield await open_page(request, session, PageContext, signed_in=False)
 
 
 PageContextDep = Annotated[PageContext, Depends(get_page_context)]
