@@ -746,38 +746,30 @@ def save_answers(
     that copy (no query): the UPDATE's version check then stands for the field-by-field one, as
     nobody saved since. Should someone have saved in between, it is judged again on the row as
     it is now."""
+
+    def attempt(*, fresh: bool) -> SavedAnswers:
+        return _save_answers(
+            session,
+            viewer,
+            assessment_id,
+            expected_version,
+            questionnaire,
+            values,
+            evidence,
+            as_of=as_of,
+            source=source,
+            read=read,
+            fresh=fresh,
+        )
+
     if expected_version is not None:
         held = session.identity_map.get(session.identity_key(Assessment, assessment_id))
         if held is not None and held.version == expected_version:
             try:
-                return _save_answers(
-                    session,
-                    viewer,
-                    assessment_id,
-                    expected_version,
-                    questionnaire,
-                    values,
-                    evidence,
-                    as_of=as_of,
-                    source=source,
-                    read=read,
-                    fresh=False,
-                )
+                return attempt(fresh=False)
             except StaleVersion:
                 pass  # saved by someone else since this request read it
-    return _save_answers(
-        session,
-        viewer,
-        assessment_id,
-        expected_version,
-        questionnaire,
-        values,
-        evidence,
-        as_of=as_of,
-        source=source,
-        read=read,
-        fresh=True,
-    )
+    return attempt(fresh=True)
 
 
 def _save_answers(
