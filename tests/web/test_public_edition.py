@@ -281,6 +281,22 @@ def test_public_record_shows_both_tiers_and_the_live_status_of_actions(
     assert f'href="/public/{record}?lang=en"' in french
 
 
+def test_the_french_decision_line_does_not_repeat_its_label(
+    client: TestClient, record: str
+) -> None:
+    """Under "Décision de l'organisme de réglementation", the line gave the date then
+    "(organisme de réglementation : <name>)" again: the name alone, after the date."""
+    client.cookies.clear()
+    french = client.get(f"/public/{record}?lang=fr").text
+    decision = re.search(
+        r"<dt>D\S+cision de l\S+organisme de r\S+glementation</dt><dd>([^<]*)</dd>", french
+    )
+    assert decision is not None, "no decision line"
+    line = decision.group(1)
+    assert line.startswith("Acceptée le "), line
+    assert "organisme de réglementation" not in line, line
+
+
 def test_the_regulator_hears_of_a_proposal_and_the_agency_of_its_release(
     app: FastAPI, world: World, record: str
 ) -> None:
