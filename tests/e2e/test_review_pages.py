@@ -98,6 +98,8 @@ def test_reviewer_pages(page: Page, site: Site) -> None:
     page.goto(site.base + "/review/portfolio")
     audit(page, "67-portfolio-fr")
     press(page, "button[lang='en']")
+    # the choice is kept for the account: wait until it is stored (a later test signs in)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def test_board_pages(page: Page, site: Site) -> None:

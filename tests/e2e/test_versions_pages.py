@@ -78,6 +78,8 @@ def test_reassess_under_new_version_and_see_what_carried(page: Page, site: Site)
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     audit(page, "83-carried-fr")
     press(page, "button[lang='en']")
+    # the choice is kept for the account: wait until it is stored (the next test signs in)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
 
 
 def test_change_report_page(page: Page, site: Site) -> None:
@@ -90,6 +92,10 @@ def test_change_report_page(page: Page, site: Site) -> None:
     page.locator("details summary").first.click()
     audit(page, "84-impact")
     press(page, "button[lang='fr']")
+    # the switch comes back to the same address: wait for the French page itself, not the URL
+    # (a screenshot taken while the page was still navigating timed out in CI)
     page.wait_for_url(re.compile(r".*/review/impact$"))
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
     audit(page, "85-impact-fr")
     press(page, "button[lang='en']")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
