@@ -747,79 +747,47 @@ def save_answers(
     nobody saved since. Should someone have saved in between, it is judged again on the row as
     it is now."""
 
-    def attempt(*, fresh: bool) -> SavedAnswers:
-        return _save_answers(
-            session,
-            viewer,
-            assessment_id,
-            expected_version,
-            questionnaire,
-            values,
-            evidence,
-            as_of=as_of,
-            source=source,
-            read=read,
-            fresh=fresh,
-        )
-
-    if expected_version is not None:
-        held = session.identity_map.get(session.identity_key(Assessment, assessment_id))
-        if held is not None and held.version == expected_version:
-            try:
-                return attempt(fresh=False)
-            except StaleVersion:
-                pass  # saved by someone else since this request read it
-    return attempt(fresh=True)
-
-
-def _save_answers(
-    session: Session,
-    viewer: Viewer,
-    assessment_id: uuid.UUID,
-    expected_version: int | None,
-    questionnaire: Questionnaire,
-    values: Mapping[str, AnswerValue | None],
-    evidence: Mapping[str, str | None],
-    *,
-    as_of: date,
-    source: str,
-    read: Mapping[str, str] | None,
-    fresh: bool,
-) -> SavedAnswers:
-    try:
-        with db.writing(session):
-            assessment = load_for_change(
-                session=session,
-                viewer=viewer,
-                assessment_id=assessment_id,
-                expected_version=expected_version,
-                fresh=fresh,
-            )
-            check_assigned(session, viewer, assessment, questionnaire, [*values, *evidence])
-            if expected_version is not None:
-                kept = field_conflicts(
-                    assessment,
-                    read_version=expected_version,
-                    values=values,
-                    evidence=evidence,
-                    read=read,
+    held = session.identity_map.get(session.identity_key(Assessment, assessment_id))
+    on_copy = expected_version is not None and held is not None and held.version == expected_version
+    for fresh in (False, True) if on_copy else (True,):
+        try:
+            with db.writing(session):
+                assessment = load_for_change(
+                    session=session,
+                    viewer=viewer,
+                    assessment_id=assessment_id,
+                    expected_version=expected_version,
+                    fresh=fresh,
                 )
-                values = {k: v for k, v in values.items() if k not in kept}
-                evidence = {k: v for k, v in evidence.items() if EVIDENCE_KEY + k not in kept}
-            saved = apply_answers(
-                session=session,
-                viewer=viewer,
-                assessment=assessment,
-                questionnaire=questionnaire,
-                values=values,
-                evidence=evidence,
-                as_of=as_of,
-                source=source,
-                read_version=expected_version,
-            )
-    except StaleDataError as error:
-        raise StaleVersion() from error
-    return saved
+                check_assigned(session, viewer, assessment, questionnaire, [*values, *evidence])
+                kept: frozenset[str] = frozenset()
+                if expected_version is not None:
+                    kept = field_conflicts(
+                        assessment,
+                        read_version=expected_version,
+                        values=values,
+                        evidence=evidence,
+                        read=read,
+                    )
+                return apply_answers(
+                    session=session,
+                    viewer=viewer,
+                    assessment=assessment,
+                    questionnaire=questionnaire,
+                    values={k: v for k, v in values.items() if k not in kept},
+                    evidence={k: v for k, v in evidence.items() if EVIDENCE_KEY + k not in kept},
+                    as_of=as_of,
+                    source=source,
+                    read_version=expected_version,
+                )
+        except StaleVersion:
+            if fresh:  # judged on the row as it is now: the conflict stands
+                raise
+        except StaleDataError as error:
+            if fresh:
+                raise StaleVersion() from error
+        # not fresh: saved by someone else since this request read it; judge it on the row as it is now
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def apply_answers(

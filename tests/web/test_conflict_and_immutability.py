@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -171,47 +177,53 @@ def test_export_then_import_round_trip(app: FastAPI, client: TestClient, world: 
     assert "does not fit this questionnaire" in bad.text
 
 
-def test_save_refused_when_another_landed_between_its_read_and_its_write(
+def _draft_saved_on_version_1(
     app: FastAPI, world: World
-) -> None:
-    """A save uses the copy of the draft its request read. If another save lands between that
-    read and the write, the UPDATE's version check refuses it: nothing is overwritten."""
-    from datetime import date
-
-    import pytest
-
+) -> tuple[uuid.UUID, Any, Callable[[Session, dict[str, Any]], None]]:
+    """A new draft of officer A, its viewer, and a save of ``values`` made on its version 1."""
     from service.assessments import service as assessments
-    from service.errors import StaleVersion
     from service.questionnaire.loader import load_directory
 
     questionnaire = load_directory(app.state.settings.questionnaires_dir).all()[0]
     viewer = assessments.Viewer(user=world.officer_a, organisation=world.agency_a)
-    engine = app.state.engine
-    with db.new_session(engine) as s:
+    with db.new_session(app.state.engine) as s:
         draft = assessments.start(
             session=s, viewer=viewer, questionnaire=questionnaire, program="P"
         )
 
-    def save_version_1(session: Session, searches: int) -> None:
+    def save_version_1(session: Session, values: dict[str, Any]) -> None:
         assessments.save_answers(
             session=session,
             viewer=viewer,
             assessment_id=draft.id,
             expected_version=1,
             questionnaire=questionnaire,
-            values={"searches": searches},
+            values=values,
             evidence={},
             as_of=date(2026, 11, 27),
         )
 
+    return draft.id, viewer, save_version_1
+
+
+def test_save_refused_when_another_landed_between_its_read_and_its_write(
+    app: FastAPI, world: World
+) -> None:
+    """A save uses the copy of the draft its request read. If another save lands between that
+    read and the write, the UPDATE's version check refuses it: nothing is overwritten."""
+    from service.assessments import service as assessments
+    from service.errors import StaleVersion
+
+    draft_id, viewer, save_version_1 = _draft_saved_on_version_1(app, world)
+    engine = app.state.engine
     with db.new_session(engine) as mine, db.new_session(engine) as theirs:
-        read, _agency = assessments.get_visible(session=mine, viewer=viewer, assessment_id=draft.id)
+        read, _agency = assessments.get_visible(session=mine, viewer=viewer, assessment_id=draft_id)
         assert read.version == 1
-        save_version_1(theirs, 77)
+        save_version_1(theirs, {"searches": 77})
         with pytest.raises(StaleVersion):
-            save_version_1(mine, 12)
+            save_version_1(mine, {"searches": 12})
     with db.new_session(engine) as s:
-        stored = s.get(Assessment, draft.id)
+        stored = s.get(Assessment, draft_id)
         assert stored is not None
         assert stored.answers == {"searches": 77}
         assert stored.version == 2
@@ -223,38 +235,17 @@ def test_a_save_of_another_question_between_read_and_write_is_kept_beside_this_o
     """A save made on the copy its request read (the fast path, no re-read) whose UPDATE finds
     the row changed since is judged again on the row as it is now: another question saved in
     between is kept, and this save goes through beside it (version 3, both answers)."""
-    from datetime import date
-
     from service.assessments import service as assessments
-    from service.questionnaire.loader import load_directory
 
-    questionnaire = load_directory(app.state.settings.questionnaires_dir).all()[0]
-    viewer = assessments.Viewer(user=world.officer_a, organisation=world.agency_a)
+    draft_id, viewer, save_version_1 = _draft_saved_on_version_1(app, world)
     engine = app.state.engine
-    with db.new_session(engine) as s:
-        draft = assessments.start(
-            session=s, viewer=viewer, questionnaire=questionnaire, program="P"
-        )
-
-    def save_version_1(session: Session, values: dict[str, object]) -> None:
-        assessments.save_answers(
-            session=session,
-            viewer=viewer,
-            assessment_id=draft.id,
-            expected_version=1,
-            questionnaire=questionnaire,
-            values=values,  # type: ignore[arg-type]
-            evidence={},
-            as_of=date(2026, 11, 27),
-        )
-
     with db.new_session(engine) as mine, db.new_session(engine) as theirs:
-        read, _agency = assessments.get_visible(session=mine, viewer=viewer, assessment_id=draft.id)
+        read, _agency = assessments.get_visible(session=mine, viewer=viewer, assessment_id=draft_id)
         assert read.version == 1
         save_version_1(theirs, {"searches": 77})
         save_version_1(mine, {"owner": "Records unit"})
     with db.new_session(engine) as s:
-        stored = s.get(Assessment, draft.id)
+        stored = s.get(Assessment, draft_id)
         assert stored is not None
         assert stored.answers == {"searches": 77, "owner": "Records unit"}
         assert stored.version == 3
